@@ -1,0 +1,42 @@
+// The Python module srkit._C: the CPU kernels always, the CUDA kernels when built with them.
+#include <torch/extension.h>
+
+#include "cpu/ops.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#ifdef SRKIT_WITH_CUDA
+namespace srkit {
+void register_cuda(pybind11::module_& m);
+}
+#endif
+
+PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
+  m.doc() = "srkit C++/CUDA kernels";
+  m.def("built_with_cuda", []() {
+#ifdef SRKIT_WITH_CUDA
+    return true;
+#else
+    return false;
+#endif
+  });
+  m.def("openmp_threads", []() {
+#ifdef _OPENMP
+    return omp_get_max_threads();
+#else
+    return 1;
+#endif
+  });
+  m.def("pixel_shuffle_cpu", &srkit::cpu::pixel_shuffle, "pixel_shuffle/unshuffle into `out`", pybind11::arg("input"),
+        pybind11::arg("out"), pybind11::arg("r"), pybind11::arg("shuffle"));
+  m.def("upsample_tail_cpu", &srkit::cpu::upsample_tail, "fused sub-pixel tail into `out`", pybind11::arg("x"),
+        pybind11::arg("skip"), pybind11::arg("mean"), pybind11::arg("out"), pybind11::arg("r"), pybind11::arg("lo"),
+        pybind11::arg("hi"));
+  m.def("sse_cpu", &srkit::cpu::sse, "per-image sum of squared error (float64)");
+  m.def("ssim_sum_cpu", &srkit::cpu::ssim_sum, "per-image sum of the SSIM map (float64)");
+#ifdef SRKIT_WITH_CUDA
+  srkit::register_cuda(m);
+#endif
+}

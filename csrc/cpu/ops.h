@@ -1,0 +1,20 @@
+// The C++ CPU implementations (OpenMP). Outputs are written into caller-allocated tensors.
+#pragma once
+#include <torch/extension.h>
+
+#include <vector>
+
+namespace srkit {
+namespace cpu {
+
+void pixel_shuffle(const at::Tensor& in, at::Tensor& out, int64_t r, bool shuffle);
+void upsample_tail(const at::Tensor& x, const c10::optional<at::Tensor>& skip, const c10::optional<at::Tensor>& mean,
+                   at::Tensor& out, int64_t r, c10::optional<double> lo, c10::optional<double> hi);
+// Per-image sum of squared error and per-image sum of the SSIM map over the compared planes (float64 [N]).
+at::Tensor sse(const at::Tensor& sr, const at::Tensor& hr, double sr_mul, double hr_mul, bool quantize, bool y_only,
+               int64_t shave);
+at::Tensor ssim_sum(const at::Tensor& sr, const at::Tensor& hr, double sr_mul, double hr_mul, bool quantize,
+                    bool y_only, int64_t shave, const std::vector<double>& gauss);
+
+}  // namespace cpu
+}  // namespace srkit

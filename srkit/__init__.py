@@ -1,0 +1,8 @@
+"""srkit: super-resolution with fused Triton/CUDA kernels.
+
+Layers, lowest first (a layer imports only those below it): the kernels (``srkit.kernels``,
+``srkit._C``, ``srkit.reference``) <- ``srkit.ops`` <- ``srkit.nn`` <- models <- training,
+``srkit-bench`` <- ``srkit.search``. ``srkit.metrics`` and ``srkit.data`` hold the evaluation protocol.
+"""
+
+__version__ = "0.1.0"

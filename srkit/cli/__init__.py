@@ -1,0 +1,1 @@
+"""srkit's command-line programs: ``srkit``, ``srkit-bench``, ``srkit-search``."""

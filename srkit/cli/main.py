@@ -1,0 +1,25 @@
+"""The ``srkit`` command."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from . import eval as eval_cmd
+from . import info
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="srkit", description="super-resolution toolkit on fused kernels")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log backend choices")
+    sub = parser.add_subparsers(dest="command", required=True)
+    info.add_parser(sub)
+    eval_cmd.add_parser(sub)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

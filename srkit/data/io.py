@@ -1,0 +1,57 @@
+"""Reading and writing images as (C, H, W) uint8 tensors."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, UnidentifiedImageError
+
+IMAGE_SUFFIXES = (".png", ".bmp", ".jpg", ".jpeg", ".tif", ".tiff", ".webp")
+
+
+class ImageReadError(ValueError):
+    """An image file that cannot be used, with the reason."""
+
+
+def read_image(path: str | os.PathLike[str], *, alpha: str = "error") -> torch.Tensor:
+    """Read an 8-bit RGB or grey image as a (3 or 1, H, W) uint8 tensor.
+
+    ``alpha="drop"`` drops the alpha channel of RGBA / LA images; the default refuses them, since
+    a super-resolved alpha channel is not what a user expects by accident. 16-bit images are
+    refused with a clear message rather than silently truncated.
+    """
+    p = Path(path)
+    try:
+        with Image.open(p) as im:
+            im.load()
+            mode = im.mode
+            if mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+                raise ImageReadError(f"{p}: {mode} images (16-bit or float) are not supported; convert to 8-bit")
+            if mode in ("RGBA", "LA", "PA") or (mode == "P" and "transparency" in im.info):
+                if alpha != "drop":
+                    raise ImageReadError(f"{p}: the image has an alpha channel; pass alpha='drop' to ignore it")
+                im = im.convert("RGB" if mode != "LA" else "L")
+            elif mode not in ("RGB", "L"):
+                im = im.convert("RGB")
+            arr = np.asarray(im)
+    except (UnidentifiedImageError, OSError) as e:
+        raise ImageReadError(f"{p}: not a readable image ({e})") from e
+    if arr.ndim == 2:
+        arr = arr[:, :, None]
+    return torch.from_numpy(np.ascontiguousarray(arr.transpose(2, 0, 1)))
+
+
+def write_image(path: str | os.PathLike[str], x: torch.Tensor) -> None:
+    """Write a (C, H, W) uint8 tensor (C = 1 or 3) atomically (temporary file, then rename)."""
+    if x.dtype != torch.uint8 or x.dim() != 3 or x.shape[0] not in (1, 3):
+        raise ValueError(f"srkit.data.write_image: expected a (1 or 3, H, W) uint8 tensor, got {x.dtype} {tuple(x.shape)}")
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    arr = x.permute(1, 2, 0).cpu().numpy()
+    img = Image.fromarray(arr[:, :, 0] if arr.shape[2] == 1 else arr)
+    tmp = p.with_name(f".{p.name}.tmp")
+    img.save(tmp, format=Image.registered_extensions().get(p.suffix.lower(), "PNG"))
+    os.replace(tmp, p)

@@ -1,0 +1,64 @@
+"""Scoring an upscaler on a dataset with the standard protocol (MATLAB-bicubic LR, Y PSNR/SSIM, shave)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+
+from .data import photos
+from .data.degrade import bicubic_lr, bicubic_sr
+from .data.folders import find_pairs
+from .data.io import read_image
+from .metrics.protocol import sr_scores
+
+Upscaler = Callable[[torch.Tensor, int], torch.Tensor]  # (1, C, h, w) uint8 LR -> (1, C, h s, w s) uint8
+
+
+@dataclass(frozen=True)
+class ImageScore:
+    name: str
+    psnr: float
+    ssim: float
+
+
+def dataset(data: str, scale: int) -> Iterator[tuple[str, torch.Tensor, torch.Tensor]]:
+    """(name, HR cropped to LR x scale, LR) for a folder (HR/ [+ LR_bicubic/X<s>/]) or ``skimage``."""
+    if data == "skimage":
+        for name, hr in photos.photos("valid").items():
+            lr = bicubic_lr(hr, scale)
+            yield name, hr[:, : lr.shape[1] * scale, : lr.shape[2] * scale], lr
+        return
+    if not Path(data).is_dir():
+        raise FileNotFoundError(f"{data}: not a folder (give HR/ [+ LR_bicubic/X<s>/], or 'skimage')")
+    for pair in find_pairs(data, scale):
+        hr = read_image(pair.hr)
+        lr = read_image(pair.lr) if pair.lr is not None else bicubic_lr(hr, scale)
+        h, w = lr.shape[1] * scale, lr.shape[2] * scale
+        if hr.shape[1] < h or hr.shape[2] < w:
+            raise ValueError(f"{pair.name}: LR {tuple(lr.shape[1:])} x{scale} is larger than HR {tuple(hr.shape[1:])}")
+        yield pair.name, hr[:, :h, :w], lr  # the ground truth is the top-left crop HR[:h_lr s, :w_lr s]
+
+
+def bicubic(lr: torch.Tensor, scale: int) -> torch.Tensor:
+    return bicubic_sr(lr, scale)
+
+
+def evaluate(upscale: Upscaler, data: str, scale: int, device: str = "cpu") -> list[ImageScore]:
+    scores = []
+    for name, hr, lr in dataset(data, scale):
+        sr = upscale(lr[None].to(device), scale)
+        p, s = sr_scores(sr, hr[None].to(device), scale)
+        scores.append(ImageScore(name, float(p[0]), float(s[0])))
+    return scores
+
+
+def summary(scores: list[ImageScore]) -> dict[str, object]:
+    n = max(len(scores), 1)
+    return {
+        "mean_psnr": sum(s.psnr for s in scores) / n,
+        "mean_ssim": sum(s.ssim for s in scores) / n,
+        "images": [asdict(s) for s in scores],
+    }

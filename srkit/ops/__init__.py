@@ -1,0 +1,34 @@
+"""srkit's ops with backend dispatch (see :mod:`srkit.ops.dispatch`)."""
+
+from .dispatch import (
+    BACKENDS,
+    BackendUnavailable,
+    Call,
+    available_backends,
+    last_backend,
+    last_call,
+    trace,
+    unavailable_reason,
+    use_backend,
+)
+from .pixel_shuffle import pixel_shuffle, pixel_unshuffle
+from .psnr import psnr
+from .ssim import ssim
+from .upsample_tail import upsample_tail
+
+__all__ = [
+    "BACKENDS",
+    "BackendUnavailable",
+    "Call",
+    "available_backends",
+    "last_backend",
+    "last_call",
+    "pixel_shuffle",
+    "pixel_unshuffle",
+    "psnr",
+    "ssim",
+    "trace",
+    "unavailable_reason",
+    "upsample_tail",
+    "use_backend",
+]

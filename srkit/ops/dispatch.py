@@ -1,0 +1,234 @@
+"""Backend selection for srkit's ops.
+
+Every op has up to four backends:
+
+* ``triton`` -- the Triton kernels in ``srkit.kernels`` (CUDA tensors; CPU tensors only when
+  Triton's interpreter is on, ``TRITON_INTERPRET=1`` set before Triton is imported);
+* ``cuda``   -- the CUDA C++ kernels of the extension ``srkit._C`` (CUDA tensors);
+* ``cpp``    -- the C++/OpenMP kernels of the extension (CPU tensors);
+* ``torch``  -- the pure-PyTorch reference (anything).
+
+The default follows the tensor's device: CUDA tensors try triton, cuda, torch; CPU tensors try
+cpp, torch. ``SRKIT_BACKEND=<name>`` or ``with use_backend(name):`` puts one backend first.
+Availability is probed lazily and for real (the Triton probe launches a kernel and checks its
+result). Whenever the preferred backend cannot run, the fallback is logged (once per cause) on the
+``srkit.ops`` logger; ``use_backend(name, strict=True)`` raises instead. The backend that ran is
+recorded: ``last_backend(op)``, or every call inside ``with trace() as calls:``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import functools
+import importlib
+import logging
+import os
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from types import ModuleType
+
+import torch
+
+BACKENDS: tuple[str, ...] = ("triton", "cuda", "cpp", "torch")
+DEFAULT_ORDER: dict[str, tuple[str, ...]] = {"cuda": ("triton", "cuda", "torch"), "cpu": ("cpp", "torch")}
+
+log = logging.getLogger("srkit.ops")
+
+
+class BackendUnavailable(RuntimeError):
+    """A backend was required (``strict=True``) but cannot run this call."""
+
+
+@dataclass(frozen=True)
+class Call:
+    """One op call as dispatched: which backend ran, and why the preferred one did not (if so)."""
+
+    op: str
+    backend: str
+    device: str
+    dtype: str
+    fallback_from: str | None = None
+    reason: str | None = None
+
+
+# ---------------------------------------------------------------------------------------------
+# availability probes
+
+
+@functools.cache
+def _extension() -> tuple[ModuleType | None, str]:
+    try:
+        return importlib.import_module("srkit._C"), ""
+    except ImportError as e:  # not built, or built against another torch
+        return None, f"the extension srkit._C is not importable ({e})"
+
+
+def extension() -> ModuleType | None:
+    """The compiled extension ``srkit._C``, or None when it is not built."""
+    return _extension()[0]
+
+
+def _triton_interpreting() -> bool:
+    return os.environ.get("TRITON_INTERPRET", "0") == "1"
+
+
+@functools.cache
+def _probe_triton(device_type: str) -> str:
+    if device_type == "cpu" and not _triton_interpreting():
+        return "Triton runs CPU tensors only in interpreter mode (set TRITON_INTERPRET=1 before importing srkit)"
+    if device_type == "cuda" and not torch.cuda.is_available():
+        return "no CUDA device is available"
+    try:
+        from srkit.kernels import pixel_shuffle as k
+    except Exception as e:  # noqa: BLE001 - any import failure means "not usable", with the cause
+        return f"Triton is not importable ({type(e).__name__}: {e})"
+    try:
+        x = torch.arange(16, dtype=torch.float32, device=device_type).reshape(1, 4, 2, 2)
+        out = torch.full((1, 1, 4, 4), float("nan"), device=device_type)
+        k.pixel_shuffle(x, 2, out)
+        if not torch.equal(out, torch.nn.functional.pixel_shuffle(x, 2)):
+            return "the Triton probe kernel returned a wrong result"
+    except Exception as e:  # noqa: BLE001
+        return f"the Triton probe kernel failed ({type(e).__name__}: {e})"
+    return ""
+
+
+def unavailable_reason(backend: str, device_type: str) -> str:
+    """Why ``backend`` cannot run ops on ``device_type`` tensors ('' when it can)."""
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown srkit backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    if backend == "torch":
+        return ""
+    if backend == "triton":
+        return _probe_triton(device_type)
+    ext, why = _extension()
+    if ext is None:
+        return why
+    if backend == "cpp":
+        return "" if device_type == "cpu" else f"the cpp backend runs CPU tensors only, not {device_type}"
+    if device_type != "cuda":
+        return f"the cuda backend runs CUDA tensors only, not {device_type}"
+    if not ext.built_with_cuda():
+        return "srkit._C was built without CUDA (reinstall with a CUDA toolkit, or SRKIT_CUDA=1)"
+    if not torch.cuda.is_available():
+        return "no CUDA device is available"
+    return ""
+
+
+def available_backends(device_type: str) -> list[str]:
+    return [b for b in BACKENDS if not unavailable_reason(b, device_type)]
+
+
+# ---------------------------------------------------------------------------------------------
+# forcing, recording
+
+
+_forced: contextvars.ContextVar[tuple[str, bool] | None] = contextvars.ContextVar("srkit_backend", default=None)
+_trace: contextvars.ContextVar[list[Call] | None] = contextvars.ContextVar("srkit_trace", default=None)
+_last: dict[str, Call] = {}
+_warned: set[tuple[str, str, str]] = set()
+_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def use_backend(name: str, *, strict: bool = False) -> Iterator[None]:
+    """Prefer backend ``name`` for every op called inside; with ``strict``, raise if it cannot run."""
+    if name not in BACKENDS:
+        raise ValueError(f"unknown srkit backend {name!r}; choose one of {', '.join(BACKENDS)}")
+    token = _forced.set((name, strict))
+    try:
+        yield
+    finally:
+        _forced.reset(token)
+
+
+@contextlib.contextmanager
+def trace() -> Iterator[list[Call]]:
+    """Collect a :class:`Call` for every op dispatched inside the block."""
+    calls: list[Call] = []
+    token = _trace.set(calls)
+    try:
+        yield calls
+    finally:
+        _trace.reset(token)
+
+
+def last_backend(op: str) -> str | None:
+    """The backend that ran the most recent call of ``op`` (None if it never ran)."""
+    call = _last.get(op)
+    return call.backend if call else None
+
+
+def last_call(op: str) -> Call | None:
+    return _last.get(op)
+
+
+def preferred() -> tuple[str | None, bool]:
+    """The forced backend (context manager first, then ``SRKIT_BACKEND``) and whether it is strict."""
+    forced = _forced.get()
+    if forced is not None:
+        return forced
+    env = os.environ.get("SRKIT_BACKEND", "").strip().lower()
+    if env and env != "auto":
+        if env not in BACKENDS:
+            raise ValueError(f"SRKIT_BACKEND={env!r} is not a backend; choose one of {', '.join(BACKENDS)} or auto")
+        return env, False
+    return None, False
+
+
+def plan(op: str, device_type: str, implemented: Mapping[str, object], unsupported: Callable[[str], str] | None = None) -> tuple[str, str | None, str | None]:
+    """(backend to run, backend it falls back from, why) for one call of ``op``."""
+    forced, strict = preferred()
+    order = list(DEFAULT_ORDER.get(device_type, ("torch",)))
+    if forced is not None:
+        order = [forced] + [b for b in order if b != forced]
+    first = order[0]
+    first_reason: str | None = None
+    for b in order:
+        reason = unavailable_reason(b, device_type)
+        if not reason and b not in implemented:
+            reason = f"op {op} has no {b} implementation"
+        if not reason and unsupported is not None:
+            reason = unsupported(b)
+        if not reason:
+            if b == first:
+                return b, None, None
+            if strict:
+                raise BackendUnavailable(f"srkit: op {op}: backend {first!r} cannot run: {first_reason}")
+            return b, first, first_reason
+        if b == first:
+            first_reason = reason
+            if strict:
+                raise BackendUnavailable(f"srkit: op {op}: backend {first!r} cannot run: {reason}")
+    raise BackendUnavailable(f"srkit: op {op}: no backend can run on {device_type} ({first_reason})")
+
+
+def dispatch(
+    op: str,
+    device: torch.device,
+    dtype: torch.dtype,
+    impls: Mapping[str, Callable[..., object]],
+    unsupported: Callable[[str], str] | None = None,
+) -> Callable[..., object]:
+    """Choose, log and record the backend for one call of ``op``; return its implementation."""
+    backend, fell_from, reason = plan(op, device.type, impls, unsupported)
+    call = Call(op, backend, str(device), str(dtype).replace("torch.", ""), fell_from, reason)
+    if fell_from is not None:
+        key = (op, fell_from, reason or "")
+        with _lock:
+            first_time = key not in _warned
+            _warned.add(key)
+        if first_time:
+            log.warning("srkit: op %s: backend %r cannot run (%s); using %r", op, fell_from, reason, backend)
+    _last[op] = call
+    calls = _trace.get()
+    if calls is not None:
+        calls.append(call)
+    return impls[backend]
+
+
+def report(device_type: str) -> dict[str, dict[str, str]]:
+    """For ``srkit info``: per backend, 'ok' or why it cannot run on ``device_type``."""
+    return {b: {"status": "ok" if not (r := unavailable_reason(b, device_type)) else "unavailable", "reason": r} for b in BACKENDS}
