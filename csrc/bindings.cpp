@@ -36,6 +36,7 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
         pybind11::arg("hi"));
   m.def("sse_cpu", &srkit::cpu::sse, "per-image sum of squared error (float64)");
   m.def("ssim_sum_cpu", &srkit::cpu::ssim_sum, "per-image sum of the SSIM map (float64)");
+  m.def("sse_and_ssim_sum_cpu", &srkit::cpu::sse_and_ssim_sum, "both, from one read of the images");
 #ifdef SRKIT_WITH_CUDA
   srkit::register_cuda(m);
 #endif

@@ -15,6 +15,9 @@ at::Tensor sse(const at::Tensor& sr, const at::Tensor& hr, double sr_mul, double
                int64_t shave);
 at::Tensor ssim_sum(const at::Tensor& sr, const at::Tensor& hr, double sr_mul, double hr_mul, bool quantize,
                     bool y_only, int64_t shave, const std::vector<double>& gauss);
+// Both at once, from one read of the images (the evaluation protocol needs both).
+std::vector<at::Tensor> sse_and_ssim_sum(const at::Tensor& sr, const at::Tensor& hr, double sr_mul, double hr_mul,
+                                         bool quantize, bool y_only, int64_t shave, const std::vector<double>& gauss);
 
 }  // namespace cpu
 }  // namespace srkit

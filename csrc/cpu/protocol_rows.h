@@ -8,35 +8,36 @@ namespace srkit {
 namespace cpu {
 
 template <typename T>
-void load_row_typed(const T* base, const View4& v, double mul, const MetricOpts& o, int64_t n, int64_t p, int64_t h,
-                    double* dst, int64_t len) {
+inline double as_double(T v) {
+  return static_cast<double>(static_cast<float>(v));  // exact for uint8, float16, bfloat16, float32
+}
+inline double as_double(double v) { return v; }
+
+// kStride: the row's element stride when known at compile time (1: contiguous rows vectorise), else 0.
+template <int64_t kStride, typename T>
+void load_row_strided(const T* base, const View4& v, double mul, const MetricOpts& o, int64_t n, int64_t p, int64_t h,
+                      double* __restrict__ dst, int64_t len) {
+  const int64_t sw = kStride ? kStride : v.sw;
   if (o.y_only) {
-    for (int64_t x = 0; x < len; ++x) {
-      const int64_t off = v.offset(n, 0, h, x + o.shave);
-      const double r = to255(static_cast<double>(static_cast<float>(base[off])), mul, o.quantize);
-      const double g = to255(static_cast<double>(static_cast<float>(base[off + v.sc])), mul, o.quantize);
-      const double b = to255(static_cast<double>(static_cast<float>(base[off + 2 * v.sc])), mul, o.quantize);
-      dst[x] = luma255(r, g, b);
-    }
-  } else {
+    const T* r = base + v.offset(n, 0, h, o.shave);
+    const T* g = r + v.sc;
+    const T* b = g + v.sc;
     for (int64_t x = 0; x < len; ++x)
-      dst[x] = to255(static_cast<double>(base[v.offset(n, p, h, x + o.shave)]), mul, o.quantize);
+      dst[x] = luma255(to255(as_double(r[x * sw]), mul, o.quantize), to255(as_double(g[x * sw]), mul, o.quantize),
+                       to255(as_double(b[x * sw]), mul, o.quantize));
+  } else {
+    const T* c = base + v.offset(n, p, h, o.shave);
+    for (int64_t x = 0; x < len; ++x) dst[x] = to255(as_double(c[x * sw]), mul, o.quantize);
   }
 }
 
-// float64 inputs must not pass through float: specialise the luma path.
-template <>
-inline void load_row_typed<double>(const double* base, const View4& v, double mul, const MetricOpts& o, int64_t n,
-                                   int64_t p, int64_t h, double* dst, int64_t len) {
-  for (int64_t x = 0; x < len; ++x) {
-    if (o.y_only) {
-      const int64_t off = v.offset(n, 0, h, x + o.shave);
-      dst[x] = luma255(to255(base[off], mul, o.quantize), to255(base[off + v.sc], mul, o.quantize),
-                       to255(base[off + 2 * v.sc], mul, o.quantize));
-    } else {
-      dst[x] = to255(base[v.offset(n, p, h, x + o.shave)], mul, o.quantize);
-    }
-  }
+template <typename T>
+void load_row_typed(const T* base, const View4& v, double mul, const MetricOpts& o, int64_t n, int64_t p, int64_t h,
+                    double* dst, int64_t len) {
+  if (v.sw == 1)
+    load_row_strided<1>(base, v, mul, o, n, p, h, dst, len);
+  else
+    load_row_strided<0>(base, v, mul, o, n, p, h, dst, len);
 }
 
 // Row `h` (already offset by the shave) of plane `p` of image `n`, `len` pixels from column `shave`.

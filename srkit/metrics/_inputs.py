@@ -87,6 +87,13 @@ def prepare(
     return Prepared(s, h, sr_mul, hr_mul, bool(y_only and c == 3), kind)
 
 
+def check_finite(res: torch.Tensor, op: str, allow_pos_inf: bool = False) -> None:
+    """NaN or Inf in the inputs surfaces as a non-finite score: name the images it hit."""
+    bad = torch.isnan(res) | (res == float("-inf")) if allow_pos_inf else ~torch.isfinite(res)
+    if bool(bad.any()):
+        raise ValueError(f"srkit.metrics.{op}: sr or hr contains NaN or Inf (images {bad.nonzero().flatten().tolist()})")
+
+
 def wrap(result: torch.Tensor, kind: str) -> Any:
     if kind == "numpy":
         return result.cpu().numpy()

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import torch
-
 from .. import ops
-from ._inputs import Layout, prepare, wrap
+from ._inputs import Layout, check_finite, prepare, wrap
 
 
 def psnr(
@@ -35,7 +33,5 @@ def psnr(
     """
     p = prepare(sr, hr, data_range=data_range, y_only=y_only, shave=shave, layout=layout, op="psnr", min_size=1)
     res = ops.psnr(p.sr, p.hr, p.sr_mul, p.hr_mul, quantize, p.y_only, shave)
-    bad = torch.isnan(res) | (res == float("-inf"))
-    if bool(bad.any()):
-        raise ValueError(f"srkit.metrics.psnr: sr or hr contains NaN or Inf (images {bad.nonzero().flatten().tolist()})")
+    check_finite(res, "psnr", allow_pos_inf=True)  # +inf: identical images
     return wrap(res, p.kind)

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import torch
-
 from .. import ops
-from ._inputs import Layout, prepare, wrap
+from ._inputs import Layout, check_finite, prepare, wrap
 
 
 def ssim(
@@ -30,7 +28,5 @@ def ssim(
     """
     p = prepare(sr, hr, data_range=data_range, y_only=y_only, shave=shave, layout=layout, op="ssim", min_size=11)
     res = ops.ssim(p.sr, p.hr, p.sr_mul, p.hr_mul, quantize, p.y_only, shave)
-    bad = ~torch.isfinite(res)
-    if bool(bad.any()):
-        raise ValueError(f"srkit.metrics.ssim: sr or hr contains NaN or Inf (images {bad.nonzero().flatten().tolist()})")
+    check_finite(res, "ssim")
     return wrap(res, p.kind)

@@ -13,6 +13,7 @@ from .dispatch import (
 )
 from .pixel_shuffle import pixel_shuffle, pixel_unshuffle
 from .psnr import psnr
+from .psnr_ssim import psnr_ssim
 from .ssim import ssim
 from .upsample_tail import upsample_tail
 
@@ -26,6 +27,7 @@ __all__ = [
     "pixel_shuffle",
     "pixel_unshuffle",
     "psnr",
+    "psnr_ssim",
     "ssim",
     "trace",
     "unavailable_reason",

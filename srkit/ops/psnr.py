@@ -38,14 +38,19 @@ def pixel_count(shape: torch.Size | tuple[int, ...], y_only: bool, shave: int, w
     return (1 if y_only else c) * (h - 2 * shave - window + 1) * (w - 2 * shave - window + 1)
 
 
+def sse_to_psnr(sse: torch.Tensor, count: int) -> torch.Tensor:
+    """PSNR (dB, peak 255) from per-image sums of squared error; identical images give +inf, not NaN."""
+    mse = sse / count
+    psnr = 10.0 * torch.log10((255.0 * 255.0) / mse)
+    return torch.where(mse == 0, torch.full_like(psnr, float("inf")), psnr)
+
+
 @torch.library.custom_op("srkit::psnr", mutates_args=())
 def _psnr_op(
     sr: torch.Tensor, hr: torch.Tensor, sr_mul: float, hr_mul: float, quantize: bool, y_only: bool, shave: int
 ) -> torch.Tensor:
     sse = dispatch("psnr", sr.device, sr.dtype, IMPLS)(sr, hr, sr_mul, hr_mul, quantize, y_only, shave)
-    mse = sse / pixel_count(sr.shape, y_only, shave)
-    psnr = 10.0 * torch.log10((255.0 * 255.0) / mse)
-    return torch.where(mse == 0, torch.full_like(psnr, float("inf")), psnr)  # identical images: +inf, not NaN
+    return sse_to_psnr(sse, pixel_count(sr.shape, y_only, shave))
 
 
 @_psnr_op.register_fake

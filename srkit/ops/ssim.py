@@ -20,7 +20,7 @@ WINDOW = reference.SSIM_WIN
 
 
 @functools.cache
-def _gauss_list() -> list[float]:
+def gauss_list() -> list[float]:
     return reference.gaussian_window().tolist()
 
 
@@ -36,11 +36,11 @@ def _triton(sr, hr, sr_mul, hr_mul, quantize, y_only, shave) -> torch.Tensor:  #
 
 
 def _cuda(sr, hr, sr_mul, hr_mul, quantize, y_only, shave) -> torch.Tensor:  # noqa: ANN001
-    return extension().ssim_sum_cuda(sr, hr, sr_mul, hr_mul, quantize, y_only, shave, _gauss_list())  # type: ignore[union-attr]
+    return extension().ssim_sum_cuda(sr, hr, sr_mul, hr_mul, quantize, y_only, shave, gauss_list())  # type: ignore[union-attr]
 
 
 def _cpp(sr, hr, sr_mul, hr_mul, quantize, y_only, shave) -> torch.Tensor:  # noqa: ANN001
-    return extension().ssim_sum_cpu(sr, hr, sr_mul, hr_mul, quantize, y_only, shave, _gauss_list())  # type: ignore[union-attr]
+    return extension().ssim_sum_cpu(sr, hr, sr_mul, hr_mul, quantize, y_only, shave, gauss_list())  # type: ignore[union-attr]
 
 
 def _torch(sr, hr, sr_mul, hr_mul, quantize, y_only, shave) -> torch.Tensor:  # noqa: ANN001

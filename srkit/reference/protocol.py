@@ -49,8 +49,12 @@ def ssim_map(a: torch.Tensor, b: torch.Tensor, gauss: torch.Tensor) -> torch.Ten
     """SSIM map ('valid' region) of float64 (N, P, H, W) planes on the 0..255 scale."""
     n, p, h, w = a.shape
     k = gauss.to(device=a.device, dtype=torch.float64)
-    win = torch.outer(k, k)[None, None]
-    filt = lambda t: F.conv2d(t.reshape(n * p, 1, h, w), win).reshape(n, p, h - k.numel() + 1, w - k.numel() + 1)  # noqa: E731
+    kh, kw = k.view(1, 1, -1, 1), k.view(1, 1, 1, -1)  # separable: the 2-D window is their outer product
+
+    def filt(t: torch.Tensor) -> torch.Tensor:
+        v = F.conv2d(F.conv2d(t.reshape(n * p, 1, h, w), kh), kw)
+        return v.reshape(n, p, h - k.numel() + 1, w - k.numel() + 1)
+
     mu1, mu2 = filt(a), filt(b)
     s11, s22, s12 = filt(a * a), filt(b * b), filt(a * b)
     c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2

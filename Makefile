@@ -1,0 +1,33 @@
+# The README's two commands: `make demo` (set up, then the main job on the embedded photos) and
+# `make test` (set up, then the test suite). Both create the environment from nothing.
+PYTHON ?= python3.11
+VENV ?= .venv
+# Pinned so CPU machines take the CPU build they carry (an unpinned torch pulls GBs of CUDA wheels).
+TORCH_SPEC ?= torch==2.13.0
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.srkit-installed
+SOURCES := pyproject.toml setup.py $(shell find csrc -type f 2>/dev/null)
+
+.PHONY: env demo test bench clean
+
+$(STAMP): $(SOURCES)
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check "$(TORCH_SPEC)" "setuptools>=69" wheel "pybind11>=2.12" ninja
+	$(PY) -m pip install -q --disable-pip-version-check --no-build-isolation -e ".[test]"
+	touch $(STAMP)
+
+env: $(STAMP)
+
+demo: env
+	$(VENV)/bin/srkit info
+	$(VENV)/bin/srkit eval --model bicubic --data skimage --scale 4 --out runs/demo
+	$(PY) bench/run_all.py --quick --out runs/demo
+
+test: env
+	$(PY) -m pytest -q
+
+bench: env
+	$(PY) bench/run_all.py --out bench/results
+
+clean:
+	rm -rf $(VENV) build *.egg-info srkit/_C*.so runs

@@ -1,0 +1,54 @@
+"""Test configuration. Triton's interpreter must be on before any Triton kernel is defined, so it is
+switched on here, before srkit (or anything that imports Triton) is imported."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TRITON_INTERPRET", "1")
+
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+from srkit.ops import dispatch  # noqa: E402
+
+settings.register_profile(
+    "srkit", max_examples=20, deadline=None, derandomize=False,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "srkit"))
+
+SHARED = Path(os.environ.get("SRKIT_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+
+# The backends that can run on this machine's CPU; CUDA tensors join where a GPU exists.
+CPU_BACKENDS = ["torch", "cpp", "triton"]
+
+
+def device_backends() -> list[tuple[str, str]]:
+    pairs = [("cpu", b) for b in CPU_BACKENDS]
+    if torch.cuda.is_available():
+        pairs += [("cuda", b) for b in ("triton", "cuda", "torch")]
+    return pairs
+
+
+@pytest.fixture(params=device_backends(), ids=lambda p: f"{p[0]}-{p[1]}")
+def backend(request: pytest.FixtureRequest) -> tuple[str, str]:
+    """(device, backend): every test using it runs once per backend, strictly (no fallback)."""
+    device, name = request.param
+    reason = dispatch.unavailable_reason(name, device)
+    if reason:
+        if name == "cpp":  # the extension is part of the install: its absence is a failure, not a skip
+            pytest.fail(f"the cpp backend must be available: {reason}")
+        pytest.skip(reason)
+    with dispatch.use_backend(name, strict=True):
+        yield device, name
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    if not (SHARED / "datasets" / "Set5" / "HR").is_dir():
+        pytest.skip(f"shared reference data not found at {SHARED}")
+    return SHARED

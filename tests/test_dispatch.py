@@ -1,0 +1,79 @@
+"""Backend dispatch: defaults by device, forcing, honest availability, logged fallback, recording."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+import torch
+
+from srkit import ops
+from srkit.ops import dispatch
+
+
+def test_extension_is_built() -> None:
+    ext = dispatch.extension()
+    assert ext is not None, dispatch._extension()[1]
+    assert isinstance(ext.built_with_cuda(), bool) and ext.openmp_threads() >= 1
+
+
+def test_cpu_default_is_the_cpp_kernels(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SRKIT_BACKEND", raising=False)
+    ops.pixel_shuffle(torch.zeros(1, 4, 2, 2), 2)
+    call = ops.last_call("pixel_shuffle")
+    assert call is not None and call.backend == "cpp" and call.fallback_from is None and call.device == "cpu"
+
+
+def test_env_variable_and_context_manager_force_a_backend(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SRKIT_BACKEND", "torch")
+    ops.pixel_shuffle(torch.zeros(1, 4, 2, 2), 2)
+    assert ops.last_backend("pixel_shuffle") == "torch"
+    with ops.use_backend("triton"):  # the context manager wins over the environment
+        ops.pixel_shuffle(torch.zeros(1, 4, 2, 2), 2)
+    assert ops.last_backend("pixel_shuffle") == "triton"
+    monkeypatch.setenv("SRKIT_BACKEND", "tpu")
+    with pytest.raises(ValueError, match="SRKIT_BACKEND='tpu' is not a backend"):
+        ops.pixel_shuffle(torch.zeros(1, 4, 2, 2), 2)
+
+
+def test_unavailable_backend_falls_back_loudly(caplog: pytest.LogCaptureFixture) -> None:
+    x = torch.rand(1, 3, 8, 8)
+    with caplog.at_level(logging.WARNING, logger="srkit.ops"), ops.trace() as calls, ops.use_backend("cuda"):
+        ops.psnr(x, x, 255.0, 255.0, False, False, 0)
+    assert calls == [ops.last_call("psnr")]
+    call = calls[0]
+    assert call.backend == "cpp" and call.fallback_from == "cuda" and "CUDA tensors only" in (call.reason or "")
+    assert any("backend 'cuda' cannot run" in r.message for r in caplog.records)
+
+
+def test_strict_mode_raises_instead_of_falling_back() -> None:
+    with ops.use_backend("cuda", strict=True), pytest.raises(ops.BackendUnavailable, match="cuda backend runs CUDA tensors only"):
+        ops.pixel_shuffle(torch.zeros(1, 4, 2, 2), 2)
+
+
+def test_unknown_backend_is_named() -> None:
+    with pytest.raises(ValueError, match="unknown srkit backend 'fast'"):
+        with ops.use_backend("fast"):
+            pass
+
+
+def test_probes_are_honest() -> None:
+    assert dispatch.unavailable_reason("torch", "cpu") == ""
+    assert dispatch.unavailable_reason("cpp", "cpu") == ""
+    assert "CPU tensors only" in dispatch.unavailable_reason("cpp", "cuda")
+    # the Triton probe launched a kernel and checked its result (interpreter on, in the tests)
+    assert dispatch.unavailable_reason("triton", "cpu") == ""
+    if not torch.cuda.is_available():
+        assert dispatch.unavailable_reason("cuda", "cuda") != ""
+        assert dispatch.unavailable_reason("triton", "cuda") != ""
+    assert set(dispatch.available_backends("cpu")) == {"triton", "cpp", "torch"}
+
+
+def test_triton_probe_refuses_cpu_without_the_interpreter(monkeypatch: pytest.MonkeyPatch) -> None:
+    dispatch._probe_triton.cache_clear()
+    monkeypatch.setenv("TRITON_INTERPRET", "0")
+    try:
+        assert "interpreter mode" in dispatch.unavailable_reason("triton", "cpu")
+    finally:
+        monkeypatch.setenv("TRITON_INTERPRET", "1")
+        dispatch._probe_triton.cache_clear()
