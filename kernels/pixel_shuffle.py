@@ -27,25 +27,31 @@ def shuffle_source(c, oh, ow, R: tl.constexpr, SHUFFLE: tl.constexpr):
 
 
 @triton.jit
-def _pixel_shuffle_kernel(
-    in_ptr, out_ptr, C, H, W,
-    isn, isc, ish, isw, osn, osc, osh, osw,
-    R: tl.constexpr, SHUFFLE: tl.constexpr, CHANNELS_LAST: tl.constexpr, BLOCK: tl.constexpr,
-):
+def row_coords(C, H, W, CHANNELS_LAST: tl.constexpr, BLOCK: tl.constexpr):
+    """(n, c, oh, ow, mask) of this program's block of one output row (see ``row_grid``)."""
     row = tl.program_id(0).to(tl.int64)
     k = tl.program_id(1).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
+    oh = row % H
     if CHANNELS_LAST:
-        oh = row % H
         n = row // H
         c = k % C
         ow = k // C
         mask = k < W * C
     else:
-        oh = row % H
         c = (row // H) % C
         n = row // (H * C)
         ow = k
         mask = k < W
+    return n, c, oh, ow, mask
+
+
+@triton.jit
+def _pixel_shuffle_kernel(
+    in_ptr, out_ptr, C, H, W,
+    isn, isc, ish, isw, osn, osc, osh, osw,
+    R: tl.constexpr, SHUFFLE: tl.constexpr, CHANNELS_LAST: tl.constexpr, BLOCK: tl.constexpr,
+):
+    n, c, oh, ow, mask = row_coords(C, H, W, CHANNELS_LAST, BLOCK)
     ic, ih, iw = shuffle_source(c, oh, ow, R, SHUFFLE)
     v = tl.load(in_ptr + n * isn + ic * isc + ih * ish + iw * isw, mask=mask)
     tl.store(out_ptr + n * osn + c * osc + oh * osh + ow * osw, v, mask=mask)

@@ -9,7 +9,7 @@ import torch
 import triton
 import triton.language as tl
 
-from .pixel_shuffle import row_grid, shuffle_source
+from .pixel_shuffle import row_coords, row_grid, shuffle_source
 
 
 @triton.jit
@@ -20,26 +20,13 @@ def _upsample_tail_kernel(
     R: tl.constexpr, HAS_SKIP: tl.constexpr, HAS_MEAN: tl.constexpr, HAS_LO: tl.constexpr, HAS_HI: tl.constexpr,
     CHANNELS_LAST: tl.constexpr, ACC: tl.constexpr, BLOCK: tl.constexpr,
 ):
-    row = tl.program_id(0).to(tl.int64)
-    k = tl.program_id(1).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
-    if CHANNELS_LAST:
-        oh = row % H
-        n = row // H
-        c = k % C
-        ow = k // C
-        mask = k < W * C
-    else:
-        oh = row % H
-        c = (row // H) % C
-        n = row // (H * C)
-        ow = k
-        mask = k < W
+    n, c, oh, ow, mask = row_coords(C, H, W, CHANNELS_LAST, BLOCK)
     ic, ih, iw = shuffle_source(c, oh, ow, R, True)
     v = tl.load(x_ptr + n * xsn + ic * xsc + ih * xsh + iw * xsw, mask=mask).to(ACC)
     if HAS_SKIP:
         v += tl.load(skip_ptr + n * ssn + c * ssc + oh * ssh + ow * ssw, mask=mask).to(ACC)
     if HAS_MEAN:
-        v += tl.load(mean_ptr + c + 0 * k, mask=mask).to(ACC)
+        v += tl.load(mean_ptr + c + 0 * ow, mask=mask).to(ACC)
     if HAS_LO:  # comparisons keep NaN, as torch.clamp does
         lo = tl.load(bounds_ptr).to(ACC)
         v = tl.where(v < lo, lo, v)
