@@ -6,13 +6,17 @@ Values are brought to the 0..255 scale in float64, optionally rounded like MATLA
 
 from __future__ import annotations
 
+import functools
+
 import torch
 import triton
 import triton.language as tl
 
 
+@functools.lru_cache(maxsize=64)
 def multipliers(sr_mul: float, hr_mul: float, device: torch.device) -> torch.Tensor:
-    """The two scale factors as a float64 tensor: a Python float kernel argument would be float32."""
+    """The two scale factors as a float64 tensor (a Python float kernel argument would be float32),
+    cached so that a GPU call does not pay a host-to-device copy each time."""
     return torch.tensor([sr_mul, hr_mul], dtype=torch.float64, device=device)
 
 

@@ -5,6 +5,8 @@ One read of x (and skip), one write of out; arithmetic in float32 (float64 for f
 
 from __future__ import annotations
 
+import functools
+
 import torch
 import triton
 import triton.language as tl
@@ -36,6 +38,13 @@ def _upsample_tail_kernel(
     tl.store(out_ptr + n * osn + c * osc + oh * osh + ow * osw, v.to(out_ptr.dtype.element_ty), mask=mask)
 
 
+@functools.lru_cache(maxsize=64)
+def _bounds(lo: float | None, hi: float | None, float64: bool, device: torch.device) -> torch.Tensor:
+    """Clamp bounds as a tensor (a Python float kernel argument would be float32), cached per device."""
+    dt = torch.float64 if float64 else torch.float32
+    return torch.tensor([lo if lo is not None else 0.0, hi if hi is not None else 0.0], dtype=dt, device=device)
+
+
 def upsample_tail(
     x: torch.Tensor,
     r: int,
@@ -53,10 +62,7 @@ def upsample_tail(
     s = skip if skip is not None else out
     m = mean if mean is not None else out
     acc = tl.float64 if x.dtype == torch.float64 else tl.float32
-    bounds = out  # unused unless clamping; the bounds travel as a tensor so float64 keeps its precision
-    if lo is not None or hi is not None:
-        bdt = torch.float64 if x.dtype == torch.float64 else torch.float32
-        bounds = torch.tensor([lo if lo is not None else 0.0, hi if hi is not None else 0.0], dtype=bdt, device=x.device)
+    bounds = out if lo is None and hi is None else _bounds(lo, hi, x.dtype == torch.float64, x.device)
     _upsample_tail_kernel[(rows, triton.cdiv(length, block))](
         x, s, m, out, c, h, w, *x.stride(), *s.stride(), *out.stride(),
         bounds,
