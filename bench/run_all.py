@@ -20,11 +20,14 @@ sys.path.insert(0, str(ROOT))  # `bench` and `tests` (the baselines) import as p
 
 import torch  # noqa: E402
 
-from bench import bench_pixel_shuffle, bench_psnr, bench_ssim, bench_upsample_tail  # noqa: E402
+from bench import bench_channel_attention, bench_pixel_shuffle, bench_psnr, bench_ssim, bench_upsample_tail  # noqa: E402
 from bench.common import fingerprint, measured_bandwidth_gbs  # noqa: E402
 from srkit import atomic  # noqa: E402
 
-BENCHES = {"pixel_shuffle": bench_pixel_shuffle, "upsample_tail": bench_upsample_tail, "psnr": bench_psnr, "ssim": bench_ssim}
+BENCHES = {
+    "pixel_shuffle": bench_pixel_shuffle, "upsample_tail": bench_upsample_tail, "psnr": bench_psnr, "ssim": bench_ssim,
+    "cca": bench_channel_attention,
+}
 
 
 def goals(rows: list[dict], device: str) -> list[dict]:
@@ -43,6 +46,10 @@ def goals(rows: list[dict], device: str) -> list[dict]:
         if r:
             out.append({"goal": "batched PSNR, 16 x 4K: >= 80% of measured bandwidth", "measured": r["fraction_of_bandwidth"], "met": r["fraction_of_bandwidth"] >= 0.8})
             out.append({"goal": "batched PSNR >= 10x the per-image torch reference", "measured": r["speedup_vs_baseline"], "met": r["speedup_vs_baseline"] >= 10})
+        r = find("cca", b)
+        if r:
+            out.append({"goal": "CCA >= 75% of measured bandwidth", "measured": r["fraction_of_bandwidth"], "met": r["fraction_of_bandwidth"] >= 0.75})
+            out.append({"goal": "CCA >= 3x eager", "measured": r["speedup_vs_baseline"], "met": r["speedup_vs_baseline"] >= 3})
         t, c = find("upsample_tail", b), find("upsample_tail", "copy-of-output")
         if t and c:
             ratio = t["median_ms"] / c["median_ms"]

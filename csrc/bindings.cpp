@@ -34,6 +34,8 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
   m.def("upsample_tail_cpu", &srkit::cpu::upsample_tail, "fused sub-pixel tail into `out`", pybind11::arg("x"),
         pybind11::arg("skip"), pybind11::arg("mean"), pybind11::arg("out"), pybind11::arg("r"), pybind11::arg("lo"),
         pybind11::arg("hi"));
+  m.def("channel_stats_cpu", &srkit::cpu::channel_stats, "per-(n, c) mean and population std into outputs");
+  m.def("channel_scale_cpu", &srkit::cpu::channel_scale, "x * s[n, c] into `out`");
   m.def("sse_cpu", &srkit::cpu::sse, "per-image sum of squared error (float64)");
   m.def("ssim_sum_cpu", &srkit::cpu::ssim_sum, "per-image sum of the SSIM map (float64)");
   m.def("sse_and_ssim_sum_cpu", &srkit::cpu::sse_and_ssim_sum, "both, from one read of the images");

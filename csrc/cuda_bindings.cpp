@@ -45,6 +45,24 @@ void upsample_tail_cuda(const at::Tensor& x, const c10::optional<at::Tensor>& sk
         "upsample_tail");
 }
 
+void channel_stats_cuda(const at::Tensor& x, at::Tensor& mean, at::Tensor& stdv) {
+  check_cuda(x, "x");
+  c10::cuda::CUDAGuard guard(x.device());
+  TORCH_CHECK(mean.is_contiguous() && stdv.is_contiguous(), "srkit: channel_stats outputs must be contiguous");
+  check(cuda::channel_stats(x.const_data_ptr(), view4(x), dtype_of(x), mean.data_ptr(), stdv.data_ptr(),
+                            at::cuda::getCurrentCUDAStream()),
+        "channel_stats");
+}
+
+void channel_scale_cuda(const at::Tensor& x, const at::Tensor& s, at::Tensor& out) {
+  check_cuda(x, "x");
+  check_cuda(out, "out");
+  c10::cuda::CUDAGuard guard(x.device());
+  check(cuda::channel_scale(x.const_data_ptr(), view4(x), dtype_of(x), s.const_data_ptr(), out.data_ptr(), view4(out),
+                            at::cuda::getCurrentCUDAStream()),
+        "channel_scale");
+}
+
 at::Tensor sse_cuda(const at::Tensor& sr, const at::Tensor& hr, double sr_mul, double hr_mul, bool quantize,
                     bool y_only, int64_t shave) {
   check_cuda(sr, "sr");
@@ -81,6 +99,8 @@ at::Tensor ssim_sum_cuda(const at::Tensor& sr, const at::Tensor& hr, double sr_m
 void register_cuda(pybind11::module_& m) {
   m.def("pixel_shuffle_cuda", &pixel_shuffle_cuda);
   m.def("upsample_tail_cuda", &upsample_tail_cuda);
+  m.def("channel_stats_cuda", &channel_stats_cuda);
+  m.def("channel_scale_cuda", &channel_scale_cuda);
   m.def("sse_cuda", &sse_cuda);
   m.def("ssim_sum_cuda", &ssim_sum_cuda);
 }

@@ -10,6 +10,10 @@ namespace cpu {
 void pixel_shuffle(const at::Tensor& in, at::Tensor& out, int64_t r, bool shuffle);
 void upsample_tail(const at::Tensor& x, const c10::optional<at::Tensor>& skip, const c10::optional<at::Tensor>& mean,
                    at::Tensor& out, int64_t r, c10::optional<double> lo, c10::optional<double> hi);
+// Per-(n, c) mean and population std (two-pass) into contiguous (N, C) float32/float64 tensors.
+void channel_stats(const at::Tensor& x, at::Tensor& mean, at::Tensor& stdv);
+// out = x * s[n, c], s a contiguous (N, C) float32/float64 tensor.
+void channel_scale(const at::Tensor& x, const at::Tensor& s, at::Tensor& out);
 // Per-image sum of squared error and per-image sum of the SSIM map over the compared planes (float64 [N]).
 at::Tensor sse(const at::Tensor& sr, const at::Tensor& hr, double sr_mul, double hr_mul, bool quantize, bool y_only,
                int64_t shave);

@@ -19,6 +19,11 @@ int pixel_shuffle(const void* in, View4 in_v, void* out, View4 out_v, ShuffleMap
 int upsample_tail(const void* x, View4 x_v, const void* skip, View4 skip_v, const float* mean, void* out,
                   View4 out_v, DType dt, TailOpts opts, cudaStream_t stream);
 
+// Per-(n, c) mean and population std of x (dtype F16/BF16/F32: float outputs; F64: double outputs),
+// into contiguous (N, C) buffers; and out = x * s[n, c] with s of the same float/double type.
+int channel_stats(const void* x, View4 v, DType dt, void* mean, void* stdv, cudaStream_t stream);
+int channel_scale(const void* x, View4 x_v, DType dt, const void* s, void* out, View4 out_v, cudaStream_t stream);
+
 // Per-(image, block) partial sums of squared error (on the protocol's 0..255 scale) into `partial`,
 // a float64[N * blocks_per_image] buffer; returns the number of blocks per image via `blocks_per_image`.
 int psnr_partials(const void* sr, DType sr_dt, View4 sr_v, const void* hr, DType hr_dt, View4 hr_v,

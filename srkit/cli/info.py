@@ -12,7 +12,7 @@ import torch
 from .. import __version__
 from ..ops import dispatch
 
-OPS = ("pixel_shuffle", "pixel_unshuffle", "upsample_tail", "psnr", "ssim", "psnr_ssim")
+OPS = ("pixel_shuffle", "pixel_unshuffle", "upsample_tail", "psnr", "ssim", "psnr_ssim", "channel_stats", "channel_scale")
 
 
 def collect() -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """srkit's layers: thin modules over the dispatching ops in :mod:`srkit.ops`."""
 
+from .channel_attention import ContrastChannelAttention
 from .pixel_shuffle import PixelShuffle, PixelUnshuffle
 from .upsample_tail import UpsampleTail
 
-__all__ = ["PixelShuffle", "PixelUnshuffle", "UpsampleTail"]
+__all__ = ["ContrastChannelAttention", "PixelShuffle", "PixelUnshuffle", "UpsampleTail"]

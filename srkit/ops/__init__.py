@@ -1,5 +1,7 @@
 """srkit's ops with backend dispatch (see :mod:`srkit.ops.dispatch`)."""
 
+from .channel_scale import channel_scale
+from .channel_stats import channel_stats
 from .dispatch import (
     BACKENDS,
     BackendUnavailable,
@@ -22,6 +24,8 @@ __all__ = [
     "BackendUnavailable",
     "Call",
     "available_backends",
+    "channel_scale",
+    "channel_stats",
     "last_backend",
     "last_call",
     "pixel_shuffle",

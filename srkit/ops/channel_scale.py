@@ -1,0 +1,77 @@
+"""``srkit.ops.channel_scale``: ``x * s[n, c]``, channel attention's scaling, in one pass.
+
+Arithmetic in float32 (float64 for float64 inputs); the output has x's dtype and memory format.
+Backends: Triton, CUDA, C++, PyTorch reference; registered as ``srkit::channel_scale``.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from ..reference import channel_attention as reference
+from . import _checks
+from .dispatch import dispatch, extension
+
+
+def _triton(x: torch.Tensor, s: torch.Tensor, out: torch.Tensor) -> None:
+    from srkit.kernels import channel_scale as k
+
+    k.channel_scale(x, s, out)
+
+
+def _cuda(x: torch.Tensor, s: torch.Tensor, out: torch.Tensor) -> None:
+    extension().channel_scale_cuda(x, s, out)  # type: ignore[union-attr]
+
+
+def _cpp(x: torch.Tensor, s: torch.Tensor, out: torch.Tensor) -> None:
+    extension().channel_scale_cpu(x, s, out)  # type: ignore[union-attr]
+
+
+IMPLS = {"triton": _triton, "cuda": _cuda, "cpp": _cpp, "torch": reference.channel_scale}
+
+
+def _empty(x: torch.Tensor) -> torch.Tensor:
+    return torch.empty(x.shape, dtype=x.dtype, device=x.device, memory_format=_checks.out_memory_format(x))
+
+
+@torch.library.custom_op("srkit::channel_scale", mutates_args=())
+def _channel_scale_op(x: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
+    out = _empty(x)
+    s_acc = s.to(reference.stats_dtype(x)).contiguous()
+    dispatch("channel_scale", x.device, x.dtype, IMPLS)(x, s_acc, out)
+    return out
+
+
+@_channel_scale_op.register_fake
+def _(x: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
+    return _empty(x)
+
+
+def _setup(ctx, inputs, output) -> None:  # noqa: ANN001
+    ctx.save_for_backward(*inputs)
+
+
+def _backward(ctx, g: torch.Tensor):  # noqa: ANN001, ANN202
+    x, s = ctx.saved_tensors
+    gx = _channel_scale_op(g, s) if ctx.needs_input_grad[0] else None
+    acc = reference.stats_dtype(x)
+    gs = (g.to(acc) * x.to(acc)).sum(dim=(2, 3)).to(s.dtype) if ctx.needs_input_grad[1] else None
+    return gx, gs
+
+
+_channel_scale_op.register_autograd(_backward, setup_context=_setup)
+
+
+def channel_scale(x: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
+    """``x * s[:, :, None, None]`` for x (N, C, H, W) and s (N, C) (or (N, C, 1, 1))."""
+    _checks.tensor4(x, "x", "channel_scale")
+    if x.dtype not in _checks.FLOAT_DTYPES:
+        raise TypeError(f"srkit.channel_scale: x must be float16, bfloat16, float32 or float64, got {x.dtype}")
+    if not isinstance(s, torch.Tensor) or not s.is_floating_point():
+        raise TypeError("srkit.channel_scale: s must be a floating-point tensor")
+    if s.dim() == 4 and s.shape[2:] == (1, 1):
+        s = s.flatten(1)
+    if tuple(s.shape) != tuple(x.shape[:2]):
+        raise ValueError(f"srkit.channel_scale: s has shape {tuple(s.shape)}, expected (N, C) = {tuple(x.shape[:2])}")
+    _checks.same_device(x, s, "x and s", "channel_scale")
+    return _channel_scale_op(x, s)

@@ -1,0 +1,26 @@
+"""References of the channel-attention ops: per-(n, c) mean and population standard deviation
+(IMDN's "contrast" is their sum), and per-(n, c) scaling.
+
+Statistics are float32 (float64 for float64 inputs), two-pass: mean first, then the mean squared
+deviation from it, never E[x^2] - E[x]^2.
+"""
+
+from __future__ import annotations
+
+import torch
+
+
+def stats_dtype(x: torch.Tensor) -> torch.dtype:
+    return torch.float64 if x.dtype == torch.float64 else torch.float32
+
+
+def channel_stats(x: torch.Tensor, mean_out: torch.Tensor, std_out: torch.Tensor) -> None:
+    v = x.to(stats_dtype(x))
+    mean = v.mean(dim=(2, 3))
+    var = (v - mean[:, :, None, None]).square().mean(dim=(2, 3))
+    mean_out.copy_(mean)
+    std_out.copy_(var.sqrt())
+
+
+def channel_scale(x: torch.Tensor, s: torch.Tensor, out: torch.Tensor) -> None:
+    out.copy_(x.to(stats_dtype(x)) * s.to(stats_dtype(x))[:, :, None, None])
