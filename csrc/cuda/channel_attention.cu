@@ -11,21 +11,6 @@ namespace {
 
 constexpr int kThreads = 256;
 
-template <typename A>
-__device__ __forceinline__ A block_sum_any(A v) {
-  __shared__ A warp_sums[kThreads / 32];
-  for (int o = 16; o > 0; o >>= 1) v += __shfl_down_sync(0xffffffffu, v, o);
-  const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
-  if (lane == 0) warp_sums[warp] = v;
-  __syncthreads();
-  v = A(0);
-  if (warp == 0) {
-    v = lane < kThreads / 32 ? warp_sums[lane] : A(0);
-    for (int o = 16; o > 0; o >>= 1) v += __shfl_down_sync(0xffffffffu, v, o);
-  }
-  return v;
-}
-
 template <typename T, typename A>
 __global__ void stats_kernel(const T* __restrict__ x, View4 v, A* mean, A* stdv) {
   __shared__ A shared_mean;
@@ -33,7 +18,7 @@ __global__ void stats_kernel(const T* __restrict__ x, View4 v, A* mean, A* stdv)
   const T* p = x + n * v.sn + c * v.sc;
   A sum = 0;
   for (int64_t i = threadIdx.x; i < hw; i += kThreads) sum += static_cast<A>(to_arith(p[(i / v.w) * v.sh + (i % v.w) * v.sw]));
-  sum = block_sum_any<A>(sum);
+  sum = block_sum<kThreads, A>(sum);
   if (threadIdx.x == 0) shared_mean = sum / static_cast<A>(hw);
   __syncthreads();
   const A m = shared_mean;
@@ -43,7 +28,7 @@ __global__ void stats_kernel(const T* __restrict__ x, View4 v, A* mean, A* stdv)
     dev += d * d;
   }
   __syncthreads();  // warp_sums is reused by the second reduction
-  dev = block_sum_any<A>(dev);
+  dev = block_sum<kThreads, A>(dev);
   if (threadIdx.x == 0) {
     mean[n * v.c + c] = m;
     stdv[n * v.c + c] = sqrt(dev / static_cast<A>(hw));

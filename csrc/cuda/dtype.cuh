@@ -49,17 +49,18 @@ __device__ __forceinline__ double protocol_value(const void* base, DType dt, con
   return to255(load_as_double(base, dt, v.offset(n, plane, h, w)), mul, o.quantize);
 }
 
-// Block-wide sum of one double per thread; the result is valid in thread 0.
-template <int kThreads>
-__device__ __forceinline__ double block_sum(double v) {
-  __shared__ double warp_sums[kThreads / 32];
+// Block-wide sum of one value per thread; the result is valid in thread 0. Call __syncthreads()
+// between two uses in one kernel (the warp sums live in shared memory).
+template <int kThreads, typename A = double>
+__device__ __forceinline__ A block_sum(A v) {
+  __shared__ A warp_sums[kThreads / 32];
   for (int o = 16; o > 0; o >>= 1) v += __shfl_down_sync(0xffffffffu, v, o);
   const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
   if (lane == 0) warp_sums[warp] = v;
   __syncthreads();
-  v = 0.0;
+  v = A(0);
   if (warp == 0) {
-    v = lane < kThreads / 32 ? warp_sums[lane] : 0.0;
+    v = lane < kThreads / 32 ? warp_sums[lane] : A(0);
     for (int o = 16; o > 0; o >>= 1) v += __shfl_down_sync(0xffffffffu, v, o);
   }
   return v;
