@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from srkit import ops
-from srkit.nn import ContrastChannelAttention
+from srkit.nn import ContrastChannelAttention, scaled_conv1x1
 
 
 def cca64(x: torch.Tensor, m: ContrastChannelAttention) -> torch.Tensor:
@@ -65,3 +65,26 @@ def test_compiles_without_graph_breaks() -> None:
 def test_bad_configuration_is_named() -> None:
     with pytest.raises(ValueError, match="leave no hidden units"):
         ContrastChannelAttention(8, reduction=16)
+
+
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_scaling_folded_into_the_following_1x1_conv(channels_last: bool) -> None:
+    torch.manual_seed(1)
+    cca = ContrastChannelAttention(32).double()
+    conv = torch.nn.Conv2d(32, 24, 1).double()
+    x = torch.randn(3, 32, 5, 7, dtype=torch.float64)
+    if channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
+    x.requires_grad_()
+    folded = scaled_conv1x1(x, cca.attention(x), conv)
+    plain = conv(cca(x))
+    torch.testing.assert_close(folded, plain)
+    if channels_last:
+        assert folded.is_contiguous(memory_format=torch.channels_last)
+    g = torch.randn_like(plain)
+    got = torch.autograd.grad(folded, (x, conv.weight, cca.conv_du[0].weight), g)
+    want = torch.autograd.grad(plain, (x, conv.weight, cca.conv_du[0].weight), g)
+    for a, b in zip(got, want):
+        torch.testing.assert_close(a, b)
+    with pytest.raises(ValueError, match="plain 1x1 convolution"):
+        scaled_conv1x1(x, cca.attention(x), torch.nn.Conv2d(32, 8, 3).double())

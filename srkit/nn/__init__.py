@@ -1,7 +1,7 @@
 """srkit's layers: thin modules over the dispatching ops in :mod:`srkit.ops`."""
 
-from .channel_attention import ContrastChannelAttention
+from .channel_attention import ContrastChannelAttention, scaled_conv1x1
 from .pixel_shuffle import PixelShuffle, PixelUnshuffle
 from .upsample_tail import UpsampleTail
 
-__all__ = ["ContrastChannelAttention", "PixelShuffle", "PixelUnshuffle", "UpsampleTail"]
+__all__ = ["ContrastChannelAttention", "PixelShuffle", "PixelUnshuffle", "UpsampleTail", "scaled_conv1x1"]

@@ -41,3 +41,27 @@ class ContrastChannelAttention(nn.Module):
 
     def extra_repr(self) -> str:
         return f"channels={self.channels}, reduction={self.reduction}"
+
+
+def scaled_conv1x1(x: torch.Tensor, s: torch.Tensor, conv: nn.Conv2d) -> torch.Tensor:
+    """``conv(x * s[:, :, None, None])`` for a 1x1 ``conv``, with the scaling folded into per-image
+    weights ``W diag(s_n)`` so that ``x * s`` is never written: one batched matrix product over x.
+
+    This is how IMDN's CCA feeds its 1x1 fusion conv: ``scaled_conv1x1(x, cca.attention(x), conv)``.
+    Works for NCHW and channels_last x (the output keeps x's layout).
+    """
+    if conv.kernel_size != (1, 1) or conv.stride != (1, 1) or conv.padding != (0, 0) or conv.groups != 1 or conv.dilation != (1, 1):
+        raise ValueError(f"scaled_conv1x1 needs a plain 1x1 convolution, got {conv}")
+    n, c, h, w = x.shape
+    if tuple(s.shape[:2]) != (n, c):
+        raise ValueError(f"scaled_conv1x1: s has shape {tuple(s.shape)}, expected (N, C) = {(n, c)}")
+    weight = conv.weight.flatten(1)  # (O, C)
+    per_image = weight[None] * s.flatten(1).to(weight.dtype)[:, None, :]  # (N, O, C)
+    if not x.is_contiguous() and x.is_contiguous(memory_format=torch.channels_last):
+        y = torch.matmul(x.permute(0, 2, 3, 1).reshape(n, h * w, c), per_image.transpose(1, 2).to(x.dtype))
+        y = y.reshape(n, h, w, -1).permute(0, 3, 1, 2)
+    else:
+        y = torch.matmul(per_image.to(x.dtype), x.reshape(n, c, h * w)).reshape(n, -1, h, w)
+    if conv.bias is not None:
+        y = y + conv.bias.to(y.dtype)[None, :, None, None]
+    return y
