@@ -18,6 +18,7 @@ from .psnr import psnr
 from .psnr_ssim import psnr_ssim
 from .ssim import ssim
 from .upsample_tail import upsample_tail
+from .wide_pointwise import wide_pointwise
 
 __all__ = [
     "BACKENDS",
@@ -37,4 +38,5 @@ __all__ = [
     "unavailable_reason",
     "upsample_tail",
     "use_backend",
+    "wide_pointwise",
 ]

@@ -1,0 +1,92 @@
+"""``srkit.ops.wide_pointwise``: WDSR-B's 1x1 -> ReLU -> 1x1 pair, ``W2 relu(W1 x + b1) + b2``.
+
+The Triton kernel keeps the wide activation (E channels) in registers; the PyTorch reference runs
+two 1x1 convolutions. There is no C++ or CUDA C++ implementation yet: on the CPU the reference
+runs (the dispatcher logs the fallback from cpp). The backward recomputes the wide activation from
+x instead of storing it, so a forward pass keeps only x for the backward.
+Registered as ``srkit::wide_pointwise``.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from ..reference import wide_pointwise as reference
+from . import _checks
+from .dispatch import dispatch
+
+
+def _triton(x, w1, b1, w2, b2, out) -> None:  # noqa: ANN001
+    from srkit.kernels import wide_pointwise as k
+
+    k.wide_pointwise(x, w1, b1, w2, b2, out, allow_tf32=torch.backends.cuda.matmul.allow_tf32)
+
+
+IMPLS = {"triton": _triton, "torch": reference.wide_pointwise}
+
+
+def _unsupported(x: torch.Tensor):  # noqa: ANN202
+    def why(backend: str) -> str:
+        if backend == "triton" and x.dtype == torch.float64:
+            return "the Triton kernel multiplies on tensor cores: float64 runs on the reference"
+        return ""
+
+    return why
+
+
+def _empty(x: torch.Tensor, l: int) -> torch.Tensor:
+    return torch.empty((x.shape[0], l, *x.shape[2:]), dtype=x.dtype, device=x.device,
+                       memory_format=_checks.out_memory_format(x))
+
+
+@torch.library.custom_op("srkit::wide_pointwise", mutates_args=())
+def _wide_pointwise_op(x: torch.Tensor, w1: torch.Tensor, b1: torch.Tensor, w2: torch.Tensor, b2: torch.Tensor) -> torch.Tensor:
+    out = _empty(x, w2.shape[0])
+    args = [t.to(x.dtype).contiguous() for t in (w1, b1, w2, b2)]
+    dispatch("wide_pointwise", x.device, x.dtype, IMPLS, _unsupported(x))(x, *args, out)
+    return out
+
+
+@_wide_pointwise_op.register_fake
+def _(x, w1, b1, w2, b2) -> torch.Tensor:  # noqa: ANN001
+    return _empty(x, w2.shape[0])
+
+
+def _setup(ctx, inputs, output) -> None:  # noqa: ANN001
+    ctx.save_for_backward(*inputs)  # x and the weights only: the wide activation is recomputed
+
+
+def _backward(ctx, g: torch.Tensor):  # noqa: ANN001, ANN202
+    x, w1, b1, w2, b2 = ctx.saved_tensors
+    pre = F.conv2d(x, w1.to(x.dtype)[:, :, None, None], b1.to(x.dtype))
+    hid = F.relu(pre)
+    g_hid = F.conv2d(g, w2.to(g.dtype).t()[:, :, None, None]) * (pre > 0)
+    gx = F.conv2d(g_hid, w1.to(g.dtype).t()[:, :, None, None]) if ctx.needs_input_grad[0] else None
+    gw1 = torch.einsum("nehw,nchw->ec", g_hid, x).to(w1.dtype) if ctx.needs_input_grad[1] else None
+    gb1 = g_hid.sum((0, 2, 3)).to(b1.dtype) if ctx.needs_input_grad[2] else None
+    gw2 = torch.einsum("nlhw,nehw->le", g, hid).to(w2.dtype) if ctx.needs_input_grad[3] else None
+    gb2 = g.sum((0, 2, 3)).to(b2.dtype) if ctx.needs_input_grad[4] else None
+    return gx, gw1, gb1, gw2, gb2
+
+
+_wide_pointwise_op.register_autograd(_backward, setup_context=_setup)
+
+
+def wide_pointwise(x: torch.Tensor, w1: torch.Tensor, b1: torch.Tensor, w2: torch.Tensor, b2: torch.Tensor) -> torch.Tensor:
+    """``W2 relu(W1 x + b1) + b2`` per pixel: x (N, C, H, W), w1 (E, C) or (E, C, 1, 1), b1 (E,),
+    w2 (L, E) or (L, E, 1, 1), b2 (L,). Output (N, L, H, W) in x's dtype and layout."""
+    op = "wide_pointwise"
+    _checks.tensor4(x, "x", op)
+    if x.dtype not in _checks.FLOAT_DTYPES:
+        raise TypeError(f"srkit.wide_pointwise: x must be float16, bfloat16, float32 or float64, got {x.dtype}")
+    w1, w2 = w1.flatten(1), w2.flatten(1)
+    c, e, l = x.shape[1], w1.shape[0], w2.shape[0]
+    if w1.shape != (e, c) or w2.shape != (l, e) or b1.shape != (e,) or b2.shape != (l,):
+        raise ValueError(
+            f"srkit.wide_pointwise: weights do not chain: x has {c} channels, w1 {tuple(w1.shape)}, b1 {tuple(b1.shape)}, "
+            f"w2 {tuple(w2.shape)}, b2 {tuple(b2.shape)} (expected (E, C), (E,), (L, E), (L,))"
+        )
+    for t, name in ((w1, "w1"), (b1, "b1"), (w2, "w2"), (b2, "b2")):
+        _checks.same_device(x, t, f"x and {name}", op)
+    return _wide_pointwise_op(x, w1, b1, w2, b2)

@@ -1,0 +1,92 @@
+"""wide_pointwise (WDSR-B's 1x1 -> ReLU -> 1x1) against float64, forward and recomputing backward."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from srkit import ops
+
+from .layouts import LAYOUTS, in_layout
+
+TOL = {torch.float32: 2e-5, torch.bfloat16: 3e-2, torch.float16: 5e-3}
+
+
+def weights(c: int, e: int, l: int, gen: torch.Generator) -> list[torch.Tensor]:  # noqa: E741
+    return [torch.randn(e, c, generator=gen) / c**0.5, torch.randn(e, generator=gen) * 0.1,
+            torch.randn(l, e, generator=gen) / e**0.5, torch.randn(l, generator=gen) * 0.1]
+
+
+def pointwise64(x, w1, b1, w2, b2) -> torch.Tensor:  # noqa: ANN001
+    hid = F.relu(F.conv2d(x.double(), w1.double()[:, :, None, None], b1.double()))
+    return F.conv2d(hid, w2.double()[:, :, None, None], b2.double())
+
+
+@settings(max_examples=12)
+@given(
+    n=st.integers(1, 2), c=st.integers(1, 9), expansion=st.integers(1, 6), l=st.integers(1, 7),
+    h=st.integers(1, 6), w=st.integers(1, 9), dtype=st.sampled_from(list(TOL)), layout=st.sampled_from(LAYOUTS),
+    seed=st.integers(0, 2**31 - 1),
+)
+def test_forward_matches_float64(backend, n, c, expansion, l, h, w, dtype, layout, seed) -> None:  # noqa: ANN001, E741
+    device, name = backend
+    gen = torch.Generator().manual_seed(seed)
+    ws = [t.to(device) for t in weights(c, c * expansion, l, gen)]
+    x = in_layout(torch.randn((n, c, h, w), generator=gen).to(device=device, dtype=dtype), layout)
+    if name == "cpp":  # not implemented in C++ yet: strict mode must say so rather than run the reference
+        with pytest.raises(ops.BackendUnavailable, match="no cpp implementation"):
+            ops.wide_pointwise(x, *ws)
+        return
+    y = ops.wide_pointwise(x, *ws)
+    assert ops.last_backend("wide_pointwise") == name and y.dtype == dtype and y.shape == (n, l, h, w)
+    # the kernels round the inputs and the wide activation to x's dtype, as cuDNN does: compare with that
+    want = pointwise64(x, *(t.to(dtype) for t in ws))
+    scale = want.abs().amax().clamp_min(1.0)
+    assert float((y.double() - want).abs().max() / scale) <= TOL[dtype]
+
+
+@pytest.mark.parametrize("backend_name", ["torch", "triton"])
+def test_backward_matches_float64(backend_name: str) -> None:
+    gen = torch.Generator().manual_seed(5)
+    w1, b1, w2, b2 = (t.requires_grad_() for t in weights(6, 24, 5, gen))
+    x = torch.randn(2, 6, 5, 7, generator=gen, requires_grad=True)
+    g = torch.randn(2, 5, 5, 7, generator=gen)
+    with ops.use_backend(backend_name, strict=True):
+        got = torch.autograd.grad(ops.wide_pointwise(x, w1, b1, w2, b2), (x, w1, b1, w2, b2), g)
+    ins64 = [t.detach().double().requires_grad_() for t in (x, w1, b1, w2, b2)]
+    want = torch.autograd.grad(pointwise64(*ins64), ins64, g.double())
+    for a, b in zip(got, want):
+        torch.testing.assert_close(a.double(), b, rtol=1e-4, atol=1e-5)
+
+
+def test_gradcheck_float64_on_the_reference() -> None:
+    gen = torch.Generator().manual_seed(6)
+    ins = [t.double().requires_grad_() for t in (torch.randn(1, 3, 2, 3, generator=gen), *weights(3, 6, 2, gen))]
+    with ops.use_backend("torch", strict=True):
+        torch.autograd.gradcheck(ops.wide_pointwise, ins, fast_mode=True)
+
+
+def test_the_wide_activation_is_not_saved_for_backward() -> None:
+    gen = torch.Generator().manual_seed(7)
+    c, e, l = 8, 48, 6  # noqa: E741
+    ws = [t.requires_grad_() for t in weights(c, e, l, gen)]
+    x = torch.randn(2, c, 16, 16, generator=gen, requires_grad=True)
+    saved: list[int] = []
+    with torch.autograd.graph.saved_tensors_hooks(lambda t: saved.append(t.numel()) or t, lambda t: t):
+        ops.wide_pointwise(x, *ws)
+    assert sum(saved) == x.numel() + sum(t.numel() for t in ws)  # x and weights only, nothing of size e x H x W
+
+
+def test_cpu_default_falls_back_loudly_to_the_reference() -> None:
+    gen = torch.Generator().manual_seed(8)
+    ops.wide_pointwise(torch.randn(1, 3, 4, 4, generator=gen), *weights(3, 6, 2, gen))
+    call = ops.last_call("wide_pointwise")
+    assert call is not None and call.backend == "torch" and call.fallback_from == "cpp"
+
+
+def test_weights_that_do_not_chain_are_named() -> None:
+    with pytest.raises(ValueError, match="weights do not chain"):
+        ops.wide_pointwise(torch.zeros(1, 3, 2, 2), torch.zeros(6, 4), torch.zeros(6), torch.zeros(2, 6), torch.zeros(2))
