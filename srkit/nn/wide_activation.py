@@ -1,0 +1,50 @@
+"""WDSR's wide-activation residual block B on srkit's ops."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.utils import parametrize
+from torch.nn.utils.parametrizations import weight_norm as _weight_norm
+
+from .. import ops
+
+
+class WideActBlockB(nn.Module):
+    """``x + res_scale * conv_k(conv1x1(relu(conv1x1(x))))`` (WDSR-B).
+
+    The first 1x1 widens ``channels`` to ``channels * expansion``, the second narrows to
+    ``int(channels * low_rank)``, and a k x k convolution returns to ``channels``. The 1x1 pair runs
+    as :func:`srkit.ops.wide_pointwise`, whose Triton kernel keeps the wide activation in registers
+    and whose backward recomputes it, so training stores only the block's input and the narrow
+    activation. With ``weight_norm`` (WDSR's training setup) the weights are parametrised;
+    :meth:`fold_weight_norm` turns them into plain weights for inference.
+    """
+
+    def __init__(self, channels: int, expansion: int = 6, low_rank: float = 0.8, res_scale: float = 1.0,
+                 kernel_size: int = 3, weight_norm: bool = True) -> None:
+        super().__init__()
+        narrow = int(channels * low_rank)
+        if channels < 1 or expansion < 1 or narrow < 1 or kernel_size % 2 == 0:
+            raise ValueError(f"WideActBlockB: channels={channels}, expansion={expansion}, low_rank={low_rank}, "
+                             f"kernel_size={kernel_size} do not make a block (need >= 1 narrow channel and an odd kernel)")
+        self.res_scale = res_scale
+        self.expand = nn.Conv2d(channels, channels * expansion, 1)
+        self.reduce = nn.Conv2d(channels * expansion, narrow, 1)
+        self.conv = nn.Conv2d(narrow, channels, kernel_size, padding=kernel_size // 2)
+        if weight_norm:
+            for m in (self.expand, self.reduce, self.conv):
+                _weight_norm(m)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = ops.wide_pointwise(x, self.expand.weight, self.expand.bias, self.reduce.weight, self.reduce.bias)
+        y = F.conv2d(y, self.conv.weight.to(y.dtype), self.conv.bias.to(y.dtype), padding=self.conv.padding)
+        return torch.add(x, y, alpha=self.res_scale)
+
+    def fold_weight_norm(self) -> WideActBlockB:
+        """Replace the weight-norm parametrisation by the plain weights it produces (for inference)."""
+        for m in (self.expand, self.reduce, self.conv):
+            if parametrize.is_parametrized(m, "weight"):
+                parametrize.remove_parametrizations(m, "weight", leave_parametrized=True)
+        return self
