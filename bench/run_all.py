@@ -20,13 +20,20 @@ sys.path.insert(0, str(ROOT))  # `bench` and `tests` (the baselines) import as p
 
 import torch  # noqa: E402
 
-from bench import bench_channel_attention, bench_pixel_shuffle, bench_psnr, bench_ssim, bench_upsample_tail  # noqa: E402
+from bench import (  # noqa: E402
+    bench_channel_attention,
+    bench_pixel_shuffle,
+    bench_psnr,
+    bench_ssim,
+    bench_upsample_tail,
+    bench_wide_activation,
+)
 from bench.common import fingerprint, measured_bandwidth_gbs  # noqa: E402
 from srkit import atomic  # noqa: E402
 
 BENCHES = {
     "pixel_shuffle": bench_pixel_shuffle, "upsample_tail": bench_upsample_tail, "psnr": bench_psnr, "ssim": bench_ssim,
-    "cca": bench_channel_attention,
+    "cca": bench_channel_attention, "wdsr_b": bench_wide_activation,
 }
 
 
@@ -50,6 +57,14 @@ def goals(rows: list[dict], device: str) -> list[dict]:
         if r:
             out.append({"goal": "CCA >= 75% of measured bandwidth", "measured": r["fraction_of_bandwidth"], "met": r["fraction_of_bandwidth"] >= 0.75})
             out.append({"goal": "CCA >= 3x eager", "measured": r["speedup_vs_baseline"], "met": r["speedup_vs_baseline"] >= 3})
+        wb = [r for r in rows if r["op"] == "wdsr_b" and r["shape"] == [16, 32, 360, 640]]
+        ours = next((r for r in wb if r["impl"] == b), None)
+        comp = next((r for r in wb if r["impl"] == "torch-compile"), None)
+        if ours:
+            out.append({"goal": "WDSR-B (16,32,360,640) bf16 >= 6x eager", "measured": ours["speedup_vs_baseline"], "met": ours["speedup_vs_baseline"] >= 6})
+            if comp:
+                ratio = comp["median_ms"] / ours["median_ms"]
+                out.append({"goal": "WDSR-B >= 2x torch.compile", "measured": ratio, "met": ratio >= 2})
         t, c = find("upsample_tail", b), find("upsample_tail", "copy-of-output")
         if t and c:
             ratio = t["median_ms"] / c["median_ms"]
