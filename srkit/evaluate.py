@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 
 from .data import photos
-from .data.degrade import bicubic_lr, bicubic_sr
+from .data.degrade import bicubic_lr
 from .data.folders import find_pairs
 from .data.io import read_image
 from .metrics.protocol import sr_scores
@@ -40,10 +40,6 @@ def dataset(data: str, scale: int) -> Iterator[tuple[str, torch.Tensor, torch.Te
         if hr.shape[1] < h or hr.shape[2] < w:
             raise ValueError(f"{pair.name}: LR {tuple(lr.shape[1:])} x{scale} is larger than HR {tuple(hr.shape[1:])}")
         yield pair.name, hr[:, :h, :w], lr  # the ground truth is the top-left crop HR[:h_lr s, :w_lr s]
-
-
-def bicubic(lr: torch.Tensor, scale: int) -> torch.Tensor:
-    return bicubic_sr(lr, scale)
 
 
 def evaluate(upscale: Upscaler, data: str, scale: int, device: str = "cpu") -> list[ImageScore]:

@@ -44,9 +44,10 @@ def psnr_basicsr_loop(sr: torch.Tensor, hr: torch.Tensor, shave: int) -> list[fl
     return out
 
 
-def skimage_loop(sr: np.ndarray, hr: np.ndarray, shave: int, y_only: bool = True) -> list[tuple[float, float]]:
+def skimage_loop(sr: np.ndarray, hr: np.ndarray, shave: int, y_only: bool = True,
+                 with_ssim: bool = True) -> list[tuple[float, float | None]]:
     """PSNR and SSIM per image with scikit-image (Gaussian 11x11, sigma 1.5, population covariance),
-    on the protocol's luma (or every channel); images (N, H, W, 3) uint8."""
+    on the protocol's luma (or every channel); images (N, H, W, 3) uint8. ``with_ssim=False``: PSNR only."""
     from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
     res = []
@@ -60,5 +61,6 @@ def skimage_loop(sr: np.ndarray, hr: np.ndarray, shave: int, y_only: bool = True
         kw = dict(gaussian_weights=True, sigma=1.5, use_sample_covariance=False, data_range=255)
         if not y_only:
             kw["channel_axis"] = 2
-        res.append((peak_signal_noise_ratio(b64, a64, data_range=255), structural_similarity(a64, b64, **kw)))
+        res.append((peak_signal_noise_ratio(b64, a64, data_range=255),
+                    structural_similarity(a64, b64, **kw) if with_ssim else None))
     return res

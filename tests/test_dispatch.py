@@ -77,3 +77,12 @@ def test_triton_probe_refuses_cpu_without_the_interpreter(monkeypatch: pytest.Mo
     finally:
         monkeypatch.setenv("TRITON_INTERPRET", "1")
         dispatch._probe_triton.cache_clear()
+
+
+def test_registry_names_unknown_ops_and_backends() -> None:
+    assert set(ops.implementations("pixel_shuffle")) == {"triton", "cuda", "cpp", "torch"}
+    assert "wide_pointwise" in dispatch.registered_ops()
+    with pytest.raises(ValueError, match="unknown op 'pixel_shufle'"):
+        ops.implementations("pixel_shufle")
+    with pytest.raises(ValueError, match=r"unknown backends \['opencl'\]"):
+        dispatch.register("made_up", {"opencl": print})

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-
 import pytest
 import torch
 import torch.nn.functional as F
@@ -14,8 +12,6 @@ from srkit import ops
 from srkit.nn import PixelShuffle, PixelUnshuffle
 
 from .layouts import LAYOUTS, in_layout, poisoned, random_tensor
-
-ps_op = importlib.import_module("srkit.ops.pixel_shuffle")  # the module (the package exports the function)
 
 DTYPES = [torch.float32, torch.float16, torch.bfloat16, torch.uint8, torch.float64]
 
@@ -56,7 +52,7 @@ def test_every_output_element_is_written(backend, shuffle: bool, channels_last: 
         x = random_tensor((2, 18, 5, 7) if shuffle else (2, 2, 15, 21), dtype, gen, device)
         want = F.pixel_shuffle(x, r) if shuffle else F.pixel_unshuffle(x, r)
         out = poisoned(want.shape, dtype, device, channels_last)
-        ps_op.IMPLS[name](x, r, out, shuffle)
+        ops.implementations("pixel_shuffle")[name](x, r, out, shuffle)
         assert torch.equal(out, want)
 
 

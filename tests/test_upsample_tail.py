@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-
 import pytest
 import torch
 from hypothesis import given
@@ -14,8 +12,6 @@ from srkit.nn import UpsampleTail
 
 from .layouts import LAYOUTS, in_layout, poisoned, random_tensor
 from .references import tail64
-
-tail_op = importlib.import_module("srkit.ops.upsample_tail")  # the module (the package exports the function)
 
 # one rounding of the float32 (float64) result to the output dtype, plus float32 arithmetic
 TOL = {torch.float64: 1e-12, torch.float32: 2e-6, torch.float16: 1e-3, torch.bfloat16: 8e-3}
@@ -65,7 +61,7 @@ def test_every_output_element_is_written(backend, channels_last: bool) -> None: 
         skip = random_tensor((2, 3, 12, 15), dtype, gen, device)
         mean = torch.tensor([0.1, -0.2, 0.3], device=device)
         out = poisoned((2, 3, 12, 15), dtype, device, channels_last)
-        tail_op.IMPLS[name](x, 3, skip, mean, 0.0, 1.0, out)
+        ops.implementations("upsample_tail")[name](x, 3, skip, mean, 0.0, 1.0, out)
         check_close(out, tail64(x, 3, skip, mean.tolist(), 0.0, 1.0))
 
 

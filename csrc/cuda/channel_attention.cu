@@ -57,8 +57,7 @@ template <typename T>
 int scale_launch(const void* x, View4 xv, const void* s, void* out, View4 ov, cudaStream_t stream) {
   using A = typename Arith<T>::type;
   if (ov.n * ov.c * ov.h * ov.w == 0) return 0;
-  const int64_t gy = ceil_div(ov.w, kThreads) < 65535 ? ceil_div(ov.w, kThreads) : 65535;
-  scale_kernel<T, A><<<dim3(static_cast<unsigned>(ov.n * ov.c * ov.h), static_cast<unsigned>(gy)), kThreads, 0, stream>>>(
+  scale_kernel<T, A><<<dim3(static_cast<unsigned>(ov.n * ov.c * ov.h), grid_y(ov.w, kThreads)), kThreads, 0, stream>>>(
       static_cast<const T*>(x), xv, static_cast<const A*>(s), static_cast<T*>(out), ov);
   return static_cast<int>(cudaGetLastError());
 }

@@ -1,5 +1,6 @@
 // Loading any supported element type as double / float, and storing floats back (torch-free).
 #pragma once
+#include <cuda_runtime.h>
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
@@ -67,6 +68,25 @@ __device__ __forceinline__ A block_sum(A v) {
 }
 
 SRKIT_HD int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+// Blocks along grid.y to cover `len` with `threads` per block (grid-stride loops cover the rest).
+inline unsigned grid_y(int64_t len, int threads) {
+  const int64_t blocks = ceil_div(len, threads);
+  return static_cast<unsigned>(blocks < 65535 ? blocks : 65535);
+}
+
+// Launch shape of the row kernels: one grid.x row per (n, c, oh) output row, or per (n, oh) row of a
+// channels_last output, whose threads then walk the (ow, c) plane so that stores are contiguous.
+struct RowLaunch {
+  bool channels_last;
+  dim3 grid;
+};
+
+inline RowLaunch row_launch(const View4& ov, int threads) {
+  const bool cl = ov.sc == 1 && ov.c > 1;
+  const int64_t rows = cl ? ov.n * ov.h : ov.n * ov.c * ov.h;
+  return {cl, dim3(static_cast<unsigned>(rows), grid_y(cl ? ov.w * ov.c : ov.w, threads))};
+}
 
 }  // namespace cuda
 }  // namespace srkit

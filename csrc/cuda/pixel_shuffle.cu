@@ -41,14 +41,11 @@ __global__ void shuffle_rows_cl(const T* __restrict__ in, View4 iv, T* __restric
 template <typename T>
 int launch(const void* in, View4 iv, void* out, View4 ov, ShuffleMap map, cudaStream_t stream) {
   if (ov.n * ov.c * ov.h * ov.w == 0) return 0;
-  const bool cl = ov.sc == 1 && ov.c > 1;
-  const int64_t rows = cl ? ov.n * ov.h : ov.n * ov.c * ov.h;
-  const int64_t len = cl ? ov.w * ov.c : ov.w;
-  const dim3 grid(static_cast<unsigned>(rows), static_cast<unsigned>(ceil_div(len, kThreads) < 65535 ? ceil_div(len, kThreads) : 65535));
-  if (cl)
-    shuffle_rows_cl<T><<<grid, kThreads, 0, stream>>>(static_cast<const T*>(in), iv, static_cast<T*>(out), ov, map);
+  const RowLaunch l = row_launch(ov, kThreads);
+  if (l.channels_last)
+    shuffle_rows_cl<T><<<l.grid, kThreads, 0, stream>>>(static_cast<const T*>(in), iv, static_cast<T*>(out), ov, map);
   else
-    shuffle_rows<T><<<grid, kThreads, 0, stream>>>(static_cast<const T*>(in), iv, static_cast<T*>(out), ov, map);
+    shuffle_rows<T><<<l.grid, kThreads, 0, stream>>>(static_cast<const T*>(in), iv, static_cast<T*>(out), ov, map);
   return static_cast<int>(cudaGetLastError());
 }
 

@@ -53,18 +53,14 @@ template <typename T>
 int launch(const void* x, View4 xv, const void* skip, View4 sv, const float* mean, void* out, View4 ov, TailOpts o,
            cudaStream_t stream) {
   if (ov.n * ov.c * ov.h * ov.w == 0) return 0;
-  const bool cl = ov.sc == 1 && ov.c > 1;
-  const int64_t rows = cl ? ov.n * ov.h : ov.n * ov.c * ov.h;
-  const int64_t len = cl ? ov.w * ov.c : ov.w;
-  const int64_t gy = ceil_div(len, kThreads) < 65535 ? ceil_div(len, kThreads) : 65535;
-  const dim3 grid(static_cast<unsigned>(rows), static_cast<unsigned>(gy));
+  const RowLaunch l = row_launch(ov, kThreads);
   const T* xs = static_cast<const T*>(x);
   const T* ss = static_cast<const T*>(skip);
   T* os = static_cast<T*>(out);
-  if (cl)
-    tail_rows_cl<T><<<grid, kThreads, 0, stream>>>(xs, xv, ss, sv, mean, os, ov, o);
+  if (l.channels_last)
+    tail_rows_cl<T><<<l.grid, kThreads, 0, stream>>>(xs, xv, ss, sv, mean, os, ov, o);
   else
-    tail_rows<T><<<grid, kThreads, 0, stream>>>(xs, xv, ss, sv, mean, os, ov, o);
+    tail_rows<T><<<l.grid, kThreads, 0, stream>>>(xs, xv, ss, sv, mean, os, ov, o);
   return static_cast<int>(cudaGetLastError());
 }
 

@@ -10,9 +10,10 @@ from pathlib import Path
 import torch
 
 from .. import __version__, atomic
-from ..evaluate import bicubic, evaluate, summary
+from ..data.degrade import bicubic_sr
+from ..evaluate import evaluate, summary
 
-MODELS = {"bicubic": bicubic}  # the model zoo joins here
+MODELS = {"bicubic": bicubic_sr}  # the model zoo joins here
 
 
 def run(args: argparse.Namespace) -> int:

@@ -10,10 +10,8 @@ from typing import Any
 import torch
 
 from .. import __version__
+from .. import ops  # noqa: F401 - importing the ops registers them
 from ..ops import dispatch
-
-OPS = ("pixel_shuffle", "pixel_unshuffle", "upsample_tail", "psnr", "ssim", "psnr_ssim", "channel_stats", "channel_scale")
-
 
 def collect() -> dict[str, Any]:
     try:
@@ -30,21 +28,21 @@ def collect() -> dict[str, Any]:
         "torch": torch.__version__,
         "torch_cuda": torch.version.cuda,
         "triton": triton_version,
-        "triton_interpreter": dispatch._triton_interpreting(),
+        "triton_interpreter": dispatch.triton_interpreting(),
         "extension": {
             "built": ext is not None,
             "with_cuda": bool(ext and ext.built_with_cuda()),
             "openmp_threads": ext.openmp_threads() if ext else None,
-            "error": dispatch._extension()[1] or None,
+            "error": dispatch.extension_error() or None,
         },
         "gpus": [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())] if torch.cuda.is_available() else [],
         "backends": {d: dispatch.report(d) for d in devices},
         "ops": {},
     }
     for d in devices:
-        for op in OPS:
+        for op in dispatch.registered_ops():
             try:
-                backend, fell_from, why = dispatch.plan(op, d, dict.fromkeys(dispatch.BACKENDS))
+                backend, fell_from, why = dispatch.plan(op, d, dispatch.implementations(op))
                 info["ops"].setdefault(op, {})[d] = {"backend": backend, "instead_of": fell_from, "because": why}
             except dispatch.BackendUnavailable as e:
                 info["ops"].setdefault(op, {})[d] = {"backend": None, "because": str(e)}

@@ -12,10 +12,3 @@ def modcrop(x: torch.Tensor, scale: int) -> torch.Tensor:
     h, w = x.shape[-2:]
     return x[..., : h - h % scale, : w - w % scale]
 
-
-def shave(x: torch.Tensor, border: int) -> torch.Tensor:
-    """``x`` without ``border`` pixels on every side."""
-    h, w = x.shape[-2:]
-    if 2 * border >= min(h, w):
-        raise ValueError(f"srkit.data.shave: border {border} removes all of the {h}x{w} image")
-    return x[..., border : h - border, border : w - border]

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 
 import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
+
+from .. import atomic
 
 IMAGE_SUFFIXES = (".png", ".bmp", ".jpg", ".jpeg", ".tif", ".tiff", ".webp")
 
@@ -41,7 +44,7 @@ def read_image(path: str | os.PathLike[str], *, alpha: str = "error") -> torch.T
         raise ImageReadError(f"{p}: not a readable image ({e})") from e
     if arr.ndim == 2:
         arr = arr[:, :, None]
-    return torch.from_numpy(np.ascontiguousarray(arr.transpose(2, 0, 1)))
+    return torch.from_numpy(arr.transpose(2, 0, 1).copy())  # PIL's array is read-only: one writable CHW copy
 
 
 def write_image(path: str | os.PathLike[str], x: torch.Tensor) -> None:
@@ -49,9 +52,8 @@ def write_image(path: str | os.PathLike[str], x: torch.Tensor) -> None:
     if x.dtype != torch.uint8 or x.dim() != 3 or x.shape[0] not in (1, 3):
         raise ValueError(f"srkit.data.write_image: expected a (1 or 3, H, W) uint8 tensor, got {x.dtype} {tuple(x.shape)}")
     p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
     arr = x.permute(1, 2, 0).cpu().numpy()
-    img = Image.fromarray(arr[:, :, 0] if arr.shape[2] == 1 else arr)
-    tmp = p.with_name(f".{p.name}.tmp")
-    img.save(tmp, format=Image.registered_extensions().get(p.suffix.lower(), "PNG"))
-    os.replace(tmp, p)
+    buf = io.BytesIO()
+    Image.fromarray(arr[:, :, 0] if arr.shape[2] == 1 else arr).save(
+        buf, format=Image.registered_extensions().get(p.suffix.lower(), "PNG"))
+    atomic.write_bytes(p, buf.getvalue())

@@ -28,6 +28,11 @@ def same_device(a: torch.Tensor, b: torch.Tensor, names: str, op: str) -> None:
         raise ValueError(f"srkit.{op}: {names} are on different devices ({a.device} and {b.device})")
 
 
+def new_output(x: torch.Tensor, shape: tuple[int, ...] | torch.Size) -> torch.Tensor:
+    """An uninitialised output of ``shape`` with x's dtype, device and memory format."""
+    return torch.empty(shape, dtype=x.dtype, device=x.device, memory_format=out_memory_format(x))
+
+
 def out_memory_format(x: torch.Tensor) -> torch.memory_format:
     """channels_last when ``x`` is channels_last (and not also plain contiguous), as PyTorch does."""
     if not x.is_contiguous() and x.is_contiguous(memory_format=torch.channels_last):

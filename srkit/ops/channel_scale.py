@@ -10,7 +10,7 @@ import torch
 
 from ..reference import channel_attention as reference
 from . import _checks
-from .dispatch import dispatch, extension
+from .dispatch import dispatch, extension, register
 
 
 def _triton(x: torch.Tensor, s: torch.Tensor, out: torch.Tensor) -> None:
@@ -27,18 +27,18 @@ def _cpp(x: torch.Tensor, s: torch.Tensor, out: torch.Tensor) -> None:
     extension().channel_scale_cpu(x, s, out)  # type: ignore[union-attr]
 
 
-IMPLS = {"triton": _triton, "cuda": _cuda, "cpp": _cpp, "torch": reference.channel_scale}
+register("channel_scale", {"triton": _triton, "cuda": _cuda, "cpp": _cpp, "torch": reference.channel_scale})
 
 
 def _empty(x: torch.Tensor) -> torch.Tensor:
-    return torch.empty(x.shape, dtype=x.dtype, device=x.device, memory_format=_checks.out_memory_format(x))
+    return _checks.new_output(x, x.shape)
 
 
 @torch.library.custom_op("srkit::channel_scale", mutates_args=())
 def _channel_scale_op(x: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
     out = _empty(x)
     s_acc = s.to(reference.stats_dtype(x)).contiguous()
-    dispatch("channel_scale", x.device, x.dtype, IMPLS)(x, s_acc, out)
+    dispatch("channel_scale", x.device, x.dtype)(x, s_acc, out)
     return out
 
 

@@ -13,7 +13,7 @@ import torch
 
 from ..reference import channel_attention as reference
 from . import _checks
-from .dispatch import dispatch, extension
+from .dispatch import dispatch, extension, register
 
 
 def _triton(x: torch.Tensor, mean: torch.Tensor, std: torch.Tensor) -> None:
@@ -30,7 +30,7 @@ def _cpp(x: torch.Tensor, mean: torch.Tensor, std: torch.Tensor) -> None:
     extension().channel_stats_cpu(x, mean, std)  # type: ignore[union-attr]
 
 
-IMPLS = {"triton": _triton, "cuda": _cuda, "cpp": _cpp, "torch": reference.channel_stats}
+register("channel_stats", {"triton": _triton, "cuda": _cuda, "cpp": _cpp, "torch": reference.channel_stats})
 
 
 def _empty(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -42,7 +42,7 @@ def _empty(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 @torch.library.custom_op("srkit::channel_stats", mutates_args=())
 def _channel_stats_op(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     mean, std = _empty(x)
-    dispatch("channel_stats", x.device, x.dtype, IMPLS)(x, mean, std)
+    dispatch("channel_stats", x.device, x.dtype)(x, mean, std)
     return mean, std
 
 

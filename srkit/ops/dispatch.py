@@ -10,6 +10,8 @@ Every op has up to four backends:
 
 The default follows the tensor's device: CUDA tensors try triton, cuda, torch; CPU tensors try
 cpp, torch. ``SRKIT_BACKEND=<name>`` or ``with use_backend(name):`` puts one backend first.
+Each op registers its table of implementations once (``register``); ``implementations(op)``
+returns it, so tests can call one backend directly and ``srkit info`` reports what really exists.
 Availability is probed lazily and for real (the Triton probe launches a kernel and checks its
 result). Whenever the preferred backend cannot run, the fallback is logged (once per cause) on the
 ``srkit.ops`` logger; ``use_backend(name, strict=True)`` raises instead. The backend that ran is
@@ -70,13 +72,18 @@ def extension() -> ModuleType | None:
     return _extension()[0]
 
 
-def _triton_interpreting() -> bool:
+def extension_error() -> str:
+    """Why ``srkit._C`` did not import ('' when it did)."""
+    return _extension()[1]
+
+
+def triton_interpreting() -> bool:
     return os.environ.get("TRITON_INTERPRET", "0") == "1"
 
 
 @functools.cache
 def _probe_triton(device_type: str) -> str:
-    if device_type == "cpu" and not _triton_interpreting():
+    if device_type == "cpu" and not triton_interpreting():
         return "Triton runs CPU tensors only in interpreter mode (set TRITON_INTERPRET=1 before importing srkit)"
     if device_type == "cuda" and not torch.cuda.is_available():
         return "no CUDA device is available"
@@ -119,6 +126,34 @@ def unavailable_reason(backend: str, device_type: str) -> str:
 
 def available_backends(device_type: str) -> list[str]:
     return [b for b in BACKENDS if not unavailable_reason(b, device_type)]
+
+
+# ---------------------------------------------------------------------------------------------
+# the ops' implementation tables
+
+Impl = Callable[..., object]
+_registry: dict[str, Mapping[str, Impl]] = {}
+
+
+def register(op: str, impls: Mapping[str, Impl]) -> Mapping[str, Impl]:
+    """Record ``op``'s implementations, backend name -> callable; returns them."""
+    unknown = set(impls) - set(BACKENDS)
+    if unknown:
+        raise ValueError(f"srkit: op {op}: unknown backends {sorted(unknown)}")
+    _registry[op] = impls
+    return impls
+
+
+def implementations(op: str) -> Mapping[str, Impl]:
+    """``op``'s implementations, backend name -> callable (each writes into caller-given outputs)."""
+    try:
+        return _registry[op]
+    except KeyError:
+        raise ValueError(f"srkit: unknown op {op!r}; registered: {', '.join(sorted(_registry))}") from None
+
+
+def registered_ops() -> list[str]:
+    return list(_registry)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -206,13 +241,10 @@ def plan(op: str, device_type: str, implemented: Mapping[str, object], unsupport
 
 
 def dispatch(
-    op: str,
-    device: torch.device,
-    dtype: torch.dtype,
-    impls: Mapping[str, Callable[..., object]],
-    unsupported: Callable[[str], str] | None = None,
-) -> Callable[..., object]:
+    op: str, device: torch.device, dtype: torch.dtype, unsupported: Callable[[str], str] | None = None
+) -> Impl:
     """Choose, log and record the backend for one call of ``op``; return its implementation."""
+    impls = implementations(op)
     backend, fell_from, reason = plan(op, device.type, impls, unsupported)
     call = Call(op, backend, str(device), str(dtype).replace("torch.", ""), fell_from, reason)
     if fell_from is not None:

@@ -11,7 +11,7 @@ import torch
 
 from ..reference import pixel_shuffle as reference
 from . import _checks
-from .dispatch import dispatch, extension
+from .dispatch import dispatch, extension, register
 
 
 def _triton(x: torch.Tensor, r: int, out: torch.Tensor, shuffle: bool) -> None:
@@ -32,7 +32,7 @@ def _torch(x: torch.Tensor, r: int, out: torch.Tensor, shuffle: bool) -> None:
     reference.pixel_shuffle(x, r, out, shuffle)
 
 
-IMPLS = {"triton": _triton, "cuda": _cuda, "cpp": _cpp, "torch": _torch}
+register("pixel_unshuffle", register("pixel_shuffle", {"triton": _triton, "cuda": _cuda, "cpp": _cpp, "torch": _torch}))
 
 
 def output_shape(shape: tuple[int, ...] | torch.Size, r: int, shuffle: bool) -> tuple[int, int, int, int]:
@@ -41,13 +41,12 @@ def output_shape(shape: tuple[int, ...] | torch.Size, r: int, shuffle: bool) -> 
 
 
 def _empty(x: torch.Tensor, r: int, shuffle: bool) -> torch.Tensor:
-    return torch.empty(output_shape(x.shape, r, shuffle), dtype=x.dtype, device=x.device,
-                       memory_format=_checks.out_memory_format(x))
+    return _checks.new_output(x, output_shape(x.shape, r, shuffle))
 
 
 def _run(x: torch.Tensor, r: int, shuffle: bool) -> torch.Tensor:
     out = _empty(x, r, shuffle)
-    dispatch("pixel_shuffle" if shuffle else "pixel_unshuffle", x.device, x.dtype, IMPLS)(x, r, out, shuffle)
+    dispatch("pixel_shuffle" if shuffle else "pixel_unshuffle", x.device, x.dtype)(x, r, out, shuffle)
     return out
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 
 from ..reference import protocol as reference
-from .dispatch import dispatch, extension
+from .dispatch import dispatch, extension, register
 
 
 def _triton(sr, hr, sr_mul, hr_mul, quantize, y_only, shave) -> torch.Tensor:  # noqa: ANN001
@@ -29,7 +29,7 @@ def _cpp(sr, hr, sr_mul, hr_mul, quantize, y_only, shave) -> torch.Tensor:  # no
     return extension().sse_cpu(sr, hr, sr_mul, hr_mul, quantize, y_only, shave)  # type: ignore[union-attr]
 
 
-IMPLS = {"triton": _triton, "cuda": _cuda, "cpp": _cpp, "torch": reference.sse}
+register("psnr", {"triton": _triton, "cuda": _cuda, "cpp": _cpp, "torch": reference.sse})
 
 
 def pixel_count(shape: torch.Size | tuple[int, ...], y_only: bool, shave: int, window: int = 1) -> int:
@@ -49,7 +49,7 @@ def sse_to_psnr(sse: torch.Tensor, count: int) -> torch.Tensor:
 def _psnr_op(
     sr: torch.Tensor, hr: torch.Tensor, sr_mul: float, hr_mul: float, quantize: bool, y_only: bool, shave: int
 ) -> torch.Tensor:
-    sse = dispatch("psnr", sr.device, sr.dtype, IMPLS)(sr, hr, sr_mul, hr_mul, quantize, y_only, shave)
+    sse = dispatch("psnr", sr.device, sr.dtype)(sr, hr, sr_mul, hr_mul, quantize, y_only, shave)
     return sse_to_psnr(sse, pixel_count(sr.shape, y_only, shave))
 
 

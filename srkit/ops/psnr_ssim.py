@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import torch
 
-from .dispatch import dispatch, extension
-from .psnr import IMPLS as PSNR_IMPLS
+from .dispatch import dispatch, extension, implementations, register
 from .psnr import pixel_count, sse_to_psnr
-from .ssim import IMPLS as SSIM_IMPLS
 from .ssim import WINDOW, gauss_list
 
 
@@ -24,19 +22,20 @@ def _cpp(sr, hr, sr_mul, hr_mul, quantize, y_only, shave) -> tuple[torch.Tensor,
 def _separately(backend: str):  # noqa: ANN202
     def run(sr, hr, sr_mul, hr_mul, quantize, y_only, shave) -> tuple[torch.Tensor, torch.Tensor]:  # noqa: ANN001
         args = (sr, hr, sr_mul, hr_mul, quantize, y_only, shave)
-        return PSNR_IMPLS[backend](*args), SSIM_IMPLS[backend](*args)
+        return implementations("psnr")[backend](*args), implementations("ssim")[backend](*args)
 
     return run
 
 
-IMPLS = {"triton": _separately("triton"), "cuda": _separately("cuda"), "cpp": _cpp, "torch": _separately("torch")}
+register("psnr_ssim", {"triton": _separately("triton"), "cuda": _separately("cuda"), "cpp": _cpp,
+         "torch": _separately("torch")})
 
 
 @torch.library.custom_op("srkit::psnr_ssim", mutates_args=())
 def _psnr_ssim_op(
     sr: torch.Tensor, hr: torch.Tensor, sr_mul: float, hr_mul: float, quantize: bool, y_only: bool, shave: int
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    sse, ssim_sum = dispatch("psnr_ssim", sr.device, sr.dtype, IMPLS)(sr, hr, sr_mul, hr_mul, quantize, y_only, shave)
+    sse, ssim_sum = dispatch("psnr_ssim", sr.device, sr.dtype)(sr, hr, sr_mul, hr_mul, quantize, y_only, shave)
     return sse_to_psnr(sse, pixel_count(sr.shape, y_only, shave)), ssim_sum / pixel_count(sr.shape, y_only, shave, WINDOW)
 
 

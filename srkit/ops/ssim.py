@@ -13,7 +13,7 @@ import functools
 import torch
 
 from ..reference import protocol as reference
-from .dispatch import dispatch, extension
+from .dispatch import dispatch, extension, register
 from .psnr import pixel_count
 
 WINDOW = reference.SSIM_WIN
@@ -47,14 +47,14 @@ def _torch(sr, hr, sr_mul, hr_mul, quantize, y_only, shave) -> torch.Tensor:  # 
     return reference.ssim_sum(sr, hr, sr_mul, hr_mul, quantize, y_only, shave, _gauss_tensor(sr.device))
 
 
-IMPLS = {"triton": _triton, "cuda": _cuda, "cpp": _cpp, "torch": _torch}
+register("ssim", {"triton": _triton, "cuda": _cuda, "cpp": _cpp, "torch": _torch})
 
 
 @torch.library.custom_op("srkit::ssim", mutates_args=())
 def _ssim_op(
     sr: torch.Tensor, hr: torch.Tensor, sr_mul: float, hr_mul: float, quantize: bool, y_only: bool, shave: int
 ) -> torch.Tensor:
-    total = dispatch("ssim", sr.device, sr.dtype, IMPLS)(sr, hr, sr_mul, hr_mul, quantize, y_only, shave)
+    total = dispatch("ssim", sr.device, sr.dtype)(sr, hr, sr_mul, hr_mul, quantize, y_only, shave)
     return total / pixel_count(sr.shape, y_only, shave, WINDOW)
 
 

@@ -15,7 +15,7 @@ import torch
 
 from ..reference import upsample_tail as reference
 from . import _checks
-from .dispatch import dispatch, extension
+from .dispatch import dispatch, extension, register
 from .pixel_shuffle import _pixel_unshuffle_op, output_shape
 
 def _triton(x, r, skip, mean, lo, hi, out) -> None:  # noqa: ANN001
@@ -36,12 +36,11 @@ def _torch(x, r, skip, mean, lo, hi, out) -> None:  # noqa: ANN001
     reference.upsample_tail(x, r, skip, mean, lo, hi, out)
 
 
-IMPLS = {"triton": _triton, "cuda": _cuda, "cpp": _cpp, "torch": _torch}
+register("upsample_tail", {"triton": _triton, "cuda": _cuda, "cpp": _cpp, "torch": _torch})
 
 
 def _empty(x: torch.Tensor, r: int) -> torch.Tensor:
-    return torch.empty(output_shape(x.shape, r, True), dtype=x.dtype, device=x.device,
-                       memory_format=_checks.out_memory_format(x))
+    return _checks.new_output(x, output_shape(x.shape, r, True))
 
 
 @torch.library.custom_op("srkit::upsample_tail", mutates_args=())
@@ -49,7 +48,7 @@ def _upsample_tail_op(
     x: torch.Tensor, r: int, skip: torch.Tensor | None, mean: torch.Tensor | None, lo: float | None, hi: float | None
 ) -> torch.Tensor:
     out = _empty(x, r)
-    dispatch("upsample_tail", x.device, x.dtype, IMPLS)(x, r, skip, mean, lo, hi, out)
+    dispatch("upsample_tail", x.device, x.dtype)(x, r, skip, mean, lo, hi, out)
     return out
 
 

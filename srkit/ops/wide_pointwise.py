@@ -14,7 +14,7 @@ import torch.nn.functional as F
 
 from ..reference import wide_pointwise as reference
 from . import _checks
-from .dispatch import dispatch
+from .dispatch import dispatch, register
 
 
 def _triton(x, w1, b1, w2, b2, out) -> None:  # noqa: ANN001
@@ -23,7 +23,7 @@ def _triton(x, w1, b1, w2, b2, out) -> None:  # noqa: ANN001
     k.wide_pointwise(x, w1, b1, w2, b2, out, allow_tf32=torch.backends.cuda.matmul.allow_tf32)
 
 
-IMPLS = {"triton": _triton, "torch": reference.wide_pointwise}
+register("wide_pointwise", {"triton": _triton, "torch": reference.wide_pointwise})
 
 
 def _unsupported(x: torch.Tensor):  # noqa: ANN202
@@ -35,16 +35,15 @@ def _unsupported(x: torch.Tensor):  # noqa: ANN202
     return why
 
 
-def _empty(x: torch.Tensor, l: int) -> torch.Tensor:
-    return torch.empty((x.shape[0], l, *x.shape[2:]), dtype=x.dtype, device=x.device,
-                       memory_format=_checks.out_memory_format(x))
+def _empty(x: torch.Tensor, l: int) -> torch.Tensor:  # noqa: E741
+    return _checks.new_output(x, (x.shape[0], l, *x.shape[2:]))
 
 
 @torch.library.custom_op("srkit::wide_pointwise", mutates_args=())
 def _wide_pointwise_op(x: torch.Tensor, w1: torch.Tensor, b1: torch.Tensor, w2: torch.Tensor, b2: torch.Tensor) -> torch.Tensor:
     out = _empty(x, w2.shape[0])
     args = [t.to(x.dtype).contiguous() for t in (w1, b1, w2, b2)]
-    dispatch("wide_pointwise", x.device, x.dtype, IMPLS, _unsupported(x))(x, *args, out)
+    dispatch("wide_pointwise", x.device, x.dtype, _unsupported(x))(x, *args, out)
     return out
 
 

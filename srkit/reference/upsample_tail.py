@@ -1,5 +1,5 @@
-"""Fused-tail reference: clamp(pixel_shuffle(x, r) [+ skip] [+ mean[c]]), in float64 for the tests
-or in the kernels' working precision (float32, float64 for float64 inputs) for the torch backend."""
+"""Fused-tail reference: clamp(pixel_shuffle(x, r) [+ skip] [+ mean[c]]) in the kernels' working
+precision (float32; float64 for float64 inputs). The tests' float64 ground truth is tests/references.py."""
 
 from __future__ import annotations
 
@@ -15,9 +15,8 @@ def upsample_tail(
     lo: float | None,
     hi: float | None,
     out: torch.Tensor,
-    compute_dtype: torch.dtype | None = None,
 ) -> torch.Tensor:
-    dt = compute_dtype or (torch.float64 if x.dtype == torch.float64 else torch.float32)
+    dt = torch.float64 if x.dtype == torch.float64 else torch.float32
     v = F.pixel_shuffle(x.to(dt), r)
     if skip is not None:
         v = v + skip.to(dt)

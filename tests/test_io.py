@@ -1,0 +1,43 @@
+"""Image reading and (atomic) writing: round trips, and clear refusals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from srkit.data import ImageReadError, read_image, write_image
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_png_round_trip_leaves_no_temporary_file(tmp_path: Path, channels: int) -> None:
+    x = torch.randint(0, 256, (channels, 7, 9), dtype=torch.uint8)
+    write_image(tmp_path / "out" / "a.png", x)
+    assert torch.equal(read_image(tmp_path / "out" / "a.png"), x)
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["a.png"]
+    read_image(tmp_path / "out" / "a.png").add_(1)  # the tensor owns writable memory
+
+
+def test_alpha_is_refused_unless_dropped(tmp_path: Path) -> None:
+    rgba = np.random.default_rng(0).integers(0, 256, (5, 6, 4), dtype=np.uint8)
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "a.png")
+    with pytest.raises(ImageReadError, match="alpha channel"):
+        read_image(tmp_path / "a.png")
+    assert torch.equal(read_image(tmp_path / "a.png", alpha="drop"), torch.from_numpy(rgba[:, :, :3].transpose(2, 0, 1).copy()))
+
+
+def test_sixteen_bit_and_corrupt_files_are_named(tmp_path: Path) -> None:
+    Image.fromarray(np.full((4, 4), 4000, dtype=np.uint16)).save(tmp_path / "deep.png")
+    with pytest.raises(ImageReadError, match="16-bit"):
+        read_image(tmp_path / "deep.png")
+    (tmp_path / "bad.png").write_bytes(b"\\x89PNG\\r\\n\\x1a\\n truncated")
+    with pytest.raises(ImageReadError, match="bad.png: not a readable image"):
+        read_image(tmp_path / "bad.png")
+
+
+def test_write_refuses_what_it_cannot_store(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"\(1 or 3, H, W\) uint8"):
+        write_image(tmp_path / "x.png", torch.zeros(3, 4, 4))
