@@ -20,6 +20,7 @@ env: $(STAMP)
 
 demo: env
 	$(VENV)/bin/srkit info
+	$(VENV)/bin/srkit models
 	$(VENV)/bin/srkit eval --model bicubic --data skimage --scale 4 --out runs/demo
 	$(PY) bench/run_all.py --quick --out runs/demo
 

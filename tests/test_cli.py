@@ -49,3 +49,79 @@ def test_entry_points_are_installed() -> None:
     for tool in ("srkit-bench", "srkit-search"):  # present; they say plainly that they are not implemented yet
         res = subprocess.run([bin_dir / tool], capture_output=True, text=True)
         assert res.returncode == 2 and "not implemented yet" in res.stderr
+
+
+def _tiny_checkpoint(tmp_path: Path, scale: int = 2) -> Path:
+    from srkit import models
+
+    path = tmp_path / f"espcn_x{scale}.safetensors"
+    models.save(models.create_model("espcn", scale=scale, in_channels=3), path)
+    return path
+
+
+def test_eval_a_checkpoint_records_the_backends(tmp_path: Path) -> None:
+    ckpt = _tiny_checkpoint(tmp_path)
+    assert main(["eval", "--model", str(ckpt), "--data", "skimage", "--scale", "2", "--out", str(tmp_path)]) == 0
+    res = json.loads((tmp_path / "eval_espcn_x2_x2.json").read_text())
+    assert len(res["images"]) == 3 and "pixel_shuffle:cpp" in res["backends"] and "psnr_ssim:cpp" in res["backends"]
+
+
+def test_eval_refuses_a_scale_the_checkpoint_lacks_and_a_bare_zoo_name(tmp_path: Path) -> None:
+    ckpt = _tiny_checkpoint(tmp_path)
+    with pytest.raises(SystemExit, match="a x2 espcn network, not x4"):
+        main(["eval", "--model", str(ckpt), "--scale", "4"])
+    with pytest.raises(SystemExit, match="needs weights"):
+        main(["eval", "--model", "imdn", "--scale", "4"])
+
+
+def test_imdn_eval_reproduces_set5_through_the_cli(shared_data: Path, tmp_path: Path) -> None:
+    w = shared_data / "weights" / "imdn_x3.pth"
+    assert main(["eval", "--model", "imdn", "--weights", str(w), "--data", str(shared_data / "datasets/Set5"),
+                 "--scale", "3", "--out", str(tmp_path)]) == 0
+    res = json.loads((tmp_path / "eval_imdn_x3.json").read_text())
+    assert res["mean_psnr"] == pytest.approx(34.36, abs=0.01) and res["mean_ssim"] == pytest.approx(0.9270, abs=0.0005)
+
+
+def test_compare_ranks_and_draws(tmp_path: Path) -> None:
+    ckpt = _tiny_checkpoint(tmp_path)
+    assert main(["compare", "--models", "bicubic", f"untrained={ckpt}", "--data", "skimage", "--scale", "2",
+                 "--out", str(tmp_path), "--grid-images", "2", "--crop", "48"]) == 0
+    res = json.loads((tmp_path / "compare_x2.json").read_text())
+    assert [r["model"] for r in res["ranking"]] == ["bicubic", "untrained"]  # an untrained net loses to bicubic
+    from PIL import Image
+
+    with Image.open(tmp_path / "compare_x2.png") as im:
+        assert im.size[0] > im.size[1] > 100
+
+
+def test_upscale_folder_keeps_going_past_bad_files(tmp_path: Path) -> None:
+    import numpy as np
+    from PIL import Image
+
+    src = tmp_path / "in"
+    src.mkdir()
+    rng = np.random.default_rng(0)
+    Image.fromarray(rng.integers(0, 255, (20, 24, 3), dtype=np.uint8)).save(src / "rgb.png")
+    Image.fromarray(rng.integers(0, 255, (20, 24, 4), dtype=np.uint8)).save(src / "rgba.png")
+    Image.fromarray(rng.integers(0, 255, (20, 24), dtype=np.uint8)).save(src / "grey.png")
+    Image.fromarray(rng.integers(0, 65535, (20, 24), dtype=np.uint16)).save(src / "deep.png")
+    (src / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n broken")
+    out = tmp_path / "out"
+    rc = main(["upscale", str(src), "-o", str(out), "--model", str(_tiny_checkpoint(tmp_path)), "--tile", "12", "--overlap", "4"])
+    assert rc == 1  # two files failed, and said so
+    with Image.open(out / "rgba_x2.png") as im:
+        assert im.mode == "RGBA" and im.size == (48, 40)
+    with Image.open(out / "grey_x2.png") as im:
+        assert im.mode == "L" and im.size == (48, 40)
+    assert (out / "rgb_x2.png").exists() and not (out / "deep_x2.png").exists() and not (out / "broken_x2.png").exists()
+
+
+def test_upscale_glob_and_no_match(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit, match="not a file, a folder or a glob"):
+        main(["upscale", str(tmp_path / "*.png"), "-o", str(tmp_path / "o"), "--model", "bicubic", "--scale", "2"])
+
+
+def test_models_lists_the_zoo(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["models", "--scale", "4"]) == 0
+    out = capsys.readouterr().out
+    assert "imdn" in out and "715,176" in out and "swinir_light" in out

@@ -29,6 +29,13 @@ def test_alpha_is_refused_unless_dropped(tmp_path: Path) -> None:
     assert torch.equal(read_image(tmp_path / "a.png", alpha="drop"), torch.from_numpy(rgba[:, :, :3].transpose(2, 0, 1).copy()))
 
 
+def test_alpha_can_be_kept(tmp_path: Path) -> None:
+    for shape in ((5, 6, 4), (5, 6, 2)):
+        x = torch.from_numpy(np.random.default_rng(1).integers(0, 256, shape, dtype=np.uint8).transpose(2, 0, 1).copy())
+        write_image(tmp_path / "k.png", x)
+        assert torch.equal(read_image(tmp_path / "k.png", alpha="keep"), x)
+
+
 def test_sixteen_bit_and_corrupt_files_are_named(tmp_path: Path) -> None:
     Image.fromarray(np.full((4, 4), 4000, dtype=np.uint16)).save(tmp_path / "deep.png")
     with pytest.raises(ImageReadError, match="16-bit"):
@@ -39,5 +46,5 @@ def test_sixteen_bit_and_corrupt_files_are_named(tmp_path: Path) -> None:
 
 
 def test_write_refuses_what_it_cannot_store(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match=r"\(1 or 3, H, W\) uint8"):
+    with pytest.raises(ValueError, match=r"\(1-4, H, W\) uint8"):
         write_image(tmp_path / "x.png", torch.zeros(3, 4, 4))

@@ -6,8 +6,8 @@ import argparse
 import logging
 import sys
 
+from . import compare, info, models, upscale
 from . import eval as eval_cmd
-from . import info
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -16,6 +16,9 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     info.add_parser(sub)
     eval_cmd.add_parser(sub)
+    models.add_parser(sub)
+    compare.add_parser(sub)
+    upscale.add_parser(sub)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
     return int(args.func(args) or 0)

@@ -22,9 +22,10 @@ class ImageReadError(ValueError):
 def read_image(path: str | os.PathLike[str], *, alpha: str = "error") -> torch.Tensor:
     """Read an 8-bit RGB or grey image as a (3 or 1, H, W) uint8 tensor.
 
-    ``alpha="drop"`` drops the alpha channel of RGBA / LA images; the default refuses them, since
-    a super-resolved alpha channel is not what a user expects by accident. 16-bit images are
-    refused with a clear message rather than silently truncated.
+    ``alpha="drop"`` drops the alpha channel of RGBA / LA images and ``alpha="keep"`` returns it as
+    a last channel (4 or 2 channels); the default refuses them, since a super-resolved alpha channel
+    is not what a user expects by accident. 16-bit images are refused with a clear message rather
+    than silently truncated.
     """
     p = Path(path)
     try:
@@ -34,9 +35,11 @@ def read_image(path: str | os.PathLike[str], *, alpha: str = "error") -> torch.T
             if mode in ("I;16", "I;16B", "I;16L", "I", "F"):
                 raise ImageReadError(f"{p}: {mode} images (16-bit or float) are not supported; convert to 8-bit")
             if mode in ("RGBA", "LA", "PA") or (mode == "P" and "transparency" in im.info):
-                if alpha != "drop":
-                    raise ImageReadError(f"{p}: the image has an alpha channel; pass alpha='drop' to ignore it")
-                im = im.convert("RGB" if mode != "LA" else "L")
+                if alpha not in ("drop", "keep"):
+                    raise ImageReadError(f"{p}: the image has an alpha channel; pass alpha='drop' to ignore it "
+                                         "or alpha='keep' to keep it")
+                grey = mode == "LA"
+                im = im.convert(("L" if grey else "RGB") + ("A" if alpha == "keep" else ""))
             elif mode not in ("RGB", "L"):
                 im = im.convert("RGB")
             arr = np.asarray(im)
@@ -48,9 +51,10 @@ def read_image(path: str | os.PathLike[str], *, alpha: str = "error") -> torch.T
 
 
 def write_image(path: str | os.PathLike[str], x: torch.Tensor) -> None:
-    """Write a (C, H, W) uint8 tensor (C = 1 or 3) atomically (temporary file, then rename)."""
-    if x.dtype != torch.uint8 or x.dim() != 3 or x.shape[0] not in (1, 3):
-        raise ValueError(f"srkit.data.write_image: expected a (1 or 3, H, W) uint8 tensor, got {x.dtype} {tuple(x.shape)}")
+    """Write a (C, H, W) uint8 tensor atomically (temporary file, then rename): C = 1 (grey), 2 (grey
+    + alpha), 3 (RGB) or 4 (RGBA)."""
+    if x.dtype != torch.uint8 or x.dim() != 3 or x.shape[0] not in (1, 2, 3, 4):
+        raise ValueError(f"srkit.data.write_image: expected a (1-4, H, W) uint8 tensor, got {x.dtype} {tuple(x.shape)}")
     p = Path(path)
     arr = x.permute(1, 2, 0).cpu().numpy()
     buf = io.BytesIO()

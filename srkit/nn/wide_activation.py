@@ -1,4 +1,4 @@
-"""WDSR's wide-activation residual block B on srkit's ops."""
+"""WDSR's wide-activation residual blocks A and B."""
 
 from __future__ import annotations
 
@@ -44,7 +44,41 @@ class WideActBlockB(nn.Module):
 
     def fold_weight_norm(self) -> WideActBlockB:
         """Replace the weight-norm parametrisation by the plain weights it produces (for inference)."""
-        for m in (self.expand, self.reduce, self.conv):
-            if parametrize.is_parametrized(m, "weight"):
-                parametrize.remove_parametrizations(m, "weight", leave_parametrized=True)
+        _fold(self.expand, self.reduce, self.conv)
         return self
+
+
+class WideActBlockA(nn.Module):
+    """``x + res_scale * conv_k(relu(conv_k(x)))`` (WDSR-A), the first conv widening ``channels`` to
+    ``channels * expansion``.
+
+    Runs as two cuDNN/ATen convolutions and one fused residual add today; the implicit-GEMM kernel
+    with fused epilogues is future work (issue #3). Weight norm as in :class:`WideActBlockB`.
+    """
+
+    def __init__(self, channels: int, expansion: int = 4, res_scale: float = 1.0, kernel_size: int = 3,
+                 weight_norm: bool = True) -> None:
+        super().__init__()
+        if channels < 1 or expansion < 1 or kernel_size % 2 == 0:
+            raise ValueError(f"WideActBlockA: channels={channels}, expansion={expansion}, kernel_size={kernel_size} "
+                             "do not make a block (need channels, expansion >= 1 and an odd kernel)")
+        self.res_scale = res_scale
+        self.expand = nn.Conv2d(channels, channels * expansion, kernel_size, padding=kernel_size // 2)
+        self.conv = nn.Conv2d(channels * expansion, channels, kernel_size, padding=kernel_size // 2)
+        if weight_norm:
+            for m in (self.expand, self.conv):
+                _weight_norm(m)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.add(x, self.conv(F.relu(self.expand(x))), alpha=self.res_scale)
+
+    def fold_weight_norm(self) -> WideActBlockA:
+        """Replace the weight-norm parametrisation by the plain weights it produces (for inference)."""
+        _fold(self.expand, self.conv)
+        return self
+
+
+def _fold(*modules: nn.Module) -> None:
+    for m in modules:
+        if parametrize.is_parametrized(m, "weight"):
+            parametrize.remove_parametrizations(m, "weight", leave_parametrized=True)

@@ -1,0 +1,54 @@
+"""Turning a ``--model`` argument into something that upscales: 'bicubic', a checkpoint file, or a
+zoo name with ``--weights``."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+
+from ..data.degrade import bicubic_sr
+from ..inference import DTYPES, Upscaler
+from ..models import CheckpointError, list_models, load
+
+UpscaleFn = Callable[[torch.Tensor, int], torch.Tensor]  # (N, C, h, w) uint8, scale -> uint8
+
+
+def add_model_args(p: argparse.ArgumentParser, *, multiple: bool = False) -> None:
+    if multiple:
+        p.add_argument("--models", nargs="+", required=True,
+                       help="checkpoints (.pth/.safetensors) or 'bicubic'; NAME=PATH to label one")
+    else:
+        p.add_argument("--model", default="bicubic",
+                       help="a checkpoint file (.pth/.safetensors), 'bicubic', or a zoo name with --weights")
+        p.add_argument("--weights", help="checkpoint for a zoo name given as --model")
+    p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    p.add_argument("--dtype", default="fp32", choices=sorted(DTYPES), help="model precision")
+    p.add_argument("--tile", type=int, help="LR tile size (default: whole images)")
+    p.add_argument("--overlap", type=int, default=16, help="LR pixels shared by neighbouring tiles")
+    p.add_argument("--channels-last", action="store_true")
+    p.add_argument("--compile", action="store_true", help="torch.compile the model")
+    p.add_argument("--backend", help="force srkit's op backend (triton, cuda, cpp, torch); default: best available")
+
+
+def resolve(spec: str, scale: int | None, args: argparse.Namespace, weights: str | None = None) -> tuple[str, UpscaleFn, int | None]:
+    """(label, upscale function, the model's scale or None for bicubic)."""
+    label, _, path = spec.partition("=") if "=" in spec else ("", "", spec)
+    if path == "bicubic":
+        return label or "bicubic", bicubic_sr, None
+    if weights is None and not Path(path).is_file():
+        if path in list_models():
+            raise SystemExit(f"{path}: a zoo name needs weights to evaluate or upscale (add --weights FILE); "
+                             f"an untrained {path} = create_model('{path}', scale={scale or 4}) would give noise")
+        raise SystemExit(f"--model {path!r}: no such checkpoint file, and not 'bicubic' or a zoo name")
+    if weights is not None and path not in list_models():
+        raise SystemExit(f"unknown zoo model {path!r}; srkit models: {', '.join(list_models())}")
+    try:
+        model = load(weights, scale=scale, arch=path) if weights is not None else load(path, scale=scale)
+    except CheckpointError as e:
+        raise SystemExit(f"srkit: {e}") from e
+    up = Upscaler(model, device=args.device, dtype=DTYPES[args.dtype], tile=args.tile, overlap=args.overlap,
+                  channels_last=args.channels_last, compile=args.compile)
+    return label or Path(path).stem, lambda lr, s: up(lr), int(model.scale)

@@ -1,0 +1,137 @@
+"""Running a zoo model on images: colour handling, precision, layout and tiling.
+
+:class:`Upscaler` maps uint8 LR images (N, C, h, w) to uint8 SR images, whatever the model's
+channel count (Y-only models such as FSRCNN get the luma, with chroma upscaled by MATLAB-style
+bicubic), optionally in tiles blended with linear ramps so that a large image never has to be on
+the accelerator whole: the image and the output canvas stay in host memory and one tile at a time
+goes to the device.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from .data.color import rgb2ycbcr, ycbcr2rgb
+from .data.imresize import imresize
+
+DTYPES = {"fp32": torch.float32, "float32": torch.float32, "fp16": torch.float16, "float16": torch.float16,
+          "bf16": torch.bfloat16, "bfloat16": torch.bfloat16}
+
+
+def tile_starts(length: int, tile: int, overlap: int) -> list[int]:
+    """Start offsets of tiles of ``tile`` pixels covering ``length`` with at least ``overlap`` shared."""
+    if tile >= length:
+        return [0]
+    step = tile - overlap
+    starts = list(range(0, length - tile, step)) + [length - tile]
+    return sorted(set(starts))
+
+
+def ramp(length: int, lo_band: int, hi_band: int) -> torch.Tensor:
+    """1-D blending weights: rising linearly over the first ``lo_band`` pixels and falling over the
+    last ``hi_band`` (bands are where a neighbouring tile overlaps), 1 elsewhere, never 0."""
+    w = torch.ones(length, dtype=torch.float32)
+    if lo_band:
+        w[:lo_band] = torch.arange(1, lo_band + 1, dtype=torch.float32) / (lo_band + 1)
+    if hi_band:
+        w[length - hi_band:] = torch.minimum(w[length - hi_band:],
+                                             torch.arange(hi_band, 0, -1, dtype=torch.float32) / (hi_band + 1))
+    return w
+
+
+@dataclass(frozen=True)
+class Tile:
+    y0: int
+    x0: int
+    h: int
+    w: int
+    weight: torch.Tensor  # (h * scale, w * scale) blending weights
+
+
+def tiles(h: int, w: int, tile: int, overlap: int, scale: int) -> Iterator[Tile]:
+    ys, xs = tile_starts(h, tile, overlap), tile_starts(w, tile, overlap)
+    for i, y0 in enumerate(ys):
+        th = min(tile, h)
+        top = (ys[i - 1] + th - y0) if i > 0 else 0
+        bottom = (y0 + th - ys[i + 1]) if i + 1 < len(ys) else 0
+        wy = ramp(th * scale, top * scale, bottom * scale)
+        for j, x0 in enumerate(xs):
+            tw = min(tile, w)
+            left = (xs[j - 1] + tw - x0) if j > 0 else 0
+            right = (x0 + tw - xs[j + 1]) if j + 1 < len(xs) else 0
+            wx = ramp(tw * scale, left * scale, right * scale)
+            yield Tile(y0, x0, th, tw, wy[:, None] * wx[None, :])
+
+
+class Upscaler:
+    """``Upscaler(model)(lr_uint8) -> sr_uint8``.
+
+    ``tile``: LR tile side (None: whole image); ``overlap``: LR pixels shared by neighbouring tiles
+    (the blending band). ``dtype``: the model's precision. ``channels_last`` / ``compile``: layout and
+    ``torch.compile`` for the model.
+    """
+
+    def __init__(self, model: nn.Module, *, device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32,
+                 tile: int | None = None, overlap: int = 16, channels_last: bool = False, compile: bool = False) -> None:
+        if tile is not None and (tile < 1 or overlap < 0 or overlap >= tile):
+            raise ValueError(f"Upscaler: need tile >= 1 and 0 <= overlap < tile, got tile={tile}, overlap={overlap}")
+        min_size = int(getattr(model, "min_size", 1))
+        if tile is not None and tile < min_size:
+            raise ValueError(f"Upscaler: {type(model).__name__} needs inputs of at least {min_size} pixels; tile={tile}")
+        self.device = torch.device(device)
+        self.dtype = dtype
+        self.scale = int(model.scale)
+        self.channels = int(getattr(model, "in_channels", 3))
+        self.tile, self.overlap = tile, overlap
+        self.channels_last = channels_last
+        model = model.eval().to(self.device, dtype)
+        if channels_last:
+            model = model.to(memory_format=torch.channels_last)
+        self.model: nn.Module = torch.compile(model) if compile else model
+
+    @torch.inference_mode()
+    def run_float(self, x: torch.Tensor) -> torch.Tensor:
+        """(N, model channels, h, w) float in [0, 1] on any device -> float32 SR on the CPU."""
+        n, c, h, w = x.shape
+        s = self.scale
+        if self.tile is None or (h <= self.tile and w <= self.tile):
+            return self._forward(x).float().cpu()
+        out = torch.zeros(n, c, h * s, w * s)
+        norm = torch.zeros(1, 1, h * s, w * s)
+        for t in tiles(h, w, self.tile, self.overlap, s):
+            y = self._forward(x[:, :, t.y0:t.y0 + t.h, t.x0:t.x0 + t.w]).float().cpu()
+            out[:, :, t.y0 * s:(t.y0 + t.h) * s, t.x0 * s:(t.x0 + t.w) * s] += y * t.weight
+            norm[:, :, t.y0 * s:(t.y0 + t.h) * s, t.x0 * s:(t.x0 + t.w) * s] += t.weight
+        return out / norm
+
+    def _forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x.to(self.device, self.dtype)
+        if self.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        return self.model(x)
+
+    def __call__(self, lr: torch.Tensor) -> torch.Tensor:
+        """uint8 (N, C, h, w) or (C, h, w) with C = 1 or 3 -> uint8 SR of the same channel count."""
+        if lr.dtype != torch.uint8:
+            raise TypeError(f"Upscaler: expected uint8 images, got {lr.dtype}")
+        single = lr.dim() == 3
+        x = lr[None] if single else lr
+        if x.dim() != 4 or x.shape[1] not in (1, 3):
+            raise ValueError(f"Upscaler: expected (N, 1 or 3, h, w) images, got shape {tuple(lr.shape)}")
+        img_c, mc = x.shape[1], self.channels
+        xf = x.float() / 255.0
+        if img_c == mc:
+            sr = self.run_float(xf)
+        elif mc == 1:  # Y-only model on colour: luma through the model, chroma by bicubic
+            ycc = rgb2ycbcr(xf)
+            y = self.run_float(ycc[:, :1])
+            chroma = imresize(ycc[:, 1:].double(), self.scale).float()
+            sr = ycbcr2rgb(torch.cat([y, chroma], dim=1).clamp(0, 1))
+        else:  # colour model on a grey image
+            sr = self.run_float(xf.expand(-1, mc, -1, -1)).mean(dim=1, keepdim=True)
+        out = (sr * 255.0).round().clamp(0, 255).to(torch.uint8)
+        return out[0] if single else out

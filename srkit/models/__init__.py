@@ -1,0 +1,35 @@
+"""The model zoo on srkit's layers.
+
+``create_model(name, scale=..., **kwargs)`` / ``list_models()``; ``load(path)`` reads srkit
+checkpoints and the official files of IMDN, RLFN, RFDN, SPAN, EFDN, BSRN-S, CARN-M and FSRCNN,
+detecting the architecture from the state dict; ``save(model, path)`` writes safetensors.
+Every model file registers itself when imported below (explicitly: no folder scanning).
+"""
+
+from . import (  # noqa: F401  (imported to register)
+    bsrn,
+    carn,
+    deconasnet,
+    edsr,
+    efdn,
+    espcn,
+    fsrcnn,
+    imdn,
+    lapsrn,
+    rdn,
+    rfdn,
+    rlfn,
+    span,
+    srcnn,
+    srresnet,
+    swinir,
+    vdsr,
+    wdsr,
+)
+from .base import SRNet
+from .checkpoint import load, read_checkpoint, save
+from .detect import CheckpointError, detect
+from .registry import ModelEntry, create_model, list_models, model_entry
+from .srresnet import SRGANDiscriminator
+
+__all__ = ["CheckpointError", "ModelEntry", "SRGANDiscriminator", "SRNet", "create_model", "detect", "list_models", "load", "model_entry", "read_checkpoint", "save"]

@@ -1,0 +1,140 @@
+"""Reading and writing model checkpoints.
+
+``load(path)`` accepts srkit's safetensors files (the architecture and hyper-parameters are in the
+metadata) and the official ``.pth`` releases that :mod:`.detect` recognises. ``.pth`` files are read
+with ``torch.load(weights_only=True)``: no pickled code runs. ``save`` writes safetensors atomically.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from .. import __version__, atomic
+from .detect import CheckpointError, StateDict, detect
+from .registry import create_model
+
+WRAPPERS = ("params_ema", "params", "state_dict", "model", "net", "generator")
+PREFIXES = ("module.", "model.", "net.", "_orig_mod.")
+META_KEY = "srkit"
+
+
+def _unwrap(obj: Any, path: str) -> dict[str, torch.Tensor]:
+    while isinstance(obj, Mapping) and not all(isinstance(v, torch.Tensor) for v in obj.values()):
+        inner = next((obj[k] for k in WRAPPERS if isinstance(obj.get(k), Mapping)), None)
+        if inner is None:
+            raise CheckpointError(f"{path}: a dict without tensors or a known wrapper key ({', '.join(WRAPPERS)}); "
+                                  f"its keys: {list(obj)[:8]}")
+        obj = inner
+    if not isinstance(obj, Mapping) or not obj:
+        raise CheckpointError(f"{path}: holds {type(obj).__name__}, not a state dict of tensors")
+    sd = dict(obj)
+    for prefix in PREFIXES:
+        if all(k.startswith(prefix) for k in sd):
+            sd = {k[len(prefix):]: v for k, v in sd.items()}
+    return sd
+
+
+def read_checkpoint(path: str | os.PathLike[str]) -> tuple[dict[str, torch.Tensor], dict[str, Any] | None]:
+    """(state dict on the CPU, srkit metadata or None) from a .safetensors or .pth/.pt file."""
+    p = Path(path)
+    if not p.is_file():
+        raise CheckpointError(f"{p}: no such checkpoint file")
+    if p.stat().st_size == 0:
+        raise CheckpointError(f"{p}: empty file (an interrupted download or copy?)")
+    if p.suffix == ".safetensors":
+        from safetensors import SafetensorError  # noqa: PLC0415
+        from safetensors.torch import load_file, safe_open  # noqa: PLC0415
+
+        try:
+            with safe_open(str(p), framework="pt") as f:
+                meta = f.metadata() or {}
+            sd = load_file(str(p))
+        except (SafetensorError, OSError, ValueError) as e:
+            raise CheckpointError(f"{p}: corrupt or truncated safetensors file ({e})") from e
+        info = json.loads(meta[META_KEY]) if META_KEY in meta else None
+        return _unwrap(sd, str(p)), info
+    try:
+        obj = torch.load(p, map_location="cpu", weights_only=True)
+    except Exception as e:  # torch raises RuntimeError, UnpicklingError, EOFError, zipfile errors...
+        raise CheckpointError(f"{p}: cannot be read as a PyTorch checkpoint: corrupt, truncated, or it pickles "
+                              f"code (only weights load) ({type(e).__name__}: {str(e).splitlines()[0][:200]})") from e
+    return _unwrap(obj, str(p)), None
+
+
+def _scale_from_name(path: Path) -> int | None:
+    m = re.search(r"(?:^|[^a-z0-9])x([2-8])(?:[^0-9]|$)", path.stem.lower())
+    return int(m.group(1)) if m else None
+
+
+def load_state(model: nn.Module, sd: StateDict, what: str) -> None:
+    """``load_state_dict(strict=True)`` with an error naming missing, unexpected and mis-shaped tensors."""
+    own = model.state_dict()
+    shapes = [f"{k}: file {tuple(v.shape)} vs model {tuple(own[k].shape)}" for k, v in sd.items()
+              if k in own and own[k].shape != v.shape]
+    missing = [k for k in own if k not in sd]
+    unexpected = [k for k in sd if k not in own]
+    if shapes or missing or unexpected:
+        parts = []
+        if shapes:
+            parts.append(f"{len(shapes)} shape mismatch(es): {'; '.join(shapes[:3])}")
+        if missing:
+            parts.append(f"{len(missing)} missing: {', '.join(missing[:4])}")
+        if unexpected:
+            parts.append(f"{len(unexpected)} unexpected: {', '.join(unexpected[:4])}")
+        raise CheckpointError(f"{what}: the checkpoint does not match the model ({' | '.join(parts)})")
+    model.load_state_dict(sd, strict=True)
+
+
+def load(path: str | os.PathLike[str], *, scale: int | None = None, arch: str | None = None, **overrides: Any) -> nn.Module:
+    """Build and fill the model a checkpoint holds, in eval mode on the CPU.
+
+    ``scale``: needed where the weights do not fix it (CARN's multi-scale files; FSRCNN, where the
+    file name's ``x<s>`` is used otherwise), and checked against them elsewhere. ``arch``: insist on
+    an architecture (a mismatch is an error). ``overrides``: constructor keywords (e.g. ``io_range``).
+    """
+    p = Path(path)
+    sd, info = read_checkpoint(p)
+    if info is not None:
+        name, kwargs = info["arch"], dict(info["hparams"])
+    else:
+        name, kwargs = detect(sd)
+    if arch is not None and arch.replace("-", "_").lower() != name:
+        raise CheckpointError(f"{p}: holds a {name} network, not {arch}")
+    if "scales" in kwargs and kwargs["scales"] and "scale" not in kwargs:  # multi-head (CARN)
+        heads = tuple(kwargs["scales"])
+        if scale is None and len(heads) > 1:
+            raise CheckpointError(f"{p}: a multi-scale {name} file with heads x{', x'.join(map(str, heads))}; pass scale=")
+        if scale is not None and scale not in heads:
+            raise CheckpointError(f"{p}: {name} file has heads for x{', x'.join(map(str, heads))}, not x{scale}")
+        kwargs["scale"] = scale if scale is not None else heads[0]
+    elif "scale" not in kwargs:
+        guessed = scale if scale is not None else _scale_from_name(p)
+        if guessed is None:
+            raise CheckpointError(f"{p}: the {name} weights do not determine the scale; pass scale=")
+        kwargs["scale"] = guessed
+    elif scale is not None and scale != kwargs["scale"]:
+        raise CheckpointError(f"{p}: a x{kwargs['scale']} {name} network, not x{scale}")
+    kwargs.update(overrides)
+    model = create_model(name, **kwargs)
+    load_state(model, sd, str(p))
+    return model.eval()
+
+
+def save(model: nn.Module, path: str | os.PathLike[str], *, extra: Mapping[str, Any] | None = None) -> None:
+    """Write ``model`` (built by ``create_model``) as safetensors with its architecture in the metadata, atomically."""
+    from safetensors.torch import save as st_save  # noqa: PLC0415
+
+    if not hasattr(model, "arch"):
+        raise ValueError("srkit.models.save: the model was not built by create_model (no arch/hparams to record)")
+    info = {"arch": model.arch, "hparams": model.hparams, "srkit": __version__, "input_range": [0.0, 1.0],
+            **(dict(extra) if extra else {})}
+    sd = {k: v.detach().cpu().contiguous().clone() for k, v in model.state_dict().items()}
+    atomic.write_bytes(path, st_save(sd, metadata={META_KEY: json.dumps(info)}))

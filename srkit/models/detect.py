@@ -1,0 +1,113 @@
+"""Recognise an architecture and its hyper-parameters from a state dict's keys and shapes (spandrel's way).
+
+Covers the official releases of IMDN, RFDN, RLFN, SPAN, EFDN, BSRN, CARN / CARN-M and FSRCNN. Each
+rule returns the registry name and the keyword arguments that rebuild the network.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import torch
+
+StateDict = Mapping[str, torch.Tensor]
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be read, recognised or loaded; the message says which and why."""
+
+
+def _count(sd: StateDict, pattern: str) -> int:
+    rx = re.compile(pattern)
+    return len({m.group(1) for k in sd if (m := rx.match(k))})
+
+
+def _subpixel_scale(weight: torch.Tensor, out_channels: int, what: str) -> int:
+    s = math.isqrt(weight.shape[0] // out_channels)
+    if s * s * out_channels != weight.shape[0]:
+        raise CheckpointError(f"{what}: upsampler has {weight.shape[0]} outputs, not {out_channels} x scale^2")
+    return s
+
+
+def _imdn(sd: StateDict) -> tuple[str, dict[str, Any]]:
+    cin = sd["fea_conv.weight"].shape[1]
+    return "imdn", {"scale": _subpixel_scale(sd["upsampler.0.weight"], cin, "IMDN"),
+                    "channels": sd["fea_conv.weight"].shape[0], "blocks": _count(sd, r"IMDB(\d+)\."), "in_channels": cin}
+
+
+def _rfdn(sd: StateDict) -> tuple[str, dict[str, Any]]:
+    cin = sd["fea_conv.weight"].shape[1]
+    return "rfdn", {"scale": _subpixel_scale(sd["upsampler.0.weight"], cin, "RFDN"),
+                    "channels": sd["fea_conv.weight"].shape[0], "blocks": _count(sd, r"B(\d+)\."), "in_channels": cin,
+                    "io_range": 255.0}
+
+
+def _rlfn(sd: StateDict) -> tuple[str, dict[str, Any]]:
+    cin = sd["conv_1.weight"].shape[1]
+    return "rlfn", {"scale": _subpixel_scale(sd["upsampler.0.weight"], cin, "RLFN"),
+                    "channels": sd["conv_1.weight"].shape[0], "mid": sd["block_1.c1_r.weight"].shape[0],
+                    "blocks": _count(sd, r"block_(\d+)\."), "esa_channels": sd["block_1.esa.conv1.weight"].shape[0],
+                    "in_channels": cin, "io_range": 255.0}
+
+
+def _span(sd: StateDict) -> tuple[str, dict[str, Any]]:
+    w = sd["conv_1.eval_conv.weight"]
+    return "span", {"scale": _subpixel_scale(sd["upsampler.0.weight"], w.shape[1], "SPAN"), "channels": w.shape[0],
+                    "in_channels": w.shape[1], "deploy": "conv_1.sk.weight" not in sd}
+
+
+def _efdn(sd: StateDict) -> tuple[str, dict[str, Any]]:
+    cin = sd["head.weight"].shape[1]
+    return "efdn", {"scale": _subpixel_scale(sd["tail.0.weight"], cin, "EFDN"), "channels": sd["head.weight"].shape[0],
+                    "in_channels": cin}
+
+
+def _bsrn(sd: StateDict) -> tuple[str, dict[str, Any]]:
+    cin = sd["fea_conv.pw.weight"].shape[1] // 4
+    return "bsrn", {"scale": _subpixel_scale(sd["upsampler.upsampleOneStep.0.weight"], cin, "BSRN"),
+                    "channels": sd["fea_conv.pw.weight"].shape[0], "blocks": _count(sd, r"B(\d+)\."), "in_channels": cin}
+
+
+def _carn(sd: StateDict) -> tuple[str, dict[str, Any]]:
+    channels = sd["entry.weight"].shape[0]
+    heads = {m.group(1) for k in sd if (m := re.match(r"upsample\.up(\d+)\.", k))}
+    scales = tuple(sorted(int(s) for s in heads))
+    if "b1.b1.body.4.weight" in sd:  # CARN-M's efficient residual unit ends in a 1x1
+        groups = channels // sd["b1.b1.body.0.weight"].shape[1]
+        return "carn_m", {"channels": channels, "groups": groups, "scales": scales}
+    return "carn", {"channels": channels, "scales": scales}
+
+
+def _fsrcnn(sd: StateDict) -> tuple[str, dict[str, Any]]:
+    w = sd["first_part.0.weight"]
+    m = sum(1 for k, v in sd.items() if k.startswith("mid_part.") and k.endswith(".weight") and v.dim() == 4) - 2
+    return "fsrcnn", {"d": w.shape[0], "s": sd["mid_part.0.weight"].shape[0], "m": m, "in_channels": w.shape[1]}
+
+
+RULES: tuple[tuple[tuple[str, ...], Callable[[StateDict], tuple[str, dict[str, Any]]]], ...] = (
+    (("fea_conv.weight", "IMDB1.c1.weight", "IMDB1.cca.conv_du.0.weight"), _imdn),
+    (("fea_conv.weight", "B1.c1_d.weight", "B1.esa.conv_max.weight"), _rfdn),
+    (("fea_conv.pw.weight", "B1.cw", "B1.c1_r.dw.weight"), _bsrn),
+    (("conv_1.weight", "block_1.c1_r.weight", "block_1.esa.conv1.weight"), _rlfn),
+    (("conv_1.eval_conv.weight", "block_1.c1_r.eval_conv.weight", "conv_cat.weight"), _span),
+    (("head.weight", "cells.0.conv1.conv1x1.weight", "local_fuse.0.weight"), _efdn),
+    (("entry.weight", "b1.c1.body.0.weight", "exit.weight"), _carn),
+    (("first_part.0.weight", "mid_part.0.weight", "last_part.weight"), _fsrcnn),
+)
+
+
+def detect(sd: StateDict) -> tuple[str, dict[str, Any]]:
+    """(registry name, constructor keywords) for a foreign state dict, or CheckpointError.
+
+    ``scale`` is included when the weights determine it (a sub-pixel upsampler's width); CARN's
+    multi-scale files and FSRCNN's transposed convolution do not.
+    """
+    for keys, rule in RULES:
+        if all(k in sd for k in keys):
+            return rule(sd)
+    shown = ", ".join(list(sd)[:6])
+    raise CheckpointError(f"no srkit architecture matches this state dict ({len(sd)} tensors; first keys: {shown}). "
+                          "Known: IMDN, RFDN, RLFN, SPAN, EFDN, BSRN, CARN(-M), FSRCNN and srkit's own checkpoints")

@@ -1,0 +1,72 @@
+"""IMDN (Hui et al., ACM MM 2019): information multi-distillation blocks with contrast-aware attention."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..nn import ContrastChannelAttention, scaled_conv1x1
+from .base import SRNet
+from .blocks import conv, pixelshuffle_head
+from .registry import register
+
+
+class IMDB(nn.Module):
+    """Three 3x3 stages each keep ``distill`` channels and refine the rest; the kept channels and the
+    last stage's output are weighted by CCA and fused by a 1x1 conv, plus the block input.
+
+    The CCA scaling is folded into the 1x1 fusion (:func:`srkit.nn.scaled_conv1x1`), so the scaled
+    features are never written.
+    """
+
+    def __init__(self, channels: int, distillation_rate: float = 0.25, slope: float = 0.05) -> None:
+        super().__init__()
+        self.dc = int(channels * distillation_rate)
+        self.rc = channels - self.dc
+        self.slope = slope
+        self.c1 = conv(channels, channels, 3)
+        self.c2 = conv(self.rc, channels, 3)
+        self.c3 = conv(self.rc, channels, 3)
+        self.c4 = conv(self.rc, self.dc, 3)
+        self.c5 = nn.Conv2d(self.dc * 4, channels, 1)
+        self.cca = ContrastChannelAttention(self.dc * 4, reduction=16)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        kept = []
+        r = x
+        for c in (self.c1, self.c2, self.c3):
+            d, r = torch.split(F.leaky_relu(c(r), self.slope), (self.dc, self.rc), dim=1)
+            kept.append(d)
+        kept.append(self.c4(r))
+        y = torch.cat(kept, dim=1)
+        return scaled_conv1x1(y, self.cca.attention(y), self.c5) + x
+
+
+class IMDN(SRNet):
+    def __init__(self, scale: int, channels: int = 64, blocks: int = 6, in_channels: int = 3, slope: float = 0.05) -> None:
+        super().__init__(scale, in_channels)
+        self.fea_conv = conv(in_channels, channels, 3)
+        for i in range(blocks):
+            self.add_module(f"IMDB{i + 1}", IMDB(channels, slope=slope))
+        self.blocks = blocks
+        self.c = nn.Sequential(nn.Conv2d(channels * blocks, channels, 1), nn.LeakyReLU(slope, inplace=True))
+        self.LR_conv = conv(channels, channels, 3)
+        self.upsampler = pixelshuffle_head(channels, in_channels, scale)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        f = self.fea_conv(x)
+        outs = []
+        y = f
+        for i in range(self.blocks):
+            y = getattr(self, f"IMDB{i + 1}")(y)
+            outs.append(y)
+        return self.upsampler(self.LR_conv(self.c(torch.cat(outs, dim=1))) + f)
+
+
+@register("imdn", scales=(2, 3, 4), paper_params=(({"scale": 2}, 694_404, 1, "IMDN x2 (official file; paper 694K)"),
+                                                  ({"scale": 3}, 703_059, 1, "IMDN x3 (official file; paper 703K)"),
+                                                  ({"scale": 4}, 715_176, 1, "IMDN x4 (official file; paper 715K)")))
+def imdn(scale: int = 4, channels: int = 64, blocks: int = 6, in_channels: int = 3) -> IMDN:
+    """IMDN: 6 information multi-distillation blocks, 64 channels, CCA (Hui et al. 2019)."""
+    return IMDN(scale, channels, blocks, in_channels)

@@ -1,0 +1,75 @@
+"""SRResNet / SRGAN generator and the SRGAN discriminator (Ledig et al., CVPR 2017)."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ..nn import PixelShuffle
+from .base import SRNet
+from .blocks import activation, conv, steps_of
+from .registry import register
+
+
+class SRResBlock(nn.Module):
+    def __init__(self, channels: int, k: int, act: str, bn: bool) -> None:
+        super().__init__()
+        norm = (lambda: nn.BatchNorm2d(channels)) if bn else nn.Identity
+        self.body = nn.Sequential(conv(channels, channels, k, bias=not bn), norm(), activation(act, channels),
+                                  conv(channels, channels, k, bias=not bn), norm())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.body(x)
+
+
+class SRResNet(SRNet):
+    """9x9 head, ``blocks`` residual blocks (conv-BN-act-conv-BN), conv-BN with a long skip, sub-pixel
+    x2 steps (conv, shuffle, act) and a 9x9 output conv."""
+
+    def __init__(self, scale: int, blocks: int = 16, kernel_size: int = 3, channels: int = 64, act: str = "prelu",
+                 bn: bool = True, in_channels: int = 3) -> None:
+        super().__init__(scale, in_channels)
+        self.head = nn.Sequential(conv(in_channels, channels, 9), activation(act, channels))
+        self.body = nn.Sequential(*(SRResBlock(channels, kernel_size, act, bn) for _ in range(blocks)),
+                                  conv(channels, channels, kernel_size, bias=not bn),
+                                  nn.BatchNorm2d(channels) if bn else nn.Identity())
+        up: list[nn.Module] = []
+        for r in steps_of(scale):
+            up += [conv(channels, channels * r * r, kernel_size), PixelShuffle(r), activation(act, channels)]
+        self.tail = nn.Sequential(*up, conv(channels, in_channels, 9))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        f = self.head(x)
+        return self.tail(self.body(f) + f)
+
+
+class SRGANDiscriminator(nn.Module):
+    """VGG-style critic: conv+LeakyReLU, then ``blocks`` pairs (conv stride 1, conv stride 2, each
+    with BN and LeakyReLU 0.2) doubling the width after each pair, then global pooling and a
+    two-layer head to one logit per image (any input size, unlike the paper's fixed 96x96 dense)."""
+
+    def __init__(self, blocks: int = 4, kernel_size: int = 3, channels: int = 64, in_channels: int = 3,
+                 head_width: int = 1024) -> None:
+        super().__init__()
+        k = kernel_size
+        layers: list[nn.Module] = [conv(in_channels, channels, k), nn.LeakyReLU(0.2, inplace=True),
+                                   conv(channels, channels, k, stride=2, bias=False), nn.BatchNorm2d(channels),
+                                   nn.LeakyReLU(0.2, inplace=True)]
+        w = channels
+        for _ in range(blocks - 1):
+            layers += [conv(w, 2 * w, k, bias=False), nn.BatchNorm2d(2 * w), nn.LeakyReLU(0.2, inplace=True),
+                       conv(2 * w, 2 * w, k, stride=2, bias=False), nn.BatchNorm2d(2 * w), nn.LeakyReLU(0.2, inplace=True)]
+            w *= 2
+        self.features = nn.Sequential(*layers)
+        self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Conv2d(w, head_width, 1), nn.LeakyReLU(0.2, inplace=True),
+                                  nn.Conv2d(head_width, 1, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(x)).flatten()
+
+
+@register("srresnet", scales=(2, 3, 4, 8))
+def srresnet(scale: int = 4, blocks: int = 16, kernel_size: int = 3, channels: int = 64, act: str = "prelu",
+             bn: bool = True) -> SRResNet:
+    """SRResNet, the SRGAN generator: 16 residual blocks with batch norm and PReLU (Ledig et al. 2017)."""
+    return SRResNet(scale, blocks, kernel_size, channels, act, bn)

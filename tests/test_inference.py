@@ -1,0 +1,86 @@
+"""Running models on images: tiling with blended seams, colour handling, precision."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from srkit.inference import Upscaler, ramp, tile_starts, tiles
+from srkit.models import create_model
+
+
+@pytest.mark.parametrize(("length", "tile", "overlap"), [(100, 32, 8), (33, 32, 4), (7, 32, 4), (64, 16, 15), (50, 10, 0)])
+def test_tiles_cover_every_pixel(length: int, tile: int, overlap: int) -> None:
+    starts = tile_starts(length, tile, overlap)
+    covered = torch.zeros(length, dtype=torch.bool)
+    for s in starts:
+        covered[s:s + min(tile, length)] = True
+    assert covered.all() and starts[0] == 0 and starts[-1] + min(tile, length) == length
+    assert all(b - a <= tile - overlap for a, b in zip(starts, starts[1:]))
+
+
+def test_blend_weights_are_positive_ramps() -> None:
+    w = ramp(10, 3, 2)
+    assert (w > 0).all() and w[3:8].eq(1).all() and (w[:3].diff() > 0).all() and (w[-2:].diff() < 0).all()
+    total = sum(t.weight.sum() for t in tiles(40, 50, 16, 4, 2))
+    assert total > 0
+
+
+def test_tiled_equals_untiled_outside_the_blending_band() -> None:
+    """A local model (ESPCN: receptive radius 4 LR pixels) tiled with overlap 6: pixels outside the
+    overlap bands come from one tile whose border is >= 6 pixels away, so they are exact; inside the
+    bands the blend differs a little and smoothly."""
+    torch.manual_seed(0)
+    m = create_model("espcn", scale=2, in_channels=3)
+    img = torch.randint(0, 256, (1, 3, 45, 58), dtype=torch.uint8)
+    whole = Upscaler(m).run_float(img.float() / 255)
+    tile, overlap, s = 20, 6, 2
+    tiled = Upscaler(m, tile=tile, overlap=overlap).run_float(img.float() / 255)
+    band_y = torch.zeros(45 * s, dtype=torch.bool)
+    band_x = torch.zeros(58 * s, dtype=torch.bool)
+    for band, length in ((band_y, 45), (band_x, 58)):
+        starts = tile_starts(length, tile, overlap)
+        for a, b in zip(starts, starts[1:]):
+            band[b * s:(a + tile) * s] = True
+    inside = band_y[:, None] | band_x[None, :]
+    assert inside.any() and (~inside).any()
+    diff = (tiled - whole).abs()[0].amax(0)
+    assert diff[~inside].max() < 1e-5
+    assert diff[inside].max() < 0.5  # blended, not garbage
+
+
+def test_tiles_never_exceed_the_tile_size_on_the_device() -> None:
+    seen: list[tuple[int, int]] = []
+    m = create_model("espcn", scale=3, in_channels=3)
+    m.register_forward_pre_hook(lambda mod, args: seen.append(tuple(args[0].shape[-2:])))
+    Upscaler(m, tile=24, overlap=4)(torch.randint(0, 256, (3, 70, 50), dtype=torch.uint8))
+    assert seen and max(max(s) for s in seen) <= 24
+
+
+def test_y_only_model_on_rgb_and_rgb_model_on_grey() -> None:
+    fsrcnn = Upscaler(create_model("fsrcnn", scale=2))
+    rgb = torch.randint(0, 256, (3, 12, 15), dtype=torch.uint8)
+    out = fsrcnn(rgb)
+    assert out.shape == (3, 24, 30) and out.dtype == torch.uint8
+    grey = torch.randint(0, 256, (1, 12, 15), dtype=torch.uint8)
+    assert Upscaler(create_model("espcn", scale=2, in_channels=3))(grey).shape == (1, 24, 30)
+
+
+def test_bfloat16_close_to_float32() -> None:
+    torch.manual_seed(0)
+    m = create_model("imdn", scale=2, blocks=1)
+    img = torch.randint(0, 256, (1, 3, 16, 16), dtype=torch.uint8)
+    a = Upscaler(m).run_float(img.float() / 255)
+    b = Upscaler(create_model("imdn", scale=2, blocks=1).requires_grad_(False), dtype=torch.bfloat16)
+    b.model.load_state_dict(m.state_dict())
+    assert (b.run_float(img.float() / 255) - a).abs().max() < 0.05
+
+
+def test_bad_tiling_arguments() -> None:
+    m = create_model("rlfn", scale=2)
+    with pytest.raises(ValueError, match="overlap < tile"):
+        Upscaler(m, tile=16, overlap=16)
+    with pytest.raises(ValueError, match="at least 15 pixels"):
+        Upscaler(m, tile=12, overlap=2)
+    with pytest.raises(TypeError, match="uint8"):
+        Upscaler(m)(torch.rand(3, 20, 20))
