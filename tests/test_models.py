@@ -97,8 +97,11 @@ def test_bad_scale_and_argument_are_named() -> None:
 
 
 def test_srgan_discriminator_scores_each_image() -> None:
-    d = models.SRGANDiscriminator(blocks=3, kernel_size=5, channels=16)
-    assert d(torch.rand(3, 3, 40, 36)).shape == (3,)
+    for act in ("lrelu", "prelu"):
+        d = models.SRGANDiscriminator(blocks=3, kernel_size=5, channels=16, act=act)
+        assert d(torch.rand(3, 3, 40, 36)).shape == (3,)
+    g = create_model("srresnet", scale=2, blocks=8, kernel_size=5, channels=16, act="relu")
+    assert g(torch.rand(1, 3, 9, 8)).shape == (1, 3, 18, 16)
 
 
 def test_span_fold_equals_the_training_branches_away_from_the_border() -> None:

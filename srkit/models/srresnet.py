@@ -46,22 +46,26 @@ class SRResNet(SRNet):
 class SRGANDiscriminator(nn.Module):
     """VGG-style critic: conv+LeakyReLU, then ``blocks`` pairs (conv stride 1, conv stride 2, each
     with BN and LeakyReLU 0.2) doubling the width after each pair, then global pooling and a
-    two-layer head to one logit per image (any input size, unlike the paper's fixed 96x96 dense)."""
+    two-layer head to one logit per image (any input size, unlike the paper's fixed 96x96 dense).
+    ``act``: LeakyReLU 0.2 as in the paper, or relu / prelu / gelu / silu."""
 
-    def __init__(self, blocks: int = 4, kernel_size: int = 3, channels: int = 64, in_channels: int = 3,
-                 head_width: int = 1024) -> None:
+    def __init__(self, blocks: int = 4, kernel_size: int = 3, channels: int = 64, act: str = "lrelu",
+                 in_channels: int = 3, head_width: int = 1024) -> None:
         super().__init__()
         k = kernel_size
-        layers: list[nn.Module] = [conv(in_channels, channels, k), nn.LeakyReLU(0.2, inplace=True),
-                                   conv(channels, channels, k, stride=2, bias=False), nn.BatchNorm2d(channels),
-                                   nn.LeakyReLU(0.2, inplace=True)]
+
+        def a(c: int) -> nn.Module:
+            return activation(act, c, slope=0.2)
+
+        layers: list[nn.Module] = [conv(in_channels, channels, k), a(channels),
+                                   conv(channels, channels, k, stride=2, bias=False), nn.BatchNorm2d(channels), a(channels)]
         w = channels
         for _ in range(blocks - 1):
-            layers += [conv(w, 2 * w, k, bias=False), nn.BatchNorm2d(2 * w), nn.LeakyReLU(0.2, inplace=True),
-                       conv(2 * w, 2 * w, k, stride=2, bias=False), nn.BatchNorm2d(2 * w), nn.LeakyReLU(0.2, inplace=True)]
+            layers += [conv(w, 2 * w, k, bias=False), nn.BatchNorm2d(2 * w), a(2 * w),
+                       conv(2 * w, 2 * w, k, stride=2, bias=False), nn.BatchNorm2d(2 * w), a(2 * w)]
             w *= 2
         self.features = nn.Sequential(*layers)
-        self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Conv2d(w, head_width, 1), nn.LeakyReLU(0.2, inplace=True),
+        self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Conv2d(w, head_width, 1), a(head_width),
                                   nn.Conv2d(head_width, 1, 1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
