@@ -72,7 +72,8 @@ class Upscaler:
 
     ``tile``: LR tile side (None: whole image); ``overlap``: LR pixels shared by neighbouring tiles
     (the blending band). ``dtype``: the model's precision. ``channels_last`` / ``compile``: layout and
-    ``torch.compile`` for the model.
+    ``torch.compile`` for the model. The model itself is put in eval mode and moved to ``device``
+    and ``dtype`` (not copied).
     """
 
     def __init__(self, model: nn.Module, *, device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32,
