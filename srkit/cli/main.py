@@ -6,7 +6,7 @@ import argparse
 import logging
 import sys
 
-from . import compare, info, models, upscale
+from . import compare, info, models, train, upscale
 from . import eval as eval_cmd
 
 
@@ -19,6 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     models.add_parser(sub)
     compare.add_parser(sub)
     upscale.add_parser(sub)
+    train.add_parser(sub)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
     return int(args.func(args) or 0)

@@ -1,0 +1,41 @@
+"""``srkit train``: train a zoo model (or a genotype JSON) on a folder or the embedded photographs."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..models.detect import CheckpointError
+from ..train import ConfigError, load_config, train
+
+
+def run(args: argparse.Namespace) -> int:
+    overrides = list(args.set or [])
+    for key in ("model", "scale", "max_minutes", "iters", "device"):
+        v = getattr(args, key)
+        if v is not None:
+            overrides.append(f"{key}={v}")
+    if args.data is not None:
+        overrides.append(f"data.data={args.data}")
+    try:
+        cfg = load_config(args.config, overrides)
+        m = train(cfg, args.out, resume=args.resume)
+    except (ConfigError, CheckpointError) as e:
+        raise SystemExit(f"srkit train: {e}") from e
+    print(f"{cfg.model} x{cfg.scale}: {m['iterations']} iterations, validation {m['val_psnr']:.3f} dB / {m['val_ssim']:.4f} "
+          f"(bicubic {m['bicubic_psnr']:.3f} dB: {m['margin_db']:+.3f} dB) -> {args.out}/metrics.json")
+    return 0
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("train", help="train a model (checkpoints, resume, validation with the standard protocol)")
+    p.add_argument("--model", help="zoo name or genotype JSON")
+    p.add_argument("--scale", type=int)
+    p.add_argument("--data", help="folder (HR/ [+ LR_bicubic/X<s>/]) or 'skimage'")
+    p.add_argument("--config", help="YAML file with TrainConfig fields")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a field, e.g. optim.lr=1e-3 (repeatable)")
+    p.add_argument("--iters", type=int)
+    p.add_argument("--max-minutes", dest="max_minutes", type=float)
+    p.add_argument("--device")
+    p.add_argument("--resume", action="store_true", help="continue from <out>/latest.pt")
+    p.add_argument("--out", required=True, help="run folder")
+    p.set_defaults(func=run)

@@ -1,0 +1,146 @@
+"""The training configuration: typed dataclasses, loadable from YAML, overridable as ``a.b=value``."""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+class ConfigError(ValueError):
+    """A configuration value or field that is not valid; the message names the field."""
+
+
+@dataclass
+class DataConfig:
+    data: str = "skimage"  # a folder (HR/ [+ LR_bicubic/X<s>/]) or 'skimage' (the embedded photographs)
+    val_data: str | None = None  # default: the validation split of 'skimage', or the training folder's images
+    patch: int = 96  # HR patch side
+    batch: int = 16
+    flips: bool = True
+    rot90: bool = True
+    workers: int = 0
+
+
+@dataclass
+class OptimConfig:
+    name: str = "adam"  # adam | adamw | sgd
+    lr: float = 5e-4
+    weight_decay: float = 0.0
+    momentum: float = 0.9  # sgd
+    schedule: str = "cosine"  # cosine | step | multistep | none
+    step_size: int = 1000
+    milestones: list[int] = field(default_factory=list)
+    gamma: float = 0.5
+    warmup_iters: int = 0
+    clip_grad: float | None = None
+
+
+@dataclass
+class TrainConfig:
+    model: str = "espcn"  # a zoo name or a genotype JSON file
+    scale: int = 4
+    model_args: dict[str, Any] = field(default_factory=dict)
+    loss: str = "l1"  # l1 | mse | charbonnier, optionally '+tv*<weight>'
+    iters: int = 1000
+    max_minutes: float | None = None
+    amp: str = "none"  # none | bf16 | fp16
+    ema: float | None = 0.999
+    val_every: int = 250
+    seed: int = 0
+    device: str = "cpu"
+    data: DataConfig = field(default_factory=DataConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def _coerce(value: Any, tp: Any, where: str) -> Any:
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+        if value is None and type(None) in args:
+            return None
+        inner = [a for a in args if a is not type(None)]
+        return _coerce(value, inner[0], where)
+    if origin is list:
+        if not isinstance(value, list):
+            raise ConfigError(f"{where}: expected a list, got {value!r}")
+        return [_coerce(v, args[0], f"{where}[{i}]") for i, v in enumerate(value)]
+    if origin is dict or tp is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where}: expected a mapping, got {value!r}")
+        return dict(value)
+    if tp is bool:
+        if isinstance(value, bool):
+            return value
+        raise ConfigError(f"{where}: expected true/false, got {value!r}")
+    if tp in (int, float):
+        if isinstance(value, str):  # YAML 1.1 reads 1e-3 as a string
+            try:
+                value = float(value)
+            except ValueError:
+                raise ConfigError(f"{where}: expected {tp.__name__}, got {value!r}") from None
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or (tp is int and not float(value).is_integer()):
+            raise ConfigError(f"{where}: expected {tp.__name__}, got {value!r}")
+        return tp(value)
+    if tp is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{where}: expected a string, got {value!r}")
+        return value
+    if dataclasses.is_dataclass(tp):
+        return _build(tp, value, where)
+    return value
+
+
+def _build(cls: type, values: Any, where: str) -> Any:
+    if not isinstance(values, dict):
+        raise ConfigError(f"{where or 'config'}: expected a mapping, got {values!r}")
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - names)
+    if unknown:
+        raise ConfigError(f"{where + '.' if where else ''}{unknown[0]}: no such field (fields: {', '.join(sorted(names))})")
+    kwargs = {k: _coerce(v, hints[k], f"{where + '.' if where else ''}{k}") for k, v in values.items()}
+    return cls(**kwargs)
+
+
+def _check(cfg: TrainConfig) -> TrainConfig:
+    rules = [("scale", cfg.scale >= 1), ("iters", cfg.iters >= 1), ("data.patch", cfg.data.patch >= cfg.scale),
+             ("data.patch", cfg.data.patch % cfg.scale == 0), ("data.batch", cfg.data.batch >= 1),
+             ("optim.lr", cfg.optim.lr > 0), ("amp", cfg.amp in ("none", "bf16", "fp16")),
+             ("optim.name", cfg.optim.name in ("adam", "adamw", "sgd")),
+             ("optim.schedule", cfg.optim.schedule in ("cosine", "step", "multistep", "none")),
+             ("ema", cfg.ema is None or 0 < cfg.ema < 1), ("val_every", cfg.val_every >= 1)]
+    for name, ok in rules:
+        if not ok:
+            value = cfg.to_dict()
+            for part in name.split("."):
+                value = value[part]
+            raise ConfigError(f"{name}: invalid value {value!r}")
+    return cfg
+
+
+def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> TrainConfig:
+    """The YAML file's values (if any) over the defaults, then ``key.sub=value`` overrides (YAML-parsed)."""
+    values: dict[str, Any] = {}
+    if path is not None:
+        try:
+            values = yaml.safe_load(Path(path).read_text()) or {}
+        except yaml.YAMLError as e:
+            raise ConfigError(f"{path}: not valid YAML ({e})") from e
+    for item in overrides or []:
+        key, sep, raw = item.partition("=")
+        if not sep:
+            raise ConfigError(f"override {item!r}: expected key=value")
+        node = values
+        parts = key.split(".")
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = yaml.safe_load(raw)
+    return _check(_build(TrainConfig, values, ""))

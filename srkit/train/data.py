@@ -1,0 +1,85 @@
+"""Training patches: paired folders, HR-only folders degraded with the MATLAB-compatible bicubic, or
+the photographs shipped in scikit-image. Images are decoded (and degraded) once and kept in memory.
+
+Batch ``i`` is a pure function of (seed, i): crops and augmentations are drawn from a generator
+seeded by both, so a resumed run sees exactly the batches the uninterrupted run would have.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import torch
+from torch.utils.data import IterableDataset, get_worker_info
+
+from ..data import photos
+from ..data.color import rgb_to_y
+from ..data.degrade import bicubic_lr
+from ..data.folders import find_pairs
+from ..data.io import read_image
+
+
+def load_pairs(data: str, scale: int, split: str = "train") -> list[tuple[str, torch.Tensor, torch.Tensor]]:
+    """(name, HR cropped to LR x scale, LR) uint8 for a folder or 'skimage' (its train/valid split)."""
+    out = []
+    if data == "skimage":
+        for name, hr in photos.photos(split).items():
+            lr = bicubic_lr(hr, scale)
+            out.append((name, hr[:, : lr.shape[1] * scale, : lr.shape[2] * scale], lr))
+        return out
+    if not Path(data).is_dir():
+        raise FileNotFoundError(f"{data}: not a folder (give HR/ [+ LR_bicubic/X<s>/], or 'skimage')")
+    for pair in find_pairs(data, scale):
+        hr = read_image(pair.hr, alpha="drop")
+        lr = read_image(pair.lr, alpha="drop") if pair.lr is not None else bicubic_lr(hr, scale)
+        out.append((pair.name, hr[:, : lr.shape[1] * scale, : lr.shape[2] * scale], lr))
+    return out
+
+
+def to_model_channels(x: torch.Tensor, channels: int) -> torch.Tensor:
+    """uint8 RGB/grey (..., C, H, W) -> float [0, 1] with the model's channel count (1: MATLAB luma)."""
+    if channels == x.shape[-3]:
+        return x.float() / 255.0
+    if channels == 1:
+        return ((rgb_to_y(x) - 16.0) / 219.0).float() if x.shape[-3] == 3 else x.float() / 255.0
+    return (x.float() / 255.0).expand(*x.shape[:-3], channels, *x.shape[-2:])
+
+
+class PatchBatches(IterableDataset):
+    """Yields (iteration, lr, hr) float batches for iterations ``start .. stop - 1``."""
+
+    def __init__(self, pairs: list[tuple[str, torch.Tensor, torch.Tensor]], scale: int, patch: int, batch: int,
+                 channels: int, seed: int, flips: bool = True, rot90: bool = True, start: int = 0, stop: int = 1) -> None:
+        self.pairs = [(lr, hr) for _, hr, lr in pairs if min(lr.shape[1:]) * scale >= patch]
+        if not self.pairs:
+            raise ValueError(f"no training image is at least {patch} pixels (HR) on its short side")
+        self.scale, self.patch, self.batch, self.channels = scale, patch, batch, channels
+        self.seed, self.flips, self.rot90 = seed, flips, rot90
+        self.start, self.stop = start, stop
+
+    def make(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
+        g = torch.Generator().manual_seed(self.seed * 1_000_003 + i)
+        p, s = self.patch // self.scale, self.scale
+        lrs, hrs = [], []
+        for _ in range(self.batch):
+            lr, hr = self.pairs[int(torch.randint(len(self.pairs), (1,), generator=g))]
+            y = int(torch.randint(lr.shape[1] - p + 1, (1,), generator=g))
+            x = int(torch.randint(lr.shape[2] - p + 1, (1,), generator=g))
+            a, b = lr[:, y:y + p, x:x + p], hr[:, y * s:(y + p) * s, x * s:(x + p) * s]
+            flip_h, flip_v, k = torch.randint(2, (3,), generator=g).tolist()
+            if self.flips and flip_h:
+                a, b = a.flip(-1), b.flip(-1)
+            if self.flips and flip_v:
+                a, b = a.flip(-2), b.flip(-2)
+            if self.rot90 and k:
+                a, b = a.rot90(1, (-2, -1)), b.rot90(1, (-2, -1))
+            lrs.append(a)
+            hrs.append(b)
+        return to_model_channels(torch.stack(lrs), self.channels), to_model_channels(torch.stack(hrs), self.channels)
+
+    def __iter__(self) -> Iterator[tuple[int, torch.Tensor, torch.Tensor]]:
+        info = get_worker_info()
+        wid, nw = (info.id, info.num_workers) if info else (0, 1)
+        for i in range(self.start + wid, self.stop, nw):
+            yield (i, *self.make(i))

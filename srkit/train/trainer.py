@@ -1,0 +1,213 @@
+"""The training loop: optimiser, schedule with warm-up, gradient clipping, AMP, EMA, validation with
+the standard protocol, and atomic checkpoints that resume a killed run exactly (on the CPU)."""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+import yaml
+from torch import nn
+from torch.utils.data import DataLoader
+
+from .. import atomic
+from ..inference import Upscaler
+from ..metrics.protocol import sr_scores
+from ..models import create_model
+from ..models.detect import CheckpointError
+from .config import TrainConfig
+from .data import PatchBatches, load_pairs
+from .losses import make_loss
+
+
+def build_model(cfg: TrainConfig) -> nn.Module:
+    """A zoo model, or a DeCoNASNet from a genotype JSON file ({"arch": "deconasnet", "genotype": [...]})."""
+    if cfg.model.endswith(".json"):
+        spec = json.loads(Path(cfg.model).read_text())
+        return create_model(spec.get("arch", "deconasnet"), scale=cfg.scale, **{k: v for k, v in spec.items() if k != "arch"},
+                            **cfg.model_args)
+    return create_model(cfg.model, scale=cfg.scale, **cfg.model_args)
+
+
+def lr_factor(cfg: TrainConfig, it: int) -> float:
+    o = cfg.optim
+    warm = min(1.0, (it + 1) / o.warmup_iters) if o.warmup_iters else 1.0
+    if o.schedule == "cosine":
+        f = 0.5 * (1 + math.cos(math.pi * min(it, cfg.iters) / cfg.iters))
+    elif o.schedule == "step":
+        f = o.gamma ** (it // o.step_size)
+    elif o.schedule == "multistep":
+        f = o.gamma ** sum(it >= m for m in o.milestones)
+    else:
+        f = 1.0
+    return warm * f
+
+
+def make_optimizer(cfg: TrainConfig, params: list[nn.Parameter]) -> torch.optim.Optimizer:
+    o = cfg.optim
+    if o.name == "adam":
+        return torch.optim.Adam(params, lr=o.lr, weight_decay=o.weight_decay)
+    if o.name == "adamw":
+        return torch.optim.AdamW(params, lr=o.lr, weight_decay=o.weight_decay)
+    return torch.optim.SGD(params, lr=o.lr, momentum=o.momentum, weight_decay=o.weight_decay)
+
+
+@dataclass
+class State:
+    model: nn.Module
+    ema: nn.Module | None
+    opt: torch.optim.Optimizer
+    sched: torch.optim.lr_scheduler.LambdaLR
+    scaler: torch.amp.GradScaler
+    it: int = 0
+    best_psnr: float = -math.inf
+
+
+def save_checkpoint(path: Path, st: State, cfg: TrainConfig, losses: list[float]) -> None:
+    blob = {"iteration": st.it, "model": st.model.state_dict(), "ema": st.ema.state_dict() if st.ema else None,
+            "optimizer": st.opt.state_dict(), "scheduler": st.sched.state_dict(), "scaler": st.scaler.state_dict(),
+            "rng_cpu": torch.get_rng_state(), "best_psnr": st.best_psnr, "losses": losses, "config": cfg.to_dict()}
+    buf = io.BytesIO()
+    torch.save(blob, buf)
+    atomic.write_bytes(path, buf.getvalue())
+
+
+def load_checkpoint(path: Path) -> dict[str, Any]:
+    try:
+        blob = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:
+        raise CheckpointError(f"{path}: cannot resume from it: corrupt or truncated "
+                              f"({type(e).__name__}: {str(e).splitlines()[0][:160]})") from e
+    if not isinstance(blob, dict) or "iteration" not in blob or "model" not in blob:
+        raise CheckpointError(f"{path}: not an srkit training checkpoint")
+    return blob
+
+
+def validate(model: nn.Module, pairs: list[tuple[str, torch.Tensor, torch.Tensor]], scale: int, device: str) -> tuple[float, float]:
+    was_training = model.training
+    up = Upscaler(copy.deepcopy(model), device=device)
+    ps, ss = [], []
+    for _, hr, lr in pairs:
+        p, s = sr_scores(up(lr[None]), hr[None], scale)
+        ps.append(float(p[0]))
+        ss.append(float(s[0]))
+    model.train(was_training)
+    return sum(ps) / len(ps), sum(ss) / len(ss)
+
+
+def bicubic_scores(pairs: list[tuple[str, torch.Tensor, torch.Tensor]], scale: int) -> tuple[float, float]:
+    from ..data.degrade import bicubic_sr  # noqa: PLC0415
+
+    ps, ss = [], []
+    for _, hr, lr in pairs:
+        p, s = sr_scores(bicubic_sr(lr[None], scale), hr[None], scale)
+        ps.append(float(p[0]))
+        ss.append(float(s[0]))
+    return sum(ps) / len(ps), sum(ss) / len(ss)
+
+
+def train(cfg: TrainConfig, out: str | Path, *, resume: bool = False, log: Any = print) -> dict[str, Any]:
+    """Train per ``cfg`` into ``out`` (config.yaml, latest.pt, best.pt, log.jsonl, metrics.json)."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    latest = out / "latest.pt"
+    blob = load_checkpoint(latest) if resume and latest.exists() else None
+    if resume and blob is None:
+        log(f"no checkpoint in {out}: starting from scratch")
+    torch.manual_seed(cfg.seed)
+    model = build_model(cfg).to(cfg.device).train()
+    ema = copy.deepcopy(model).eval().requires_grad_(False) if cfg.ema else None
+    opt = make_optimizer(cfg, [p for p in model.parameters() if p.requires_grad])
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda it: lr_factor(cfg, it))
+    scaler = torch.amp.GradScaler(cfg.device, enabled=cfg.amp == "fp16")
+    st = State(model, ema, opt, sched, scaler)
+    losses: list[float] = []
+    if blob is not None:
+        model.load_state_dict(blob["model"])
+        if ema is not None and blob["ema"] is not None:
+            ema.load_state_dict(blob["ema"])
+        opt.load_state_dict(blob["optimizer"])
+        sched.load_state_dict(blob["scheduler"])
+        scaler.load_state_dict(blob["scaler"])
+        torch.set_rng_state(blob["rng_cpu"])
+        st.it, st.best_psnr, losses = int(blob["iteration"]), float(blob["best_psnr"]), list(blob["losses"])
+        log(f"resumed at iteration {st.it}")
+    atomic.write_bytes(out / "config.yaml", yaml.safe_dump(cfg.to_dict(), sort_keys=False).encode())
+    channels = int(getattr(model, "in_channels", 3))
+    train_pairs = load_pairs(cfg.data.data, cfg.scale, "train")
+    val_pairs = load_pairs(cfg.data.val_data or cfg.data.data, cfg.scale, "valid")
+    batches = PatchBatches(train_pairs, cfg.scale, cfg.data.patch, cfg.data.batch, channels, cfg.seed,
+                           cfg.data.flips, cfg.data.rot90, start=st.it, stop=cfg.iters)
+    loader = DataLoader(batches, batch_size=None, num_workers=cfg.data.workers)
+    loss_fn = make_loss(cfg.loss)
+    amp_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(cfg.amp)
+    t0 = time.monotonic()
+    deadline = t0 + cfg.max_minutes * 60 if cfg.max_minutes else math.inf
+    from tqdm import tqdm  # noqa: PLC0415
+
+    bar = tqdm(total=cfg.iters, initial=st.it, desc=f"train {cfg.model} x{cfg.scale}", unit="it", leave=False)
+    for it, lr, hr in loader:
+        lr, hr = lr.to(cfg.device), hr.to(cfg.device)
+        with torch.autocast(cfg.device.split(":")[0], dtype=amp_dtype or torch.float32, enabled=amp_dtype is not None):
+            loss = loss_fn(model(lr).float(), hr)
+        opt.zero_grad(set_to_none=True)
+        scaler.scale(loss).backward()
+        if cfg.optim.clip_grad:
+            scaler.unscale_(opt)
+            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.optim.clip_grad)
+        scaler.step(opt)
+        scaler.update()
+        sched.step()
+        if ema is not None:  # decay warmed up as min(ema, (1 + t) / (10 + t)), so short runs are not all init
+            d = min(cfg.ema, (1 + it) / (10 + it))
+            with torch.no_grad():
+                for pe, pm in zip(ema.state_dict().values(), model.state_dict().values(), strict=True):
+                    if pe.is_floating_point():
+                        pe.mul_(d).add_(pm.detach(), alpha=1 - d)
+                    else:
+                        pe.copy_(pm)
+        st.it = it + 1
+        losses.append(float(loss.detach()))
+        bar.update(1)
+        bar.set_postfix(loss=f"{losses[-1]:.4f}")
+        last = st.it >= cfg.iters or time.monotonic() > deadline
+        if st.it % cfg.val_every == 0 or last:
+            psnr, ssim = validate(ema or model, val_pairs, cfg.scale, cfg.device)
+            record = {"iteration": st.it, "loss": losses[-1], "val_psnr": psnr, "val_ssim": ssim,
+                      "lr": opt.param_groups[0]["lr"], "seconds": time.monotonic() - t0}
+            with (out / "log.jsonl").open("a") as f:
+                f.write(json.dumps(record) + "\n")
+            report_to_nni(psnr, final=False)
+            if psnr > st.best_psnr:
+                st.best_psnr = psnr
+                save_checkpoint(out / "best.pt", st, cfg, losses)
+            save_checkpoint(latest, st, cfg, losses)
+        if last:
+            break
+    bar.close()
+    psnr, ssim = validate(ema or model, val_pairs, cfg.scale, cfg.device)
+    bic = bicubic_scores(val_pairs, cfg.scale)
+    metrics = {"iterations": st.it, "val_psnr": psnr, "val_ssim": ssim, "bicubic_psnr": bic[0], "bicubic_ssim": bic[1],
+               "margin_db": psnr - bic[0], "final_loss": losses[-1] if losses else None, "losses": losses,
+               "val_images": [n for n, _, _ in val_pairs], "seconds": time.monotonic() - t0}
+    atomic.write_json(out / "metrics.json", metrics)
+    report_to_nni(psnr, final=True)
+    return metrics
+
+
+def report_to_nni(psnr: float, *, final: bool) -> None:
+    """Report validation PSNR to NNI when this process is an NNI trial (NNI sets NNI_PLATFORM)."""
+    import os  # noqa: PLC0415
+
+    if not os.environ.get("NNI_PLATFORM"):
+        return
+    import nni  # noqa: PLC0415
+
+    (nni.report_final_result if final else nni.report_intermediate_result)(psnr)
