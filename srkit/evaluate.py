@@ -24,18 +24,19 @@ class ImageScore:
     ssim: float
 
 
-def dataset(data: str, scale: int) -> Iterator[tuple[str, torch.Tensor, torch.Tensor]]:
-    """(name, HR cropped to LR x scale, LR) for a folder (HR/ [+ LR_bicubic/X<s>/]) or ``skimage``."""
+def dataset(data: str, scale: int, split: str = "valid") -> Iterator[tuple[str, torch.Tensor, torch.Tensor]]:
+    """(name, HR cropped to LR x scale, LR) for a folder (HR/ [+ LR_bicubic/X<s>/]) or ``skimage``
+    (its ``split``: 'train' or 'valid' photographs)."""
     if data == "skimage":
-        for name, hr in photos.photos("valid").items():
+        for name, hr in photos.photos(split).items():
             lr = bicubic_lr(hr, scale)
             yield name, hr[:, : lr.shape[1] * scale, : lr.shape[2] * scale], lr
         return
     if not Path(data).is_dir():
         raise FileNotFoundError(f"{data}: not a folder (give HR/ [+ LR_bicubic/X<s>/], or 'skimage')")
     for pair in find_pairs(data, scale):
-        hr = read_image(pair.hr)
-        lr = read_image(pair.lr) if pair.lr is not None else bicubic_lr(hr, scale)
+        hr = read_image(pair.hr, alpha="drop")
+        lr = read_image(pair.lr, alpha="drop") if pair.lr is not None else bicubic_lr(hr, scale)
         h, w = lr.shape[1] * scale, lr.shape[2] * scale
         if hr.shape[1] < h or hr.shape[2] < w:
             raise ValueError(f"{pair.name}: LR {tuple(lr.shape[1:])} x{scale} is larger than HR {tuple(hr.shape[1:])}")

@@ -8,33 +8,16 @@ seeded by both, so a resumed run sees exactly the batches the uninterrupted run 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
-
 import torch
 from torch.utils.data import IterableDataset, get_worker_info
 
-from ..data import photos
 from ..data.color import rgb_to_y
-from ..data.degrade import bicubic_lr
-from ..data.folders import find_pairs
-from ..data.io import read_image
+from ..evaluate import dataset
 
 
 def load_pairs(data: str, scale: int, split: str = "train") -> list[tuple[str, torch.Tensor, torch.Tensor]]:
-    """(name, HR cropped to LR x scale, LR) uint8 for a folder or 'skimage' (its train/valid split)."""
-    out = []
-    if data == "skimage":
-        for name, hr in photos.photos(split).items():
-            lr = bicubic_lr(hr, scale)
-            out.append((name, hr[:, : lr.shape[1] * scale, : lr.shape[2] * scale], lr))
-        return out
-    if not Path(data).is_dir():
-        raise FileNotFoundError(f"{data}: not a folder (give HR/ [+ LR_bicubic/X<s>/], or 'skimage')")
-    for pair in find_pairs(data, scale):
-        hr = read_image(pair.hr, alpha="drop")
-        lr = read_image(pair.lr, alpha="drop") if pair.lr is not None else bicubic_lr(hr, scale)
-        out.append((pair.name, hr[:, : lr.shape[1] * scale, : lr.shape[2] * scale], lr))
-    return out
+    """(name, HR cropped to LR x scale, LR) uint8, decoded once: a folder, or 'skimage' (its ``split``)."""
+    return list(dataset(data, scale, split))
 
 
 def to_model_channels(x: torch.Tensor, channels: int) -> torch.Tensor:
