@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -14,7 +14,7 @@ from .data.folders import find_pairs
 from .data.io import read_image
 from .metrics.protocol import sr_scores
 
-Upscaler = Callable[[torch.Tensor, int], torch.Tensor]  # (1, C, h, w) uint8 LR -> (1, C, h s, w s) uint8
+UpscaleFn = Callable[[torch.Tensor, int], torch.Tensor]  # ((N, C, h, w) uint8 LR, scale) -> (N, C, h s, w s) uint8
 
 
 @dataclass(frozen=True)
@@ -43,13 +43,20 @@ def dataset(data: str, scale: int, split: str = "valid") -> Iterator[tuple[str, 
         yield pair.name, hr[:, :h, :w], lr  # the ground truth is the top-left crop HR[:h_lr s, :w_lr s]
 
 
-def evaluate(upscale: Upscaler, data: str, scale: int, device: str = "cpu") -> list[ImageScore]:
+def score(upscale: UpscaleFn, pairs: Iterable[tuple[str, torch.Tensor, torch.Tensor]], scale: int,
+          device: str = "cpu") -> list[ImageScore]:
+    """Protocol scores of ``upscale`` on (name, HR, LR) pairs, e.g. from :func:`dataset` or kept in memory."""
     scores = []
-    for name, hr, lr in dataset(data, scale):
+    for name, hr, lr in pairs:
         sr = upscale(lr[None].to(device), scale)
         p, s = sr_scores(sr, hr[None].to(device), scale)
         scores.append(ImageScore(name, float(p[0]), float(s[0])))
     return scores
+
+
+def evaluate(upscale: UpscaleFn, data: str, scale: int, device: str = "cpu") -> list[ImageScore]:
+    """Protocol scores of ``upscale`` on a dataset folder or 'skimage'."""
+    return score(upscale, dataset(data, scale), scale, device)
 
 
 def summary(scores: list[ImageScore]) -> dict[str, object]:

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import io
 from pathlib import Path
 
 import torch
 
 from .. import atomic
 from ..data.degrade import bicubic_sr
-from ..evaluate import dataset
+from ..evaluate import ImageScore, dataset, summary
 from ..metrics.protocol import sr_scores
-from .eval import PROTOCOL, backend_context
-from .modelspec import add_model_args, resolve
+from .eval import PROTOCOL
+from .modelspec import add_model_args, backend_context, resolve
 
 
 def crop_box(h: int, w: int, size: int) -> tuple[int, int, int]:
@@ -41,8 +42,6 @@ def draw_grid(path: Path, rows: list[tuple[str, list[tuple[str, torch.Tensor]]]]
             ax.set_yticks([])
         axes[r][0].set_ylabel(name, fontsize=8)
     fig.tight_layout()
-    import io  # noqa: PLC0415
-
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=150)
     plt.close(fig)
@@ -54,15 +53,15 @@ def run(args: argparse.Namespace) -> int:
     labels = [label for label, _, _ in specs]
     if len(set(labels)) != len(labels):
         raise SystemExit(f"srkit compare: two models have the same label {labels}; label them NAME=PATH")
-    per_model: dict[str, list] = {label: [] for label in labels}
+    per_model: dict[str, list[ImageScore]] = {label: [] for label in labels}
     grid: list[tuple[str, list[tuple[str, torch.Tensor]]]] = []
     s = args.scale
     with backend_context(args.backend):
         for i, (name, hr, lr) in enumerate(dataset(args.data, s)):
             srs = {label: up(lr[None], s)[0] for label, up, _ in specs}
-            for label, sr in srs.items():
+            for label, sr in srs.items():  # the SR images are kept for the grid
                 p, q = sr_scores(sr[None], hr[None], s)
-                per_model[label].append({"name": name, "psnr": float(p[0]), "ssim": float(q[0])})
+                per_model[label].append(ImageScore(name, float(p[0]), float(q[0])))
             if i < args.grid_images:
                 top, left, side = crop_box(hr.shape[1], hr.shape[2], args.crop)
                 sl = (slice(None), slice(top, top + side), slice(left, left + side))
@@ -70,16 +69,11 @@ def run(args: argparse.Namespace) -> int:
                 panels = [("LR (nearest)", lr_crop.repeat_interleave(s, 1).repeat_interleave(s, 2))]
                 if all(up is not bicubic_sr for _, up, _ in specs):
                     panels.append(("bicubic", bicubic_sr(lr[None], s)[0][sl]))
-                panels += [(f"{label} {per_model[label][-1]['psnr']:.2f} dB", sr[sl]) for label, sr in srs.items()]
+                panels += [(f"{label} {per_model[label][-1].psnr:.2f} dB", sr[sl]) for label, sr in srs.items()]
                 panels.append(("HR", hr[sl]))
                 grid.append((name, panels))
-    table = []
-    for label in labels:
-        rows = per_model[label]
-        m = {"mean_psnr": sum(r["psnr"] for r in rows) / len(rows), "mean_ssim": sum(r["ssim"] for r in rows) / len(rows),
-             "images": rows}
-        table.append({"model": label, **m})
-    table.sort(key=lambda r: -r["mean_psnr"])
+    table = [{"model": label, **summary(per_model[label])} for label in labels]
+    table.sort(key=lambda r: -float(r["mean_psnr"]))  # type: ignore[arg-type]
     from rich.console import Console  # noqa: PLC0415
     from rich.table import Table  # noqa: PLC0415
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import platform
 import time
 from pathlib import Path
@@ -12,13 +11,9 @@ import torch
 
 from .. import __version__, atomic, ops
 from ..evaluate import evaluate, summary
-from .modelspec import add_model_args, resolve
+from .modelspec import add_model_args, backend_context, resolve
 
 PROTOCOL = "MATLAB-bicubic LR; PSNR/SSIM on Y (BT.601), SR rounded to uint8, scale pixels shaved"
-
-
-def backend_context(name: str | None) -> contextlib.AbstractContextManager[object]:
-    return ops.use_backend(name, strict=False) if name else contextlib.nullcontext()
 
 
 def run(args: argparse.Namespace) -> int:

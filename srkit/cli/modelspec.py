@@ -4,16 +4,21 @@ zoo name with ``--weights``."""
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+import contextlib
 from pathlib import Path
 
 import torch
 
+from .. import ops
 from ..data.degrade import bicubic_sr
+from ..evaluate import UpscaleFn
 from ..inference import DTYPES, Upscaler
 from ..models import CheckpointError, list_models, load
 
-UpscaleFn = Callable[[torch.Tensor, int], torch.Tensor]  # (N, C, h, w) uint8, scale -> uint8
+
+def backend_context(name: str | None) -> contextlib.AbstractContextManager[object]:
+    """``--backend``: put one op backend first (falling back, logged, where it cannot run)."""
+    return ops.use_backend(name, strict=False) if name else contextlib.nullcontext()
 
 
 def add_model_args(p: argparse.ArgumentParser, *, multiple: bool = False) -> None:

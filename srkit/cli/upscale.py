@@ -10,8 +10,7 @@ import torch
 
 from ..data.imresize import imresize
 from ..data.io import IMAGE_SUFFIXES, ImageReadError, read_image, write_image
-from .eval import backend_context
-from .modelspec import add_model_args, resolve
+from .modelspec import add_model_args, backend_context, resolve
 
 
 def expand_inputs(items: list[str]) -> list[Path]:

@@ -15,39 +15,53 @@ class Conv3XC(nn.Module):
     """A 3x3 convolution trained over-parameterised and folded for inference.
 
     Training form: ``sk(x) + c3(c2(c1(pad(x))))`` (1x1 shortcut; 1x1 -> 3x3 'valid' -> 1x1 at ``gain``
-    times the width). :meth:`fold` collapses it into the single 3x3 ``eval_conv`` (exact away from
-    the one-pixel border, where the training form sees the first 1x1's bias on zero padding).
-    ``deploy=True`` builds only ``eval_conv``, the form of the released checkpoints.
+    times the width). In eval mode it runs as the single equivalent 3x3 convolution :meth:`folded`
+    (exact away from the one-pixel border, where the training form sees the first 1x1's bias on
+    zero padding); the folded weights are derived, not stored, and recomputed only when a branch
+    weight has changed. ``deploy=True`` builds only the 3x3 ``eval_conv``, the form of the released
+    checkpoints.
     """
 
     def __init__(self, cin: int, cout: int, gain: int = 2, deploy: bool = False) -> None:
         super().__init__()
         self.deploy = deploy
-        self.eval_conv = nn.Conv2d(cin, cout, 3, padding=1)
-        if not deploy:
+        if deploy:
+            self.eval_conv = nn.Conv2d(cin, cout, 3, padding=1)
+        else:
             self.sk = nn.Conv2d(cin, cout, 1)
             self.conv = nn.Sequential(nn.Conv2d(cin, cin * gain, 1), nn.Conv2d(cin * gain, cout * gain, 3),
                                       nn.Conv2d(cout * gain, cout, 1))
-            self.eval_conv.requires_grad_(False)
+        self._fold_key: tuple[tuple[int, int], ...] | None = None
+        self._fold: tuple[torch.Tensor, torch.Tensor] | None = None
 
-    @torch.no_grad()
-    def fold(self) -> None:
-        """Write the training branches' equivalent 3x3 weights into ``eval_conv``."""
-        if self.deploy:
-            return
+    def _compute_fold(self) -> tuple[torch.Tensor, torch.Tensor]:
         c1, c2, c3 = self.conv
         w1, w2, w3 = c1.weight[:, :, 0, 0], c2.weight, c3.weight[:, :, 0, 0]
         w = torch.einsum("om,mkyx,ki->oiyx", w3, w2, w1)
-        b = w3 @ (torch.einsum("mkyx,k->m", w2, c1.bias) + c2.bias) + c3.bias
-        w[:, :, 1, 1] += self.sk.weight[:, :, 0, 0]
-        self.eval_conv.weight.copy_(w)
-        self.eval_conv.bias.copy_(b + self.sk.bias)
+        w = w + F.pad(self.sk.weight, (1, 1, 1, 1))
+        b = w3 @ (torch.einsum("mkyx,k->m", w2, c1.bias) + c2.bias) + c3.bias + self.sk.bias
+        return w, b
+
+    def folded(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """(weight, bias) of the equivalent 3x3 convolution. Cached by the branch weights' storage and
+        version counters; computed afresh (differentiably) while autograd records."""
+        if self.deploy:
+            return self.eval_conv.weight, self.eval_conv.bias
+        if torch.is_grad_enabled() and any(p.requires_grad for p in self.parameters()):
+            return self._compute_fold()
+        key = tuple((p.data_ptr(), p._version) for p in self.parameters())
+        if key != self._fold_key or self._fold is None:
+            with torch.no_grad():
+                self._fold = self._compute_fold()
+            self._fold_key = key
+        return self._fold
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.deploy or not self.training:
-            if not self.deploy:
-                self.fold()
+        if self.deploy:
             return self.eval_conv(x)
+        if not self.training:
+            w, b = self.folded()
+            return F.conv2d(x, w.to(x.dtype), b.to(x.dtype), padding=1)
         return self.conv(F.pad(x, (1, 1, 1, 1))) + self.sk(x)
 
 

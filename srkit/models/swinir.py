@@ -72,15 +72,14 @@ class SwinBlock(nn.Module):
         hidden = int(dim * mlp_ratio)
         self.mlp = nn.Sequential(nn.Linear(dim, hidden), nn.GELU(), nn.Linear(hidden, dim))
 
-    def forward(self, x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, size: tuple[int, int], mask: torch.Tensor | None) -> torch.Tensor:
+        """``mask``: :func:`shift_mask` for this size (made once per forward by SwinIR), used by shifted blocks."""
         h, w = size
         b, _, c = x.shape
         y = self.norm1(x).view(b, h, w, c)
-        mask = None
         if self.shift:
             y = torch.roll(y, (-self.shift, -self.shift), dims=(1, 2))
-            mask = shift_mask(h, w, self.window, self.shift, x.device)
-        y = _unwindows(self.attn(_windows(y, self.window), mask), self.window, h, w)
+        y = _unwindows(self.attn(_windows(y, self.window), mask if self.shift else None), self.window, h, w)
         if self.shift:
             y = torch.roll(y, (self.shift, self.shift), dims=(1, 2))
         x = x + y.reshape(b, h * w, c)
@@ -96,10 +95,10 @@ class RSTB(nn.Module):
                                     for i in range(depth))
         self.conv = conv(dim, dim, 3)
 
-    def forward(self, x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, size: tuple[int, int], mask: torch.Tensor | None) -> torch.Tensor:
         y = x
         for blk in self.blocks:
-            y = blk(y, size)
+            y = blk(y, size, mask)
         b, n, c = y.shape
         img = self.conv(y.transpose(1, 2).reshape(b, c, *size))
         return img.flatten(2).transpose(1, 2) + x
@@ -129,8 +128,9 @@ class SwinIR(SRNet):
         f = self.conv_first(x)
         size = (h + ph, w + pw)
         t = self.embed_norm(f.flatten(2).transpose(1, 2))
+        mask = shift_mask(*size, self.window, self.window // 2, x.device) if self.window > 1 else None
         for layer in self.layers:
-            t = layer(t, size)
+            t = layer(t, size, mask)
         t = self.norm(t)
         y = self.conv_after_body(t.transpose(1, 2).reshape(f.shape)) + f
         return (self.upsample(y) + mean)[..., : h * self.scale, : w * self.scale]

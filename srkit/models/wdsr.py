@@ -6,7 +6,7 @@ import torch
 from torch import nn
 from torch.nn.utils.parametrizations import weight_norm as _weight_norm
 
-from ..nn import UpsampleTail, WideActBlockA, WideActBlockB
+from ..nn import UpsampleTail, WideActBlockA, WideActBlockB, fold_weight_norm
 from .base import SRNet
 from .blocks import DIV2K_RGB_MEAN, conv
 from .registry import register
@@ -47,15 +47,7 @@ class WDSR(SRNet):
 
     def fold_weight_norm(self) -> WDSR:
         """Plain weights for inference (every block and the head, tail and skip convolutions)."""
-        from torch.nn.utils import parametrize  # noqa: PLC0415
-
-        for m in self.modules():
-            if m is not self and hasattr(m, "fold_weight_norm"):
-                m.fold_weight_norm()
-        for m in (self.head, self.tail_conv, self.skip):
-            if parametrize.is_parametrized(m, "weight"):
-                parametrize.remove_parametrizations(m, "weight", leave_parametrized=True)
-        return self
+        return fold_weight_norm(self)
 
 
 @register("wdsr_a", scales=(2, 3, 4))

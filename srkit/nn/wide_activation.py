@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -44,8 +46,7 @@ class WideActBlockB(nn.Module):
 
     def fold_weight_norm(self) -> WideActBlockB:
         """Replace the weight-norm parametrisation by the plain weights it produces (for inference)."""
-        _fold(self.expand, self.reduce, self.conv)
-        return self
+        return fold_weight_norm(self)
 
 
 class WideActBlockA(nn.Module):
@@ -74,11 +75,16 @@ class WideActBlockA(nn.Module):
 
     def fold_weight_norm(self) -> WideActBlockA:
         """Replace the weight-norm parametrisation by the plain weights it produces (for inference)."""
-        _fold(self.expand, self.conv)
-        return self
+        return fold_weight_norm(self)
 
 
-def _fold(*modules: nn.Module) -> None:
-    for m in modules:
+M = TypeVar("M", bound=nn.Module)
+
+
+def fold_weight_norm(module: M) -> M:
+    """Replace every weight-norm (any ``weight``) parametrisation in ``module`` and its children by
+    the plain weight it produces, in place, for inference; returns ``module``."""
+    for m in module.modules():
         if parametrize.is_parametrized(m, "weight"):
             parametrize.remove_parametrizations(m, "weight", leave_parametrized=True)
+    return module

@@ -7,6 +7,7 @@ import copy
 import io
 import json
 import math
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,13 +19,17 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from .. import atomic
+from ..data.degrade import bicubic_sr
+from ..evaluate import UpscaleFn, score, summary
 from ..inference import Upscaler
-from ..metrics.protocol import sr_scores
 from ..models import create_model
 from ..models.detect import CheckpointError
 from .config import TrainConfig
 from .data import PatchBatches, load_pairs
 from .losses import make_loss
+
+
+Pairs = list[tuple[str, torch.Tensor, torch.Tensor]]
 
 
 def build_model(cfg: TrainConfig) -> nn.Module:
@@ -90,27 +95,20 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
     return blob
 
 
-def validate(model: nn.Module, pairs: list[tuple[str, torch.Tensor, torch.Tensor]], scale: int, device: str) -> tuple[float, float]:
+def mean_scores(upscale: UpscaleFn, pairs: Pairs, scale: int) -> tuple[float, float]:
+    res = summary(score(upscale, pairs, scale))
+    return float(res["mean_psnr"]), float(res["mean_ssim"])  # type: ignore[arg-type]
+
+
+def validate(model: nn.Module, pairs: Pairs, scale: int, device: str) -> tuple[float, float]:
+    """Validation scores of ``model`` in eval mode (the Upscaler runs it in place: same device, float32),
+    then the model is put back in the mode it was in."""
     was_training = model.training
-    up = Upscaler(copy.deepcopy(model), device=device)
-    ps, ss = [], []
-    for _, hr, lr in pairs:
-        p, s = sr_scores(up(lr[None]), hr[None], scale)
-        ps.append(float(p[0]))
-        ss.append(float(s[0]))
-    model.train(was_training)
-    return sum(ps) / len(ps), sum(ss) / len(ss)
-
-
-def bicubic_scores(pairs: list[tuple[str, torch.Tensor, torch.Tensor]], scale: int) -> tuple[float, float]:
-    from ..data.degrade import bicubic_sr  # noqa: PLC0415
-
-    ps, ss = [], []
-    for _, hr, lr in pairs:
-        p, s = sr_scores(bicubic_sr(lr[None], scale), hr[None], scale)
-        ps.append(float(p[0]))
-        ss.append(float(s[0]))
-    return sum(ps) / len(ps), sum(ss) / len(ss)
+    up = Upscaler(model, device=device)
+    try:
+        return mean_scores(lambda lr, s: up(lr), pairs, scale)
+    finally:
+        model.train(was_training)
 
 
 def train(cfg: TrainConfig, out: str | Path, *, resume: bool = False, log: Any = print) -> dict[str, Any]:
@@ -153,6 +151,18 @@ def train(cfg: TrainConfig, out: str | Path, *, resume: bool = False, log: Any =
     from tqdm import tqdm  # noqa: PLC0415
 
     bar = tqdm(total=cfg.iters, initial=st.it, desc=f"train {cfg.model} x{cfg.scale}", unit="it", leave=False)
+    # EMA pairs of floating tensors, gathered once (state_dict tensors share the parameters' storage)
+    both = list(zip(ema.state_dict().values(), model.state_dict().values(), strict=True)) if ema is not None else []
+    ema_pairs = [(e, m) for e, m in both if e.is_floating_point()]
+    ema_counters = [(e, m) for e, m in both if not e.is_floating_point()]  # e.g. BatchNorm's batch count
+    pending: list[torch.Tensor] = []  # losses still on the device: read back at validation, not every step
+
+    def flush() -> None:
+        if pending:
+            losses.extend(torch.stack(pending).tolist())
+            pending.clear()
+            bar.set_postfix(loss=f"{losses[-1]:.4f}")
+
     for it, lr, hr in loader:
         lr, hr = lr.to(cfg.device), hr.to(cfg.device)
         with torch.autocast(cfg.device.split(":")[0], dtype=amp_dtype or torch.float32, enabled=amp_dtype is not None):
@@ -165,20 +175,18 @@ def train(cfg: TrainConfig, out: str | Path, *, resume: bool = False, log: Any =
         scaler.step(opt)
         scaler.update()
         sched.step()
-        if ema is not None:  # decay warmed up as min(ema, (1 + t) / (10 + t)), so short runs are not all init
-            d = min(cfg.ema, (1 + it) / (10 + it))
+        if ema_pairs:  # decay warmed up as min(ema, (1 + t) / (10 + t)), so short runs are not all init
+            d = min(cfg.ema, (1 + it) / (10 + it))  # type: ignore[type-var]
             with torch.no_grad():
-                for pe, pm in zip(ema.state_dict().values(), model.state_dict().values(), strict=True):
-                    if pe.is_floating_point():
-                        pe.mul_(d).add_(pm.detach(), alpha=1 - d)
-                    else:
-                        pe.copy_(pm)
+                torch._foreach_lerp_([e for e, _ in ema_pairs], [m for _, m in ema_pairs], 1.0 - d)
+                for e, m in ema_counters:
+                    e.copy_(m)
         st.it = it + 1
-        losses.append(float(loss.detach()))
+        pending.append(loss.detach())
         bar.update(1)
-        bar.set_postfix(loss=f"{losses[-1]:.4f}")
         last = st.it >= cfg.iters or time.monotonic() > deadline
         if st.it % cfg.val_every == 0 or last:
+            flush()
             psnr, ssim = validate(ema or model, val_pairs, cfg.scale, cfg.device)
             record = {"iteration": st.it, "loss": losses[-1], "val_psnr": psnr, "val_ssim": ssim,
                       "lr": opt.param_groups[0]["lr"], "seconds": time.monotonic() - t0}
@@ -193,7 +201,7 @@ def train(cfg: TrainConfig, out: str | Path, *, resume: bool = False, log: Any =
             break
     bar.close()
     psnr, ssim = validate(ema or model, val_pairs, cfg.scale, cfg.device)
-    bic = bicubic_scores(val_pairs, cfg.scale)
+    bic = mean_scores(bicubic_sr, val_pairs, cfg.scale)
     metrics = {"iterations": st.it, "val_psnr": psnr, "val_ssim": ssim, "bicubic_psnr": bic[0], "bicubic_ssim": bic[1],
                "margin_db": psnr - bic[0], "final_loss": losses[-1] if losses else None, "losses": losses,
                "val_images": [n for n, _, _ in val_pairs], "seconds": time.monotonic() - t0}
@@ -204,8 +212,6 @@ def train(cfg: TrainConfig, out: str | Path, *, resume: bool = False, log: Any =
 
 def report_to_nni(psnr: float, *, final: bool) -> None:
     """Report validation PSNR to NNI when this process is an NNI trial (NNI sets NNI_PLATFORM)."""
-    import os  # noqa: PLC0415
-
     if not os.environ.get("NNI_PLATFORM"):
         return
     import nni  # noqa: PLC0415
