@@ -1,12 +1,326 @@
-"""``srkit-bench``: the latency profiler (issue #5). Until it lands, the op benchmarks are the
-scripts in ``bench/`` of the source tree; this entry point says so instead of pretending."""
+"""``srkit-bench``: how fast srkit's kernels and models are on this device, and what to pick.
+
+    srkit-bench [--out DIR]                      quick tour: the ops, then IMDN x4 (CPU: < 2 minutes)
+    srkit-bench ops [--only OP ...] [--quick]    every op x implementation x shape x dtype
+    srkit-bench model NAME|FILE ... | --all      end-to-end latency, memory, per-layer breakdown
+    srkit-bench lut                              the latency table srkit-search consumes
+
+Every command prints a table, writes JSON (rows, device fingerprint, measured peaks) and CSV, and
+plots to PNG under ``--out``. Each row names the backend that actually ran; a fallback is shown.
+"""
 
 from __future__ import annotations
 
+import argparse
+import logging
 import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ..models import CheckpointError, create_model, list_models, load
+from ..models.catalog import BlockSpec
+from ..profiler import cases as opcases
+from ..profiler import lut as lutmod
+from ..profiler import modelbench, opbench, report
+from ..profiler.device import Peaks, dtype_name, fingerprint, parse_dtype, peaks, slug
+
+OP_COLUMNS = [("op", "op", ""), ("impl", "impl", ""), ("ran", "backend_ran", ""), ("shape", "shape", ""), ("dtype", "dtype", ""),
+              ("median ms", "median_ms", ".3f"), ("p10", "p10_ms", ".3f"), ("p90", "p90_ms", ".3f"), ("GB/s", "GB/s", ".1f"),
+              ("TFLOP/s", "TFLOP/s", ".3f"), ("% roofline", "fraction_of_roofline", ".1%"), ("vs eager", "speedup_vs_eager", ".2f"),
+              ("ok", "correct", "")]
+MODEL_COLUMNS = [("model", "model", ""), ("variant", "variant", ""), ("dtype", "dtype", ""), ("cl", "channels_last", ""),
+                 ("ran", "backend_ran", ""), ("median ms", "median_ms", ".3f"), ("p10", "p10_ms", ".3f"), ("p90", "p90_ms", ".3f"),
+                 ("img/s", "images_per_s", ".2f"), ("MP/s", "megapixels_per_s", ".2f"), ("peak MiB", "peak_memory_MiB", ".0f"),
+                 ("vs eager", "speedup_vs_eager", ".2f"), ("dB vs fp32", "psnr_vs_fp32_eager_dB", ".1f"), ("error", "error", "")]
+LAYER_COLUMNS = [("level", "level", ""), ("layer", "layer", ""), ("type", "type", ""), ("ms", "ms", ".3f"), ("share", "share", ".1%")]
+
+
+def _console() -> Any:
+    from rich.console import Console
+
+    return Console(width=max(160, Console().width))
+
+
+@contextmanager
+def _progress(total: int, what: str) -> Iterator[Callable[[str], None]]:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=_console(), transient=True) as prog:
+        task = prog.add_task(what, total=total)
+        first = [True]
+
+        def step(desc: str) -> None:
+            if not first[0]:
+                prog.advance(task)
+            first[0] = False
+            prog.update(task, description=f"{what}: {desc}")
+
+        yield step
+        prog.update(task, completed=total)
+
+
+def _device_header(con: Any, device: str, pk: Peaks) -> dict[str, Any]:
+    fp = fingerprint(device)
+    mm = ", ".join(f"{k} {v:.2f}" for k, v in pk.matmul_TFLOPs.items())
+    con.print(f"[bold]{fp['device']}[/] ({device}): copy bandwidth {pk.bandwidth_GBps:.1f} GB/s, matmul TFLOP/s {mm}")
+    return fp
+
+
+def _write(out: Path, stem: str, record: dict[str, Any], rows: list[dict[str, Any]]) -> list[Path]:
+    return [report.write_json(out / f"{stem}.json", record), report.write_csv(out / f"{stem}.csv", rows)]
+
+
+def run_ops(args: argparse.Namespace, con: Any, pk: Peaks) -> tuple[list[dict[str, Any]], bool]:
+    compile_ = args.compile if args.compile is not None else not args.quick
+    impls = opbench.implementations(args.device, compile=compile_, backends=args.backends)
+    todo = opcases.cases(args.device, args.quick, args.only)
+    rows: list[dict[str, Any]] = []
+    with _progress(len(todo), "ops") as step:
+        for case in todo:
+            step(f"{case.op} {'x'.join(map(str, case.shape))} {case.dtype}")
+            rows += opbench.run_case(case, args.device, impls, pk, reps=args.reps, max_seconds=args.max_seconds)
+    con.print(report.table(f"srkit ops on {args.device}", rows, OP_COLUMNS))
+    bad = [r for r in rows if not r["correct"]]
+    for r in rows:
+        if r.get("fallback"):
+            con.print(f"[yellow]fallback[/] {r['op']} {r['impl']}: {r['fallback']}")
+    return rows, not bad
+
+
+def cmd_ops(args: argparse.Namespace) -> int:
+    con = _console()
+    pk = peaks(args.device, remeasure=args.remeasure_peaks)
+    fp = _device_header(con, args.device, pk)
+    t0 = time.perf_counter()
+    rows, ok = run_ops(args, con, pk)
+    out = Path(args.out)
+    stem = f"ops_{slug(fp)}{'_quick' if args.quick else ''}"
+    paths = _write(out, stem, {"command": "ops", "fingerprint": fp, "peaks": pk.as_dict(), "quick": args.quick,
+                               "seconds": time.perf_counter() - t0, "rows": rows}, rows)
+    png = report.plot_op_speedups(out / f"{stem}.png", rows, fp["device"])
+    con.print("wrote " + ", ".join(str(p) for p in paths + ([png] if png else [])))
+    if not ok:
+        con.print("[red]some results were wrong (column ok)[/]")
+    return 0 if ok else 1
+
+
+def _model(spec: str, scale: int) -> tuple[str, torch.nn.Module]:
+    if Path(spec).is_file():
+        try:
+            m = load(spec, scale=scale)
+        except CheckpointError as e:
+            raise SystemExit(f"srkit-bench: {e}") from e
+        return Path(spec).stem, m
+    try:
+        return spec, create_model(spec, scale=scale)
+    except (KeyError, ValueError, TypeError) as e:
+        raise SystemExit(f"srkit-bench: {e.args[0] if e.args else e}") from e
+
+
+def _settings(args: argparse.Namespace) -> list[modelbench.Setting]:
+    cuda = args.device.startswith("cuda")
+    dtypes = [parse_dtype(d) for d in (args.dtypes or (["fp32", "fp16"] if cuda else ["fp32"]))]
+    layouts = [False, True] if args.channels_last == "both" else [args.channels_last == "yes"]
+    graphs = [False, True] if cuda and not args.no_graphs else [False]
+    out = []
+    for dt in dtypes:
+        for cl in layouts:
+            for v in args.variants:
+                out += [modelbench.Setting(v, dt, cl, g) for g in graphs]
+    return out
+
+
+def run_models(args: argparse.Namespace, con: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    names = list_models() if args.all else args.names
+    if not names:
+        raise SystemExit("srkit-bench model: name a model (or a checkpoint file), or --all")
+    settings = _settings(args)
+    sizes = args.input
+    rows: list[dict[str, Any]] = []
+    layers: list[dict[str, Any]] = []
+    dev = torch.device(args.device)
+    with _progress(len(names) * len(sizes) * len(settings), "models") as step:
+        for spec in names:
+            name, model = _model(spec, args.scale)
+            if hasattr(model, "fold_weight_norm"):
+                model.fold_weight_norm()  # inference weights, as deployed
+            for hw in sizes:
+                lr = modelbench.lr_size(hw, int(model.scale), int(getattr(model, "min_size", 1)))
+                x = torch.rand(args.batch, int(getattr(model, "in_channels", 3)), *lr, device=dev, generator=None)
+                rows += modelbench.bench_model(model, name, x, settings, reps=args.reps, max_seconds=args.max_seconds, progress=step)
+                if args.breakdown:
+                    dt = settings[0].dtype
+                    for r in modelbench.breakdown(model, x, dt, variant="srkit", reps=3):
+                        layers.append({"model": name, "out_hw": list(hw), "dtype": dtype_name(dt)} | r)
+            del model
+    con.print(report.table(f"models on {args.device} (x{args.scale}, batch {args.batch})", rows, MODEL_COLUMNS))
+    if layers:
+        for name in dict.fromkeys(r["model"] for r in layers):
+            mine = [r for r in layers if r["model"] == name]
+            con.print(report.table(f"where {name}'s forward spends its time (srkit path, {mine[0]['dtype']}, "
+                                   f"{'x'.join(map(str, mine[0]['out_hw']))} output)", mine, LAYER_COLUMNS))
+    return rows, layers
+
+
+def cmd_model(args: argparse.Namespace) -> int:
+    con = _console()
+    pk = peaks(args.device, remeasure=args.remeasure_peaks)
+    fp = _device_header(con, args.device, pk)
+    t0 = time.perf_counter()
+    rows, layers = run_models(args, con)
+    out = Path(args.out)
+    stem = f"model_{slug(fp)}"
+    paths = _write(out, stem, {"command": "model", "fingerprint": fp, "peaks": pk.as_dict(), "scale": args.scale,
+                               "batch": args.batch, "seconds": time.perf_counter() - t0, "rows": rows, "layers": layers}, rows)
+    if layers:
+        paths.append(report.write_csv(out / f"{stem}_layers.csv", layers))
+    png = report.plot_model_latency(out / f"{stem}.png", rows, fp["device"])
+    con.print("wrote " + ", ".join(str(p) for p in paths + ([png] if png else [])))
+    return 1 if any("error" in r for r in rows) else 0
+
+
+def cmd_lut(args: argparse.Namespace) -> int:
+    con = _console()
+    fp = fingerprint(args.device)
+    con.print(f"[bold]{fp['device']}[/] ({args.device}): building the latency table")
+    specs = tuple(BlockSpec.from_dict(d) for d in args.blocks) if args.blocks else lutmod.Grid().specs
+    grid = lutmod.Grid(tuple(args.widths), tuple(args.sizes), tuple(args.scales), specs)
+    t0 = time.perf_counter()
+    items = grid.items()
+    with _progress(len(items), "lut") as step:
+        table = lutmod.build(args.device, grid, dtype=args.dtype, batch=args.batch, channels_last=args.channels_last,
+                             reps=args.reps, max_seconds=args.max_seconds, progress=step)
+    out = Path(args.out)
+    stem = f"lut_{slug(fp)}_{table.dtype}"
+    path = table.save(out / f"{stem}.json")
+    rows = [{"entry": k} | v for k, v in table.entries.items()]
+    report.write_csv(out / f"{stem}.csv", rows)
+    con.print(report.table(f"latency table ({len(rows)} entries, {time.perf_counter() - t0:.0f} s)", rows,
+                           [("entry", "entry", ""), ("ran", "backend_ran", ""), ("median ms", "median_ms", ".3f"),
+                            ("p10", "p10_ms", ".3f"), ("p90", "p90_ms", ".3f")]))
+    con.print(f"wrote {path}")
+    if args.validate:
+        checks = lutmod.validate(table, args.device, lutmod.sample_archs(grid, args.validate), reps=args.reps)
+        errs = [abs(r["relative_error"]) for r in checks]
+        con.print(report.table("the table's predictions against whole-model measurements", checks,
+                               [("c", "channels", ""), ("x", "scale", ""), ("blocks", "blocks", ""), ("predicted ms", "predicted_ms", ".3f"),
+                                ("measured ms", "measured_ms", ".3f"), ("error", "relative_error", "+.1%")]))
+        con.print(f"mean |error| {sum(errs) / len(errs):.1%}, max {max(errs):.1%}")
+        report.write_json(out / f"{stem}_validation.json", {"fingerprint": fp, "rows": checks,
+                                                            "mean_abs_relative_error": sum(errs) / len(errs),
+                                                            "max_abs_relative_error": max(errs)})
+    return 0
+
+
+def cmd_default(args: argparse.Namespace) -> int:
+    """The quick tour: ops (quick), then IMDN x4 at a small output, without torch.compile on the CPU."""
+    con = _console()
+    pk = peaks(args.device, remeasure=args.remeasure_peaks)
+    fp = _device_header(con, args.device, pk)
+    t0 = time.perf_counter()
+    cpu = not args.device.startswith("cuda")
+    ns = argparse.Namespace(**vars(args))
+    ns.quick, ns.only, ns.backends, ns.compile = cpu, None, None, None
+    op_rows, ok = run_ops(ns, con, pk)
+    ns.names, ns.all, ns.scale, ns.batch = ["imdn"], False, 4, 1
+    ns.input = [modelbench.RESOLUTIONS["360p" if cpu else "1080p"]]
+    ns.variants = ["eager", "srkit"] if cpu else list(modelbench.VARIANTS)
+    ns.dtypes, ns.channels_last, ns.no_graphs, ns.breakdown = None, "no", False, True
+    model_rows, layers = run_models(ns, con)
+    out = Path(args.out)
+    stem = f"bench_{slug(fp)}"
+    record = {"command": "default", "fingerprint": fp, "peaks": pk.as_dict(), "seconds": time.perf_counter() - t0,
+              "ops": op_rows, "models": model_rows, "layers": layers}
+    paths = [report.write_json(out / f"{stem}.json", record), report.write_csv(out / f"{stem}_ops.csv", op_rows),
+             report.write_csv(out / f"{stem}_models.csv", model_rows)]
+    png = report.plot_op_speedups(out / f"{stem}_ops.png", op_rows, fp["device"])
+    con.print("wrote " + ", ".join(str(p) for p in paths + ([png] if png else [])) + f" in {time.perf_counter() - t0:.0f} s")
+    return 0 if ok and not any("error" in r for r in model_rows) else 1
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    p.add_argument("--out", default="runs/bench", help="folder for JSON, CSV and PNG (default runs/bench)")
+    p.add_argument("--reps", type=int, default=20, help="timed repetitions per row (after 3 warm-up calls)")
+    p.add_argument("--max-seconds", type=float, default=5.0, help="stop repeating a row after this long (at least 3 reps)")
+    p.add_argument("--remeasure-peaks", action="store_true", help="measure bandwidth and matmul peaks again (else cached)")
+    p.add_argument("-v", "--verbose", action="store_true", help="log backend choices")
+
+
+def _resolution(text: str) -> tuple[int, int]:
+    try:
+        return modelbench.parse_resolution(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from e
+
+
+def _block(text: str) -> dict[str, Any]:
+    import yaml
+
+    try:
+        d = yaml.safe_load(text)
+        BlockSpec.from_dict(d)
+    except (ValueError, TypeError, yaml.YAMLError) as e:
+        raise argparse.ArgumentTypeError(f"{text!r}: {e}") from e
+    return d
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="srkit-bench", description=__doc__.split("\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n\n")[1])
+    _common(p)
+    sub = p.add_subparsers(dest="command")
+    o = sub.add_parser("ops", help="every op x implementation x shape x dtype")
+    _common(o)
+    o.add_argument("--only", nargs="+", choices=opcases.OPS, help="these ops only")
+    o.add_argument("--quick", action="store_true", help="fewer shapes; no torch.compile unless --compile")
+    o.add_argument("--compile", dest="compile", action="store_true", default=None, help="include torch.compile rows")
+    o.add_argument("--no-compile", dest="compile", action="store_false", help="leave out torch.compile rows")
+    o.add_argument("--backends", nargs="+", choices=("triton", "cuda", "cpp", "torch"), help="srkit backends to time (default: all that run here)")
+    o.set_defaults(func=cmd_ops)
+    m = sub.add_parser("model", help="end-to-end model latency with a per-layer breakdown")
+    _common(m)
+    m.add_argument("names", nargs="*", help="zoo names (random weights) or checkpoint files")
+    m.add_argument("--all", action="store_true", help="every zoo model")
+    m.add_argument("--scale", type=int, default=4)
+    m.add_argument("--input", nargs="+", type=_resolution, default=[modelbench.RESOLUTIONS["720p"]], help="output resolution(s): 360p 540p 720p 1080p 4k or HxW (LR = output / scale)")
+    m.add_argument("--batch", type=int, default=1)
+    m.add_argument("--dtypes", nargs="+", choices=("fp32", "fp16", "bf16"), help="default: fp32 (CPU), fp32 fp16 (GPU)")
+    m.add_argument("--channels-last", choices=("no", "yes", "both"), default="no")
+    m.add_argument("--variants", nargs="+", choices=modelbench.VARIANTS, default=list(modelbench.VARIANTS))
+    m.add_argument("--no-graphs", action="store_true", help="no CUDA-graph rows on a GPU")
+    m.add_argument("--no-breakdown", dest="breakdown", action="store_false", help="skip the per-layer breakdown")
+    m.set_defaults(func=cmd_model)
+    t = sub.add_parser("lut", help="the latency table srkit-search consumes")
+    _common(t)
+    t.add_argument("--widths", nargs="+", type=int, default=[16, 32])
+    t.add_argument("--sizes", nargs="+", type=_resolution, default=[(64, 64)], help="LR feature-map sizes HxW")
+    t.add_argument("--scales", nargs="+", type=int, default=[4])
+    t.add_argument("--blocks", nargs="+", type=_block, help="block specs as YAML, e.g. '{type: wdsr_b, expansion: 6}' (default: the standard grid)")
+    t.add_argument("--dtype", default="fp32", choices=("fp32", "fp16", "bf16"))
+    t.add_argument("--batch", type=int, default=1)
+    t.add_argument("--channels-last", action="store_true")
+    t.add_argument("--validate", type=int, default=0, metavar="N", help="also measure N random BlockNets against the table's prediction")
+    t.set_defaults(func=cmd_lut)
+    p.set_defaults(func=cmd_default)
+    return p
 
 
 def main(argv: list[str] | None = None) -> int:
-    print("srkit-bench is not implemented yet; run the op benchmarks with `python bench/run_all.py` "
-          "from the source tree.", file=sys.stderr)
-    return 2
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    if args.reps < 1 or args.max_seconds <= 0:
+        raise SystemExit("srkit-bench: --reps must be >= 1 and --max-seconds > 0")
+    if args.device.startswith("cuda") and not torch.cuda.is_available():
+        raise SystemExit(f"srkit-bench: --device {args.device}, but no CUDA device is available")
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -7,6 +7,7 @@ Every model file registers itself when imported below (explicitly: no folder sca
 """
 
 from . import (  # noqa: F401  (imported to register)
+    blocknet,
     bsrn,
     carn,
     deconasnet,
@@ -27,9 +28,10 @@ from . import (  # noqa: F401  (imported to register)
     wdsr,
 )
 from .base import SRNet
+from .catalog import BLOCK_TYPES, BlockSpec, build_block
 from .checkpoint import load, read_checkpoint, save
 from .detect import CheckpointError, detect
 from .registry import ModelEntry, create_model, list_models, model_entry
 from .srresnet import SRGANDiscriminator
 
-__all__ = ["CheckpointError", "ModelEntry", "SRGANDiscriminator", "SRNet", "create_model", "detect", "list_models", "load", "model_entry", "read_checkpoint", "save"]
+__all__ = ["BLOCK_TYPES", "BlockSpec", "CheckpointError", "build_block", "ModelEntry", "SRGANDiscriminator", "SRNet", "create_model", "detect", "list_models", "load", "model_entry", "read_checkpoint", "save"]

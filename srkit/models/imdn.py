@@ -17,10 +17,10 @@ class IMDB(nn.Module):
     last stage's output are weighted by CCA and fused by a 1x1 conv, plus the block input.
 
     The CCA scaling is folded into the 1x1 fusion (:func:`srkit.nn.scaled_conv1x1`), so the scaled
-    features are never written.
+    features are never written. ``attention=False`` drops the CCA (a search-space variant).
     """
 
-    def __init__(self, channels: int, distillation_rate: float = 0.25, slope: float = 0.05) -> None:
+    def __init__(self, channels: int, distillation_rate: float = 0.25, slope: float = 0.05, attention: bool = True) -> None:
         super().__init__()
         self.dc = int(channels * distillation_rate)
         self.rc = channels - self.dc
@@ -30,7 +30,7 @@ class IMDB(nn.Module):
         self.c3 = conv(self.rc, channels, 3)
         self.c4 = conv(self.rc, self.dc, 3)
         self.c5 = nn.Conv2d(self.dc * 4, channels, 1)
-        self.cca = ContrastChannelAttention(self.dc * 4, reduction=16)
+        self.cca = ContrastChannelAttention(self.dc * 4, reduction=16) if attention else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         kept = []
@@ -40,6 +40,8 @@ class IMDB(nn.Module):
             kept.append(d)
         kept.append(self.c4(r))
         y = torch.cat(kept, dim=1)
+        if self.cca is None:
+            return self.c5(y) + x
         return scaled_conv1x1(y, self.cca.attention(y), self.c5) + x
 
 

@@ -10,7 +10,7 @@ import torch
 
 from ..reference import channel_attention as reference
 from . import _checks
-from .dispatch import dispatch, extension, register
+from .dispatch import dispatch, extension, inline, register
 
 
 def _triton(x: torch.Tensor, s: torch.Tensor, out: torch.Tensor) -> None:
@@ -74,4 +74,4 @@ def channel_scale(x: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
     if tuple(s.shape) != tuple(x.shape[:2]):
         raise ValueError(f"srkit.channel_scale: s has shape {tuple(s.shape)}, expected (N, C) = {tuple(x.shape[:2])}")
     _checks.same_device(x, s, "x and s", "channel_scale")
-    return _channel_scale_op(x, s)
+    return reference.channel_scale(x, s) if inline() else _channel_scale_op(x, s)

@@ -16,6 +16,11 @@ Availability is probed lazily and for real (the Triton probe launches a kernel a
 result). Whenever the preferred backend cannot run, the fallback is logged (once per cause) on the
 ``srkit.ops`` logger; ``use_backend(name, strict=True)`` raises instead. The backend that ran is
 recorded: ``last_backend(op)``, or every call inside ``with trace() as calls:``.
+
+``with plain_torch():`` is the baseline mode: the ops run as inline PyTorch code (the reference,
+not through the custom ops), so a model is exactly "the same network on plain PyTorch layers" and
+``torch.compile`` sees through every op and fuses it. ``srkit-bench`` times PyTorch eager and
+``torch.compile`` this way; no call is recorded there, the rows say so by name.
 """
 
 from __future__ import annotations
@@ -188,6 +193,26 @@ def trace() -> Iterator[list[Call]]:
         yield calls
     finally:
         _trace.reset(token)
+
+
+_plain = False
+
+
+@contextlib.contextmanager
+def plain_torch() -> Iterator[None]:
+    """Run every srkit op inside as inline PyTorch code (no custom op, no kernel): the eager and
+    ``torch.compile`` baselines. Not thread-local: use it around whole benchmark runs only."""
+    global _plain
+    before, _plain = _plain, True
+    try:
+        yield
+    finally:
+        _plain = before
+
+
+def inline() -> bool:
+    """True inside :func:`plain_torch`: the public op functions then return the reference inline."""
+    return _plain
 
 
 def last_backend(op: str) -> str | None:

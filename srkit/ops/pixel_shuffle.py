@@ -11,7 +11,7 @@ import torch
 
 from ..reference import pixel_shuffle as reference
 from . import _checks
-from .dispatch import dispatch, extension, register
+from .dispatch import dispatch, extension, inline, register
 
 
 def _triton(x: torch.Tensor, r: int, out: torch.Tensor, shuffle: bool) -> None:
@@ -94,10 +94,10 @@ def check(x: torch.Tensor, r: int, shuffle: bool) -> None:
 def pixel_shuffle(x: torch.Tensor, r: int) -> torch.Tensor:
     """(N, C r^2, H, W) -> (N, C, H r, W r), exactly as ``torch.nn.functional.pixel_shuffle``."""
     check(x, r, True)
-    return _pixel_shuffle_op(x, r)
+    return reference.pixel_shuffle(x, r) if inline() else _pixel_shuffle_op(x, r)
 
 
 def pixel_unshuffle(x: torch.Tensor, r: int) -> torch.Tensor:
     """(N, C, H r, W r) -> (N, C r^2, H, W), exactly as ``torch.nn.functional.pixel_unshuffle``."""
     check(x, r, False)
-    return _pixel_unshuffle_op(x, r)
+    return reference.pixel_shuffle(x, r, shuffle=False) if inline() else _pixel_unshuffle_op(x, r)

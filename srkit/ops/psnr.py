@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 
 from ..reference import protocol as reference
-from .dispatch import dispatch, extension, register
+from .dispatch import dispatch, extension, inline, register
 
 
 def _triton(sr, hr, sr_mul, hr_mul, quantize, y_only, shave) -> torch.Tensor:  # noqa: ANN001
@@ -62,4 +62,6 @@ def psnr(
     sr: torch.Tensor, hr: torch.Tensor, sr_mul: float, hr_mul: float, quantize: bool, y_only: bool, shave: int
 ) -> torch.Tensor:
     """Per-image PSNR (float64 [N]); inputs already checked by ``srkit.metrics``."""
+    if inline():
+        return sse_to_psnr(reference.sse(sr, hr, sr_mul, hr_mul, quantize, y_only, shave), pixel_count(sr.shape, y_only, shave))
     return _psnr_op(sr, hr, float(sr_mul), float(hr_mul), bool(quantize), bool(y_only), int(shave))

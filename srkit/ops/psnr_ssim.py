@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import torch
 
-from .dispatch import dispatch, extension, implementations, register
-from .psnr import pixel_count, sse_to_psnr
-from .ssim import WINDOW, gauss_list
+from .dispatch import dispatch, extension, implementations, inline, register
+from .psnr import pixel_count, psnr, sse_to_psnr
+from .ssim import WINDOW, gauss_list, ssim
 
 
 def _cpp(sr, hr, sr_mul, hr_mul, quantize, y_only, shave) -> tuple[torch.Tensor, torch.Tensor]:  # noqa: ANN001
@@ -48,4 +48,7 @@ def psnr_ssim(
     sr: torch.Tensor, hr: torch.Tensor, sr_mul: float, hr_mul: float, quantize: bool, y_only: bool, shave: int
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-image (PSNR, SSIM), float64 [N] each; inputs already checked by ``srkit.metrics``."""
+    if inline():
+        args = (sr, hr, sr_mul, hr_mul, quantize, y_only, shave)
+        return psnr(*args), ssim(*args)
     return _psnr_ssim_op(sr, hr, float(sr_mul), float(hr_mul), bool(quantize), bool(y_only), int(shave))

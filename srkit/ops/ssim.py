@@ -13,7 +13,7 @@ import functools
 import torch
 
 from ..reference import protocol as reference
-from .dispatch import dispatch, extension, register
+from .dispatch import dispatch, extension, inline, register
 from .psnr import pixel_count
 
 WINDOW = reference.SSIM_WIN
@@ -67,4 +67,6 @@ def ssim(
     sr: torch.Tensor, hr: torch.Tensor, sr_mul: float, hr_mul: float, quantize: bool, y_only: bool, shave: int
 ) -> torch.Tensor:
     """Per-image SSIM (float64 [N]); inputs already checked by ``srkit.metrics``."""
+    if inline():
+        return _torch(sr, hr, sr_mul, hr_mul, quantize, y_only, shave) / pixel_count(sr.shape, y_only, shave, WINDOW)
     return _ssim_op(sr, hr, float(sr_mul), float(hr_mul), bool(quantize), bool(y_only), int(shave))

@@ -15,7 +15,7 @@ import torch
 
 from ..reference import upsample_tail as reference
 from . import _checks
-from .dispatch import dispatch, extension, register
+from .dispatch import dispatch, extension, inline, register
 from .pixel_shuffle import _pixel_unshuffle_op, output_shape
 
 def _triton(x, r, skip, mean, lo, hi, out) -> None:  # noqa: ANN001
@@ -120,4 +120,7 @@ def upsample_tail(
     lo, hi = clamp if clamp is not None else (None, None)
     if lo is not None and hi is not None and lo > hi:
         raise ValueError(f"srkit.upsample_tail: clamp bounds are reversed ({lo} > {hi})")
-    return _upsample_tail_op(x, r, skip, mean_t, None if lo is None else float(lo), None if hi is None else float(hi))
+    lo, hi = None if lo is None else float(lo), None if hi is None else float(hi)
+    if inline():
+        return reference.upsample_tail(x, r, skip, mean_t, lo, hi)
+    return _upsample_tail_op(x, r, skip, mean_t, lo, hi)

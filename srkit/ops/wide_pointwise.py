@@ -14,7 +14,7 @@ import torch.nn.functional as F
 
 from ..reference import wide_pointwise as reference
 from . import _checks
-from .dispatch import dispatch, register
+from .dispatch import dispatch, inline, register
 
 
 def _triton(x, w1, b1, w2, b2, out) -> None:  # noqa: ANN001
@@ -88,4 +88,6 @@ def wide_pointwise(x: torch.Tensor, w1: torch.Tensor, b1: torch.Tensor, w2: torc
         )
     for t, name in ((w1, "w1"), (b1, "b1"), (w2, "w2"), (b2, "b2")):
         _checks.same_device(x, t, f"x and {name}", op)
+    if inline():
+        return reference.wide_pointwise(x, w1.to(x.dtype), b1.to(x.dtype), w2.to(x.dtype), b2.to(x.dtype))
     return _wide_pointwise_op(x, w1, b1, w2, b2)

@@ -14,13 +14,20 @@ def stats_dtype(x: torch.Tensor) -> torch.dtype:
     return torch.float64 if x.dtype == torch.float64 else torch.float32
 
 
-def channel_stats(x: torch.Tensor, mean_out: torch.Tensor, std_out: torch.Tensor) -> None:
+def channel_stats(x: torch.Tensor, mean_out: torch.Tensor | None = None,
+                  std_out: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """(mean, std) per (n, c); written into the outputs when given."""
     v = x.to(stats_dtype(x))
     mean = v.mean(dim=(2, 3))
-    var = (v - mean[:, :, None, None]).square().mean(dim=(2, 3))
+    std = (v - mean[:, :, None, None]).square().mean(dim=(2, 3)).sqrt()
+    if mean_out is None or std_out is None:
+        return mean, std
     mean_out.copy_(mean)
-    std_out.copy_(var.sqrt())
+    std_out.copy_(std)
+    return mean_out, std_out
 
 
-def channel_scale(x: torch.Tensor, s: torch.Tensor, out: torch.Tensor) -> None:
-    out.copy_(x.to(stats_dtype(x)) * s.to(stats_dtype(x))[:, :, None, None])
+def channel_scale(x: torch.Tensor, s: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
+    """x * s[n, c] in float32 (float64 for float64), returned in x's dtype (or written into ``out``)."""
+    v = x.to(stats_dtype(x)) * s.to(stats_dtype(x))[:, :, None, None]
+    return v.to(x.dtype) if out is None else out.copy_(v)

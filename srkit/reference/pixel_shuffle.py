@@ -6,6 +6,6 @@ import torch
 import torch.nn.functional as F
 
 
-def pixel_shuffle(x: torch.Tensor, r: int, out: torch.Tensor, shuffle: bool = True) -> torch.Tensor:
-    out.copy_(F.pixel_shuffle(x, r) if shuffle else F.pixel_unshuffle(x, r))
-    return out
+def pixel_shuffle(x: torch.Tensor, r: int, out: torch.Tensor | None = None, shuffle: bool = True) -> torch.Tensor:
+    y = F.pixel_shuffle(x, r) if shuffle else F.pixel_unshuffle(x, r)
+    return y if out is None else out.copy_(y)

@@ -14,7 +14,7 @@ def upsample_tail(
     mean: torch.Tensor | None,
     lo: float | None,
     hi: float | None,
-    out: torch.Tensor,
+    out: torch.Tensor | None = None,
 ) -> torch.Tensor:
     dt = torch.float64 if x.dtype == torch.float64 else torch.float32
     v = F.pixel_shuffle(x.to(dt), r)
@@ -24,5 +24,4 @@ def upsample_tail(
         v = v + mean.to(device=v.device, dtype=torch.float32).to(dt).view(1, -1, 1, 1)
     if lo is not None or hi is not None:
         v = torch.clamp(v, lo, hi)
-    out.copy_(v)
-    return out
+    return v.to(x.dtype) if out is None else out.copy_(v)

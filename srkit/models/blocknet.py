@@ -1,0 +1,45 @@
+"""BlockNet: a chain of catalogue blocks between a head conv and a sub-pixel tail.
+
+``head (3x3, in -> C) -> blocks -> 3x3 conv + head output -> conv to in x scale^2 -> pixel shuffle``.
+The block list is data (:class:`srkit.models.catalog.BlockSpec` dicts), which makes BlockNet the
+network that latency tables predict (stem + sum of blocks) and that the lightweight search space
+exports as a genotype.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+from torch import nn
+
+from .base import SRNet
+from .blocks import conv, pixelshuffle_head
+from .catalog import BlockSpec, build_block, min_size
+from .registry import register
+
+DEFAULT_BLOCKS: tuple[dict[str, Any], ...] = tuple({"type": "wdsr_b", "expansion": 6} for _ in range(4))
+
+
+class BlockNet(SRNet):
+    def __init__(self, scale: int, channels: int = 32, blocks: Sequence[BlockSpec | dict[str, Any]] = DEFAULT_BLOCKS,
+                 in_channels: int = 3) -> None:
+        super().__init__(scale, in_channels)
+        specs = [b if isinstance(b, BlockSpec) else BlockSpec.from_dict(dict(b)) for b in blocks]
+        self.specs = specs
+        self.min_size = max([1] + [min_size(s) for s in specs])
+        self.head = conv(in_channels, channels, 3)
+        self.body = nn.Sequential(*[build_block(s, channels) for s in specs])
+        self.body_conv = conv(channels, channels, 3)
+        self.tail = pixelshuffle_head(channels, in_channels, scale)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        f = self.head(x)
+        return self.tail(self.body_conv(self.body(f)) + f)
+
+
+@register("blocknet", scales=(2, 3, 4))
+def blocknet(scale: int = 4, channels: int = 32, blocks: Sequence[dict[str, Any]] = DEFAULT_BLOCKS, in_channels: int = 3) -> BlockNet:
+    """BlockNet: head conv, a chain of catalogue blocks (WDSR-A/B, IMDB, RFDB, +CCA), sub-pixel tail."""
+    return BlockNet(scale, channels, [dict(b) for b in blocks], in_channels)

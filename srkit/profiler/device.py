@@ -1,0 +1,195 @@
+"""The device a measurement was taken on: its fingerprint and its measured peaks.
+
+The fingerprint names the device and the software that ran on it; :func:`identity` is the part
+that must match for a latency table to be used (device, srkit, torch, Triton). The peaks (copy
+bandwidth and dense matrix throughput per dtype) are measured once per identity and cached in
+``$SRKIT_CACHE_DIR`` (default ``~/.cache/srkit``), so every row can show its fraction of the roofline.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+import subprocess
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .. import __version__, atomic
+from ..ops import dispatch
+from .timing import measure
+
+DTYPE_NAMES = {torch.float32: "fp32", torch.float16: "fp16", torch.bfloat16: "bf16", torch.float64: "fp64", torch.uint8: "uint8"}
+NAME_DTYPES = {v: k for k, v in DTYPE_NAMES.items()} | {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
+
+
+def dtype_name(dtype: torch.dtype) -> str:
+    return DTYPE_NAMES.get(dtype, str(dtype).replace("torch.", ""))
+
+
+def parse_dtype(name: str) -> torch.dtype:
+    try:
+        return NAME_DTYPES[name.lower()]
+    except KeyError:
+        raise ValueError(f"unknown dtype {name!r}; choose one of fp32, fp16, bf16") from None
+
+
+def cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _source_commit() -> tuple[str | None, bool | None]:
+    """The git commit of a source checkout of srkit (None for an installed copy)."""
+    root = Path(__file__).resolve().parents[2]
+    if not (root / ".git").exists():
+        return None, None
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "csrc", "kernels", "srkit"], cwd=root,
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None, None
+    return commit or None, bool(dirty)
+
+
+def fingerprint(device: str | torch.device) -> dict[str, Any]:
+    """What was measured on: device, its properties, and every version that changes the numbers."""
+    dev = torch.device(device)
+    try:
+        import triton
+
+        triton_version: str | None = triton.__version__
+    except Exception:  # noqa: BLE001 - absent or broken: recorded as None
+        triton_version = None
+    ext = dispatch.extension()
+    commit, dirty = _source_commit()
+    fp: dict[str, Any] = {
+        "device": torch.cuda.get_device_name(dev) if dev.type == "cuda" else cpu_name(),
+        "device_type": dev.type,
+        "cpu_threads": torch.get_num_threads(),
+        "extension_threads": ext.openmp_threads() if ext else None,
+        "srkit": __version__,
+        "torch": torch.__version__,
+        "torch_cuda": torch.version.cuda,
+        "triton": triton_version,
+        "python": platform.python_version(),
+        "commit": commit,
+        "uncommitted_kernel_changes": dirty,
+        "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    if dev.type == "cuda":
+        p = torch.cuda.get_device_properties(dev)
+        fp |= {"capability": f"{p.major}.{p.minor}", "sm_count": p.multi_processor_count,
+               "memory_GiB": round(p.total_memory / 2**30, 1), "driver_cuda": torch.version.cuda}
+    return fp
+
+
+IDENTITY_KEYS = ("device", "device_type", "srkit", "torch", "triton")
+
+
+def identity(fp: dict[str, Any]) -> dict[str, Any]:
+    """The part of a fingerprint that must match for measurements to carry over."""
+    return {k: fp.get(k) for k in IDENTITY_KEYS}
+
+
+def slug(fp: dict[str, Any]) -> str:
+    """``cpu_intel-xeon-processor-2-50ghz``, ``cuda_nvidia-h100-80gb-hbm3``: for file names."""
+    name = re.sub(r"\((r|tm|c)\)", "", str(fp["device"]).lower())
+    return f"{fp['device_type']}_" + "-".join(re.findall(r"[a-z0-9]+", name))[:72]
+
+
+@dataclass(frozen=True)
+class Peaks:
+    """Measured peaks: copy bandwidth (bytes read + written per second) and dense matmul
+    throughput per dtype name, in TFLOP/s."""
+
+    bandwidth_GBps: float
+    matmul_TFLOPs: dict[str, float] = field(default_factory=dict)
+    identity: dict[str, Any] = field(default_factory=dict)
+
+    def flops_per_s(self, dtype: torch.dtype) -> float:
+        name = dtype_name(dtype)
+        tf = self.matmul_TFLOPs.get(name) or self.matmul_TFLOPs.get("fp32") or 0.0
+        return tf * 1e12
+
+    def floor_ms(self, flops: float, nbytes: float, dtype: torch.dtype) -> float:
+        """The roofline floor: the larger of compute time at the matmul peak and traffic time at
+        the copy bandwidth."""
+        t_mem = nbytes / (self.bandwidth_GBps * 1e9) if self.bandwidth_GBps > 0 else 0.0
+        f = self.flops_per_s(dtype)
+        t_flop = flops / f if f > 0 else 0.0
+        return max(t_mem, t_flop) * 1e3
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def measure_bandwidth(device: str | torch.device, mib: int = 256) -> float:
+    n = mib * 2**20 // 4
+    a = torch.ones(n, dtype=torch.float32, device=device)
+    b = torch.empty_like(a)
+    t = measure(lambda: b.copy_(a), device, warmup=2, reps=10)
+    return 2 * a.numel() * 4 / (t.median_ms * 1e-3) / 1e9
+
+
+def measure_matmul(device: str | torch.device, dtype: torch.dtype, n: int) -> float:
+    a = torch.randn(n, n, device=device).to(dtype)
+    b = torch.randn(n, n, device=device).to(dtype)
+    t = measure(lambda: a @ b, device, warmup=2, reps=10)
+    return 2 * n**3 / (t.median_ms * 1e-3) / 1e12
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("SRKIT_CACHE_DIR", Path.home() / ".cache" / "srkit"))
+
+
+def peaks(device: str | torch.device, *, remeasure: bool = False) -> Peaks:
+    """The device's peaks, measured once per identity (device, srkit, torch, Triton) and cached."""
+    dev = torch.device(device)
+    fp = fingerprint(dev)
+    ident = identity(fp)
+    path = cache_dir() / "peaks" / f"{slug(fp)}.json"
+    if not remeasure and path.is_file():
+        try:
+            data = json.loads(path.read_text())
+            if data.get("identity") == ident:
+                return Peaks(float(data["bandwidth_GBps"]), {k: float(v) for k, v in data["matmul_TFLOPs"].items()}, ident)
+        except (OSError, ValueError, KeyError, TypeError):
+            pass  # unreadable cache: measured again and rewritten below
+    if dev.type == "cuda":
+        bw = measure_bandwidth(dev, 1024)
+        mm = {dtype_name(d): measure_matmul(dev, d, 8192) for d in (torch.float16, torch.bfloat16)}
+        with _tf32(False):
+            mm["fp32"] = measure_matmul(dev, torch.float32, 4096)
+    else:
+        bw = measure_bandwidth(dev, 256)
+        mm = {"fp32": measure_matmul(dev, torch.float32, 2048)}
+    result = Peaks(bw, mm, ident)
+    try:
+        atomic.write_json(path, result.as_dict())
+    except OSError:
+        pass  # a read-only home: the peaks are simply measured again next time
+    return result
+
+
+class _tf32:
+    def __init__(self, on: bool) -> None:
+        self.on = on
+
+    def __enter__(self) -> None:
+        self.before = torch.backends.cuda.matmul.allow_tf32
+        torch.backends.cuda.matmul.allow_tf32 = self.on
+
+    def __exit__(self, *exc: object) -> None:
+        torch.backends.cuda.matmul.allow_tf32 = self.before

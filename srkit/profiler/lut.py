@@ -1,0 +1,205 @@
+"""``srkit-bench lut``: the latency table that the search consumes.
+
+Entries are measured forward latencies (srkit's fused path, inference mode) of
+
+* ``stem``  -- a :class:`~srkit.models.blocknet.BlockNet` with no blocks (head conv, body conv,
+  sub-pixel tail) per width, scale and feature-map size;
+* ``block`` -- one catalogue block per spec, width and feature-map size;
+
+so a BlockNet's latency is predicted as ``stem + sum(blocks)`` (:meth:`LatencyTable.predict`), and
+:func:`validate` reports how far that prediction is from whole-model measurements. The table keeps
+the device fingerprint; :func:`load` refuses a table made on another device or with another srkit,
+torch or Triton version, since its numbers would not describe this one.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .. import atomic
+from ..models.blocknet import BlockNet
+from ..models.catalog import BlockSpec, build_block
+from ..ops import dispatch
+from .device import dtype_name, fingerprint, identity, parse_dtype
+from .opbench import ran
+from .timing import measure
+
+FORMAT = "srkit-latency-table"
+VERSION = 1
+
+
+class TableMismatch(ValueError):
+    """The latency table was measured elsewhere (another device or software), or does not cover a query."""
+
+
+def _key(kind: str, channels: int, hw: Sequence[int], *, spec: BlockSpec | None = None, scale: int | None = None) -> str:
+    what = spec.key() if spec is not None else f"scale={scale}"
+    return f"{kind}|{what}|c={channels}|{hw[0]}x{hw[1]}"
+
+
+@dataclass
+class LatencyTable:
+    fingerprint: dict[str, Any]
+    dtype: str
+    batch: int
+    channels_last: bool
+    entries: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def ms(self, key: str) -> float:
+        try:
+            return float(self.entries[key]["median_ms"])
+        except KeyError:
+            raise TableMismatch(f"the latency table has no entry {key!r}; build one that covers it with "
+                                "`srkit-bench lut` (its --widths, --sizes, --scales and block grid)") from None
+
+    def predict(self, channels: int, scale: int, blocks: Sequence[BlockSpec | dict[str, Any]], hw: Sequence[int]) -> float:
+        """Predicted forward latency (ms) of ``BlockNet(scale, channels, blocks)`` on an LR input of ``hw``."""
+        specs = [b if isinstance(b, BlockSpec) else BlockSpec.from_dict(dict(b)) for b in blocks]
+        return self.ms(_key("stem", channels, hw, scale=scale)) + sum(self.ms(_key("block", channels, hw, spec=s)) for s in specs)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"format": FORMAT, "version": VERSION, "fingerprint": self.fingerprint, "identity": identity(self.fingerprint),
+                "dtype": self.dtype, "batch": self.batch, "channels_last": self.channels_last, "entries": self.entries}
+
+    def save(self, path: str | Path) -> Path:
+        p = Path(path)
+        atomic.write_json(p, self.as_dict())
+        return p
+
+
+def load(path: str | Path, device: str | torch.device | None = None) -> LatencyTable:
+    """Read a table; with ``device``, refuse it unless it was measured on this device with this
+    srkit, torch and Triton (:class:`TableMismatch` says what differs)."""
+    p = Path(path)
+    try:
+        data = json.loads(p.read_text())
+    except FileNotFoundError:
+        raise TableMismatch(f"{p}: no such latency table (make one with `srkit-bench lut --out DIR`)") from None
+    except (OSError, ValueError) as e:
+        raise TableMismatch(f"{p}: not a readable latency table ({e})") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise TableMismatch(f"{p}: not an srkit latency table (no format {FORMAT!r})")
+    if data.get("version") != VERSION:
+        raise TableMismatch(f"{p}: latency table version {data.get('version')} is not {VERSION}; rebuild it with `srkit-bench lut`")
+    table = LatencyTable(data["fingerprint"], data["dtype"], int(data["batch"]), bool(data["channels_last"]), data["entries"])
+    if device is not None:
+        here = identity(fingerprint(device))
+        there = identity(table.fingerprint)
+        diff = [f"{k}: table {there.get(k)!r}, here {here.get(k)!r}" for k in here if here.get(k) != there.get(k)]
+        if diff:
+            raise TableMismatch(f"{p}: this latency table was measured on another device or software ({'; '.join(diff)}); "
+                                "its numbers do not describe this machine: rebuild it here with `srkit-bench lut`")
+    return table
+
+
+@dataclass(frozen=True)
+class Grid:
+    """What a table covers."""
+
+    widths: tuple[int, ...] = (16, 32)
+    sizes: tuple[tuple[int, int], ...] = ((64, 64),)
+    scales: tuple[int, ...] = (4,)
+    specs: tuple[BlockSpec, ...] = (
+        BlockSpec("wdsr_a", expansion=2), BlockSpec("wdsr_a", expansion=4),
+        BlockSpec("wdsr_b", expansion=4), BlockSpec("wdsr_b", expansion=6),
+        BlockSpec("wdsr_b", expansion=6, attention="cca"),
+        BlockSpec("imdb", attention="none"), BlockSpec("imdb", attention="cca"), BlockSpec("rfdb"),
+    )
+
+    def items(self) -> list[tuple[str, int, tuple[int, int], BlockSpec | None, int | None]]:
+        out: list[tuple[str, int, tuple[int, int], BlockSpec | None, int | None]] = []
+        for c in self.widths:
+            for hw in self.sizes:
+                out += [("stem", c, hw, None, s) for s in self.scales]
+                out += [("block", c, hw, spec, None) for spec in self.specs if _fits(spec, c, hw)]
+        return out
+
+
+def _fits(spec: BlockSpec, channels: int, hw: tuple[int, int]) -> bool:
+    try:
+        build_block(spec, channels)
+    except ValueError:
+        return False
+    return min(hw) >= (15 if spec.type == "rfdb" else 1)
+
+
+def _time_module(m: torch.nn.Module, x: torch.Tensor, reps: int, max_seconds: float) -> tuple[dict[str, Any], str]:
+    with torch.inference_mode():
+        with dispatch.trace() as calls:
+            m(x)
+        t = measure(lambda: m(x), x.device, warmup=3, reps=reps, min_seconds=min(0.25, max_seconds), max_seconds=max_seconds)
+    return t.as_dict(), ran(calls)[0]
+
+
+def _prepare(m: torch.nn.Module, device: torch.device, dtype: torch.dtype, channels_last: bool) -> torch.nn.Module:
+    m = m.eval().to(device, dtype)
+    return m.to(memory_format=torch.channels_last) if channels_last else m
+
+
+def _input(channels: int, hw: Sequence[int], batch: int, device: torch.device, dtype: torch.dtype, channels_last: bool) -> torch.Tensor:
+    x = torch.rand(batch, channels, *hw, device=device).to(dtype)
+    return x.contiguous(memory_format=torch.channels_last) if channels_last else x
+
+
+def build(device: str | torch.device, grid: Grid, *, dtype: str = "fp32", batch: int = 1, channels_last: bool = False,
+          reps: int = 20, max_seconds: float = 2.0, progress: Callable[[str], None] | None = None) -> LatencyTable:
+    dev = torch.device(device)
+    dt = parse_dtype(dtype)
+    table = LatencyTable(fingerprint(dev), dtype_name(dt), batch, channels_last)
+    torch.manual_seed(0)
+    for kind, c, hw, spec, scale in grid.items():
+        if kind == "stem":
+            assert scale is not None
+            m, x_ch = BlockNet(scale, c, []), 3
+            key = _key("stem", c, hw, scale=scale)
+        else:
+            assert spec is not None
+            m, x_ch = build_block(spec, c), c
+            key = _key("block", c, hw, spec=spec)
+        if progress:
+            progress(key)
+        m = _prepare(m, dev, dt, channels_last)
+        t, backend = _time_module(m, _input(x_ch, hw, batch, dev, dt, channels_last), reps, max_seconds)
+        table.entries[key] = {"kind": kind, "channels": c, "hw": list(hw), "spec": spec.canonical() if spec else None,
+                              "scale": scale, "backend_ran": backend, **t}
+    return table
+
+
+def validate(table: LatencyTable, device: str | torch.device, archs: Sequence[tuple[int, int, list[BlockSpec], tuple[int, int]]], *,
+             reps: int = 20, max_seconds: float = 3.0) -> list[dict[str, Any]]:
+    """Measure whole BlockNets ``(channels, scale, blocks, lr_hw)`` and compare with the table's
+    prediction; each row has both and the relative error of the prediction."""
+    dev = torch.device(device)
+    dt = parse_dtype(table.dtype)
+    rows = []
+    for channels, scale, blocks, hw in archs:
+        predicted = table.predict(channels, scale, blocks, hw)
+        m = _prepare(BlockNet(scale, channels, blocks), dev, dt, table.channels_last)
+        t, backend = _time_module(m, _input(3, hw, table.batch, dev, dt, table.channels_last), reps, max_seconds)
+        rows.append({"channels": channels, "scale": scale, "blocks": " ".join(b.short() for b in blocks),
+                     "block_specs": [b.canonical() for b in blocks], "lr_hw": list(hw),
+                     "predicted_ms": predicted, "measured_ms": t["median_ms"], "p10_ms": t["p10_ms"], "p90_ms": t["p90_ms"],
+                     "relative_error": (predicted - t["median_ms"]) / t["median_ms"], "backend_ran": backend})
+    return rows
+
+
+def sample_archs(grid: Grid, n: int, *, depth: tuple[int, int] = (2, 6), seed: int = 0) -> list[tuple[int, int, list[BlockSpec], tuple[int, int]]]:
+    """``n`` random BlockNets covered by ``grid`` (for :func:`validate`)."""
+    g = torch.Generator().manual_seed(seed)
+
+    def pick(seq: Sequence[Any]) -> Any:
+        return seq[int(torch.randint(len(seq), (1,), generator=g))]
+
+    out = []
+    for _ in range(n):
+        c, hw, s = pick(grid.widths), pick(grid.sizes), pick(grid.scales)
+        specs = [sp for sp in grid.specs if _fits(sp, c, hw)]
+        k = int(torch.randint(depth[0], depth[1] + 1, (1,), generator=g))
+        out.append((c, s, [pick(specs) for _ in range(k)], hw))
+    return out

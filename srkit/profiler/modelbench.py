@@ -1,0 +1,233 @@
+"""``srkit-bench model``: end-to-end latency of zoo models, and where the time goes.
+
+Variants of the same network and weights:
+
+* ``eager``   -- PyTorch eager: srkit's ops as inline PyTorch (:func:`srkit.ops.plain_torch`);
+* ``compile`` -- ``torch.compile`` of that (Inductor sees and fuses every op);
+* ``srkit``   -- srkit's fused layers on the best backend of the device;
+
+each also captured in a CUDA graph on a GPU (``+graph``). Per variant: median latency with spread,
+images and megapixels per second, peak memory (GPU), the backends that ran, and how far the output
+is from fp32 eager. :func:`breakdown` times every layer with hooks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import re
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import nn
+
+from .. import ops
+from ..ops import dispatch
+from .device import dtype_name
+from .opbench import ran
+from .timing import measure, sync
+
+VARIANTS = ("eager", "compile", "srkit")
+RESOLUTIONS = {"360p": (360, 640), "540p": (540, 960), "720p": (720, 1280), "1080p": (1080, 1920), "4k": (2160, 3840)}
+
+
+def parse_resolution(text: str) -> tuple[int, int]:
+    """'720p' | '1080p' | ... | 'HxW' -> (H, W) of the SR output."""
+    key = text.lower()
+    if key in RESOLUTIONS:
+        return RESOLUTIONS[key]
+    m = re.fullmatch(r"(\d+)x(\d+)", key)
+    if not m or int(m.group(1)) < 1 or int(m.group(2)) < 1:
+        raise ValueError(f"resolution {text!r}: use one of {', '.join(RESOLUTIONS)} or HxW (e.g. 1080x1920)")
+    return int(m.group(1)), int(m.group(2))
+
+
+def lr_size(output_hw: tuple[int, int], scale: int, min_size: int = 1) -> tuple[int, int]:
+    """The LR input that gives (at least) the requested output at ``scale``."""
+    return max(min_size, -(-output_hw[0] // scale)), max(min_size, -(-output_hw[1] // scale))
+
+
+@dataclass(frozen=True)
+class Setting:
+    variant: str  # eager | compile | srkit
+    dtype: torch.dtype
+    channels_last: bool = False
+    cuda_graph: bool = False
+
+    @property
+    def label(self) -> str:
+        return f"{self.variant}{'+graph' if self.cuda_graph else ''}"
+
+
+class Runner:
+    """A callable ``() -> output`` for one setting of one model, on a fixed input."""
+
+    def __init__(self, model: nn.Module, x: torch.Tensor, s: Setting) -> None:
+        self.setting = s
+        m = copy.deepcopy(model).eval().to(x.device, s.dtype)
+        self.x = x.to(s.dtype)
+        if s.channels_last:
+            m = m.to(memory_format=torch.channels_last)
+            self.x = self.x.contiguous(memory_format=torch.channels_last)
+        self.model = m
+        fwd: Callable[[torch.Tensor], torch.Tensor] = m
+        if s.variant == "compile":
+            mode = "max-autotune-no-cudagraphs" if x.device.type == "cuda" else "default"
+            fwd = torch.compile(m, mode=mode, dynamic=False)
+        self.fwd = fwd
+        self.graph: torch.cuda.CUDAGraph | None = None
+        self.static_out: torch.Tensor | None = None
+        self.calls: list[dispatch.Call] = []
+        with torch.inference_mode():
+            with dispatch.trace() as calls:
+                out = self._eager()
+            self.calls = calls
+            self.first = out
+            if s.cuda_graph:
+                self._capture()
+
+    def _eager(self) -> torch.Tensor:
+        if self.setting.variant == "srkit":
+            return self.fwd(self.x)
+        with ops.plain_torch():
+            return self.fwd(self.x)
+
+    def _capture(self) -> None:
+        side = torch.cuda.Stream()
+        side.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(side):
+            for _ in range(3):
+                self._eager()
+        torch.cuda.current_stream().wait_stream(side)
+        self.graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(self.graph):
+            self.static_out = self._eager()
+
+    @torch.inference_mode()
+    def __call__(self) -> torch.Tensor:
+        if self.graph is not None:
+            self.graph.replay()
+            assert self.static_out is not None
+            return self.static_out
+        return self._eager()
+
+
+def output_error(out: torch.Tensor, ref: torch.Tensor) -> dict[str, float]:
+    """Largest absolute difference, and PSNR (dB, on [0, 1]) of ``out`` against the reference."""
+    d = (out.float().cpu() - ref.float().cpu())
+    mse = float(d.square().mean())
+    return {"max_abs_diff": float(d.abs().max()), "psnr_vs_fp32_eager_dB": float("inf") if mse == 0 else float(-10 * torch.log10(torch.tensor(mse)))}
+
+
+def bench_model(model: nn.Module, name: str, x: torch.Tensor, settings: list[Setting], *, reps: int = 20, warmup: int = 3,
+                max_seconds: float = 10.0, progress: Callable[[str], None] | None = None) -> list[dict[str, Any]]:
+    """One row per setting; ``x`` is the fp32 LR batch on the device."""
+    dev = x.device
+    with torch.inference_mode(), ops.plain_torch():
+        ref = copy.deepcopy(model).eval().to(dev, torch.float32)(x)
+    scale = int(getattr(model, "scale", ref.shape[-1] // x.shape[-1]))
+    n = x.shape[0]
+    out_px = ref.shape[-2] * ref.shape[-1] * n
+    rows = []
+    for s in settings:
+        if progress:
+            progress(f"{name} {s.label} {dtype_name(s.dtype)}{' channels_last' if s.channels_last else ''}")
+        base: dict[str, Any] = {"model": name, "scale": scale, "variant": s.label, "dtype": dtype_name(s.dtype),
+                                "channels_last": s.channels_last, "batch": n, "lr_hw": list(x.shape[-2:]),
+                                "out_hw": list(ref.shape[-2:])}
+        try:
+            if dev.type == "cuda":
+                torch.cuda.empty_cache()
+                torch.cuda.reset_peak_memory_stats(dev)
+            r = Runner(model, x, s)
+            t = measure(r, dev, warmup=warmup, reps=reps, max_seconds=max_seconds)
+            out = r()
+            sync(dev)
+            peak = torch.cuda.max_memory_allocated(dev) / 2**20 if dev.type == "cuda" else None
+        except Exception as e:  # noqa: BLE001 - a setting that cannot run is a row that says why
+            rows.append(base | {"error": f"{type(e).__name__}: {e}"})
+            continue
+        backend, fallback = ran(r.calls) if s.variant == "srkit" else ("torch-" + s.variant, None)
+        rows.append(base | t.as_dict() | output_error(out, ref) | {
+            "backend_ran": backend, "fallback": fallback, "images_per_s": n / (t.median_ms * 1e-3),
+            "megapixels_per_s": out_px / (t.median_ms * 1e-3) / 1e6, "peak_memory_MiB": peak})
+        del r, out
+    eager = {(r["dtype"], r["channels_last"]): r["median_ms"] for r in rows if r.get("variant") == "eager" and "median_ms" in r}
+    for r in rows:
+        e = eager.get((r["dtype"], r["channels_last"]))
+        r["speedup_vs_eager"] = e / r["median_ms"] if e and "median_ms" in r else None
+    return rows
+
+
+def breakdown(model: nn.Module, x: torch.Tensor, dtype: torch.dtype, *, variant: str = "srkit", reps: int = 5) -> list[dict[str, Any]]:
+    """Per-layer time of one forward: inclusive time of every module (forward hooks; CUDA events
+    on a GPU), median over ``reps`` forwards. Rows: the model's direct children (and the code
+    between them), then self time (a module's own, less its submodules') summed per module type;
+    each with its share of the whole forward."""
+    m = copy.deepcopy(model).eval().to(x.device, dtype)
+    x = x.to(dtype)
+    cuda = x.device.type == "cuda"
+    samples: dict[str, list[float]] = defaultdict(list)
+    open_: dict[str, Any] = {}
+    kind: dict[str, str] = {}
+    handles = []
+
+    def pre(name: str) -> Callable[..., None]:
+        def hook(mod: nn.Module, args: Any) -> None:
+            if cuda:
+                e = torch.cuda.Event(enable_timing=True)
+                e.record()
+                open_[name] = e
+            else:
+                open_[name] = time.perf_counter()
+        return hook
+
+    def post(name: str) -> Callable[..., None]:
+        def hook(mod: nn.Module, args: Any, out: Any) -> None:
+            start = open_.pop(name)
+            if cuda:
+                e = torch.cuda.Event(enable_timing=True)
+                e.record()
+                samples[name].append((start, e))  # type: ignore[arg-type]
+            else:
+                samples[name].append((time.perf_counter() - start) * 1e3)
+        return hook
+
+    for name, mod in m.named_modules():
+        if not name:
+            continue
+        kind[name] = type(mod).__name__
+        handles += [mod.register_forward_pre_hook(pre(name)), mod.register_forward_hook(post(name))]
+    totals: list[float] = []
+    ctx = ops.plain_torch if variant != "srkit" else contextlib.nullcontext
+    with torch.inference_mode():
+        with ctx():
+            m(x)  # warm-up, not recorded
+            sync(x.device)
+            samples.clear()
+            for _ in range(reps):
+                t = measure(lambda: m(x), x.device, warmup=0, reps=1)
+                totals.append(t.median_ms)
+    for h in handles:
+        h.remove()
+    if cuda:
+        torch.cuda.synchronize()
+        samples = {k: [a.elapsed_time(b) for a, b in v] for k, v in samples.items()}  # type: ignore[misc]
+    total = sorted(totals)[len(totals) // 2]
+    per = {k: sorted(v)[len(v) // 2] * (len(v) / reps) for k, v in samples.items() if v}  # a module called twice counts twice
+    rows = [{"level": "child", "layer": k, "type": kind[k], "ms": v, "share": v / total} for k, v in per.items() if "." not in k]
+    covered = sum(r["ms"] for r in rows)
+    rows.append({"level": "child", "layer": "(code between children)", "type": "", "ms": max(0.0, total - covered),
+                 "share": max(0.0, total - covered) / total})
+    by_type: dict[str, float] = defaultdict(float)
+    for k, v in per.items():  # self time: a module's time less that of its submodules that ran
+        inner = sum(t for c, t in per.items() if c.startswith(k + ".") and "." not in c[len(k) + 1:])
+        by_type[kind[k]] += max(0.0, v - inner)
+    rows += [{"level": "self time by type", "layer": k, "type": k, "ms": v, "share": v / total}
+             for k, v in sorted(by_type.items(), key=lambda kv: -kv[1])]
+    rows.append({"level": "total", "layer": "(whole forward, hooks on)", "type": "", "ms": total, "share": 1.0})
+    return rows

@@ -1,0 +1,114 @@
+"""``srkit-bench ops``: every op x implementation x shape x dtype, checked and timed.
+
+Implementations: ``torch-eager`` and ``torch-compile`` (the op as inline PyTorch, see
+:func:`srkit.ops.plain_torch`), and ``srkit-<backend>`` for each backend that can run on the
+device. Each row records the backend(s) that actually ran, and a fallback with its reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import torch
+
+from .. import ops
+from ..ops import dispatch
+from .cases import OpCase
+from .device import Peaks, dtype_name
+from .timing import Timing, measure, rotated
+
+
+def ran(calls: Iterable[dispatch.Call]) -> tuple[str, str | None]:
+    """(backends that ran, joined with '+'; the first fallback's reason) from a trace; 'aten' when
+    the path calls no srkit op."""
+    calls = list(calls)
+    if not calls:
+        return "aten", None
+    names = sorted({c.backend for c in calls})
+    why = next((f"{c.op}: {c.fallback_from} -> {c.backend}: {c.reason}" for c in calls if c.fallback_from), None)
+    return "+".join(names), why
+
+
+def check(case: OpCase, got: torch.Tensor, want: torch.Tensor) -> tuple[bool, float]:
+    """(correct, largest absolute error against the float64 ground truth)."""
+    if got.shape != want.shape:
+        return False, float("inf")
+    g = got.detach().double().cpu()
+    w = want.cpu()
+    finite = torch.isfinite(w)
+    if not torch.equal(torch.isfinite(g), finite):
+        return False, float("inf")
+    err = float((g[finite] - w[finite]).abs().max()) if finite.any() else 0.0
+    if case.exact:
+        return bool(torch.equal(got.cpu(), want.to(got.dtype).cpu())), err
+    scale = float(w[finite].abs().max()) if finite.any() else 1.0
+    return err <= case.tol * max(1.0, scale), err
+
+
+def row(case: OpCase, impl: str, backend: str, fallback: str | None, t: Timing, peaks: Peaks, ok: bool, err: float,
+        eager_ms: float | None) -> dict[str, Any]:
+    floor = peaks.floor_ms(case.flops, case.nbytes, case.compute_dtype or case.dtype)
+    return {
+        "op": case.op, "impl": impl, "backend_ran": backend, "fallback": fallback, "shape": list(case.shape),
+        "dtype": dtype_name(case.dtype), "detail": case.detail, **t.as_dict(),
+        "GB/s": case.nbytes / (t.median_ms * 1e-3) / 1e9, "TFLOP/s": case.flops / (t.median_ms * 1e-3) / 1e12,
+        "roofline_floor_ms": floor, "fraction_of_roofline": floor / t.median_ms if t.median_ms > 0 else 0.0,
+        "fraction_of_bandwidth": case.nbytes / (t.median_ms * 1e-3) / 1e9 / peaks.bandwidth_GBps,
+        "speedup_vs_eager": (eager_ms / t.median_ms) if eager_ms else None,
+        "correct": ok, "max_abs_err": err,
+    }
+
+
+def implementations(device: str, *, compile: bool, backends: list[str] | None = None) -> list[str]:
+    """The implementation labels to run on ``device``: eager, compile, then srkit's backends
+    (Triton on the CPU only when asked for: its interpreter is a correctness tool, not a speed path)."""
+    labels = ["torch-eager"] + (["torch-compile"] if compile else [])
+    avail = dispatch.available_backends(torch.device(device).type)
+    wanted = backends or [b for b in avail if not (device == "cpu" and b == "triton")]
+    return labels + [f"srkit-{b}" for b in wanted]
+
+
+def _call(case: OpCase, impl: str, compiled: dict[str, Callable[..., torch.Tensor]], device: str) -> Callable[..., torch.Tensor]:
+    if impl == "torch-eager":
+        def eager(*a: Any) -> torch.Tensor:
+            with ops.plain_torch():
+                return case.fn(*a)
+        return eager
+    if impl == "torch-compile":
+        if case.op not in compiled:
+            mode = "max-autotune-no-cudagraphs" if device.startswith("cuda") else "default"
+            compiled[case.op] = torch.compile(case.fn, mode=mode, dynamic=False)
+        fn = compiled[case.op]
+
+        def comp(*a: Any) -> torch.Tensor:
+            with ops.plain_torch():
+                return fn(*a)
+        return comp
+    backend = impl.removeprefix("srkit-")
+
+    def srk(*a: Any) -> torch.Tensor:
+        with ops.use_backend(backend):
+            return case.fn(*a)
+    return srk
+
+
+def run_case(case: OpCase, device: str, impls: list[str], peaks: Peaks, *, reps: int = 20, warmup: int = 3,
+             max_seconds: float = 5.0) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    want = case.reference()
+    eager_ms: float | None = None
+    compiled: dict[str, Callable[..., torch.Tensor]] = {}
+    with torch.no_grad():
+        for impl in impls:
+            fn = _call(case, impl, compiled, device)
+            with dispatch.trace() as calls:
+                got = fn(*case.inputs)
+            backend, fallback = ran(calls) if impl.startswith("srkit-") else (impl, None)
+            ok, err = check(case, got, want)
+            t = measure(rotated(fn, case.inputs, device), device, warmup=warmup, reps=reps, max_seconds=max_seconds)
+            if impl == "torch-eager":
+                eager_ms = t.median_ms
+            rows.append(row(case, impl, backend, fallback, t, peaks, ok, err, eager_ms))
+            del got
+    return rows

@@ -1,0 +1,136 @@
+"""How ``srkit-bench`` times one thing: warm-up excluded, many repetitions, median with spread.
+
+On a GPU each repetition is bracketed by CUDA events; on a CPU by a monotonic clock after a
+synchronisation. Inputs that would sit in the last-level cache between repetitions are rotated
+through enough copies that every repetition reads from memory (:func:`rotation_count`).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Statistics of the timed repetitions (warm-up calls are not among them), in milliseconds."""
+
+    median_ms: float
+    p10_ms: float
+    p90_ms: float
+    min_ms: float
+    mean_ms: float
+    reps: int
+    warmup: int
+
+    @classmethod
+    def from_samples(cls, samples: Sequence[float], warmup: int) -> Timing:
+        if not samples:
+            raise ValueError("Timing: no samples")
+        a = np.asarray(samples, dtype=np.float64)
+        p10, med, p90 = np.percentile(a, [10, 50, 90])
+        return cls(float(med), float(p10), float(p90), float(a.min()), float(a.mean()), len(a), warmup)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def sync(device: str | torch.device) -> None:
+    if torch.device(device).type == "cuda":
+        torch.cuda.synchronize()
+
+
+def measure(fn: Callable[[], object], device: str | torch.device = "cpu", *, warmup: int = 3, reps: int = 20,
+            min_seconds: float = 0.0, max_seconds: float | None = None,
+            clock: Callable[[], float] = time.perf_counter) -> Timing:
+    """Time ``fn()``: ``warmup`` untimed calls, then at least ``reps`` timed ones (more until
+    ``min_seconds`` have passed; fewer, but at least 3, once ``max_seconds`` have). ``clock`` is the
+    CPU clock in seconds (a parameter so the tests can drive it)."""
+    if warmup < 0 or reps < 1:
+        raise ValueError(f"measure: need warmup >= 0 and reps >= 1, got warmup={warmup}, reps={reps}")
+    cuda = torch.device(device).type == "cuda"
+    for _ in range(warmup):
+        fn()
+    sync(device)
+    samples: list[float] = []
+    start = clock()
+    while True:
+        if cuda:
+            a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+            a.record()
+            fn()
+            b.record()
+            b.synchronize()
+            samples.append(a.elapsed_time(b))
+        else:
+            t0 = clock()
+            fn()
+            samples.append((clock() - t0) * 1e3)
+        spent = clock() - start
+        if max_seconds is not None and spent >= max_seconds and len(samples) >= min(3, reps):
+            break
+        if len(samples) >= reps and spent >= min_seconds:
+            break
+    return Timing.from_samples(samples, warmup)
+
+
+def cache_bytes(device: str | torch.device) -> int:
+    """The last-level cache that could hold a benchmark's inputs: the GPU's L2, or the CPU's largest
+    cache level (from sysfs; 32 MiB when it cannot be read)."""
+    dev = torch.device(device)
+    if dev.type == "cuda":
+        return int(getattr(torch.cuda.get_device_properties(dev), "L2_cache_size", 50 * 2**20))
+    from pathlib import Path
+
+    best = 0
+    for size in Path("/sys/devices/system/cpu/cpu0/cache").glob("index*/size"):
+        try:
+            text = size.read_text().strip()
+            mult = {"K": 2**10, "M": 2**20, "G": 2**30}.get(text[-1], 1)
+            best = max(best, int(text.rstrip("KMG")) * mult)
+        except (OSError, ValueError):
+            continue
+    return best or 32 * 2**20
+
+
+def rotation_count(bytes_per_call: int, cache: int, *, limit_bytes: int = 2**30, most: int = 64) -> int:
+    """How many copies of the inputs to cycle through so that their total exceeds twice the cache
+    (1 when the inputs alone already do); bounded by ``most`` copies and ``limit_bytes`` in all."""
+    if bytes_per_call <= 0:
+        raise ValueError("rotation_count: bytes_per_call must be positive")
+    if bytes_per_call >= 2 * cache:
+        return 1
+    n = math.ceil(2 * cache / bytes_per_call) + 1
+    return max(1, min(n, most, limit_bytes // bytes_per_call))
+
+
+class Rotating:
+    """``Rotating(fn, input_sets)()`` calls ``fn(*input_sets[i % k])`` on the i-th call."""
+
+    def __init__(self, fn: Callable[..., object], input_sets: Sequence[Sequence[Any]]) -> None:
+        if not input_sets:
+            raise ValueError("Rotating: no input sets")
+        self.fn, self.sets, self.i = fn, list(input_sets), 0
+
+    def __call__(self) -> object:
+        args = self.sets[self.i % len(self.sets)]
+        self.i += 1
+        return self.fn(*args)
+
+
+def tensor_bytes(tensors: Sequence[Any]) -> int:
+    return sum(t.numel() * t.element_size() for t in tensors if isinstance(t, torch.Tensor))
+
+
+def rotated(fn: Callable[..., object], inputs: Sequence[Any], device: str | torch.device) -> Callable[[], object]:
+    """A zero-argument caller of ``fn(*inputs)`` that cycles through copies of the tensor inputs
+    when they would otherwise stay in the device's last-level cache between calls."""
+    k = rotation_count(max(1, tensor_bytes(inputs)), cache_bytes(device))
+    sets = [list(inputs)] + [[t.clone() if isinstance(t, torch.Tensor) else t for t in inputs] for _ in range(k - 1)]
+    return Rotating(fn, sets)

@@ -1,0 +1,152 @@
+"""``srkit-bench``: the op runner's rows, and each command end to end on tiny shapes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from srkit import ops
+from srkit.cli import bench as cli
+from srkit.ops import dispatch
+from srkit.profiler import cases, opbench
+from srkit.profiler.device import Peaks
+
+PEAKS = Peaks(10.0, {"fp32": 0.1})
+
+
+def _shuffle_case(dtype: torch.dtype = torch.float32) -> cases.OpCase:
+    x = (torch.rand(2, 12, 7, 5) * 100).to(dtype)
+    return cases.OpCase("pixel_shuffle", tuple(x.shape), dtype, "r=2", [x], lambda t: ops.pixel_shuffle(t, 2), 0.0,
+                        2 * x.numel() * x.element_size(), exact=True)
+
+
+def test_rows_name_the_backend_that_ran_and_check_against_float64() -> None:
+    case = _shuffle_case()
+    rows = opbench.run_case(case, "cpu", ["torch-eager", "srkit-cpp", "srkit-torch"], PEAKS, reps=3, warmup=1)
+    assert [r["impl"] for r in rows] == ["torch-eager", "srkit-cpp", "srkit-torch"]
+    assert [r["backend_ran"] for r in rows] == ["torch-eager", "cpp", "torch"]
+    assert all(r["correct"] and r["max_abs_err"] == 0 for r in rows)
+    assert rows[0]["speedup_vs_eager"] == pytest.approx(1.0)
+    r = rows[1]
+    assert r["GB/s"] == pytest.approx(case.nbytes / (r["median_ms"] * 1e-3) / 1e9)
+    assert r["fraction_of_roofline"] == pytest.approx(case.nbytes / 10e9 * 1e3 / r["median_ms"])
+
+
+def test_a_fallback_is_shown() -> None:
+    torch.manual_seed(0)
+    case = next(c for c in cases.wdsr_b("cpu", True))
+    case.inputs = [case.inputs[0][:, :, :9, :11]]  # a small, odd, non-contiguous crop
+    rows = opbench.run_case(case, "cpu", ["srkit-cpp"], PEAKS, reps=2, warmup=0)
+    assert rows[0]["backend_ran"] == "torch"
+    assert "wide_pointwise: cpp -> torch" in rows[0]["fallback"]
+    assert rows[0]["correct"]
+
+
+def test_wrong_results_are_caught() -> None:
+    case = _shuffle_case()
+    want = case.reference()
+    good = ops.pixel_shuffle(case.inputs[0], 2)
+    assert opbench.check(case, good, want) == (True, 0.0)
+    bad = good.clone()
+    bad[0, 0, 3, 3] += 1e-3
+    ok, err = opbench.check(case, bad, want)
+    assert not ok and err == pytest.approx(1e-3, rel=1e-2)
+    assert not opbench.check(case, good[:, :, :-1], want)[0]  # shape
+    nan = good.clone()
+    nan[0, 0, 0, 0] = float("nan")  # a poisoned element left unwritten
+    assert not opbench.check(case, nan, want)[0]
+    close = cases.OpCase("x", (1,), torch.float32, "", [], lambda: None, 0, 0, tol=1e-3)
+    assert opbench.check(close, torch.tensor([1.0005]), torch.tensor([1.0], dtype=torch.float64))[0]
+    assert not opbench.check(close, torch.tensor([1.01]), torch.tensor([1.0], dtype=torch.float64))[0]
+
+
+def test_ran_summarises_a_trace() -> None:
+    assert opbench.ran([]) == ("aten", None)
+    calls = [dispatch.Call("a", "cpp", "cpu", "float32"), dispatch.Call("b", "torch", "cpu", "float32", "cpp", "no cpp")]
+    assert opbench.ran(calls) == ("cpp+torch", "b: cpp -> torch: no cpp")
+
+
+def test_every_op_case_is_right_on_every_cpu_backend() -> None:
+    """The quick CPU cases at their real shapes, checked (not timed) on each implementation."""
+    for case in cases.cases("cpu", quick=True):
+        want = case.reference()
+        for impl in opbench.implementations("cpu", compile=False):
+            fn = opbench._call(case, impl, {}, "cpu")
+            with torch.no_grad():
+                ok, err = opbench.check(case, fn(*case.inputs), want)
+            assert ok, (case.op, impl, err)
+
+
+def _run(argv: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> int:
+    monkeypatch.setenv("SRKIT_CACHE_DIR", str(tmp_path / "cache"))
+    return cli.main(argv)
+
+
+def _fast_peaks(monkeypatch: pytest.MonkeyPatch) -> None:
+    from srkit.profiler import device
+
+    monkeypatch.setattr(device, "measure_bandwidth", lambda dev, mib=0: 10.0)
+    monkeypatch.setattr(device, "measure_matmul", lambda dev, dt, n: 0.1)
+
+
+def test_ops_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _fast_peaks(monkeypatch)
+    out = tmp_path / "o"
+    assert _run(["ops", "--only", "pixel_shuffle", "cca", "--quick", "--reps", "2", "--max-seconds", "0.2", "--out", str(out)], tmp_path, monkeypatch) == 0
+    (j,) = out.glob("ops_*.json")
+    rec = json.loads(j.read_text())
+    assert rec["fingerprint"]["device_type"] == "cpu" and rec["peaks"]["bandwidth_GBps"] == 10.0
+    assert {r["op"] for r in rec["rows"]} == {"pixel_shuffle", "cca"}
+    assert {r["impl"] for r in rec["rows"]} == {"torch-eager", "srkit-cpp", "srkit-torch"}
+    assert all(r["correct"] for r in rec["rows"])
+    assert (out / j.name.replace(".json", ".csv")).read_text().startswith("op,impl,backend_ran")
+    assert (out / j.name.replace(".json", ".png")).read_bytes()[:4] == b"\x89PNG"
+
+
+def test_model_command_with_breakdown(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _fast_peaks(monkeypatch)
+    out = tmp_path / "m"
+    assert _run(["model", "srcnn_ps", "imdn", "--scale", "2", "--input", "24x40", "--variants", "eager", "srkit",
+                 "--reps", "2", "--max-seconds", "0.2", "--out", str(out)], tmp_path, monkeypatch) == 0
+    (j,) = out.glob("model_*.json")
+    rec = json.loads(j.read_text())
+    rows = {(r["model"], r["variant"]): r for r in rec["rows"]}
+    assert set(rows) == {("srcnn_ps", "eager"), ("srcnn_ps", "srkit"), ("imdn", "eager"), ("imdn", "srkit")}
+    assert rows[("imdn", "srkit")]["backend_ran"] == "cpp" and rows[("imdn", "eager")]["backend_ran"] == "torch-eager"
+    assert rows[("imdn", "srkit")]["out_hw"] == [24, 40] and rows[("imdn", "srkit")]["lr_hw"] == [12, 20]
+    assert rows[("imdn", "srkit")]["max_abs_diff"] < 1e-4
+    layers = [r for r in rec["layers"] if r["model"] == "imdn"]
+    children = [r for r in layers if r["level"] == "child"]
+    assert {r["layer"] for r in children} >= {"fea_conv", "IMDB1", "IMDB6", "upsampler", "(code between children)"}
+    total = next(r for r in layers if r["level"] == "total")["ms"]
+    assert sum(r["ms"] for r in children) == pytest.approx(total, rel=1e-6)  # children + the code between = the whole
+    assert (out / j.name.replace(".json", ".png")).is_file()
+
+
+def test_model_command_names_bad_input(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _fast_peaks(monkeypatch)
+    with pytest.raises(SystemExit, match="imnd"):
+        _run(["model", "imnd", "--input", "24x24", "--out", str(tmp_path)], tmp_path, monkeypatch)
+    with pytest.raises(SystemExit):
+        _run(["model", "imdn", "--input", "huge", "--out", str(tmp_path)], tmp_path, monkeypatch)
+    with pytest.raises(SystemExit, match="no CUDA"):
+        _run(["ops", "--device", "cuda"] if not torch.cuda.is_available() else ["ops", "--reps", "0"], tmp_path, monkeypatch)
+
+
+def test_lut_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "l"
+    assert _run(["lut", "--widths", "16", "--sizes", "16x16", "--scales", "2", "--blocks", "{type: wdsr_b, expansion: 2}",
+                 "{type: wdsr_a, expansion: 2}", "--reps", "2", "--max-seconds", "0.2", "--validate", "2", "--out", str(out)],
+                tmp_path, monkeypatch) == 0
+    (j,) = out.glob("lut_*_fp32.json")
+    from srkit.profiler import lut
+
+    t = lut.load(j, device="cpu")
+    assert len(t.entries) == 3
+    v = json.loads(next(out.glob("*_validation.json")).read_text())
+    assert len(v["rows"]) == 2 and v["max_abs_relative_error"] >= v["mean_abs_relative_error"] >= 0
+    with pytest.raises(SystemExit):
+        cli.parser().parse_args(["lut", "--blocks", "{type: wdsr_c}"])
