@@ -22,7 +22,7 @@ demo: env
 	$(VENV)/bin/srkit info
 	$(VENV)/bin/srkit models
 	$(VENV)/bin/srkit eval --model bicubic --data skimage --scale 4 --out runs/demo
-	$(PY) bench/run_all.py --quick --out runs/demo
+	$(VENV)/bin/srkit-bench --out runs/demo
 
 test: env
 	$(PY) -m pytest -q

@@ -16,7 +16,7 @@ import glob
 import os
 import sys
 
-from setuptools import setup
+from setuptools import find_packages, setup
 
 from torch.utils.cpp_extension import CUDA_HOME, BuildExtension, CppExtension, CUDAExtension
 import torch
@@ -59,17 +59,8 @@ def _extension():
 
 
 setup(
-    packages=[
-        "srkit",
-        "srkit.ops",
-        "srkit.nn",
-        "srkit.metrics",
-        "srkit.data",
-        "srkit.reference",
-        "srkit.cli",
-        "srkit.kernels",
-        "srkit.search",
-    ],
+    # every package under srkit/ (models, train, profiler, ... included), plus the two mapped folders
+    packages=["srkit", *(f"srkit.{p}" for p in find_packages("srkit")), "srkit.kernels", "srkit.search"],
     package_dir={"srkit": "srkit", "srkit.kernels": "kernels", "srkit.search": "search"},
     ext_modules=[_extension()],
     cmdclass={"build_ext": BuildExtension.with_options(use_ninja=True)},

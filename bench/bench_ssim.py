@@ -1,41 +1,36 @@
-"""Batched SSIM (and PSNR+SSIM together, the evaluation protocol's cost) against a scikit-image loop."""
+"""Batched SSIM, and PSNR+SSIM together (the evaluation protocol's cost) against a scikit-image
+loop (from the tests) on the CPU."""
 
 from __future__ import annotations
 
-import torch
+from typing import Any
 
 from srkit import metrics, ops
 from srkit.ops import dispatch
+from srkit.profiler import cases, opbench
+from srkit.profiler.device import Peaks
+from tests.references import skimage_loop
 
-from .bench_pixel_shuffle import _row
-from .bench_psnr import batch, skimage_reference
-from .common import time_fn
+from .common import extra_row, op_rows
 
 
-def run(device: str, quick: bool, bandwidth: float) -> list[dict]:
-    sr, hr, shave = batch(device, quick)
+def run(device: str, quick: bool, peaks: Peaks) -> list[dict[str, Any]]:
+    rows = op_rows("ssim", device, quick, peaks)
     if device != "cpu":
-        sr, hr = sr[:4], hr[:4]  # 4 x 4K: the float64 torch reference's temporaries stay within memory
-    kw = dict(y_only=True, shave=shave)
-    shape, nbytes, rows = list(sr.shape), 2 * sr.numel() * sr.element_size(), []
-    sk_t = None
-    if device == "cpu":
-        sk_t = time_fn(lambda: skimage_reference(sr, hr, shave), device, warmup=1, reps=3)
-        want = torch.tensor([s for _, s in skimage_reference(sr, hr, shave)], dtype=torch.float64)
-        rows.append(_row("psnr+ssim", "skimage-loop", "numpy", shape, 0, sr.dtype, sk_t, nbytes, bandwidth, True, sk_t["median_ms"]))
-    else:
-        with ops.use_backend("torch", strict=True):
-            want = metrics.ssim(sr, hr, **kw).cpu()
-    for b in dispatch.available_backends(device):
-        if (device == "cpu" and b == "triton") or (quick and b == "torch"):
-            continue  # the interpreter is no speed path; the float64 reference is slow on purpose
+        return rows
+    (case,) = cases.ssim(device, quick)
+    sr, hr = case.inputs
+    s_np, h_np = sr.permute(0, 2, 3, 1).numpy(), hr.permute(0, 2, 3, 1).numpy()
+    both: list[dict[str, Any]] = []
+    both.append(extra_row(case, "skimage-loop", lambda: skimage_loop(s_np, h_np, 4), device, peaks, both, reps=3, op="psnr+ssim"))
+    for b in dispatch.available_backends("cpu"):
+        if b in ("triton", "torch"):
+            continue  # the interpreter is no speed path; the float64 reference is timed above
         with ops.use_backend(b, strict=True):
-            t = time_fn(lambda: metrics.ssim(sr, hr, **kw), device, reps=5)
-            got = metrics.ssim(sr, hr, **kw).cpu()
-            ran = ops.last_backend("ssim")
-            both = time_fn(lambda: metrics.psnr_ssim(sr, hr, **kw), device, reps=5)
-        ok = bool(torch.allclose(got, want, rtol=1e-9))
-        rows.append(_row("ssim", f"srkit-{b}", ran, shape, 0, sr.dtype, t, nbytes, bandwidth, ok, t["median_ms"]))
-        if sk_t is not None:
-            rows.append(_row("psnr+ssim", f"srkit-{b}", ran, shape, 0, sr.dtype, both, nbytes, bandwidth, ok, sk_t["median_ms"]))
-    return rows
+            r = extra_row(case, f"srkit-{b}", lambda: metrics.psnr_ssim(sr, hr, y_only=True, shave=4), device, peaks, both, op="psnr+ssim")
+            r["backend_ran"] = opbench.ran([dispatch.last_call("psnr_ssim")])[0]  # type: ignore[list-item]
+        both.append(r)
+    base = both[0]["median_ms"]
+    for r in both:
+        r["speedup_vs_baseline"] = base / r["median_ms"]
+    return rows + both

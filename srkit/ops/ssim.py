@@ -68,5 +68,6 @@ def ssim(
 ) -> torch.Tensor:
     """Per-image SSIM (float64 [N]); inputs already checked by ``srkit.metrics``."""
     if inline():
-        return _torch(sr, hr, sr_mul, hr_mul, quantize, y_only, shave) / pixel_count(sr.shape, y_only, shave, WINDOW)
+        total = reference.ssim_sum(sr, hr, sr_mul, hr_mul, quantize, y_only, shave, reference.gaussian_window().to(sr.device))
+        return total / pixel_count(sr.shape, y_only, shave, WINDOW)
     return _ssim_op(sr, hr, float(sr_mul), float(hr_mul), bool(quantize), bool(y_only), int(shave))
