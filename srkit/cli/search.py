@@ -1,10 +1,135 @@
-"""``srkit-search``: latency-aware NAS (issue #7). Not implemented yet; it says so."""
+"""``srkit-search``: latency-aware architecture search on the device it runs on.
+
+    srkit-search --quick --out DIR            the one-shot search end to end on the embedded photos (CPU: minutes)
+    srkit-search spos --out DIR [options]     supernet (uniform single-path sampling), evolution, front, export, retrain
+    srkit-search report DIR                   the Pareto front (JSON + PNG) and genotypes of a run
+
+A run folder resumes with ``--resume``: the supernet from its checkpoint, the search from its log,
+no candidate scored twice.
+"""
 
 from __future__ import annotations
 
+import argparse
 import sys
+from pathlib import Path
+
+import torch
+
+
+def _spos_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--out", required=True, help="run folder")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out")
+    p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    p.add_argument("--data", default="skimage", help="training folder (HR/ [+ LR_bicubic/X<s>/]) or 'skimage'")
+    p.add_argument("--scale", type=int, default=4, choices=(2, 3, 4))
+    p.add_argument("--channels", type=int, default=32, help="supernet width")
+    p.add_argument("--min-blocks", type=int, default=2)
+    p.add_argument("--max-blocks", type=int, default=6)
+    p.add_argument("--iters", type=int, default=2000, help="supernet training steps")
+    p.add_argument("--patch", type=int, default=96, help="HR patch side")
+    p.add_argument("--batch", type=int, default=16)
+    p.add_argument("--population", type=int, default=16)
+    p.add_argument("--topk", type=int, default=8)
+    p.add_argument("--generations", type=int, default=5)
+    p.add_argument("--budget-ms", type=float, help="only architectures within this latency (else: the Pareto front)")
+    p.add_argument("--latency-input", default="270x480", help="LR size HxW the latency is measured at")
+    p.add_argument("--latency-table", help="predict latency from this `srkit-bench lut` table (made on this device)")
+    p.add_argument("--budgets", nargs="+", type=float, default=(), help="export the best architecture under each (ms)")
+    p.add_argument("--retrain-iters", type=int, default=0, help="retrain the exported architectures from scratch")
+    p.add_argument("--retrain-baselines", nargs="*", default=(), help="zoo models to retrain alongside, e.g. rlfn imdn")
+    p.add_argument("--seed", type=int, default=0)
+
+
+def _config(args: argparse.Namespace):  # noqa: ANN202
+    from srkit.search.evolution import EvolutionConfig
+    from srkit.search.space import BlockSpace
+    from srkit.search.spos import SearchConfig, quick
+    from srkit.search.supernet import SupernetConfig
+
+    if args.quick:
+        return quick(args.device)
+    try:
+        h, w = (int(v) for v in args.latency_input.lower().split("x"))
+    except ValueError:
+        raise SystemExit(f"--latency-input {args.latency_input!r}: give HxW, e.g. 270x480") from None
+    space = BlockSpace(scale=args.scale, channels=(args.channels,), min_blocks=args.min_blocks, max_blocks=args.max_blocks)
+    return SearchConfig(space=space, channels=args.channels, data=args.data, device=args.device,
+                        supernet=SupernetConfig(iters=args.iters, patch=args.patch, batch=args.batch, seed=args.seed),
+                        evolution=EvolutionConfig(population=args.population, topk=args.topk, iterations=args.generations,
+                                                  budget_ms=args.budget_ms, seed=args.seed),
+                        latency_input=(h, w), latency_table=args.latency_table, budgets_ms=tuple(args.budgets),
+                        retrain_iters=args.retrain_iters, retrain_baselines=tuple(args.retrain_baselines))
+
+
+def run_spos(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from srkit.search import spos
+
+    con = Console()
+    out = Path(args.out)
+    if (out / "log.jsonl").exists() and not args.resume:
+        raise SystemExit(f"{out} already holds a search; add --resume to continue it, or choose another --out")
+    try:
+        cfg = _config(args)
+        res = spos.run(cfg, out, log=lambda s: con.print(s, highlight=False))
+    except ValueError as e:
+        raise SystemExit(f"srkit-search: {e}") from e
+    _print(con, res)
+    return 0
+
+
+def _print(con, res: dict) -> None:  # noqa: ANN001
+    from rich.table import Table
+
+    t = Table(title=f"Pareto front: {res['scored']} scored, latency {res['latency_method']} at LR {res['latency_input_lr']}")
+    for c in ("architecture", "PSNR (supernet)", "latency ms"):
+        t.add_column(c, justify="left" if c == "architecture" else "right")
+    for p in res["front"]:
+        t.add_row(p["key"], f"{p['psnr_supernet']:.3f}", f"{p['latency_ms']:.3f}")
+    con.print(t)
+    for b in res["baselines"]:
+        con.print(f"baseline {b['model']}: {b['latency_ms']:.3f} ms ({b['params']:,} parameters)")
+    for r in res["retrained"]:
+        con.print(f"retrained {r['label']}: {r['psnr']:.3f} dB (bicubic {r['bicubic_psnr']:.3f}) at {r['latency_ms']:.3f} ms")
+    con.print("genotypes: " + ", ".join(res["genotypes"]))
+
+
+def run_report(args: argparse.Namespace) -> int:
+    import json
+
+    from rich.console import Console
+
+    from srkit.search import report
+    from srkit.search.runlog import RunLog
+
+    out = Path(args.dir)
+    if not (out / "log.jsonl").is_file():
+        raise SystemExit(f"{out}: not a search run folder (no log.jsonl)")
+    cfg = json.loads((out / "config.json").read_text())
+    runlog = RunLog(out / "log.jsonl")
+    scale = int(cfg["space"]["scale"])
+    report.export(out, runlog, scale, tuple(cfg.get("budgets_ms") or ()))
+    res = report.write(out, runlog, scale, cfg["latency_input"], "table" if cfg.get("latency_table") else "measured")
+    _print(Console(), res)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
-    print("srkit-search is not implemented yet (it needs the model zoo, training and srkit-bench).", file=sys.stderr)
-    return 2
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "report":
+        p = argparse.ArgumentParser(prog="srkit-search report")
+        p.add_argument("dir")
+        return run_report(p.parse_args(argv[1:]))
+    if argv and argv[0] == "spos":
+        argv = argv[1:]
+    p = argparse.ArgumentParser(prog="srkit-search", description=__doc__.split("\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n\n")[1])
+    p.add_argument("--quick", action="store_true", help="the small end-to-end search on the embedded photographs")
+    _spos_args(p)
+    return run_spos(p.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

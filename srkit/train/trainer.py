@@ -33,10 +33,12 @@ Pairs = list[tuple[str, torch.Tensor, torch.Tensor]]
 
 
 def build_model(cfg: TrainConfig) -> nn.Module:
-    """A zoo model, or a DeCoNASNet from a genotype JSON file ({"arch": "deconasnet", "genotype": [...]})."""
+    """A zoo model, or a model from a genotype JSON file ({"arch": "deconasnet", "genotype": [...]} or
+    {"arch": "blocknet", "channels": ..., "blocks": [...]}, as srkit-search exports; keys starting with
+    '_' are notes, not arguments)."""
     if cfg.model.endswith(".json"):
         spec = json.loads(Path(cfg.model).read_text())
-        return create_model(spec.get("arch", "deconasnet"), scale=cfg.scale, **{k: v for k, v in spec.items() if k != "arch"},
+        return create_model(spec.get("arch", "deconasnet"), scale=cfg.scale, **{k: v for k, v in spec.items() if k != "arch" and not k.startswith("_")},
                             **cfg.model_args)
     return create_model(cfg.model, scale=cfg.scale, **cfg.model_args)
 
@@ -111,7 +113,7 @@ def validate(model: nn.Module, pairs: Pairs, scale: int, device: str) -> tuple[f
         model.train(was_training)
 
 
-def train(cfg: TrainConfig, out: str | Path, *, resume: bool = False, log: Any = print) -> dict[str, Any]:
+def train(cfg: TrainConfig, out: str | Path, *, resume: bool = False, log: Any = print, progress: bool = True) -> dict[str, Any]:
     """Train per ``cfg`` into ``out`` (config.yaml, latest.pt, best.pt, log.jsonl, metrics.json)."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -150,7 +152,8 @@ def train(cfg: TrainConfig, out: str | Path, *, resume: bool = False, log: Any =
     deadline = t0 + cfg.max_minutes * 60 if cfg.max_minutes else math.inf
     from tqdm import tqdm  # noqa: PLC0415
 
-    bar = tqdm(total=cfg.iters, initial=st.it, desc=f"train {cfg.model} x{cfg.scale}", unit="it", leave=False)
+    bar = tqdm(total=cfg.iters, initial=st.it, desc=f"train {cfg.model} x{cfg.scale}", unit="it", leave=False,
+               disable=not progress)
     # EMA pairs of floating tensors, gathered once (state_dict tensors share the parameters' storage)
     both = list(zip(ema.state_dict().values(), model.state_dict().values(), strict=True)) if ema is not None else []
     ema_pairs = [(e, m) for e, m in both if e.is_floating_point()]

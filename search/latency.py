@@ -1,0 +1,55 @@
+"""Latency of candidates on the device the search runs on, by ``srkit-bench``'s method.
+
+:class:`Measured` times each candidate (a BlockNet, srkit's fused path, inference mode) on a fixed
+LR input; :class:`FromTable` predicts it from a latency table (``srkit-bench lut``) made on this
+device with this software, and refuses a table from elsewhere.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+import torch
+from torch import nn
+
+from srkit.models.blocknet import BlockNet
+from srkit.profiler import lut
+from srkit.profiler.timing import measure
+
+from .space import Arch
+
+
+class Latency(Protocol):
+    method: str
+
+    def __call__(self, arch: Arch) -> float: ...
+
+
+def time_model(model: nn.Module, lr_hw: tuple[int, int], device: str, *, reps: int = 10, dtype: torch.dtype = torch.float32) -> float:
+    """Median forward latency (ms) of ``model`` on a (1, 3, *lr_hw) input."""
+    m = model.eval().to(device, dtype)
+    x = torch.rand(1, 3, *lr_hw, device=device).to(dtype)
+    with torch.inference_mode():
+        return measure(lambda: m(x), device, warmup=2, reps=reps, min_seconds=0.1, max_seconds=3.0).median_ms
+
+
+class Measured:
+    method = "measured"
+
+    def __init__(self, scale: int, lr_hw: tuple[int, int], device: str, reps: int = 10) -> None:
+        self.scale, self.lr_hw, self.device, self.reps = scale, lr_hw, device, reps
+
+    def __call__(self, arch: Arch) -> float:
+        return time_model(BlockNet(self.scale, arch.channels, list(arch.blocks)), self.lr_hw, self.device, reps=self.reps)
+
+
+class FromTable:
+    method = "table"
+
+    def __init__(self, path: str | Path, scale: int, lr_hw: tuple[int, int], device: str) -> None:
+        self.table = lut.load(path, device=device)  # refuses a table made elsewhere
+        self.scale, self.lr_hw = scale, lr_hw
+
+    def __call__(self, arch: Arch) -> float:
+        return self.table.predict(arch.channels, self.scale, list(arch.blocks), self.lr_hw)

@@ -1,0 +1,114 @@
+"""The lightweight search space over srkit's blocks (space 1 of the search issue).
+
+A member is a :class:`Arch`: a feature width and a chain of catalogue blocks
+(:class:`srkit.models.BlockSpec`: WDSR-A, WDSR-B, IMDB, RFDB, each optionally with CCA), i.e. a
+:class:`srkit.models.blocknet.BlockNet`. The space fixes the scale, the widths, the depth range and
+the candidate blocks; it samples uniformly (depth, then each block), reports its size, validates
+members, and serialises to JSON. An Arch exports as a genotype JSON that ``srkit train --model``
+trains from scratch and ``srkit-bench model`` times.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from srkit.models.catalog import BlockSpec, build_block
+
+DEFAULT_CANDIDATES: tuple[BlockSpec, ...] = (
+    BlockSpec("wdsr_a", expansion=2), BlockSpec("wdsr_a", expansion=4),
+    BlockSpec("wdsr_b", expansion=4), BlockSpec("wdsr_b", expansion=6), BlockSpec("wdsr_b", expansion=6, attention="cca"),
+    BlockSpec("imdb", attention="none"), BlockSpec("imdb", attention="cca"), BlockSpec("rfdb"),
+)
+
+
+@dataclass(frozen=True)
+class Arch:
+    channels: int
+    blocks: tuple[BlockSpec, ...]
+
+    def key(self) -> str:
+        """A canonical string: equal for equal architectures."""
+        return f"c{self.channels}:" + "-".join(b.short() for b in self.blocks)
+
+    def genotype(self) -> dict[str, Any]:
+        """What ``srkit train --model genotype.json`` builds: ``create_model('blocknet', scale, ...)``."""
+        return {"arch": "blocknet", "channels": self.channels, "blocks": [b.canonical() for b in self.blocks]}
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"channels": self.channels, "blocks": [b.canonical() for b in self.blocks]}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Arch:
+        try:
+            return cls(int(d["channels"]), tuple(BlockSpec.from_dict(dict(b)) for b in d["blocks"]))
+        except (KeyError, TypeError) as e:
+            raise ValueError(f"not an architecture (channels, blocks): {d!r}") from e
+
+
+@dataclass(frozen=True)
+class BlockSpace:
+    scale: int = 4
+    channels: tuple[int, ...] = (32,)
+    min_blocks: int = 2
+    max_blocks: int = 6
+    candidates: tuple[BlockSpec, ...] = field(default=DEFAULT_CANDIDATES)
+
+    def __post_init__(self) -> None:
+        if not self.channels or not self.candidates:
+            raise ValueError("BlockSpace: needs at least one width and one candidate block")
+        if not 0 <= self.min_blocks <= self.max_blocks:
+            raise ValueError(f"BlockSpace: need 0 <= min_blocks <= max_blocks, got {self.min_blocks}..{self.max_blocks}")
+        if len(set(self.candidates)) != len(self.candidates):
+            raise ValueError("BlockSpace: a candidate block is listed twice")
+        for c in self.channels:
+            for spec in self.candidates:
+                build_block(spec, c)  # raises, naming the block and width, if they do not go together
+
+    def size(self) -> int:
+        """How many distinct architectures the space holds."""
+        k = len(self.candidates)
+        return len(self.channels) * sum(k**d for d in range(self.min_blocks, self.max_blocks + 1))
+
+    def sample(self, rng: random.Random, channels: int | None = None) -> Arch:
+        """Uniform single-path sampling: the width, the depth, then every block, each uniformly."""
+        c = channels if channels is not None else rng.choice(self.channels)
+        depth = rng.randint(self.min_blocks, self.max_blocks)
+        return Arch(c, tuple(rng.choice(self.candidates) for _ in range(depth)))
+
+    def validate(self, arch: Arch) -> Arch:
+        if arch.channels not in self.channels:
+            raise ValueError(f"{arch.key()}: width {arch.channels} is not one of the space's {self.channels}")
+        if not self.min_blocks <= len(arch.blocks) <= self.max_blocks:
+            raise ValueError(f"{arch.key()}: {len(arch.blocks)} blocks, the space allows {self.min_blocks}..{self.max_blocks}")
+        for b in arch.blocks:
+            if b not in self.candidates:
+                raise ValueError(f"{arch.key()}: block {b.short()} is not a candidate of the space")
+        return arch
+
+    def index(self, spec: BlockSpec) -> int:
+        return self.candidates.index(spec)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"space": "blocks", "scale": self.scale, "channels": list(self.channels), "min_blocks": self.min_blocks,
+                "max_blocks": self.max_blocks, "candidates": [c.canonical() for c in self.candidates], "size": self.size()}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> BlockSpace:
+        if d.get("space", "blocks") != "blocks":
+            raise ValueError(f"not a block space: {d.get('space')!r}")
+        return cls(int(d.get("scale", 4)), tuple(int(c) for c in d.get("channels", (32,))), int(d.get("min_blocks", 2)),
+                   int(d.get("max_blocks", 6)),
+                   tuple(BlockSpec.from_dict(dict(c)) for c in d["candidates"]) if "candidates" in d else DEFAULT_CANDIDATES)
+
+    def save(self, path: str | Path) -> None:
+        from srkit import atomic
+
+        atomic.write_json(Path(path), self.as_dict())
+
+    @classmethod
+    def load(cls, path: str | Path) -> BlockSpace:
+        return cls.from_dict(json.loads(Path(path).read_text()))

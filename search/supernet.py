@@ -1,0 +1,142 @@
+"""The one-shot supernet of a :class:`~srkit.search.space.BlockSpace` (SPOS: single path, uniform sampling).
+
+Every layer position holds one module per candidate block; the head conv, body conv and sub-pixel
+tail are shared. A forward runs one path: the blocks of an :class:`~srkit.search.space.Arch`, layer
+``i`` through its candidate at position ``i``, positions past the arch's depth skipped. Training
+samples a path uniformly per step (:func:`train`); :meth:`Supernet.subnet` copies a path's weights
+into a stand-alone :class:`srkit.models.blocknet.BlockNet` that computes exactly what the path does.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import random
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from srkit import atomic
+from srkit.models.blocknet import BlockNet
+from srkit.models.blocks import conv, pixelshuffle_head
+from srkit.models.catalog import build_block
+from srkit.train.data import PatchBatches
+
+from .space import Arch, BlockSpace
+
+
+class Supernet(nn.Module):
+    def __init__(self, space: BlockSpace, channels: int) -> None:
+        super().__init__()
+        if channels not in space.channels:
+            raise ValueError(f"Supernet: width {channels} is not one of the space's {space.channels}")
+        self.space, self.channels, self.scale = space, channels, space.scale
+        self.head = conv(3, channels, 3)
+        self.choices = nn.ModuleList(nn.ModuleList(build_block(s, channels) for s in space.candidates) for _ in range(space.max_blocks))
+        self.body_conv = conv(channels, channels, 3)
+        self.tail = pixelshuffle_head(channels, 3, space.scale)
+
+    def forward(self, x: torch.Tensor, arch: Arch) -> torch.Tensor:
+        self.space.validate(arch)
+        f = self.head(x)
+        y = f
+        for i, spec in enumerate(arch.blocks):
+            y = self.choices[i][self.space.index(spec)](y)
+        return self.tail(self.body_conv(y) + f)
+
+    def subnet(self, arch: Arch) -> BlockNet:
+        """A stand-alone BlockNet holding this path's weights (a copy: training it leaves the supernet alone)."""
+        self.space.validate(arch)
+        if arch.channels != self.channels:
+            raise ValueError(f"{arch.key()}: this supernet has width {self.channels}")
+        net = BlockNet(self.scale, self.channels, list(arch.blocks))
+        state = {f"head.{k}": v for k, v in self.head.state_dict().items()}
+        state |= {f"body_conv.{k}": v for k, v in self.body_conv.state_dict().items()}
+        state |= {f"tail.{k}": v for k, v in self.tail.state_dict().items()}
+        for i, spec in enumerate(arch.blocks):
+            state |= {f"body.{i}.{k}": v for k, v in self.choices[i][self.space.index(spec)].state_dict().items()}
+        net.load_state_dict({k: v.clone() for k, v in state.items()})
+        net.arch, net.hparams = "blocknet", {"scale": self.scale, **arch.genotype()}  # as create_model records it
+        del net.hparams["arch"]
+        return net
+
+
+@dataclass
+class SupernetConfig:
+    iters: int = 2000
+    patch: int = 96  # HR patch side
+    batch: int = 16
+    lr: float = 1e-3
+    seed: int = 0
+    checkpoint_every: int = 100
+    max_minutes: float | None = None
+
+
+def path_for_step(space: BlockSpace, channels: int, seed: int, step: int) -> Arch:
+    """The path trained at ``step``: a pure function of (seed, step), so a resumed run trains the same paths."""
+    return space.sample(random.Random(seed * 1_000_003 + step), channels)
+
+
+def _save(path: Path, net: Supernet, opt: torch.optim.Optimizer, step: int, losses: list[float], cfg: SupernetConfig) -> None:
+    buf = io.BytesIO()
+    torch.save({"step": step, "model": net.state_dict(), "optimizer": opt.state_dict(), "losses": losses,
+                "config": asdict(cfg), "space": net.space.as_dict(), "channels": net.channels}, buf)
+    atomic.write_bytes(path, buf.getvalue())
+
+
+def load_checkpoint(path: Path) -> dict[str, Any]:
+    try:
+        blob = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:
+        raise ValueError(f"{path}: cannot resume the supernet from it: corrupt or truncated ({type(e).__name__})") from e
+    if not isinstance(blob, dict) or "step" not in blob or "model" not in blob:
+        raise ValueError(f"{path}: not a supernet checkpoint")
+    return blob
+
+
+def train(net: Supernet, pairs: list[tuple[str, torch.Tensor, torch.Tensor]], cfg: SupernetConfig, out: Path, *,
+          device: str = "cpu", resume: bool = True, log: Callable[[str], None] = print) -> list[float]:
+    """Train the supernet by uniform single-path sampling with an L1 loss; ``out/supernet.pt`` is
+    written atomically every ``checkpoint_every`` steps and at the end, and a run with ``resume``
+    continues from it. Returns the per-step losses."""
+    out.mkdir(parents=True, exist_ok=True)
+    ckpt = out / "supernet.pt"
+    net.to(device).train()
+    opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.5 * (1 + math.cos(math.pi * min(s, cfg.iters) / cfg.iters)))
+    step, losses = 0, []
+    if resume and ckpt.is_file():
+        blob = load_checkpoint(ckpt)
+        if blob["space"] != net.space.as_dict() or blob["channels"] != net.channels:
+            raise ValueError(f"{ckpt}: this supernet checkpoint is of another space or width; use another --out")
+        net.load_state_dict(blob["model"])
+        opt.load_state_dict(blob["optimizer"])
+        step, losses = int(blob["step"]), list(blob["losses"])
+        for _ in range(step):
+            sched.step()
+        log(f"supernet: resumed at step {step}")
+    data = PatchBatches(pairs, net.scale, cfg.patch, cfg.batch, 3, cfg.seed, start=step, stop=cfg.iters)
+    t0 = time.monotonic()
+    for i, lr, hr in data:
+        arch = path_for_step(net.space, net.channels, cfg.seed, i)
+        loss = F.l1_loss(net(lr.to(device), arch), hr.to(device))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        sched.step()
+        losses.append(float(loss))
+        step = i + 1
+        if step % cfg.checkpoint_every == 0 or step == cfg.iters:
+            _save(ckpt, net, opt, step, losses, cfg)
+        if cfg.max_minutes is not None and time.monotonic() - t0 > 60 * cfg.max_minutes:
+            _save(ckpt, net, opt, step, losses, cfg)
+            log(f"supernet: stopped after {cfg.max_minutes} minutes at step {step}")
+            break
+    net.eval()
+    return losses
