@@ -23,6 +23,8 @@ demo: env
 	$(VENV)/bin/srkit models
 	$(VENV)/bin/srkit eval --model bicubic --data skimage --scale 4 --out runs/demo
 	$(VENV)/bin/srkit-bench --out runs/demo
+	rm -rf runs/demo/search
+	$(VENV)/bin/srkit-search --quick --out runs/demo/search
 
 test: env
 	$(PY) -m pytest -q

@@ -73,12 +73,13 @@ def plot(path: Path, pts: list[dict[str, Any]], fr: list[dict[str, Any]], baseli
         ax.annotate(r["label"].removeprefix("baseline_"), (r["latency_ms"], r["psnr"]), fontsize=7, xytext=(4, 4), textcoords="offset points")
     for b in baselines:
         ax.axvline(b["latency_ms"], c="C3", ls=":", lw=0.8)
-        ax.annotate(b["model"], (b["latency_ms"], 0.02), xycoords=("data", "axes fraction"), rotation=90, fontsize=7, color="C3")
+        ax.annotate(b["model"], (b["latency_ms"], 0.98), xycoords=("data", "axes fraction"), rotation=90, fontsize=7, color="C3",
+                    va="top", ha="right")
     ax.set_xscale("log")
     ax.set_xlabel(f"latency (ms, LR {lr_hw[0]}x{lr_hw[1]}, measured here)")
     ax.set_ylabel(f"validation PSNR (dB, Y, x{scale})")
     ax.set_title("srkit-search: PSNR against measured latency (dotted: hand-designed baselines; squares/stars: retrained)", fontsize=8)
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(fontsize=7, loc="best")
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=120)

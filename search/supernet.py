@@ -83,9 +83,10 @@ def path_for_step(space: BlockSpace, channels: int, seed: int, step: int) -> Arc
     return space.sample(random.Random(seed * 1_000_003 + step), channels)
 
 
-def _save(path: Path, net: Supernet, opt: torch.optim.Optimizer, step: int, losses: list[float], cfg: SupernetConfig) -> None:
+def _save(path: Path, net: Supernet, opt: torch.optim.Optimizer, sched: torch.optim.lr_scheduler.LRScheduler, step: int,
+          losses: list[float], cfg: SupernetConfig) -> None:
     buf = io.BytesIO()
-    torch.save({"step": step, "model": net.state_dict(), "optimizer": opt.state_dict(), "losses": losses,
+    torch.save({"step": step, "model": net.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(), "losses": losses,
                 "config": asdict(cfg), "space": net.space.as_dict(), "channels": net.channels}, buf)
     atomic.write_bytes(path, buf.getvalue())
 
@@ -117,9 +118,8 @@ def train(net: Supernet, pairs: list[tuple[str, torch.Tensor, torch.Tensor]], cf
             raise ValueError(f"{ckpt}: this supernet checkpoint is of another space or width; use another --out")
         net.load_state_dict(blob["model"])
         opt.load_state_dict(blob["optimizer"])
+        sched.load_state_dict(blob["scheduler"])
         step, losses = int(blob["step"]), list(blob["losses"])
-        for _ in range(step):
-            sched.step()
         log(f"supernet: resumed at step {step}")
     data = PatchBatches(pairs, net.scale, cfg.patch, cfg.batch, 3, cfg.seed, start=step, stop=cfg.iters)
     t0 = time.monotonic()
@@ -130,12 +130,12 @@ def train(net: Supernet, pairs: list[tuple[str, torch.Tensor, torch.Tensor]], cf
         loss.backward()
         opt.step()
         sched.step()
-        losses.append(float(loss))
+        losses.append(float(loss.detach()))
         step = i + 1
         if step % cfg.checkpoint_every == 0 or step == cfg.iters:
-            _save(ckpt, net, opt, step, losses, cfg)
+            _save(ckpt, net, opt, sched, step, losses, cfg)
         if cfg.max_minutes is not None and time.monotonic() - t0 > 60 * cfg.max_minutes:
-            _save(ckpt, net, opt, step, losses, cfg)
+            _save(ckpt, net, opt, sched, step, losses, cfg)
             log(f"supernet: stopped after {cfg.max_minutes} minutes at step {step}")
             break
     net.eval()

@@ -48,8 +48,10 @@ def test_entry_points_are_installed() -> None:
     assert json.loads(out)["srkit"]
     res = subprocess.run([bin_dir / "srkit-bench", "model", "--help"], capture_output=True, text=True)
     assert res.returncode == 0 and "--input" in res.stdout
-    res = subprocess.run([bin_dir / "srkit-search"], capture_output=True, text=True)  # says plainly that it is not implemented yet
-    assert res.returncode == 2 and "not implemented yet" in res.stderr
+    res = subprocess.run([bin_dir / "srkit-search", "--help"], capture_output=True, text=True)
+    assert res.returncode == 0 and "--budget-ms" in res.stdout
+    res = subprocess.run([bin_dir / "srkit-search"], capture_output=True, text=True)  # --out is required, and named
+    assert res.returncode == 2 and "--out" in res.stderr
 
 
 def _tiny_checkpoint(tmp_path: Path, scale: int = 2) -> Path:

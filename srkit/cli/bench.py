@@ -22,7 +22,7 @@ from typing import Any
 
 import torch
 
-from ..models import CheckpointError, create_model, list_models, load
+from ..models import CheckpointError, create_model, from_genotype, list_models, load
 from ..models.catalog import BlockSpec
 from ..profiler import cases as opcases
 from ..profiler import lut as lutmod
@@ -111,6 +111,11 @@ def cmd_ops(args: argparse.Namespace) -> int:
 
 
 def _model(spec: str, scale: int) -> tuple[str, torch.nn.Module]:
+    if spec.endswith(".json"):  # a genotype, as srkit-search exports and srkit train trains
+        try:
+            return Path(spec).stem, from_genotype(spec, scale)
+        except (OSError, ValueError, TypeError, KeyError) as e:
+            raise SystemExit(f"srkit-bench: {spec}: not a genotype srkit can build ({e})") from e
     if Path(spec).is_file():
         try:
             m = load(spec, scale=scale)
@@ -286,7 +291,7 @@ def parser() -> argparse.ArgumentParser:
     o.set_defaults(func=cmd_ops)
     m = sub.add_parser("model", help="end-to-end model latency with a per-layer breakdown")
     _common(m)
-    m.add_argument("names", nargs="*", help="zoo names (random weights) or checkpoint files")
+    m.add_argument("names", nargs="*", help="zoo names (random weights), checkpoint files, or genotype JSON files (srkit-search)")
     m.add_argument("--all", action="store_true", help="every zoo model")
     m.add_argument("--scale", type=int, default=4)
     m.add_argument("--input", nargs="+", type=_resolution, default=[modelbench.RESOLUTIONS["720p"]], help="output resolution(s): 360p 540p 720p 1080p 4k or HxW (LR = output / scale)")

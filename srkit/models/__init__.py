@@ -31,7 +31,8 @@ from .base import SRNet
 from .catalog import BLOCK_TYPES, BlockSpec, build_block
 from .checkpoint import load, read_checkpoint, save
 from .detect import CheckpointError, detect
+from .genotype import from_genotype
 from .registry import ModelEntry, create_model, list_models, model_entry
 from .srresnet import SRGANDiscriminator
 
-__all__ = ["BLOCK_TYPES", "BlockSpec", "CheckpointError", "build_block", "ModelEntry", "SRGANDiscriminator", "SRNet", "create_model", "detect", "list_models", "load", "model_entry", "read_checkpoint", "save"]
+__all__ = ["BLOCK_TYPES", "BlockSpec", "CheckpointError", "build_block", "ModelEntry", "SRGANDiscriminator", "SRNet", "create_model", "detect", "from_genotype", "list_models", "load", "model_entry", "read_checkpoint", "save"]

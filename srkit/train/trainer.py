@@ -22,7 +22,7 @@ from .. import atomic
 from ..data.degrade import bicubic_sr
 from ..evaluate import UpscaleFn, score, summary
 from ..inference import Upscaler
-from ..models import create_model
+from ..models import create_model, from_genotype
 from ..models.detect import CheckpointError
 from .config import TrainConfig
 from .data import PatchBatches, load_pairs
@@ -33,13 +33,9 @@ Pairs = list[tuple[str, torch.Tensor, torch.Tensor]]
 
 
 def build_model(cfg: TrainConfig) -> nn.Module:
-    """A zoo model, or a model from a genotype JSON file ({"arch": "deconasnet", "genotype": [...]} or
-    {"arch": "blocknet", "channels": ..., "blocks": [...]}, as srkit-search exports; keys starting with
-    '_' are notes, not arguments)."""
+    """A zoo model, or the model a genotype JSON file describes (:func:`srkit.models.from_genotype`)."""
     if cfg.model.endswith(".json"):
-        spec = json.loads(Path(cfg.model).read_text())
-        return create_model(spec.get("arch", "deconasnet"), scale=cfg.scale, **{k: v for k, v in spec.items() if k != "arch" and not k.startswith("_")},
-                            **cfg.model_args)
+        return from_genotype(cfg.model, cfg.scale, **cfg.model_args)
     return create_model(cfg.model, scale=cfg.scale, **cfg.model_args)
 
 

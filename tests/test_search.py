@@ -1,0 +1,210 @@
+"""srkit-search: the space samples valid networks only, subnets equal the supernet's paths, evolution
+respects the budget, Pareto filtering is right, and the run log survives a kill."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from srkit.models import BlockSpec, from_genotype
+from srkit.models.blocknet import BlockNet
+from srkit.search import pareto
+from srkit.search.evolution import EvolutionConfig, Evaluator, evolve
+from srkit.search.runlog import RunLog
+from srkit.search.space import DEFAULT_CANDIDATES, Arch, BlockSpace
+from srkit.search.supernet import Supernet, SupernetConfig, train
+
+SPACE = BlockSpace(scale=2, channels=(16,), min_blocks=1, max_blocks=3,
+                   candidates=(BlockSpec("wdsr_a", expansion=2), BlockSpec("wdsr_b", expansion=4, attention="cca"),
+                               BlockSpec("imdb", attention="cca"), BlockSpec("rfdb")))
+
+
+def test_space_samples_only_valid_networks() -> None:
+    rng = random.Random()
+    space = BlockSpace(scale=3, channels=(16, 32), min_blocks=0, max_blocks=4)
+    depths, seen = set(), set()
+    for _ in range(300):
+        a = space.validate(space.sample(rng))
+        depths.add(len(a.blocks))
+        seen.update(a.blocks)
+    assert depths == {0, 1, 2, 3, 4} and seen == set(DEFAULT_CANDIDATES)  # uniform sampling reaches everything
+    for a in (space.sample(rng) for _ in range(4)):
+        net = BlockNet(3, a.channels, list(a.blocks))
+        y = net(torch.rand(1, 3, 15, 17))
+        assert y.shape == (1, 3, 45, 51) and torch.isfinite(y).all()
+
+
+def test_space_size_serialisation_and_errors(tmp_path: Path) -> None:
+    assert SPACE.size() == 4 + 16 + 64
+    SPACE.save(tmp_path / "s.json")
+    assert BlockSpace.load(tmp_path / "s.json") == SPACE
+    with pytest.raises(ValueError, match="16 channels"):
+        BlockSpace(channels=(8,))  # CCA and IMDB cannot be that narrow
+    with pytest.raises(ValueError, match="min_blocks"):
+        BlockSpace(min_blocks=3, max_blocks=2)
+    with pytest.raises(ValueError, match="not a candidate"):
+        SPACE.validate(Arch(16, (BlockSpec("wdsr_b", expansion=6),)))
+    with pytest.raises(ValueError, match="4 blocks"):
+        SPACE.validate(Arch(16, (BlockSpec("rfdb"),) * 4))
+    a = SPACE.sample(random.Random(3))
+    assert Arch.from_dict(json.loads(json.dumps(a.as_dict()))) == a
+
+
+def test_subnets_equal_the_supernet_paths() -> None:
+    torch.manual_seed(0)
+    net = Supernet(SPACE, 16).double().eval()
+    x = torch.rand(2, 3, 15, 16, dtype=torch.float64)
+    rng = random.Random(1)
+    archs = [SPACE.sample(rng) for _ in range(6)] + [Arch(16, tuple(SPACE.candidates[:3]))]
+    for a in archs:
+        sub = net.subnet(a).double().eval()
+        with torch.no_grad():
+            assert torch.equal(sub(x), net(x, a)), a.key()
+        built = from_genotype(a.genotype(), scale=2).double().eval()  # the genotype builds the same network
+        built.load_state_dict(sub.state_dict())
+        with torch.no_grad():
+            assert torch.equal(built(x), sub(x))
+    sub = net.subnet(archs[0])
+    next(sub.parameters()).data.add_(1.0)  # the subnet is a copy
+    with torch.no_grad():
+        assert not torch.equal(net.subnet(archs[0]).double()(x), sub.double()(x))
+
+
+def _fake(costs: dict[str, float]) -> tuple:
+    calls: list[str] = []
+
+    def latency(a: Arch) -> float:
+        return 1.0 + sum(costs[b.short()] for b in a.blocks)
+
+    def psnr(a: Arch) -> float:
+        calls.append(a.key())
+        return 25.0 + sum(0.1 * costs[b.short()] ** 0.5 for b in a.blocks)
+
+    return latency, psnr, calls
+
+
+COSTS = {"A2": 1.0, "B4+cca": 2.0, "imdb+cca": 3.0, "rfdb": 5.0}
+
+
+def test_evolution_respects_the_budget(tmp_path: Path) -> None:
+    latency, psnr, calls = _fake(COSTS)
+    log = RunLog(tmp_path / "log.jsonl")
+    cfg = EvolutionConfig(population=6, topk=3, iterations=4, crossover=3, mutation_children=3, budget_ms=6.0, seed=2)
+    scored = evolve(SPACE, 16, Evaluator(log, psnr, latency, cfg.budget_ms), cfg)
+    assert scored and all(r["latency_ms"] <= 6.0 for r in scored)
+    over = [r for r in log.records if r["over_budget"]]
+    assert over and all(r["latency_ms"] > 6.0 and r["psnr"] is None for r in over)  # seen, timed, never scored
+    assert sorted(calls) == sorted(r["key"] for r in scored)  # PSNR computed once per scored architecture
+    best = max(scored, key=lambda r: r["psnr"])
+    # the exhaustive optimum under the budget
+    every = [Arch(16, bl) for d in range(1, 4) for bl in itertools.product(SPACE.candidates, repeat=d)]
+    optimum = max((a for a in every if latency(a) <= 6.0), key=psnr)
+    assert best["psnr"] <= psnr(optimum) + 1e-12
+
+
+def test_evolution_resumes_from_its_log_without_rescoring(tmp_path: Path) -> None:
+    latency, psnr, calls = _fake(COSTS)
+    cfg = EvolutionConfig(population=5, topk=3, iterations=2, crossover=2, mutation_children=2, seed=5)
+    first = evolve(SPACE, 16, Evaluator(RunLog(tmp_path / "log.jsonl"), psnr, latency, None), cfg)
+    n = len(calls)
+    again = evolve(SPACE, 16, Evaluator(RunLog(tmp_path / "log.jsonl"), psnr, latency, None), cfg)
+    assert len(calls) == n  # everything came from the log
+    assert [r["key"] for r in again] == [r["key"] for r in first]
+
+
+def test_pareto_filtering() -> None:
+    pts = [{"psnr": p, "latency_ms": t, "id": i} for i, (p, t) in enumerate(
+        [(30.0, 10.0), (31.0, 20.0), (29.0, 5.0), (30.5, 20.0), (28.0, 6.0), (31.0, 20.0), (32.0, 50.0), (29.5, 10.0)])]
+    assert [p["id"] for p in pareto.front(pts)] == [2, 0, 1, 5, 6]  # ties in both objectives stay
+    assert pareto.ranks(pts) == [0, 0, 0, 1, 1, 0, 0, 1]
+    assert pareto.best_under(pts, 12.0)["id"] == 0 and pareto.best_under(pts, 4.0) is None
+    rng = random.Random()
+    rand = [{"psnr": rng.uniform(25, 30), "latency_ms": rng.uniform(1, 10)} for _ in range(60)]
+    fr = pareto.front(rand)
+    for p in rand:  # brute force: on the front iff nothing beats it in both
+        beaten = any(q["psnr"] >= p["psnr"] and q["latency_ms"] <= p["latency_ms"] and q is not p
+                     and (q["psnr"] > p["psnr"] or q["latency_ms"] < p["latency_ms"]) for q in rand)
+        assert (p in fr) != beaten
+    assert [p["latency_ms"] for p in fr] == sorted(p["latency_ms"] for p in fr)
+    assert [p["psnr"] for p in fr] == sorted(p["psnr"] for p in fr)
+
+
+def test_runlog_drops_a_torn_last_line(tmp_path: Path) -> None:
+    log = RunLog(tmp_path / "log.jsonl")
+    for i in range(3):
+        log.append({"kind": "candidate", "key": f"k{i}", "psnr": 30.0 + i})
+    with (tmp_path / "log.jsonl").open("a") as f:
+        f.write('{"kind": "candidate", "key": "k3", "ps')  # the process died mid-write
+    back = RunLog(tmp_path / "log.jsonl")
+    assert [r["key"] for r in back.records] == ["k0", "k1", "k2"] and back.get("k3") is None
+    back.append({"kind": "candidate", "key": "k3", "psnr": 1.0})
+    assert [r["key"] for r in RunLog(tmp_path / "log.jsonl").records] == ["k0", "k1", "k2", "k3"]
+    (tmp_path / "bad.jsonl").write_text('{"key": 1}\nnot json\n{"key": 2}\n')
+    with pytest.raises(ValueError, match="line 2"):
+        RunLog(tmp_path / "bad.jsonl")
+
+
+def test_supernet_training_resumes_exactly(tmp_path: Path) -> None:
+    from srkit.train.data import load_pairs
+
+    pairs = load_pairs("skimage", 2, "valid")
+    cfg = SupernetConfig(iters=6, patch=32, batch=2, checkpoint_every=2)
+    torch.manual_seed(0)
+    whole = train(Supernet(SPACE, 16), pairs, cfg, tmp_path / "a", log=lambda s: None)
+    torch.manual_seed(0)
+    first = train(Supernet(SPACE, 16), pairs, SupernetConfig(**{**cfg.__dict__, "max_minutes": 0.0}), tmp_path / "b", log=lambda s: None)
+    assert len(first) == 1  # stopped (and checkpointed) after one step
+    torch.manual_seed(123)  # the resumed run takes everything from the checkpoint
+    resumed = train(Supernet(SPACE, 16), pairs, cfg, tmp_path / "b", log=lambda s: None)
+    assert resumed == whole
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "supernet.pt").write_bytes(b"\x80\x02garbage")
+    with pytest.raises(ValueError, match="corrupt or truncated"):
+        train(Supernet(SPACE, 16), pairs, cfg, tmp_path / "c", log=lambda s: None)
+
+
+TINY = ["--scale", "2", "--channels", "16", "--min-blocks", "1", "--max-blocks", "2", "--iters", "20", "--patch", "32",
+        "--batch", "2", "--population", "4", "--topk", "2", "--generations", "2", "--latency-input", "16x16"]
+
+
+@pytest.mark.slow
+def test_a_killed_search_resumes_without_losing_or_rescoring(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    cmd = [sys.executable, "-m", "srkit.cli.search", "spos", "--out", str(out), *TINY]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    log = out / "log.jsonl"
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and proc.poll() is None:
+        if log.is_file() and len(log.read_text().splitlines()) >= 3:
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, f"the search ended before it could be killed: {proc.stderr.read() if proc.stderr else ''}"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    before = [json.loads(x) for x in log.read_text().splitlines() if x.strip().endswith("}")]
+    assert len(before) >= 3
+    res = subprocess.run(cmd, capture_output=True, text=True)
+    assert res.returncode != 0 and "--resume" in res.stderr  # an existing run is not silently restarted
+    res = subprocess.run([*cmd, "--resume"], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr[-2000:]
+    after = [json.loads(x) for x in log.read_text().splitlines()]
+    keys = [r["key"] for r in after]
+    assert len(keys) == len(set(keys))  # nothing scored twice
+    assert after[: len(before)] == before  # nothing lost
+    front = json.loads((out / "front.json").read_text())
+    assert front["front"] and {b["model"] for b in front["baselines"]} == {"imdn", "wdsr_b", "rfdn", "rlfn", "edsr_baseline"}
+    assert (out / "pareto.png").read_bytes()[:4] == b"\x89PNG"
+    geno = out / front["genotypes"][0]
+    net = from_genotype(geno, scale=2)
+    assert net(torch.rand(1, 3, 16, 16)).shape == (1, 3, 32, 32)
+    res = subprocess.run([sys.executable, "-m", "srkit.cli.search", "report", str(out)], capture_output=True, text=True)
+    assert res.returncode == 0 and "Pareto front" in res.stdout
