@@ -9,12 +9,12 @@ in the form ``srkit train --model`` trains.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from srkit import atomic
+from srkit.profiler.report import pyplot, save_figure
 
 from .pareto import best_under, front
 from .runlog import RunLog
@@ -58,11 +58,7 @@ def write(out: Path, runlog: RunLog, scale: int, lr_hw: Sequence[int], latency_m
 
 def plot(path: Path, pts: list[dict[str, Any]], fr: list[dict[str, Any]], baselines: list[dict[str, Any]],
          retrained: list[dict[str, Any]], scale: int, lr_hw: Sequence[int]) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4.5))
     if pts:
         ax.scatter([p["latency_ms"] for p in pts], [p["psnr"] for p in pts], s=12, c="0.7", label="candidates (supernet weights)")
@@ -80,8 +76,4 @@ def plot(path: Path, pts: list[dict[str, Any]], fr: list[dict[str, Any]], baseli
     ax.set_ylabel(f"validation PSNR (dB, Y, x{scale})")
     ax.set_title("srkit-search: PSNR against measured latency (dotted: hand-designed baselines; squares/stars: retrained)", fontsize=8)
     ax.legend(fontsize=7, loc="best")
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=120)
-    plt.close(fig)
-    atomic.write_bytes(path, buf.getvalue())
+    save_figure(fig, path)

@@ -89,22 +89,24 @@ def _images(device: str, n: int, h: int, w: int) -> tuple[torch.Tensor, torch.Te
     return sr.to(device), hr.to(device)
 
 
-def psnr(device: str, quick: bool) -> list[OpCase]:
-    n, h, w = (8, 512, 512) if device == "cpu" else (16, 2160, 3840)
+def _metric(op: str, device: str, n: int, detail: str, fn: Callable[..., torch.Tensor], flops_per_pixel: float,
+            tol: float) -> list[OpCase]:
+    h, w = (512, 512) if device == "cpu" else (2160, 3840)
+    n = 8 if device == "cpu" else n
     sr, hr = _images(device, n, h, w)
+    return [OpCase(op, tuple(sr.shape), torch.uint8, detail, [sr, hr], fn, flops_per_pixel * n * h * w, 2 * sr.numel(),
+                   tol=tol, compute_dtype=torch.float64)]
+
+
+def psnr(device: str, quick: bool) -> list[OpCase]:
     # per pixel: two luma conversions (5 flops each), difference, square, accumulate
-    return [OpCase("psnr", tuple(sr.shape), torch.uint8, "Y, shave 4", [sr, hr],
-                   lambda a, b: metrics.psnr(a, b, y_only=True, shave=4), 13.0 * n * h * w,
-                   2 * sr.numel(), tol=1e-12, compute_dtype=torch.float64)]
+    return _metric("psnr", device, 16, "Y, shave 4", lambda a, b: metrics.psnr(a, b, y_only=True, shave=4), 13.0, 1e-12)
 
 
 def ssim(device: str, quick: bool) -> list[OpCase]:
-    n, h, w = (8, 512, 512) if device == "cpu" else (4, 2160, 3840)
-    sr, hr = _images(device, n, h, w)
     # per pixel: luma x2, three products, five 11-tap separable filters (2 x 11 x 2 flops each), the formula
-    return [OpCase("ssim", tuple(sr.shape), torch.uint8, "Y, shave 4, 11x11 Gaussian", [sr, hr],
-                   lambda a, b: metrics.ssim(a, b, y_only=True, shave=4), 258.0 * n * h * w,
-                   2 * sr.numel(), tol=1e-9, compute_dtype=torch.float64)]
+    return _metric("ssim", device, 4, "Y, shave 4, 11x11 Gaussian", lambda a, b: metrics.ssim(a, b, y_only=True, shave=4),
+                   258.0, 1e-9)
 
 
 def cca(device: str, quick: bool) -> list[OpCase]:

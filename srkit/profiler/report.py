@@ -66,7 +66,7 @@ def table(title: str, rows: Sequence[dict[str, Any]], columns: Sequence[tuple[st
     return t
 
 
-def _plt() -> Any:
+def pyplot() -> Any:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -75,12 +75,23 @@ def _plt() -> Any:
     return plt
 
 
+def save_figure(fig: Any, path: Path) -> Path:
+    """Lay out, render to PNG and write atomically; the figure is closed."""
+    plt = pyplot()
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=120)
+    plt.close(fig)
+    atomic.write_bytes(path, buf.getvalue())
+    return path
+
+
 def plot_op_speedups(path: Path, rows: Sequence[dict[str, Any]], device: str) -> Path | None:
     """Speed-up over PyTorch eager per op case and implementation (log scale)."""
     pts = [r for r in rows if r.get("speedup_vs_eager") and r["impl"] != "torch-eager"]
     if not pts:
         return None
-    plt = _plt()
+    plt = pyplot()
     cases = list(dict.fromkeys(f"{r['op']}\n{fmt(r['shape'])} {r['dtype']}" for r in pts))
     impls = list(dict.fromkeys(r["impl"] for r in pts))
     fig, ax = plt.subplots(figsize=(max(6.0, 1.3 * len(cases)), 4.0))
@@ -99,12 +110,7 @@ def plot_op_speedups(path: Path, rows: Sequence[dict[str, Any]], device: str) ->
     ax.set_ylabel("speed-up over PyTorch eager")
     ax.set_title(f"srkit ops on {device}")
     ax.legend(fontsize=7)
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=120)
-    plt.close(fig)
-    atomic.write_bytes(path, buf.getvalue())
-    return path
+    return save_figure(fig, path)
 
 
 def plot_model_latency(path: Path, rows: Sequence[dict[str, Any]], device: str) -> Path | None:
@@ -112,7 +118,7 @@ def plot_model_latency(path: Path, rows: Sequence[dict[str, Any]], device: str) 
     pts = [r for r in rows if "median_ms" in r]
     if not pts:
         return None
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
     groups: dict[str, list[tuple[int, float]]] = {}
     for r in pts:
@@ -127,9 +133,4 @@ def plot_model_latency(path: Path, rows: Sequence[dict[str, Any]], device: str) 
     ax.set_ylabel("median latency (ms)")
     ax.set_title(f"model latency on {device}")
     ax.legend(fontsize=6)
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=120)
-    plt.close(fig)
-    atomic.write_bytes(path, buf.getvalue())
-    return path
+    return save_figure(fig, path)
