@@ -3,6 +3,8 @@
     srkit-search --quick --out DIR            the one-shot search end to end on the embedded photos (CPU: minutes)
     srkit-search spos --out DIR [options]     supernet (uniform single-path sampling), evolution, front, export, retrain
     srkit-search report DIR                   the Pareto front (JSON + PNG) and genotypes of a run
+    srkit-search nni --out DIR [--mode nas|hpt] [--tuner TPE|Evolution|Random|Anneal] [--trials N]
+                                              multi-trial search or hyper-parameter tuning as an NNI experiment
 
 A run folder resumes with ``--resume``: the supernet from its checkpoint, the search from its log,
 no candidate scored twice.
@@ -116,8 +118,63 @@ def run_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_nni(argv: list[str]) -> int:
+    from srkit.search import nni_adapter as na
+    from srkit.search.space import BlockSpace
+
+    p = argparse.ArgumentParser(prog="srkit-search nni", description="multi-trial search or tuning through an NNI experiment")
+    p.add_argument("--out", required=True)
+    p.add_argument("--resume", action="store_true", help="resume the experiment in --out")
+    p.add_argument("--mode", choices=("nas", "hpt"), default="nas", help="search architectures, or tune --model's training")
+    p.add_argument("--model", help="hpt: zoo name or genotype JSON")
+    p.add_argument("--tuner", choices=na.TUNERS, default="TPE")
+    p.add_argument("--trials", type=int, default=10)
+    p.add_argument("--concurrency", type=int, default=1)
+    p.add_argument("--gpus", type=int, nargs="*", default=[], help="GPU indices for the trials (one GPU per trial)")
+    p.add_argument("--port", type=int, default=8080, help="NNI web UI port")
+    p.add_argument("--training-service", default="local")
+    p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    p.add_argument("--data", default="skimage")
+    p.add_argument("--scale", type=int, default=4, choices=(2, 3, 4))
+    p.add_argument("--channels", type=int, nargs="+", default=[32], help="nas: widths to choose from")
+    p.add_argument("--min-blocks", type=int, default=2)
+    p.add_argument("--max-blocks", type=int, default=6)
+    p.add_argument("--iters", type=int, default=1000, help="training iterations per trial")
+    p.add_argument("--patch", type=int, default=96)
+    p.add_argument("--batch", type=int, default=16)
+    p.add_argument("--lr", type=float, default=5e-4)
+    p.add_argument("--latency-input", default="270x480", help="LR size HxW the latency is measured at")
+    p.add_argument("--target-ms", type=float, help="latency target: the reward loses --penalty-db per 100%% above it")
+    p.add_argument("--penalty-db", type=float, default=1.0)
+    p.add_argument("--seed", type=int, default=0)
+    a = p.parse_args(argv)
+    if a.mode == "hpt" and not a.model:
+        raise SystemExit("srkit-search nni --mode hpt needs --model (a zoo name or a genotype JSON)")
+    try:
+        h, w = (int(v) for v in a.latency_input.lower().split("x"))
+        space = BlockSpace(scale=a.scale, channels=tuple(a.channels), min_blocks=a.min_blocks, max_blocks=a.max_blocks)
+        s = na.NNISettings(mode=a.mode, out=a.out, space=space.as_dict(), model=a.model, scale=a.scale, data=a.data, iters=a.iters,
+                           patch=a.patch, batch=a.batch, lr=a.lr, device=a.device, latency_input=(h, w), target_ms=a.target_ms,
+                           penalty_db=a.penalty_db)
+        cfg = na.ExperimentConfig(tuner=a.tuner, trials=a.trials, concurrency=a.concurrency, gpu_indices=tuple(a.gpus),
+                                  port=a.port, training_service=a.training_service, seed=a.seed)
+        done = na.run(s, cfg, resume=a.resume)
+    except ValueError as e:
+        raise SystemExit(f"srkit-search: {e}") from e
+    for r in sorted(done, key=lambda r: -r["reward"]):
+        print(f"{r['model']}: reward {r['reward']:.3f}, PSNR {r['psnr']:.3f} dB, latency {r['latency_ms']:.3f} ms ({r['trial']})")
+    b = na.best(done)
+    if b is None:
+        print("no trial finished; see the NNI logs under", Path(a.out) / "nni")
+        return 1
+    print(f"best: {b['model']} (reward {b['reward']:.3f})")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "nni":
+        return run_nni(argv[1:])
     if argv and argv[0] == "report":
         p = argparse.ArgumentParser(prog="srkit-search report")
         p.add_argument("dir")

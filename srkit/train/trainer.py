@@ -109,8 +109,13 @@ def validate(model: nn.Module, pairs: Pairs, scale: int, device: str) -> tuple[f
         model.train(was_training)
 
 
-def train(cfg: TrainConfig, out: str | Path, *, resume: bool = False, log: Any = print, progress: bool = True) -> dict[str, Any]:
-    """Train per ``cfg`` into ``out`` (config.yaml, latest.pt, best.pt, log.jsonl, metrics.json)."""
+def train(cfg: TrainConfig, out: str | Path, *, resume: bool = False, log: Any = print, progress: bool = True,
+          nni_final: bool = True) -> dict[str, Any]:
+    """Train per ``cfg`` into ``out`` (config.yaml, latest.pt, best.pt, log.jsonl, metrics.json).
+
+    ``progress``: show a progress bar. Under NNI, validation PSNR is reported as intermediate
+    results, and the final one as the trial's result unless ``nni_final=False`` (a caller that
+    reports its own, e.g. srkit-search's latency-aware reward)."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     latest = out / "latest.pt"
@@ -205,7 +210,8 @@ def train(cfg: TrainConfig, out: str | Path, *, resume: bool = False, log: Any =
                "margin_db": psnr - bic[0], "final_loss": losses[-1] if losses else None, "losses": losses,
                "val_images": [n for n, _, _ in val_pairs], "seconds": time.monotonic() - t0}
     atomic.write_json(out / "metrics.json", metrics)
-    report_to_nni(psnr, final=True)
+    if nni_final:
+        report_to_nni(psnr, final=True)
     return metrics
 
 

@@ -1,0 +1,182 @@
+"""The one place srkit talks to NNI (3.0): multi-trial architecture search and hyper-parameter tuning
+through NNI's ``Experiment`` API (its HPO side; NNI's NAS API is not used).
+
+An experiment's trials run ``python -m srkit.search.nni_trial SETTINGS``: each takes its parameters
+from NNI, trains with :func:`srkit.train.train` (which reports intermediate validation PSNR to NNI),
+measures the trained model's latency on its device, and reports a dict whose ``default`` is the
+latency-aware reward (PSNR less ``penalty_db`` per 100 % that the latency exceeds ``target_ms``),
+with PSNR and latency beside it. Every finished trial is also appended to the run's ``log.jsonl``.
+
+* ``nas``: the parameters are an architecture of a :class:`~srkit.search.space.BlockSpace`
+  (width, depth, and one block per position), plus the fixed training recipe;
+* ``hpt``: the architecture is fixed (a zoo name or a genotype file) and the parameters are the
+  training recipe: learning rate (uniform in [1e-4, 1e-3] by default), batch size, patch size.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from srkit import atomic
+
+from .space import Arch, BlockSpace
+
+TUNERS = ("TPE", "Evolution", "Random", "Anneal")
+
+
+@dataclass
+class NNISettings:
+    """What every trial of one experiment shares (written to ``<out>/nni_settings.json``)."""
+
+    mode: str = "nas"  # nas | hpt
+    out: str = "runs/nni"
+    space: dict[str, Any] = field(default_factory=lambda: BlockSpace().as_dict())
+    model: str | None = None  # hpt: zoo name or genotype file
+    scale: int = 4
+    data: str = "skimage"
+    iters: int = 1000
+    patch: int = 96
+    batch: int = 16
+    lr: float = 5e-4
+    lr_range: tuple[float, float] = (1e-4, 1e-3)
+    batches: tuple[int, ...] = (8, 16)
+    patches: tuple[int, ...] = (64, 96)
+    device: str = "cpu"
+    latency_input: tuple[int, int] = (270, 480)
+    target_ms: float | None = None
+    penalty_db: float = 1.0
+
+    def save(self, path: Path) -> None:
+        atomic.write_json(path, asdict(self))
+
+    @classmethod
+    def load(cls, path: str | Path) -> NNISettings:
+        d = json.loads(Path(path).read_text())
+        d["lr_range"], d["batches"], d["patches"] = tuple(d["lr_range"]), tuple(d["batches"]), tuple(d["patches"])
+        d["latency_input"] = tuple(d["latency_input"])
+        return cls(**d)
+
+
+def reward(psnr: float, latency_ms: float, target_ms: float | None, penalty_db: float) -> float:
+    """PSNR, less ``penalty_db`` for every 100 % by which the latency exceeds the target."""
+    if target_ms is None or latency_ms <= target_ms:
+        return psnr
+    return psnr - penalty_db * (latency_ms / target_ms - 1.0)
+
+
+def search_space(s: NNISettings) -> dict[str, Any]:
+    """NNI's search-space JSON for the experiment."""
+    if s.mode == "hpt":
+        return {"lr": {"_type": "uniform", "_value": list(s.lr_range)}, "batch": {"_type": "choice", "_value": list(s.batches)},
+                "patch": {"_type": "choice", "_value": list(s.patches)}}
+    space = BlockSpace.from_dict(s.space)
+    names = [c.short() for c in space.candidates]
+    out: dict[str, Any] = {"channels": {"_type": "choice", "_value": list(space.channels)},
+                           "depth": {"_type": "choice", "_value": list(range(space.min_blocks, space.max_blocks + 1))}}
+    for i in range(space.max_blocks):  # positions past the depth are ignored
+        out[f"block{i}"] = {"_type": "choice", "_value": names}
+    return out
+
+
+def arch_from_parameters(space: BlockSpace, p: dict[str, Any]) -> Arch:
+    by_name = {c.short(): c for c in space.candidates}
+    depth = int(p["depth"])
+    try:
+        blocks = tuple(by_name[p[f"block{i}"]] for i in range(depth))
+    except KeyError as e:
+        raise ValueError(f"NNI parameters {p} do not name an architecture of the space ({e})") from None
+    return space.validate(Arch(int(p["channels"]), blocks))
+
+
+@dataclass
+class ExperimentConfig:
+    tuner: str = "TPE"
+    trials: int = 10
+    concurrency: int = 1
+    gpu_indices: tuple[int, ...] = ()
+    port: int = 8080
+    training_service: str = "local"  # local | remote | ... (NNI's names; non-local ones need their own config)
+    seed: int = 0
+
+
+def _tuner(exp: Any, cfg: ExperimentConfig) -> None:
+    if cfg.tuner not in TUNERS:
+        raise ValueError(f"tuner {cfg.tuner!r}: choose one of {', '.join(TUNERS)}")
+    exp.config.tuner.name = cfg.tuner
+    args: dict[str, Any] = {} if cfg.tuner == "Random" else {"optimize_mode": "maximize"}
+    if cfg.tuner == "Evolution":
+        args["population_size"] = max(4, cfg.trials // 2)
+    if cfg.tuner in ("TPE", "Random", "Anneal"):
+        args["seed"] = cfg.seed
+    exp.config.tuner.class_args = args
+
+
+def run(s: NNISettings, cfg: ExperimentConfig, *, resume: bool = False, log: Any = print) -> list[dict[str, Any]]:
+    """Start (or resume) the experiment, wait for it, and return the finished trials from the log."""
+    from nni.experiment import Experiment
+
+    out = Path(s.out).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    settings = out / "nni_settings.json"
+    state = out / "nni_experiment.json"
+    s.out = str(out)
+    if resume:
+        if not state.is_file():
+            raise ValueError(f"{out}: no NNI experiment to resume (no nni_experiment.json)")
+        exp_id = json.loads(state.read_text())["id"]
+        log(f"resuming NNI experiment {exp_id}; web UI: http://127.0.0.1:{cfg.port}")
+        exp = Experiment.resume(exp_id, port=cfg.port, wait_completion=False, debug=False)
+        _wait(exp)
+        return trials(out)
+    if state.is_file():
+        raise ValueError(f"{out} already holds an NNI experiment; add --resume, or choose another --out")
+    s.save(settings)
+    exp = Experiment(cfg.training_service)
+    exp.config.experiment_name = f"srkit-search {s.mode}"
+    exp.config.trial_command = f"python -m srkit.search.nni_trial {settings}"
+    exp.config.trial_code_directory = str(out)
+    exp.config.search_space = search_space(s)
+    _tuner(exp, cfg)
+    exp.config.max_trial_number = cfg.trials
+    exp.config.trial_concurrency = cfg.concurrency
+    exp.config.experiment_working_directory = str(out / "nni")
+    if cfg.training_service == "local":
+        exp.config.training_service.use_active_gpu = True
+        if cfg.gpu_indices:
+            exp.config.trial_gpu_number = 1
+            exp.config.training_service.gpu_indices = list(cfg.gpu_indices)
+        else:
+            exp.config.trial_gpu_number = 0
+    exp.start(cfg.port)
+    atomic.write_json(state, {"id": exp.id, "port": cfg.port})
+    log(f"NNI experiment {exp.id} ({cfg.tuner}, {cfg.trials} trials); web UI: http://127.0.0.1:{cfg.port}")
+    _wait(exp)
+    return trials(out)
+
+
+def _wait(exp: Any) -> None:
+    import time
+
+    try:
+        while True:
+            status = exp.get_status()
+            if status in ("DONE", "STOPPED", "ERROR"):
+                break
+            time.sleep(2)
+    finally:
+        exp.stop()
+
+
+def trials(out: Path) -> list[dict[str, Any]]:
+    from .runlog import RunLog
+
+    return RunLog(out / "log.jsonl").of_kind("trial")
+
+
+def best(records: list[dict[str, Any]]) -> dict[str, Any] | None:
+    ok = [r for r in records if r.get("reward") is not None and math.isfinite(r["reward"])]
+    return max(ok, key=lambda r: r["reward"]) if ok else None

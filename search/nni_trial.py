@@ -1,0 +1,55 @@
+"""One NNI trial: ``python -m srkit.search.nni_trial SETTINGS`` (NNI starts it; see :mod:`.nni_adapter`).
+
+Takes its parameters from NNI, trains (reporting intermediate PSNR to NNI), measures the trained
+model's latency here, appends the result to the run's log and reports it to NNI.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+from srkit.train import DataConfig, OptimConfig, TrainConfig, train
+from srkit.train.trainer import build_model
+
+from .latency import time_model
+from .nni_adapter import NNISettings, arch_from_parameters, reward
+from .runlog import RunLog
+from .space import BlockSpace
+
+
+def main(argv: list[str] | None = None) -> int:
+    import nni
+
+    args = sys.argv[1:] if argv is None else argv
+    s = NNISettings.load(args[0])
+    p = nni.get_next_parameter() or {}
+    trial = os.environ.get("NNI_TRIAL_JOB_ID", "standalone")
+    out = Path(s.out) / "trials" / trial
+    out.mkdir(parents=True, exist_ok=True)
+    lr, batch, patch = float(p.get("lr", s.lr)), int(p.get("batch", s.batch)), int(p.get("patch", s.patch))
+    if s.mode == "nas":
+        arch = arch_from_parameters(BlockSpace.from_dict(s.space), p)
+        model_path = out / "genotype.json"
+        model_path.write_text(json.dumps(arch.genotype()))
+        model, key = str(model_path), arch.key()
+    else:
+        if not s.model:
+            raise SystemExit("an hpt experiment needs a model")
+        model, key = s.model, f"{s.model}:lr={lr:.3g},batch={batch},patch={patch}"
+    cfg = TrainConfig(model=model, scale=s.scale, iters=s.iters, val_every=max(1, s.iters // 4), device=s.device, ema=None,
+                      data=DataConfig(data=s.data, patch=patch, batch=batch), optim=OptimConfig(lr=lr))
+    m = train(cfg, out, resume=True, log=lambda t: None, progress=False, nni_final=False)  # the final report is ours
+    lat = time_model(build_model(cfg), s.latency_input, s.device)
+    r = reward(m["val_psnr"], lat, s.target_ms, s.penalty_db)
+    RunLog(Path(s.out) / "log.jsonl").append({"kind": "trial", "key": f"{trial}:{key}", "trial": trial, "parameters": p,
+                                              "model": key, "psnr": m["val_psnr"], "bicubic_psnr": m["bicubic_psnr"],
+                                              "latency_ms": lat, "reward": r})
+    nni.report_final_result({"default": r, "psnr": m["val_psnr"], "latency_ms": lat})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
