@@ -83,11 +83,11 @@ def path_for_step(space: BlockSpace, channels: int, seed: int, step: int) -> Arc
     return space.sample(random.Random(seed * 1_000_003 + step), channels)
 
 
-def _save(path: Path, net: Supernet, opt: torch.optim.Optimizer, sched: torch.optim.lr_scheduler.LRScheduler, step: int,
+def _save(path: Path, net: nn.Module, opt: torch.optim.Optimizer, sched: torch.optim.lr_scheduler.LRScheduler, step: int,
           losses: list[float], cfg: SupernetConfig) -> None:
     buf = io.BytesIO()
     torch.save({"step": step, "model": net.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(), "losses": losses,
-                "config": asdict(cfg), "space": net.space.as_dict(), "channels": net.channels}, buf)
+                "config": asdict(cfg), "space": net.space.as_dict(), "channels": getattr(net, "channels", None)}, buf)
     atomic.write_bytes(path, buf.getvalue())
 
 
@@ -101,11 +101,14 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
     return blob
 
 
-def train(net: Supernet, pairs: list[tuple[str, torch.Tensor, torch.Tensor]], cfg: SupernetConfig, out: Path, *,
-          device: str = "cpu", resume: bool = True, log: Callable[[str], None] = print) -> list[float]:
-    """Train the supernet by uniform single-path sampling with an L1 loss; ``out/supernet.pt`` is
-    written atomically every ``checkpoint_every`` steps and at the end, and a run with ``resume``
-    continues from it. Returns the per-step losses."""
+def train(net: nn.Module, pairs: list[tuple[str, torch.Tensor, torch.Tensor]], cfg: SupernetConfig, out: Path, *,
+          device: str = "cpu", resume: bool = True, log: Callable[[str], None] = print,
+          sampler: Callable[[int], Any] | None = None) -> list[float]:
+    """Train a supernet (``net(x, path)``; ``net.space``, ``net.scale``) by uniform single-path
+    sampling with an L1 loss: the path of step ``i`` is ``sampler(i)`` (default: a uniform
+    :class:`BlockSpace` path of a pure function of (seed, i)). ``out/supernet.pt`` is written
+    atomically every ``checkpoint_every`` steps and at the end, and a run with ``resume`` continues
+    from it. Returns the per-step losses."""
     out.mkdir(parents=True, exist_ok=True)
     ckpt = out / "supernet.pt"
     net.to(device).train()
@@ -114,18 +117,18 @@ def train(net: Supernet, pairs: list[tuple[str, torch.Tensor, torch.Tensor]], cf
     step, losses = 0, []
     if resume and ckpt.is_file():
         blob = load_checkpoint(ckpt)
-        if blob["space"] != net.space.as_dict() or blob["channels"] != net.channels:
+        if blob["space"] != net.space.as_dict() or blob["channels"] != getattr(net, "channels", None):
             raise ValueError(f"{ckpt}: this supernet checkpoint is of another space or width; use another --out")
         net.load_state_dict(blob["model"])
         opt.load_state_dict(blob["optimizer"])
         sched.load_state_dict(blob["scheduler"])
         step, losses = int(blob["step"]), list(blob["losses"])
         log(f"supernet: resumed at step {step}")
-    data = PatchBatches(pairs, net.scale, cfg.patch, cfg.batch, 3, cfg.seed, start=step, stop=cfg.iters)
+    sample = sampler or (lambda i: path_for_step(net.space, net.channels, cfg.seed, i))
+    data = PatchBatches(pairs, net.space.scale, cfg.patch, cfg.batch, 3, cfg.seed, start=step, stop=cfg.iters)
     t0 = time.monotonic()
     for i, lr, hr in data:
-        arch = path_for_step(net.space, net.channels, cfg.seed, i)
-        loss = F.l1_loss(net(lr.to(device), arch), hr.to(device))
+        loss = F.l1_loss(net(lr.to(device), sample(i)), hr.to(device))
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()

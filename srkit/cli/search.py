@@ -5,6 +5,7 @@
     srkit-search report DIR                   the Pareto front (JSON + PNG) and genotypes of a run
     srkit-search nni --out DIR [--mode nas|hpt] [--tuner TPE|Evolution|Random|Anneal] [--trials N]
                                               multi-trial search or hyper-parameter tuning as an NNI experiment
+    srkit-search reinforce --out DIR [--quick]  DeCoNAS's dense space: a REINFORCE controller, PSNR minus complexity
 
 A run folder resumes with ``--resume``: the supernet from its checkpoint, the search from its log,
 no candidate scored twice.
@@ -171,8 +172,43 @@ def run_nni(argv: list[str]) -> int:
     return 0
 
 
+def run_reinforce(argv: list[str]) -> int:
+    from srkit.search import reinforce as rf
+    from srkit.search.dense import DenseSpace
+    from srkit.search.supernet import SupernetConfig
+
+    p = argparse.ArgumentParser(prog="srkit-search reinforce", description="REINFORCE over DeCoNAS's dense connections")
+    p.add_argument("--out", required=True)
+    p.add_argument("--quick", action="store_true", help="a small run on the embedded photographs (minutes on a CPU)")
+    p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    p.add_argument("--scale", type=int, default=4, choices=(2, 3, 4))
+    p.add_argument("--blocks", type=int, default=4)
+    p.add_argument("--layers", type=int, default=4)
+    p.add_argument("--channels", type=int, default=32)
+    p.add_argument("--iters", type=int, default=5000, help="supernet training steps")
+    p.add_argument("--steps", type=int, default=200, help="controller steps")
+    p.add_argument("--penalty-db", type=float, default=0.5, help="dB per fully dense network's worth of complexity")
+    p.add_argument("--complexity", choices=("params", "flops", "latency"), default="params")
+    p.add_argument("--latency-input", default="270x480")
+    a = p.parse_args(argv)
+    if a.quick:
+        cfg = rf.quick_dense(a.device)
+    else:
+        h, w = (int(v) for v in a.latency_input.lower().split("x"))
+        cfg = rf.DenseSearchConfig(space=DenseSpace(a.scale, a.blocks, a.layers, a.channels), device=a.device,
+                                   supernet=SupernetConfig(iters=a.iters), latency_input=(h, w),
+                                   controller=rf.ReinforceConfig(steps=a.steps, penalty_db=a.penalty_db, complexity=a.complexity))
+    try:
+        rf.run(cfg, a.out)
+    except ValueError as e:
+        raise SystemExit(f"srkit-search: {e}") from e
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "reinforce":
+        return run_reinforce(argv[1:])
     if argv and argv[0] == "nni":
         return run_nni(argv[1:])
     if argv and argv[0] == "report":
