@@ -9,6 +9,7 @@ in the form ``srkit train --model`` trains.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -46,7 +47,8 @@ def export(out: Path, runlog: RunLog, scale: int, budgets_ms: Sequence[float] = 
 def write(out: Path, runlog: RunLog, scale: int, lr_hw: Sequence[int], latency_method: str) -> dict[str, Any]:
     pts = scored(runlog)
     fr = front(pts)
-    res = {"scale": scale, "latency_input_lr": list(lr_hw), "latency_method": latency_method, "scored": len(pts),
+    fp = out / "fingerprint.json"
+    res = {"fingerprint": json.loads(fp.read_text()) if fp.is_file() else None, "scale": scale, "latency_input_lr": list(lr_hw), "latency_method": latency_method, "scored": len(pts),
            "over_budget": sum(1 for r in runlog.of_kind("candidate") if r["over_budget"]),
            "front": [{"key": p["key"], "arch": p["arch"], "psnr_supernet": p["psnr"], "latency_ms": p["latency_ms"]} for p in fr],
            "baselines": runlog.of_kind("baseline"), "retrained": runlog.of_kind("retrained"),

@@ -21,6 +21,7 @@ from srkit import atomic
 from srkit.evaluate import score, summary
 from srkit.inference import Upscaler
 from srkit.models import create_model
+from srkit.profiler.device import fingerprint
 from srkit.train.data import load_pairs
 
 from . import report
@@ -80,6 +81,7 @@ def run(cfg: SearchConfig, out: str | Path, *, log: Callable[[str], None] = prin
             raise ValueError(f"{out}: this run folder holds a search with another configuration ({cfg_path}); "
                              "resume it with the same options or choose another --out")
     atomic.write_json(cfg_path, cfg.as_dict())
+    atomic.write_json(out / "fingerprint.json", fingerprint(cfg.device))  # where the latencies were measured
     space.save(out / "space.json")
     runlog = RunLog(out / "log.jsonl")
     log(f"space: {space.size():,} architectures ({len(space.candidates)} blocks, depth {space.min_blocks}-{space.max_blocks}, "
