@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import json
 import math
+import shlex
+import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -137,7 +139,8 @@ def run(s: NNISettings, cfg: ExperimentConfig, *, resume: bool = False, log: Any
     s.save(settings)
     exp = Experiment(cfg.training_service)
     exp.config.experiment_name = f"srkit-search {s.mode}"
-    exp.config.trial_command = f"python -m srkit.search.nni_trial {settings}"
+    # the interpreter running this (its environment has srkit), not whatever `python` is on PATH
+    exp.config.trial_command = f"{shlex.quote(sys.executable)} -m srkit.search.nni_trial {shlex.quote(str(settings))}"
     exp.config.trial_code_directory = str(out)
     exp.config.search_space = search_space(s)
     _tuner(exp, cfg)

@@ -165,13 +165,14 @@ def bench_model(model: nn.Module, name: str, x: torch.Tensor, settings: list[Set
 
 def breakdown(model: nn.Module, x: torch.Tensor, dtype: torch.dtype, *, variant: str = "srkit", reps: int = 5) -> list[dict[str, Any]]:
     """Per-layer time of one forward: inclusive time of every module (forward hooks; CUDA events
-    on a GPU), median over ``reps`` forwards. Rows: the model's direct children (and the code
+    on a GPU) in the forward whose total is the median of ``reps``. Rows: the model's direct children (and the code
     between them), then self time (a module's own, less its submodules') summed per module type;
     each with its share of the whole forward."""
     m = copy.deepcopy(model).eval().to(x.device, dtype)
     x = x.to(dtype)
     cuda = x.device.type == "cuda"
-    samples: dict[str, list[float]] = defaultdict(list)
+    samples: dict[str, list[tuple[int, Any]]] = defaultdict(list)  # module -> (repetition, time) per call
+    rep = [0]
     open_: dict[str, Any] = {}
     kind: dict[str, str] = {}
     handles = []
@@ -192,9 +193,9 @@ def breakdown(model: nn.Module, x: torch.Tensor, dtype: torch.dtype, *, variant:
             if cuda:
                 e = torch.cuda.Event(enable_timing=True)
                 e.record()
-                samples[name].append((start, e))  # type: ignore[arg-type]
+                samples[name].append((rep[0], (start, e)))  # type: ignore[arg-type]
             else:
-                samples[name].append((time.perf_counter() - start) * 1e3)
+                samples[name].append((rep[0], (time.perf_counter() - start) * 1e3))
         return hook
 
     for name, mod in m.named_modules():
@@ -209,16 +210,22 @@ def breakdown(model: nn.Module, x: torch.Tensor, dtype: torch.dtype, *, variant:
             m(x)  # warm-up, not recorded
             sync(x.device)
             samples.clear()
-            for _ in range(reps):
+            for r in range(reps):
+                rep[0] = r
                 t = measure(lambda: m(x), x.device, warmup=0, reps=1)
                 totals.append(t.median_ms)
     for h in handles:
         h.remove()
     if cuda:
         torch.cuda.synchronize()
-        samples = {k: [a.elapsed_time(b) for a, b in v] for k, v in samples.items()}  # type: ignore[misc]
-    total = sorted(totals)[len(totals) // 2]
-    per = {k: sorted(v)[len(v) // 2] * (len(v) / reps) for k, v in samples.items() if v}  # a module called twice counts twice
+    # one consistent repetition, the one with the median total: its parts add up to its whole
+    mid = sorted(range(reps), key=lambda r: totals[r])[reps // 2]
+    total = totals[mid]
+    per: dict[str, float] = defaultdict(float)
+    for name, calls in samples.items():
+        for r, v in calls:
+            if r == mid:  # a module called twice in a forward counts twice
+                per[name] += v[0].elapsed_time(v[1]) if cuda else v
     rows = [{"level": "child", "layer": k, "type": kind[k], "ms": v, "share": v / total} for k, v in per.items() if "." not in k]
     covered = sum(r["ms"] for r in rows)
     rows.append({"level": "child", "layer": "(code between children)", "type": "", "ms": max(0.0, total - covered),
