@@ -15,7 +15,7 @@ from torch import nn
 
 from srkit.models.blocknet import BlockNet
 from srkit.profiler import lut
-from srkit.profiler.timing import measure
+from srkit.profiler.modelbench import time_forward
 
 from .space import Arch
 
@@ -30,8 +30,7 @@ def time_model(model: nn.Module, lr_hw: tuple[int, int], device: str, *, reps: i
     """Median forward latency (ms) of ``model`` on a (1, 3, *lr_hw) input."""
     m = model.eval().to(device, dtype)
     x = torch.rand(1, 3, *lr_hw, device=device).to(dtype)
-    with torch.inference_mode():
-        return measure(lambda: m(x), device, warmup=2, reps=reps, min_seconds=0.1, max_seconds=3.0).median_ms
+    return float(time_forward(m, x, reps=reps, min_seconds=0.1)[0]["median_ms"])
 
 
 class Measured:

@@ -27,6 +27,7 @@ from torch import nn
 from srkit import atomic
 from srkit.models.deconasnet import DeCoNASNet, Genotype, dense_genotype
 from srkit.train.data import load_pairs
+from srkit.train.trainer import validate
 
 from .dense import DenseSpace, DenseSupernet, key
 from .latency import time_model
@@ -156,8 +157,6 @@ def complexity(space: DenseSpace, g: Genotype, kind: str, lr_hw: tuple[int, int]
 
 
 def run(cfg: DenseSearchConfig, out: str | Path, *, log: Callable[[str], None] = print) -> dict[str, Any]:
-    from .spos import psnr_of
-
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     atomic.write_json(out / "config.json", {**asdict(cfg), "space": cfg.space.as_dict()})
@@ -175,7 +174,7 @@ def run(cfg: DenseSearchConfig, out: str | Path, *, log: Callable[[str], None] =
 
     def reward(g: Genotype) -> dict[str, float]:
         with torch.no_grad():
-            psnr = psnr_of(net.subnet(g), val_pairs, space.scale, cfg.device)
+            psnr = validate(net.subnet(g), val_pairs, space.scale, cfg.device)[0]
         c = complexity(space, g, cfg.controller.complexity, cfg.latency_input, cfg.device)
         return {"psnr": psnr, "complexity": c, "reward": psnr - cfg.controller.penalty_db * c / ref}
 

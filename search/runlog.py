@@ -24,8 +24,9 @@ class RunLog:
 
     def _read(self) -> None:
         lines = self.path.read_bytes().split(b"\n")
-        good = 0
+        good = offset = 0  # bytes of whole records so far
         for i, line in enumerate(lines):
+            offset += len(line) + 1
             if not line.strip():
                 continue
             try:
@@ -35,7 +36,7 @@ class RunLog:
                     break
                 raise ValueError(f"{self.path}: line {i + 1} is not JSON; the log is damaged") from None
             self._add(rec)
-            good = sum(len(x) + 1 for x in lines[: i + 1])
+            good = offset
         if good < self.path.stat().st_size:
             with self.path.open("r+b") as f:
                 f.truncate(good)

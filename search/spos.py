@@ -18,11 +18,10 @@ from typing import Any
 import torch
 
 from srkit import atomic
-from srkit.evaluate import score, summary
-from srkit.inference import Upscaler
 from srkit.models import create_model
 from srkit.profiler.device import fingerprint
 from srkit.train.data import load_pairs
+from srkit.train.trainer import validate
 
 from . import report
 from .evolution import EvolutionConfig, Evaluator, evolve
@@ -65,11 +64,6 @@ def quick(device: str = "cpu") -> SearchConfig:
                         latency_input=(64, 64), retrain_iters=800, retrain_baselines=("wdsr_b",), retrain_top=1)
 
 
-def psnr_of(model: torch.nn.Module, pairs: list[tuple[str, torch.Tensor, torch.Tensor]], scale: int, device: str) -> float:
-    up = Upscaler(model, device=device)
-    return float(summary(score(lambda lr, s: up(lr), pairs, scale))["mean_psnr"])  # type: ignore[arg-type]
-
-
 def run(cfg: SearchConfig, out: str | Path, *, log: Callable[[str], None] = print) -> dict[str, Any]:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -97,7 +91,7 @@ def run(cfg: SearchConfig, out: str | Path, *, log: Callable[[str], None] = prin
 
     latency = (FromTable(cfg.latency_table, scale, cfg.latency_input, cfg.device) if cfg.latency_table
                else Measured(scale, cfg.latency_input, cfg.device))
-    evaluator = Evaluator(runlog, lambda a: psnr_of(net.subnet(a), val_pairs, scale, cfg.device), latency, cfg.evolution.budget_ms)
+    evaluator = Evaluator(runlog, lambda a: validate(net.subnet(a), val_pairs, scale, cfg.device)[0], latency, cfg.evolution.budget_ms)
     scored = evolve(space, cfg.channels, evaluator, cfg.evolution, progress=log)
     log(f"evolution: {len(scored)} architectures scored ({latency.method} latency)")
 

@@ -115,6 +115,7 @@ def train(net: nn.Module, pairs: list[tuple[str, torch.Tensor, torch.Tensor]], c
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.5 * (1 + math.cos(math.pi * min(s, cfg.iters) / cfg.iters)))
     step, losses = 0, []
+    pending: list[torch.Tensor] = []  # read back at checkpoints, not per step (a device sync on a GPU)
     if resume and ckpt.is_file():
         blob = load_checkpoint(ckpt)
         if blob["space"] != net.space.as_dict() or blob["channels"] != getattr(net, "channels", None):
@@ -133,12 +134,14 @@ def train(net: nn.Module, pairs: list[tuple[str, torch.Tensor, torch.Tensor]], c
         loss.backward()
         opt.step()
         sched.step()
-        losses.append(float(loss.detach()))
+        pending.append(loss.detach())
         step = i + 1
-        if step % cfg.checkpoint_every == 0 or step == cfg.iters:
+        stop = cfg.max_minutes is not None and time.monotonic() - t0 > 60 * cfg.max_minutes
+        if step % cfg.checkpoint_every == 0 or step == cfg.iters or stop:
+            losses += torch.stack(pending).tolist()
+            pending.clear()
             _save(ckpt, net, opt, sched, step, losses, cfg)
-        if cfg.max_minutes is not None and time.monotonic() - t0 > 60 * cfg.max_minutes:
-            _save(ckpt, net, opt, sched, step, losses, cfg)
+        if stop:
             log(f"supernet: stopped after {cfg.max_minutes} minutes at step {step}")
             break
     net.eval()

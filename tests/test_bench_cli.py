@@ -74,8 +74,8 @@ def test_every_op_case_is_right_on_every_cpu_backend() -> None:
     for case in cases.cases("cpu", quick=True):
         want = case.reference()
         for impl in opbench.implementations("cpu", compile=False):
-            fn = opbench._call(case, impl, {}, "cpu")
-            with torch.no_grad():
+            fn, mode = opbench.implementation(case, impl, "cpu")
+            with torch.no_grad(), mode:
                 ok, err = opbench.check(case, fn(*case.inputs), want)
             assert ok, (case.op, impl, err)
 

@@ -22,7 +22,7 @@ from torch import nn
 
 from ..nn import ContrastChannelAttention, WideActBlockA, WideActBlockB
 from .imdn import IMDB
-from .rfdn import RFDB
+from .rfdn import RFDB, RFDN
 
 BLOCK_TYPES = ("wdsr_a", "wdsr_b", "imdb", "rfdb")
 ATTENTIONS = ("none", "cca")
@@ -112,4 +112,4 @@ def build_block(spec: BlockSpec | dict[str, Any], channels: int) -> nn.Module:
 def min_size(spec: BlockSpec | dict[str, Any]) -> int:
     """The smallest feature-map side the block accepts (RFDB's ESA pools with stride)."""
     s = spec if isinstance(spec, BlockSpec) else BlockSpec.from_dict(spec)
-    return 15 if s.type == "rfdb" else 1
+    return RFDN.min_size if s.type == "rfdb" else 1

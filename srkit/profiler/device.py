@@ -8,6 +8,7 @@ bandwidth and dense matrix throughput per dtype) are measured once per identity 
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import platform
@@ -49,6 +50,7 @@ def cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
+@functools.cache
 def _source_commit() -> tuple[str | None, bool | None]:
     """The git commit of a source checkout of srkit (None for an installed copy)."""
     root = Path(__file__).resolve().parents[2]

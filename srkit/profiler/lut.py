@@ -24,11 +24,9 @@ import torch
 
 from .. import atomic
 from ..models.blocknet import BlockNet
-from ..models.catalog import BlockSpec, build_block
-from ..ops import dispatch
+from ..models.catalog import BlockSpec, build_block, min_size
 from .device import dtype_name, fingerprint, identity, parse_dtype
-from .opbench import ran
-from .timing import measure
+from .modelbench import time_forward
 
 FORMAT = "srkit-latency-table"
 VERSION = 1
@@ -126,15 +124,7 @@ def _fits(spec: BlockSpec, channels: int, hw: tuple[int, int]) -> bool:
         build_block(spec, channels)
     except ValueError:
         return False
-    return min(hw) >= (15 if spec.type == "rfdb" else 1)
-
-
-def _time_module(m: torch.nn.Module, x: torch.Tensor, reps: int, max_seconds: float) -> tuple[dict[str, Any], str]:
-    with torch.inference_mode():
-        with dispatch.trace() as calls:
-            m(x)
-        t = measure(lambda: m(x), x.device, warmup=3, reps=reps, min_seconds=min(0.25, max_seconds), max_seconds=max_seconds)
-    return t.as_dict(), ran(calls)[0]
+    return min(hw) >= min_size(spec)
 
 
 def _prepare(m: torch.nn.Module, device: torch.device, dtype: torch.dtype, channels_last: bool) -> torch.nn.Module:
@@ -165,7 +155,7 @@ def build(device: str | torch.device, grid: Grid, *, dtype: str = "fp32", batch:
         if progress:
             progress(key)
         m = _prepare(m, dev, dt, channels_last)
-        t, backend = _time_module(m, _input(x_ch, hw, batch, dev, dt, channels_last), reps, max_seconds)
+        t, backend = time_forward(m, _input(x_ch, hw, batch, dev, dt, channels_last), reps=reps, max_seconds=max_seconds)
         table.entries[key] = {"kind": kind, "channels": c, "hw": list(hw), "spec": spec.canonical() if spec else None,
                               "scale": scale, "backend_ran": backend, **t}
     return table
@@ -181,7 +171,7 @@ def validate(table: LatencyTable, device: str | torch.device, archs: Sequence[tu
     for channels, scale, blocks, hw in archs:
         predicted = table.predict(channels, scale, blocks, hw)
         m = _prepare(BlockNet(scale, channels, blocks), dev, dt, table.channels_last)
-        t, backend = _time_module(m, _input(3, hw, table.batch, dev, dt, table.channels_last), reps, max_seconds)
+        t, backend = time_forward(m, _input(3, hw, table.batch, dev, dt, table.channels_last), reps=reps, max_seconds=max_seconds)
         rows.append({"channels": channels, "scale": scale, "blocks": " ".join(b.short() for b in blocks),
                      "block_specs": [b.canonical() for b in blocks], "lr_hw": list(hw),
                      "predicted_ms": predicted, "measured_ms": t["median_ms"], "p10_ms": t["p10_ms"], "p90_ms": t["p90_ms"],

@@ -116,6 +116,18 @@ class Runner:
         return self._eager()
 
 
+def time_forward(model: nn.Module, x: torch.Tensor, *, reps: int = 20, min_seconds: float = 0.25,
+                 max_seconds: float = 3.0) -> tuple[dict[str, Any], str]:
+    """(timing, backends that ran) of ``model(x)`` in inference mode, ``model`` and ``x`` already
+    on their device, dtype and layout: the one forward timer of the latency table and the search."""
+    with torch.inference_mode():
+        with dispatch.trace() as calls:
+            model(x)
+        t = measure(lambda: model(x), x.device, warmup=3, reps=reps, min_seconds=min(min_seconds, max_seconds),
+                    max_seconds=max_seconds)
+    return t.as_dict(), ran(calls)[0]
+
+
 def output_error(out: torch.Tensor, ref: torch.Tensor) -> dict[str, float]:
     """Largest absolute difference, and PSNR (dB, on [0, 1]) of ``out`` against the reference."""
     d = (out.float().cpu() - ref.float().cpu())

@@ -8,6 +8,7 @@ device. Each row records the backend(s) that actually ran, and a fallback with i
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from typing import Any
 
 import torch
@@ -69,28 +70,16 @@ def implementations(device: str, *, compile: bool, backends: list[str] | None = 
     return labels + [f"srkit-{b}" for b in wanted]
 
 
-def _call(case: OpCase, impl: str, compiled: dict[str, Callable[..., torch.Tensor]], device: str) -> Callable[..., torch.Tensor]:
+def implementation(case: OpCase, impl: str, device: str) -> tuple[Callable[..., torch.Tensor], AbstractContextManager[Any]]:
+    """(the function, the mode it runs in) for one implementation label. The mode is entered once
+    around a row's check and timing, not per call: ``plain_torch`` for the eager and compiled rows
+    (the compiled graph is traced in it and guarded on it), the backend for ``srkit-<backend>``."""
     if impl == "torch-eager":
-        def eager(*a: Any) -> torch.Tensor:
-            with ops.plain_torch():
-                return case.fn(*a)
-        return eager
+        return case.fn, ops.plain_torch()
     if impl == "torch-compile":
-        if case.op not in compiled:
-            mode = "max-autotune-no-cudagraphs" if device.startswith("cuda") else "default"
-            compiled[case.op] = torch.compile(case.fn, mode=mode, dynamic=False)
-        fn = compiled[case.op]
-
-        def comp(*a: Any) -> torch.Tensor:
-            with ops.plain_torch():
-                return fn(*a)
-        return comp
-    backend = impl.removeprefix("srkit-")
-
-    def srk(*a: Any) -> torch.Tensor:
-        with ops.use_backend(backend):
-            return case.fn(*a)
-    return srk
+        mode = "max-autotune-no-cudagraphs" if device.startswith("cuda") else "default"
+        return torch.compile(case.fn, mode=mode, dynamic=False), ops.plain_torch()
+    return case.fn, ops.use_backend(impl.removeprefix("srkit-"))
 
 
 def run_case(case: OpCase, device: str, impls: list[str], peaks: Peaks, *, reps: int = 20, warmup: int = 3,
@@ -98,15 +87,15 @@ def run_case(case: OpCase, device: str, impls: list[str], peaks: Peaks, *, reps:
     rows: list[dict[str, Any]] = []
     want = case.reference()
     eager_ms: float | None = None
-    compiled: dict[str, Callable[..., torch.Tensor]] = {}
     with torch.no_grad():
         for impl in impls:
-            fn = _call(case, impl, compiled, device)
-            with dispatch.trace() as calls:
-                got = fn(*case.inputs)
+            fn, mode = implementation(case, impl, device)
+            with mode:
+                with dispatch.trace() as calls:
+                    got = fn(*case.inputs)
+                t = measure(rotated(fn, case.inputs, device), device, warmup=warmup, reps=reps, max_seconds=max_seconds)
             backend, fallback = ran(calls) if impl.startswith("srkit-") else (impl, None)
             ok, err = check(case, got, want)
-            t = measure(rotated(fn, case.inputs, device), device, warmup=warmup, reps=reps, max_seconds=max_seconds)
             if impl == "torch-eager":
                 eager_ms = t.median_ms
             rows.append(row(case, impl, backend, fallback, t, peaks, ok, err, eager_ms))

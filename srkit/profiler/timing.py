@@ -1,7 +1,7 @@
 """How ``srkit-bench`` times one thing: warm-up excluded, many repetitions, median with spread.
 
-On a GPU each repetition is bracketed by CUDA events; on a CPU by a monotonic clock after a
-synchronisation. Inputs that would sit in the last-level cache between repetitions are rotated
+On a GPU each repetition is bracketed by CUDA events, all enqueued back to back and read after one
+synchronisation; on a CPU by a monotonic clock after a synchronisation. Inputs that would sit in the last-level cache between repetitions are rotated
 through enough copies that every repetition reads from memory (:func:`rotation_count`).
 """
 
@@ -59,24 +59,28 @@ def measure(fn: Callable[[], object], device: str | torch.device = "cpu", *, war
         fn()
     sync(device)
     samples: list[float] = []
+    events: list[tuple[torch.cuda.Event, torch.cuda.Event]] = []
     start = clock()
     while True:
-        if cuda:
+        if cuda:  # enqueued back to back and read after one sync: no host round trip between repetitions
             a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
             a.record()
             fn()
             b.record()
-            b.synchronize()
-            samples.append(a.elapsed_time(b))
+            events.append((a, b))
         else:
             t0 = clock()
             fn()
             samples.append((clock() - t0) * 1e3)
+        n = len(events) + len(samples)
         spent = clock() - start
-        if max_seconds is not None and spent >= max_seconds and len(samples) >= min(3, reps):
+        if max_seconds is not None and spent >= max_seconds and n >= min(3, reps):
             break
-        if len(samples) >= reps and spent >= min_seconds:
+        if n >= reps and spent >= min_seconds:
             break
+    if cuda:
+        torch.cuda.synchronize()
+        samples = [a.elapsed_time(b) for a, b in events]
     return Timing.from_samples(samples, warmup)
 
 
