@@ -21,6 +21,8 @@ def run(args: argparse.Namespace) -> int:
         m = train(cfg, args.out, resume=args.resume)
     except (ConfigError, CheckpointError) as e:
         raise SystemExit(f"srkit train: {e}") from e
+    if "iterations" not in m:  # a rank other than 0 under torchrun: rank 0 reports
+        return 0
     print(f"{cfg.model} x{cfg.scale}: {m['iterations']} iterations, validation {m['val_psnr']:.3f} dB / {m['val_ssim']:.4f} "
           f"(bicubic {m['bicubic_psnr']:.3f} dB: {m['margin_db']:+.3f} dB) -> {args.out}/metrics.json")
     return 0

@@ -15,6 +15,8 @@ from typing import Any
 
 from torch import nn
 
+from .base import SRNet
+
 Constructor = Callable[..., nn.Module]
 
 
@@ -69,8 +71,10 @@ def create_model(name: str, scale: int = 4, **kwargs: Any) -> nn.Module:
     """Build model ``name`` for upscaling factor ``scale``; ``kwargs`` go to its constructor.
 
     The model records how it was built (``arch``, ``hparams``) so :func:`srkit.models.save` can
-    write a checkpoint that rebuilds it.
+    write a checkpoint that rebuilds it. ``input_mean`` (any :class:`~srkit.models.SRNet`): per-channel
+    mean subtracted from the input and added to the output (:meth:`SRNet.subtract_mean`).
     """
+    input_mean = kwargs.pop("input_mean", None)
     entry = model_entry(name)
     if scale not in entry.scales:
         raise ValueError(f"srkit.models: {entry.name} supports scales {entry.scales}, not {scale}")
@@ -80,6 +84,11 @@ def create_model(name: str, scale: int = 4, **kwargs: Any) -> nn.Module:
         raise TypeError(f"srkit.models: {entry.name} has no argument(s) {unknown}; it takes "
                         f"{[p for p in params if p != 'scale']}")
     model = entry.fn(scale=scale, **kwargs)
+    if input_mean is not None:
+        if not isinstance(model, SRNet):
+            raise TypeError(f"srkit.models: {entry.name} is not an SRNet; input_mean does not apply")
+        model.subtract_mean(input_mean)
+        kwargs["input_mean"] = input_mean
     model.arch = entry.name
     model.hparams = _plain({"scale": scale, **kwargs})
     return model

@@ -10,6 +10,8 @@ from typing import Any
 
 import yaml
 
+from .losses import parse_loss
+
 
 class ConfigError(ValueError):
     """A configuration value or field that is not valid; the message names the field."""
@@ -24,6 +26,32 @@ class DataConfig:
     flips: bool = True
     rot90: bool = True
     workers: int = 0
+    rgb_mean: str = "none"  # none | div2k | data (the training images' mean) | r,g,b: subtracted from the input, added back
+
+
+@dataclass
+class PerceptualConfig:
+    """VGG19 features for the loss term 'perceptual' (e.g. loss: mse+perceptual*0.006, SRGAN's VGG54)."""
+
+    weights: str | None = None  # a file in torchvision's layout (features.<i>.weight), e.g. vgg19-dcbb9e9d.pth
+    layer: str = "relu5_4"  # conv<s>_<i> or relu<s>_<i>
+    criterion: str = "mse"  # mse | l1
+
+
+@dataclass
+class AdversarialConfig:
+    """SRGAN-style training: the generator first trains ``pretrain_iters`` iterations on ``pretrain_loss``
+    alone, then on ``loss`` + ``weight`` x the adversarial term against an SRGAN discriminator."""
+
+    enabled: bool = False
+    weight: float = 1e-3
+    pretrain_iters: int = 0
+    pretrain_loss: str = "mse"
+    d_blocks: int = 4
+    d_channels: int = 64
+    d_kernel: int = 3
+    d_act: str = "lrelu"
+    d_lr: float = 1e-4
 
 
 @dataclass
@@ -45,7 +73,7 @@ class TrainConfig:
     model: str = "espcn"  # a zoo name or a genotype JSON file
     scale: int = 4
     model_args: dict[str, Any] = field(default_factory=dict)
-    loss: str = "l1"  # l1 | mse | charbonnier, optionally '+tv*<weight>'
+    loss: str = "l1"  # sum of l1 | mse | charbonnier | tv | perceptual terms, e.g. 'l1+tv*0.01', 'mse+perceptual*0.006'
     iters: int = 1000
     max_minutes: float | None = None
     amp: str = "none"  # none | bf16 | fp16
@@ -55,6 +83,9 @@ class TrainConfig:
     device: str = "cpu"
     data: DataConfig = field(default_factory=DataConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
+    perceptual: PerceptualConfig = field(default_factory=PerceptualConfig)
+    adversarial: AdversarialConfig = field(default_factory=AdversarialConfig)
+    tensorboard: bool = True  # event files in <out>/tensorboard
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -116,7 +147,20 @@ def _check(cfg: TrainConfig) -> TrainConfig:
              ("optim.lr", cfg.optim.lr > 0), ("amp", cfg.amp in ("none", "bf16", "fp16")),
              ("optim.name", cfg.optim.name in ("adam", "adamw", "sgd")),
              ("optim.schedule", cfg.optim.schedule in ("cosine", "step", "multistep", "none")),
-             ("ema", cfg.ema is None or 0 < cfg.ema < 1), ("val_every", cfg.val_every >= 1)]
+             ("ema", cfg.ema is None or 0 < cfg.ema < 1), ("val_every", cfg.val_every >= 1),
+             ("data.rgb_mean", _mean_ok(cfg.data.rgb_mean)),
+             ("adversarial.weight", cfg.adversarial.weight >= 0), ("adversarial.d_lr", cfg.adversarial.d_lr > 0),
+             ("adversarial.pretrain_iters", 0 <= cfg.adversarial.pretrain_iters),
+             ("adversarial.d_blocks", cfg.adversarial.d_blocks >= 1), ("adversarial.d_channels", cfg.adversarial.d_channels >= 1),
+             ("perceptual.criterion", cfg.perceptual.criterion in ("mse", "l1"))]
+    for where, spec in (("loss", cfg.loss), ("adversarial.pretrain_loss", cfg.adversarial.pretrain_loss)):
+        try:
+            terms = [name for name, _ in parse_loss(spec)]
+        except ValueError as e:
+            raise ConfigError(f"{where}: {e}") from None
+        if "perceptual" in terms and not cfg.perceptual.weights:
+            raise ConfigError(f"{where}: the 'perceptual' term needs perceptual.weights, a VGG19 weights file in "
+                              "torchvision's layout (e.g. vgg19-dcbb9e9d.pth); srkit does not download it")
     for name, ok in rules:
         if not ok:
             value = cfg.to_dict()
@@ -124,6 +168,15 @@ def _check(cfg: TrainConfig) -> TrainConfig:
                 value = value[part]
             raise ConfigError(f"{name}: invalid value {value!r}")
     return cfg
+
+
+def _mean_ok(v: str) -> bool:
+    if v in ("none", "div2k", "data"):
+        return True
+    try:
+        return len([float(x) for x in v.split(",")]) in (1, 3)
+    except ValueError:
+        return False
 
 
 def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> TrainConfig:

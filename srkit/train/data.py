@@ -2,7 +2,8 @@
 the photographs shipped in scikit-image. Images are decoded (and degraded) once and kept in memory.
 
 Batch ``i`` is a pure function of (seed, i): crops and augmentations are drawn from a generator
-seeded by both, so a resumed run sees exactly the batches the uninterrupted run would have.
+seeded by both, so a resumed run sees exactly the batches the uninterrupted run would have. Under
+DDP, rank ``r`` of ``w`` takes the ``r``-th of ``w`` equal slices of that same batch.
 """
 
 from __future__ import annotations
@@ -33,24 +34,30 @@ class PatchBatches(IterableDataset):
     """Yields (iteration, lr, hr) float batches for iterations ``start .. stop - 1``."""
 
     def __init__(self, pairs: list[tuple[str, torch.Tensor, torch.Tensor]], scale: int, patch: int, batch: int,
-                 channels: int, seed: int, flips: bool = True, rot90: bool = True, start: int = 0, stop: int = 1) -> None:
+                 channels: int, seed: int, flips: bool = True, rot90: bool = True, start: int = 0, stop: int = 1,
+                 rank: int = 0, world: int = 1) -> None:
         self.pairs = [(lr, hr) for _, hr, lr in pairs if min(lr.shape[1:]) * scale >= patch]
         if not self.pairs:
             raise ValueError(f"no training image is at least {patch} pixels (HR) on its short side")
         self.scale, self.patch, self.batch, self.channels = scale, patch, batch, channels
         self.seed, self.flips, self.rot90 = seed, flips, rot90
         self.start, self.stop = start, stop
+        if batch % world:
+            raise ValueError(f"data.batch {batch} does not split evenly over {world} processes")
+        self.mine = range(rank * batch // world, (rank + 1) * batch // world)
 
     def make(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
         g = torch.Generator().manual_seed(self.seed * 1_000_003 + i)
         p, s = self.patch // self.scale, self.scale
         lrs, hrs = [], []
-        for _ in range(self.batch):
+        for j in range(self.batch):  # every rank draws the whole batch's crops, then cuts out its own
             lr, hr = self.pairs[int(torch.randint(len(self.pairs), (1,), generator=g))]
             y = int(torch.randint(lr.shape[1] - p + 1, (1,), generator=g))
             x = int(torch.randint(lr.shape[2] - p + 1, (1,), generator=g))
-            a, b = lr[:, y:y + p, x:x + p], hr[:, y * s:(y + p) * s, x * s:(x + p) * s]
             flip_h, flip_v, k = torch.randint(2, (3,), generator=g).tolist()
+            if j not in self.mine:
+                continue
+            a, b = lr[:, y:y + p, x:x + p], hr[:, y * s:(y + p) * s, x * s:(x + p) * s]
             if self.flips and flip_h:
                 a, b = a.flip(-1), b.flip(-1)
             if self.flips and flip_v:
@@ -66,3 +73,22 @@ class PatchBatches(IterableDataset):
         wid, nw = (info.id, info.num_workers) if info else (0, 1)
         for i in range(self.start + wid, self.stop, nw):
             yield (i, *self.make(i))
+
+
+def rgb_mean(spec: str, pairs: list[tuple[str, torch.Tensor, torch.Tensor]], channels: int) -> list[float] | None:
+    """The per-channel mean that ``data.rgb_mean`` asks for ([0, 1] units), or None for 'none'."""
+    if spec == "none":
+        return None
+    if spec == "div2k":
+        values = [0.4488, 0.4371, 0.4040]  # DIV2K's training-set RGB mean, as EDSR uses it
+    elif spec == "data":  # every training pixel counts once
+        total = sum(to_model_channels(hr, channels).double().sum(dim=(-2, -1)) for _, hr, _ in pairs)
+        count = sum(hr.shape[-2] * hr.shape[-1] for _, hr, _ in pairs)
+        return [float(v) for v in total / count]  # type: ignore[union-attr]
+    else:
+        values = [float(v) for v in spec.split(",")]
+    if channels == 1 and len(values) == 3:
+        values = [(float(rgb_to_y(torch.tensor(values).view(3, 1, 1)).item()) - 16.0) / 219.0]
+    if len(values) != channels:
+        raise ValueError(f"data.rgb_mean {spec!r}: {len(values)} values for a {channels}-channel model")
+    return values
