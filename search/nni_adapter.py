@@ -10,7 +10,9 @@ with PSNR and latency beside it. Every finished trial is also appended to the ru
 * ``nas``: the parameters are an architecture of a :class:`~srkit.search.space.BlockSpace`
   (width, depth, and one block per position), plus the fixed training recipe;
 * ``hpt``: the architecture is fixed (a zoo name or a genotype file) and the parameters are the
-  training recipe: learning rate (uniform in [1e-4, 1e-3] by default), batch size, patch size.
+  training recipe: learning rate (uniform in [1e-4, 1e-3] by default), batch size, patch size;
+* ``srgan``: SRGAN's hyper-architecture and training space (:mod:`.srgan_space`); trials train
+  generator and discriminator adversarially and report the generator's PSNR and latency.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import Any
 from srkit import atomic
 
 from .space import Arch, BlockSpace
+from .srgan_space import SRGANSpace
 
 TUNERS = ("TPE", "Evolution", "Random", "Anneal")
 
@@ -34,7 +37,7 @@ TUNERS = ("TPE", "Evolution", "Random", "Anneal")
 class NNISettings:
     """What every trial of one experiment shares (written to ``<out>/nni_settings.json``)."""
 
-    mode: str = "nas"  # nas | hpt
+    mode: str = "nas"  # nas | hpt | srgan
     out: str = "runs/nni"
     space: dict[str, Any] = field(default_factory=lambda: BlockSpace().as_dict())
     model: str | None = None  # hpt: zoo name or genotype file
@@ -51,7 +54,7 @@ class NNISettings:
     latency_input: tuple[int, int] = (270, 480)
     target_ms: float | None = None
     penalty_db: float = 1.0
-
+    vgg_weights: str | None = None  # srgan: adds SRGAN's VGG54 perceptual term
     def save(self, path: Path) -> None:
         atomic.write_json(path, asdict(self))
 
@@ -72,6 +75,8 @@ def reward(psnr: float, latency_ms: float, target_ms: float | None, penalty_db: 
 
 def search_space(s: NNISettings) -> dict[str, Any]:
     """NNI's search-space JSON for the experiment."""
+    if s.mode == "srgan":
+        return srgan_space(s).nni()
     if s.mode == "hpt":
         return {"lr": {"_type": "uniform", "_value": list(s.lr_range)}, "batch": {"_type": "choice", "_value": list(s.batches)},
                 "patch": {"_type": "choice", "_value": list(s.patches)}}
@@ -82,6 +87,10 @@ def search_space(s: NNISettings) -> dict[str, Any]:
     for i in range(space.max_blocks):  # positions past the depth are ignored
         out[f"block{i}"] = {"_type": "choice", "_value": names}
     return out
+
+
+def srgan_space(s: NNISettings) -> SRGANSpace:
+    return SRGANSpace.from_dict(s.space) if s.space.get("kind") == "srgan" else SRGANSpace()
 
 
 def arch_from_parameters(space: BlockSpace, p: dict[str, Any]) -> Arch:

@@ -10,25 +10,24 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from srkit.train import DataConfig, OptimConfig, TrainConfig, train
+from srkit.train.data import load_pairs
 from srkit.train.trainer import build_model
 
 from .latency import time_model
-from .nni_adapter import NNISettings, arch_from_parameters, reward
+from .nni_adapter import NNISettings, arch_from_parameters, reward, srgan_space
 from .runlog import RunLog
 from .space import BlockSpace
 
 
-def main(argv: list[str] | None = None) -> int:
-    import nni
-
-    args = sys.argv[1:] if argv is None else argv
-    s = NNISettings.load(args[0])
-    p = nni.get_next_parameter() or {}
-    trial = os.environ.get("NNI_TRIAL_JOB_ID", "standalone")
-    out = Path(s.out) / "trials" / trial
-    out.mkdir(parents=True, exist_ok=True)
+def trial_config(s: NNISettings, p: dict[str, Any], out: Path) -> tuple[TrainConfig, str]:
+    """What this trial trains, and its key in the run log."""
+    if s.mode == "srgan":
+        cfg = srgan_space(s).train_config(p, scale=s.scale, data=s.data, iters=s.iters, patch=s.patch, device=s.device,
+                                          train_images=len(load_pairs(s.data, s.scale, "train")), vgg_weights=s.vgg_weights)
+        return cfg, "srgan:" + ",".join(f"{k}={p[k]:.3g}" if k == "lr" else f"{k}={p[k]}" for k in sorted(p))
     lr, batch, patch = float(p.get("lr", s.lr)), int(p.get("batch", s.batch)), int(p.get("patch", s.patch))
     if s.mode == "nas":
         arch = arch_from_parameters(BlockSpace.from_dict(s.space), p)
@@ -41,6 +40,19 @@ def main(argv: list[str] | None = None) -> int:
         model, key = s.model, f"{s.model}:lr={lr:.3g},batch={batch},patch={patch}"
     cfg = TrainConfig(model=model, scale=s.scale, iters=s.iters, val_every=max(1, s.iters // 4), device=s.device, ema=None,
                       data=DataConfig(data=s.data, patch=patch, batch=batch), optim=OptimConfig(lr=lr))
+    return cfg, key
+
+
+def main(argv: list[str] | None = None) -> int:
+    import nni
+
+    args = sys.argv[1:] if argv is None else argv
+    s = NNISettings.load(args[0])
+    p = nni.get_next_parameter() or {}
+    trial = os.environ.get("NNI_TRIAL_JOB_ID", "standalone")
+    out = Path(s.out) / "trials" / trial
+    out.mkdir(parents=True, exist_ok=True)
+    cfg, key = trial_config(s, p, out)
     m = train(cfg, out, resume=True, log=lambda t: None, progress=False, nni_final=False)  # the final report is ours
     lat = time_model(build_model(cfg), s.latency_input, s.device)
     r = reward(m["val_psnr"], lat, s.target_ms, s.penalty_db)

@@ -3,7 +3,7 @@
     srkit-search --quick --out DIR            the one-shot search end to end on the embedded photos (CPU: minutes)
     srkit-search spos --out DIR [options]     supernet (uniform single-path sampling), evolution, front, export, retrain
     srkit-search report DIR                   the Pareto front (JSON + PNG) and genotypes of a run
-    srkit-search nni --out DIR [--mode nas|hpt] [--tuner TPE|Evolution|Random|Anneal] [--trials N]
+    srkit-search nni --out DIR [--mode nas|hpt|srgan] [--tuner TPE|Evolution|Random|Anneal] [--trials N]
                                               multi-trial search or hyper-parameter tuning as an NNI experiment
     srkit-search reinforce --out DIR [--quick]  DeCoNAS's dense space: a REINFORCE controller, PSNR minus complexity
 
@@ -122,11 +122,15 @@ def run_report(args: argparse.Namespace) -> int:
 def run_nni(argv: list[str]) -> int:
     from srkit.search import nni_adapter as na
     from srkit.search.space import BlockSpace
+    from srkit.search.srgan_space import SRGANSpace
 
     p = argparse.ArgumentParser(prog="srkit-search nni", description="multi-trial search or tuning through an NNI experiment")
     p.add_argument("--out", required=True)
     p.add_argument("--resume", action="store_true", help="resume the experiment in --out")
-    p.add_argument("--mode", choices=("nas", "hpt"), default="nas", help="search architectures, or tune --model's training")
+    p.add_argument("--mode", choices=("nas", "hpt", "srgan"), default="nas",
+                   help="search architectures, tune --model's training, or search SRGAN's architecture and training")
+    p.add_argument("--srgan-space", help="srgan: a JSON space (SRGANSpace.save) instead of the default")
+    p.add_argument("--vgg-weights", help="srgan: VGG19 weights (torchvision layout) for the VGG54 perceptual term")
     p.add_argument("--model", help="hpt: zoo name or genotype JSON")
     p.add_argument("--tuner", choices=na.TUNERS, default="TPE")
     p.add_argument("--trials", type=int, default=10)
@@ -153,8 +157,12 @@ def run_nni(argv: list[str]) -> int:
         raise SystemExit("srkit-search nni --mode hpt needs --model (a zoo name or a genotype JSON)")
     try:
         h, w = (int(v) for v in a.latency_input.lower().split("x"))
-        space = BlockSpace(scale=a.scale, channels=tuple(a.channels), min_blocks=a.min_blocks, max_blocks=a.max_blocks)
-        s = na.NNISettings(mode=a.mode, out=a.out, space=space.as_dict(), model=a.model, scale=a.scale, data=a.data, iters=a.iters,
+        if a.mode == "srgan":
+            space: BlockSpace | SRGANSpace = SRGANSpace.load(a.srgan_space) if a.srgan_space else SRGANSpace()
+        else:
+            space = BlockSpace(scale=a.scale, channels=tuple(a.channels), min_blocks=a.min_blocks, max_blocks=a.max_blocks)
+        print(f"search space: {space.size():,} points" + (" x a learning rate" if a.mode == "srgan" else ""))
+        s = na.NNISettings(mode=a.mode, out=a.out, space=space.as_dict(), vgg_weights=a.vgg_weights, model=a.model, scale=a.scale, data=a.data, iters=a.iters,
                            patch=a.patch, batch=a.batch, lr=a.lr, device=a.device, latency_input=(h, w), target_ms=a.target_ms,
                            penalty_db=a.penalty_db)
         cfg = na.ExperimentConfig(tuner=a.tuner, trials=a.trials, concurrency=a.concurrency, gpu_indices=tuple(a.gpus),

@@ -278,7 +278,7 @@ def _train(cfg: TrainConfig, out: Path, world: distributed.World, *, resume: boo
     metrics = {"iterations": st.it, "val_psnr": psnr, "val_ssim": ssim, "bicubic_psnr": bic[0], "bicubic_ssim": bic[1],
                "margin_db": psnr - bic[0], "final_loss": losses[-1] if losses else None, "losses": losses,
                "val_images": [n for n, _, _ in val_pairs], "seconds": time.monotonic() - t0, "world_size": world.size}
-    if d_losses:
+    if gan is not None:
         metrics["d_losses"] = d_losses
     if hasattr(final, "arch"):  # the trained weights (EMA when kept) as a checkpoint srkit upscale/eval/bench load
         save_model(final, out / "model.safetensors", extra={"val_psnr": psnr, "iterations": st.it})
