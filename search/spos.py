@@ -28,7 +28,8 @@ from .evolution import EvolutionConfig, Evaluator, evolve
 from .latency import FromTable, Measured, time_model
 from .runlog import RunLog
 from .space import BlockSpace
-from .supernet import Supernet, SupernetConfig
+from .imdb_space import make_supernet
+from .supernet import SupernetConfig
 from .supernet import train as train_supernet
 
 BASELINES: dict[str, dict[str, Any]] = {"imdn": {}, "wdsr_b": {}, "rfdn": {}, "rlfn": {}, "edsr_baseline": {}}
@@ -38,6 +39,7 @@ BASELINES: dict[str, dict[str, Any]] = {"imdn": {}, "wdsr_b": {}, "rfdn": {}, "r
 class SearchConfig:
     space: BlockSpace = field(default_factory=BlockSpace)
     channels: int = 32
+    shared: bool = False  # an IMDB multi-path space: one set of weights per position shared by all paths
     data: str = "skimage"
     supernet: SupernetConfig = field(default_factory=SupernetConfig)
     evolution: EvolutionConfig = field(default_factory=EvolutionConfig)
@@ -84,7 +86,7 @@ def run(cfg: SearchConfig, out: str | Path, *, log: Callable[[str], None] = prin
     train_pairs = load_pairs(cfg.data, scale, "train")
     val_pairs = load_pairs(cfg.data, scale, "valid") if cfg.data == "skimage" else train_pairs[: max(1, len(train_pairs) // 10)]
     torch.manual_seed(cfg.supernet.seed)
-    net = Supernet(space, cfg.channels)
+    net = make_supernet(space, cfg.channels, cfg.shared)
     losses = train_supernet(net, train_pairs, cfg.supernet, out, device=cfg.device, log=log)
     if losses:
         log(f"supernet: {len(losses)} steps, L1 {sum(losses[:20]) / len(losses[:20]):.4f} -> {sum(losses[-20:]) / len(losses[-20:]):.4f}")

@@ -29,6 +29,13 @@ def _spos_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--channels", type=int, default=32, help="supernet width")
     p.add_argument("--min-blocks", type=int, default=2)
     p.add_argument("--max-blocks", type=int, default=6)
+    p.add_argument("--space", choices=("blocks", "imdb"), default="blocks",
+                   help="srkit's block catalogue, or the IMDB multi-path space")
+    p.add_argument("--imdb-paths", choices=("dynamic", "five"), default="dynamic",
+                   help="imdb: all 2^n stage patterns, or the five prefix paths of four stages")
+    p.add_argument("--imdb-stages", type=int, default=3, help="imdb --imdb-paths dynamic: stages per block")
+    p.add_argument("--distill", type=float, nargs="+", default=[0.25], help="imdb: distillation rates to choose from")
+    p.add_argument("--shared", action="store_true", help="imdb: share stage/last/fusion weights across paths")
     p.add_argument("--iters", type=int, default=2000, help="supernet training steps")
     p.add_argument("--patch", type=int, default=96, help="HR patch side")
     p.add_argument("--batch", type=int, default=16)
@@ -46,6 +53,7 @@ def _spos_args(p: argparse.ArgumentParser) -> None:
 
 def _config(args: argparse.Namespace):  # noqa: ANN202
     from srkit.search.evolution import EvolutionConfig
+    from srkit.search.imdb_space import imdb_space
     from srkit.search.space import BlockSpace
     from srkit.search.spos import SearchConfig, quick
     from srkit.search.supernet import SupernetConfig
@@ -56,8 +64,14 @@ def _config(args: argparse.Namespace):  # noqa: ANN202
         h, w = (int(v) for v in args.latency_input.lower().split("x"))
     except ValueError:
         raise SystemExit(f"--latency-input {args.latency_input!r}: give HxW, e.g. 270x480") from None
-    space = BlockSpace(scale=args.scale, channels=(args.channels,), min_blocks=args.min_blocks, max_blocks=args.max_blocks)
-    return SearchConfig(space=space, channels=args.channels, data=args.data, device=args.device,
+    if args.shared and args.space != "imdb":
+        raise SystemExit("--shared applies to the IMDB multi-path space (--space imdb)")
+    if args.space == "imdb":
+        space = imdb_space(args.scale, (args.channels,), args.min_blocks, args.max_blocks, args.imdb_paths, args.imdb_stages,
+                           tuple(args.distill))
+    else:
+        space = BlockSpace(scale=args.scale, channels=(args.channels,), min_blocks=args.min_blocks, max_blocks=args.max_blocks)
+    return SearchConfig(space=space, channels=args.channels, shared=args.shared, data=args.data, device=args.device,
                         supernet=SupernetConfig(iters=args.iters, patch=args.patch, batch=args.batch, seed=args.seed),
                         evolution=EvolutionConfig(population=args.population, topk=args.topk, iterations=args.generations,
                                                   budget_ms=args.budget_ms, seed=args.seed),

@@ -7,7 +7,9 @@ spaces of ``srkit.search`` sample specs, so both speak of the same blocks:
 * ``wdsr_a`` -- WDSR-A: k x k widen by ``expansion``, ReLU, k x k back (:class:`srkit.nn.WideActBlockA`);
 * ``wdsr_b`` -- WDSR-B: 1x1 widen by ``expansion``, ReLU, 1x1 to ``low_rank`` x width, k x k back;
 * ``imdb``   -- IMDN's information multi-distillation block (its CCA is the ``attention``);
-* ``rfdb``   -- RFDN's residual feature distillation block (with ESA).
+* ``rfdb``   -- RFDN's residual feature distillation block (with ESA);
+* ``imdb_path`` -- an IMDB whose stages each distil or not (``path``, e.g. ``101``), at rate
+  ``distill`` (:class:`srkit.models.imdb_path.IMDBPath`; the IMDB multi-path search space).
 
 ``attention="cca"`` adds contrast-aware channel attention: inside the fusion for ``imdb``, on the
 block's output for the others. Every block maps (N, C, H, W) to the same shape.
@@ -21,10 +23,11 @@ from typing import Any
 from torch import nn
 
 from ..nn import ContrastChannelAttention, WideActBlockA, WideActBlockB
+from .imdb_path import IMDBPath, check_path
 from .imdn import IMDB
 from .rfdn import RFDB, RFDN
 
-BLOCK_TYPES = ("wdsr_a", "wdsr_b", "imdb", "rfdb")
+BLOCK_TYPES = ("wdsr_a", "wdsr_b", "imdb", "rfdb", "imdb_path")
 ATTENTIONS = ("none", "cca")
 
 
@@ -35,6 +38,8 @@ class BlockSpec:
     low_rank: float = 0.8
     kernel_size: int = 3
     attention: str = "none"
+    path: str = "111"  # imdb_path: one bit per stage, 1 = distil
+    distill: float = 0.25  # imdb_path: the kept fraction at each distilling stage
 
     def __post_init__(self) -> None:
         if self.type not in BLOCK_TYPES:
@@ -43,6 +48,10 @@ class BlockSpec:
             raise ValueError(f"block attention {self.attention!r} is not one of {', '.join(ATTENTIONS)}")
         if self.expansion < 1 or not 0 < self.low_rank <= 4 or self.kernel_size < 1 or self.kernel_size % 2 == 0:
             raise ValueError(f"block {self}: need expansion >= 1, 0 < low_rank <= 4 and an odd kernel_size")
+        if self.type == "imdb_path":
+            check_path(self.path)
+            if not 0 < self.distill < 1:
+                raise ValueError(f"block {self}: need 0 < distill < 1")
 
     def canonical(self) -> dict[str, Any]:
         """The options that matter for this type (others at their defaults), as a plain dict."""
@@ -52,6 +61,9 @@ class BlockSpec:
         if self.type not in ("wdsr_a", "wdsr_b"):
             d.pop("expansion")
             d.pop("kernel_size")
+        if self.type != "imdb_path":
+            d.pop("path")
+            d.pop("distill")
         return d
 
     def short(self) -> str:
@@ -61,6 +73,8 @@ class BlockSpec:
             name = f"{self.type[-1].upper()}{self.expansion}"
             name += f"k{self.kernel_size}" if self.kernel_size != 3 else ""
             name += f"r{self.low_rank:g}" if self.type == "wdsr_b" and self.low_rank != 0.8 else ""
+        elif self.type == "imdb_path":
+            name = f"P{self.path}" + (f"d{self.distill:g}" if self.distill != 0.25 else "")
         else:
             name = self.type
         return name + ("+cca" if self.attention == "cca" else "")
@@ -94,6 +108,8 @@ def build_block(spec: BlockSpec | dict[str, Any], channels: int) -> nn.Module:
         if channels < 4:
             raise ValueError(f"imdb needs >= 4 channels (a quarter is distilled), got {channels}")
         return IMDB(channels, attention=s.attention == "cca")
+    if s.type == "imdb_path":
+        return IMDBPath(channels, s.path, s.distill, attention=s.attention == "cca")
     if s.type == "wdsr_a":
         block: nn.Module = WideActBlockA(channels, s.expansion, kernel_size=s.kernel_size, weight_norm=False)
     elif s.type == "wdsr_b":
