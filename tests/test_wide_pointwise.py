@@ -36,10 +36,6 @@ def test_forward_matches_float64(backend, n, c, expansion, l, h, w, dtype, layou
     gen = torch.Generator().manual_seed(seed)
     ws = [t.to(device) for t in weights(c, c * expansion, l, gen)]
     x = in_layout(torch.randn((n, c, h, w), generator=gen).to(device=device, dtype=dtype), layout)
-    if name == "cpp":  # not implemented in C++ yet: strict mode must say so rather than run the reference
-        with pytest.raises(ops.BackendUnavailable, match="no cpp implementation"):
-            ops.wide_pointwise(x, *ws)
-        return
     y = ops.wide_pointwise(x, *ws)
     assert ops.last_backend("wide_pointwise") == name and y.dtype == dtype and y.shape == (n, l, h, w)
     # the kernels round the inputs and the wide activation to x's dtype, as cuDNN does: compare with that
@@ -48,7 +44,7 @@ def test_forward_matches_float64(backend, n, c, expansion, l, h, w, dtype, layou
     assert float((y.double() - want).abs().max() / scale) <= TOL[dtype]
 
 
-@pytest.mark.parametrize("backend_name", ["torch", "triton"])
+@pytest.mark.parametrize("backend_name", ["torch", "triton", "cpp"])
 def test_backward_matches_float64(backend_name: str) -> None:
     gen = torch.Generator().manual_seed(5)
     w1, b1, w2, b2 = (t.requires_grad_() for t in weights(6, 24, 5, gen))
@@ -80,11 +76,16 @@ def test_the_wide_activation_is_not_saved_for_backward() -> None:
     assert sum(saved) == x.numel() + sum(t.numel() for t in ws)  # x and weights only, nothing of size e x H x W
 
 
-def test_cpu_default_falls_back_loudly_to_the_reference() -> None:
+def test_cpu_default_is_the_cpp_kernel_and_float64_on_triton_falls_back_loudly() -> None:
     gen = torch.Generator().manual_seed(8)
     ops.wide_pointwise(torch.randn(1, 3, 4, 4, generator=gen), *weights(3, 6, 2, gen))
     call = ops.last_call("wide_pointwise")
-    assert call is not None and call.backend == "torch" and call.fallback_from == "cpp"
+    assert call is not None and call.backend == "cpp" and call.fallback_from is None
+    with ops.use_backend("triton"):
+        ops.wide_pointwise(torch.randn(1, 3, 4, 4, generator=gen, dtype=torch.float64),
+                           *(t.double() for t in weights(3, 6, 2, gen)))
+    call = ops.last_call("wide_pointwise")
+    assert call is not None and call.backend == "cpp" and call.fallback_from == "triton" and "tensor cores" in (call.reason or "")
 
 
 def test_weights_that_do_not_chain_are_named() -> None:

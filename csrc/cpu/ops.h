@@ -14,6 +14,9 @@ void upsample_tail(const at::Tensor& x, const c10::optional<at::Tensor>& skip, c
 void channel_stats(const at::Tensor& x, at::Tensor& mean, at::Tensor& stdv);
 // out = x * s[n, c], s a contiguous (N, C) float32/float64 tensor.
 void channel_scale(const at::Tensor& x, const at::Tensor& s, at::Tensor& out);
+// WDSR-B's pointwise pair: out = W2 relu(W1 x + b1) + b2 per pixel; w1 (E, C), w2 (L, E) in x's dtype.
+void wide_pointwise(const at::Tensor& x, const at::Tensor& w1, const at::Tensor& b1, const at::Tensor& w2,
+                    const at::Tensor& b2, at::Tensor& out);
 // Per-image sum of squared error and per-image sum of the SSIM map over the compared planes (float64 [N]).
 at::Tensor sse(const at::Tensor& sr, const at::Tensor& hr, double sr_mul, double hr_mul, bool quantize, bool y_only,
                int64_t shave);

@@ -1,8 +1,8 @@
 """``srkit.ops.wide_pointwise``: WDSR-B's 1x1 -> ReLU -> 1x1 pair, ``W2 relu(W1 x + b1) + b2``.
 
-The Triton kernel keeps the wide activation (E channels) in registers; the PyTorch reference runs
-two 1x1 convolutions. There is no C++ or CUDA C++ implementation yet: on the CPU the reference
-runs (the dispatcher logs the fallback from cpp). The backward recomputes the wide activation from
+The Triton kernel keeps the wide activation (E channels) in registers; the C++ CPU kernel keeps a
+tile of it in a per-thread buffer; the PyTorch reference runs two 1x1 convolutions. There is no
+CUDA C++ implementation (the dispatcher says so and runs Triton on a GPU). The backward recomputes the wide activation from
 x instead of storing it, so a forward pass keeps only x for the backward.
 Registered as ``srkit::wide_pointwise``.
 """
@@ -14,7 +14,7 @@ import torch.nn.functional as F
 
 from ..reference import wide_pointwise as reference
 from . import _checks
-from .dispatch import dispatch, inline, register
+from .dispatch import dispatch, extension, inline, register
 
 
 def _triton(x, w1, b1, w2, b2, out) -> None:  # noqa: ANN001
@@ -23,13 +23,17 @@ def _triton(x, w1, b1, w2, b2, out) -> None:  # noqa: ANN001
     k.wide_pointwise(x, w1, b1, w2, b2, out, allow_tf32=torch.backends.cuda.matmul.allow_tf32)
 
 
-register("wide_pointwise", {"triton": _triton, "torch": reference.wide_pointwise})
+def _cpp(x, w1, b1, w2, b2, out) -> None:  # noqa: ANN001
+    extension().wide_pointwise_cpu(x, w1, b1, w2, b2, out)  # type: ignore[union-attr]
+
+
+register("wide_pointwise", {"triton": _triton, "cpp": _cpp, "torch": reference.wide_pointwise})
 
 
 def _unsupported(x: torch.Tensor):  # noqa: ANN202
     def why(backend: str) -> str:
         if backend == "triton" and x.dtype == torch.float64:
-            return "the Triton kernel multiplies on tensor cores: float64 runs on the reference"
+            return "the Triton kernel multiplies on tensor cores (no float64)"
         return ""
 
     return why
