@@ -21,11 +21,10 @@ import itertools
 import torch
 from torch import nn
 
-from srkit.models.blocknet import BlockNet
 from srkit.models.catalog import BlockSpec
 from srkit.models.imdb_path import path_cca, path_forward, split_widths, stage_inputs
 
-from .space import Arch, BlockSpace
+from .space import BlockSpace
 from .supernet import Supernet
 
 PATH_SETS = ("five", "dynamic")
@@ -110,28 +109,11 @@ class SharedIMDBSupernet(Supernet):
     def _bank(self, i: int, spec: BlockSpec) -> PathBank:
         return self.banks[i][f"{spec.distill:g}".replace(".", "_")]  # type: ignore[return-value]
 
-    def forward(self, x: torch.Tensor, arch: Arch) -> torch.Tensor:
-        self.space.validate(arch)
-        f = self.head(x)
-        y = f
-        for i, spec in enumerate(arch.blocks):
-            y = self._bank(i, spec)(y, spec)
-        return self.tail(self.body_conv(y) + f)
+    def run_block(self, i: int, spec: BlockSpec, y: torch.Tensor) -> torch.Tensor:
+        return self._bank(i, spec)(y, spec)
 
-    def subnet(self, arch: Arch) -> BlockNet:
-        self.space.validate(arch)
-        if arch.channels != self.channels:
-            raise ValueError(f"{arch.key()}: this supernet has width {self.channels}")
-        net = BlockNet(self.scale, self.channels, list(arch.blocks))
-        state = {f"head.{k}": v for k, v in self.head.state_dict().items()}
-        state |= {f"body_conv.{k}": v for k, v in self.body_conv.state_dict().items()}
-        state |= {f"tail.{k}": v for k, v in self.tail.state_dict().items()}
-        for i, spec in enumerate(arch.blocks):
-            state |= {f"body.{i}.{k}": v.detach() for k, v in self._bank(i, spec).weights(spec).items()}
-        net.load_state_dict({k: v.clone().contiguous() for k, v in state.items()})
-        net.arch, net.hparams = "blocknet", {"scale": self.scale, **arch.genotype()}
-        del net.hparams["arch"]
-        return net
+    def block_state(self, i: int, spec: BlockSpec) -> dict[str, torch.Tensor]:
+        return self._bank(i, spec).weights(spec)
 
 
 def make_supernet(space: BlockSpace, channels: int, shared: bool) -> Supernet:

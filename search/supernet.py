@@ -25,7 +25,7 @@ from torch import nn
 from srkit import atomic
 from srkit.models.blocknet import BlockNet
 from srkit.models.blocks import conv, pixelshuffle_head
-from srkit.models.catalog import build_block
+from srkit.models.catalog import BlockSpec, build_block
 from srkit.train.data import PatchBatches
 
 from .space import Arch, BlockSpace
@@ -47,8 +47,16 @@ class Supernet(nn.Module):
         f = self.head(x)
         y = f
         for i, spec in enumerate(arch.blocks):
-            y = self.choices[i][self.space.index(spec)](y)
+            y = self.run_block(i, spec, y)
         return self.tail(self.body_conv(y) + f)
+
+    def run_block(self, i: int, spec: BlockSpec, y: torch.Tensor) -> torch.Tensor:
+        """Position ``i`` through candidate ``spec``."""
+        return self.choices[i][self.space.index(spec)](y)
+
+    def block_state(self, i: int, spec: BlockSpec) -> dict[str, torch.Tensor]:
+        """The weights of candidate ``spec`` at position ``i``, as its stand-alone block's state dict."""
+        return self.choices[i][self.space.index(spec)].state_dict()
 
     def subnet(self, arch: Arch) -> BlockNet:
         """A stand-alone BlockNet holding this path's weights (a copy: training it leaves the supernet alone)."""
@@ -60,8 +68,8 @@ class Supernet(nn.Module):
         state |= {f"body_conv.{k}": v for k, v in self.body_conv.state_dict().items()}
         state |= {f"tail.{k}": v for k, v in self.tail.state_dict().items()}
         for i, spec in enumerate(arch.blocks):
-            state |= {f"body.{i}.{k}": v for k, v in self.choices[i][self.space.index(spec)].state_dict().items()}
-        net.load_state_dict({k: v.clone() for k, v in state.items()})
+            state |= {f"body.{i}.{k}": v.detach() for k, v in self.block_state(i, spec).items()}
+        net.load_state_dict({k: v.clone().contiguous() for k, v in state.items()})
         net.arch, net.hparams = "blocknet", {"scale": self.scale, **arch.genotype()}  # as create_model records it
         del net.hparams["arch"]
         return net
