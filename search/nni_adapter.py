@@ -140,7 +140,8 @@ def run(s: NNISettings, cfg: ExperimentConfig, *, resume: bool = False, log: Any
             raise ValueError(f"{out}: no NNI experiment to resume (no nni_experiment.json)")
         exp_id = json.loads(state.read_text())["id"]
         log(f"resuming NNI experiment {exp_id}; web UI: http://127.0.0.1:{cfg.port}")
-        exp = Experiment.resume(exp_id, port=cfg.port, wait_completion=False, debug=False)
+        exp = Experiment(None, id=exp_id)  # NNI 3.0: resume() is a method of the experiment
+        exp.resume(port=cfg.port, wait_completion=False)
         _wait(exp)
         return trials(out)
     if state.is_file():

@@ -106,3 +106,19 @@ def test_a_local_srgan_experiment_completes(tmp_path: Path) -> None:
     m = json.loads((tmp_path / "run" / "trials" / r["trial"] / "metrics.json").read_text())
     pre = r["parameters"]["pretrain_epochs"] * math.ceil(len(load_pairs("skimage", 2, "train")) / 2)  # epoch: one crop each
     assert len(m["d_losses"]) == max(0, 3 - pre) and r["psnr"] == m["val_psnr"] and r["latency_ms"] > 0
+
+
+@pytest.mark.slow
+def test_a_stopped_experiment_resumes_without_rerunning_its_trials(tmp_path: Path) -> None:
+    space = BlockSpace(scale=2, channels=(8,), min_blocks=1, max_blocks=1, candidates=(BlockSpec("wdsr_a", expansion=2),))
+    s = na.NNISettings(out=str(tmp_path / "run"), space=space.as_dict(), scale=2, iters=2, patch=32, batch=2,
+                       latency_input=(16, 16))
+    first = na.run(s, na.ExperimentConfig(tuner="Random", trials=1, port=_free_port()), log=lambda m: None)
+    assert len(first) == 1
+    state = json.loads((tmp_path / "run" / "nni_experiment.json").read_text())
+    said: list[str] = []
+    again = na.run(s, na.ExperimentConfig(tuner="Random", trials=1, port=_free_port()), resume=True, log=said.append)
+    assert again == first  # the finished trial is kept and not run again
+    assert said and state["id"] in said[0]
+    with pytest.raises(ValueError, match="no NNI experiment to resume"):
+        na.run(na.NNISettings(out=str(tmp_path / "empty")), na.ExperimentConfig(), resume=True)
