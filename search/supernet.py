@@ -95,7 +95,8 @@ def _save(path: Path, net: nn.Module, opt: torch.optim.Optimizer, sched: torch.o
           losses: list[float], cfg: SupernetConfig) -> None:
     buf = io.BytesIO()
     torch.save({"step": step, "model": net.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(), "losses": losses,
-                "config": asdict(cfg), "space": net.space.as_dict(), "channels": getattr(net, "channels", None)}, buf)
+                "config": asdict(cfg), "space": net.space.as_dict(), "channels": getattr(net, "channels", None),
+                "kind": type(net).__name__}, buf)
     atomic.write_bytes(path, buf.getvalue())
 
 
@@ -128,6 +129,9 @@ def train(net: nn.Module, pairs: list[tuple[str, torch.Tensor, torch.Tensor]], c
         blob = load_checkpoint(ckpt)
         if blob["space"] != net.space.as_dict() or blob["channels"] != getattr(net, "channels", None):
             raise ValueError(f"{ckpt}: this supernet checkpoint is of another space or width; use another --out")
+        if blob.get("kind", type(net).__name__) != type(net).__name__:
+            raise ValueError(f"{ckpt}: this checkpoint holds a {blob['kind']}, not a {type(net).__name__} "
+                             "(--shared differs from the run being resumed); use the same options or another --out")
         net.load_state_dict(blob["model"])
         opt.load_state_dict(blob["optimizer"])
         sched.load_state_dict(blob["scheduler"])

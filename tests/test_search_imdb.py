@@ -94,3 +94,15 @@ def test_a_search_over_the_shared_imdb_space(tmp_path: Path) -> None:
     assert all(isinstance(m, IMDBPath) for m in net.body)
     with pytest.raises(SystemExit, match="--shared applies"):
         main(["spos", "--out", str(tmp_path / "x"), "--shared"])
+
+
+def test_resuming_with_other_sharing_is_refused(tmp_path: Path) -> None:
+    from srkit.search.supernet import SupernetConfig, train
+    from srkit.train.data import load_pairs
+
+    space = imdb_space(scale=2, channels=(16,), min_blocks=1, max_blocks=1, paths="five", attention=("none",))
+    pairs = load_pairs("skimage", 2, "train")[:2]
+    cfg = SupernetConfig(iters=2, patch=32, batch=1, checkpoint_every=1)
+    train(make_supernet(space, 16, True), pairs, cfg, tmp_path, log=lambda m: None)
+    with pytest.raises(ValueError, match="holds a SharedIMDBSupernet, not a Supernet"):
+        train(make_supernet(space, 16, False), pairs, cfg, tmp_path, log=lambda m: None)
