@@ -20,8 +20,9 @@ def test_info_reports_versions_build_and_backends(capsys: pytest.CaptureFixture[
     assert info["extension"]["built"] is True
     assert info["ops"]["psnr"]["cpu"]["backend"] == "cpp"
     assert set(info["backends"]["cpu"]) == {"triton", "cuda", "cpp", "torch"}
-    # the real implementation tables: wide_pointwise has no C++ version, so the CPU runs the reference
-    assert info["ops"]["wide_pointwise"]["cpu"] == {"backend": "torch", "instead_of": "cpp", "because": "op wide_pointwise has no cpp implementation"}
+    # the real implementation tables: every op has a C++ CPU version now, so none falls back on the CPU
+    assert info["ops"]["wide_pointwise"]["cpu"] == {"backend": "cpp", "instead_of": None, "because": None}
+    assert all(v["cpu"]["instead_of"] is None for v in info["ops"].values())
 
 
 def test_eval_bicubic_on_set5_writes_json(shared_data: Path, tmp_path: Path) -> None:
