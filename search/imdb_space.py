@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 from srkit.models.catalog import BlockSpec
-from srkit.models.imdb_path import path_cca, path_forward, split_widths, stage_inputs
+from srkit.models.imdb_path import Conv, path_cca, path_forward, split_widths, stage_inputs
 
 from .space import BlockSpace
 from .supernet import Supernet
@@ -62,58 +62,59 @@ class PathBank(nn.Module):
         self.cca = nn.ModuleDict({s.path: path_cca(self.dc * (s.path.count("1") + 1))
                                   for s in specs if s.attention == "cca"})
 
-    def weights(self, spec: BlockSpec) -> dict[str, torch.Tensor]:
-        """The path's weights as an :class:`IMDBPath` state dict (views into the shared tensors)."""
+    def convs(self, spec: BlockSpec) -> tuple[list[Conv], Conv, Conv]:
+        """The path's (stage convs, last conv, fusion) weights: slices of the shared tensors; the
+        fusion's columns are gathered for the pieces the path keeps."""
         widths = stage_inputs(spec.path, self.channels, self.rc)
-        out: dict[str, torch.Tensor] = {}
-        for i, (conv, w) in enumerate(zip(self.stages, widths[:-1], strict=True)):
-            out[f"stages.{i}.weight"], out[f"stages.{i}.bias"] = conv.weight[:, :w], conv.bias
-        out["last.weight"], out["last.bias"] = self.last.weight[:, :widths[-1]], self.last.bias
+        stages = [(c.weight[:, :w], c.bias) for c, w in zip(self.stages, widths[:-1], strict=True)]
         kept = [i for i, bit in enumerate(spec.path) if bit == "1"] + [len(spec.path)]
         cols = torch.cat([self.fuse.weight[:, i * self.dc:(i + 1) * self.dc] for i in kept], dim=1)
-        out["fuse.weight"], out["fuse.bias"] = cols, self.fuse.bias
+        return stages, (self.last.weight[:, :widths[-1]], self.last.bias), (cols, self.fuse.bias)
+
+    def weights(self, spec: BlockSpec) -> dict[str, torch.Tensor]:
+        """The path's weights as an :class:`IMDBPath` state dict (views into the shared tensors)."""
+        stages, last, fuse = self.convs(spec)
+        out = {f"stages.{i}.{k}": t for i, (w, b) in enumerate(stages) for k, t in (("weight", w), ("bias", b))}
+        out |= {"last.weight": last[0], "last.bias": last[1], "fuse.weight": fuse[0], "fuse.bias": fuse[1]}
         if spec.attention == "cca":
             out |= {f"cca.{k}": v for k, v in self.cca[spec.path].state_dict(keep_vars=True).items()}
         return out
 
     def forward(self, x: torch.Tensor, spec: BlockSpec) -> torch.Tensor:
-        w = {k: v.contiguous() for k, v in self.weights(spec).items()}
-        stages = [(w[f"stages.{i}.weight"], w[f"stages.{i}.bias"]) for i in range(len(spec.path))]
-        return path_forward(x, spec.path, self.dc, stages, (w["last.weight"], w["last.bias"]), (w["fuse.weight"], w["fuse.bias"]),
-                            self.cca[spec.path] if spec.attention == "cca" else None, self.slope)
+        stages, last, fuse = self.convs(spec)
+        return path_forward(x, spec.path, self.dc, stages, last, fuse, self.cca[spec.path] if spec.attention == "cca" else None,
+                            self.slope)
 
 
 class SharedIMDBSupernet(Supernet):
     """The IMDB multi-path supernet with shared weights (see the module's notes)."""
 
     def __init__(self, space: BlockSpace, channels: int) -> None:
-        nn.Module.__init__(self)
         if any(c.type != "imdb_path" for c in space.candidates):
             raise ValueError("SharedIMDBSupernet: every candidate must be an imdb_path block")
         if len({len(c.path) for c in space.candidates}) != 1:
             raise ValueError("SharedIMDBSupernet: all paths must have the same number of stages")
-        if channels not in space.channels:
-            raise ValueError(f"SharedIMDBSupernet: width {channels} is not one of the space's {space.channels}")
-        from srkit.models.blocks import conv, pixelshuffle_head  # noqa: PLC0415
+        super().__init__(space, channels)
 
-        self.space, self.channels, self.scale = space, channels, space.scale
-        self.head = conv(3, channels, 3)
-        rates = sorted({c.distill for c in space.candidates})
+    def build_choices(self, space: BlockSpace, channels: int) -> nn.ModuleList:
+        """Per position, one :class:`PathBank` per distillation rate."""
         n = len(space.candidates[0].path)
-        self.banks = nn.ModuleList(
-            nn.ModuleDict({f"{r:g}".replace(".", "_"): PathBank(channels, n, r, [c for c in space.candidates if c.distill == r])
-                           for r in rates}) for _ in range(space.max_blocks))
-        self.body_conv = conv(channels, channels, 3)
-        self.tail = pixelshuffle_head(channels, 3, space.scale)
+        return nn.ModuleList(
+            nn.ModuleDict({_key(r): PathBank(channels, n, r, [c for c in space.candidates if c.distill == r])
+                           for r in sorted({c.distill for c in space.candidates})}) for _ in range(space.max_blocks))
 
     def _bank(self, i: int, spec: BlockSpec) -> PathBank:
-        return self.banks[i][f"{spec.distill:g}".replace(".", "_")]  # type: ignore[return-value]
+        return self.choices[i][_key(spec.distill)]  # type: ignore[return-value]
 
     def run_block(self, i: int, spec: BlockSpec, y: torch.Tensor) -> torch.Tensor:
         return self._bank(i, spec)(y, spec)
 
     def block_state(self, i: int, spec: BlockSpec) -> dict[str, torch.Tensor]:
         return self._bank(i, spec).weights(spec)
+
+
+def _key(rate: float) -> str:
+    return f"{rate:g}".replace(".", "_")
 
 
 def make_supernet(space: BlockSpace, channels: int, shared: bool) -> Supernet:

@@ -38,7 +38,7 @@ class Supernet(nn.Module):
             raise ValueError(f"Supernet: width {channels} is not one of the space's {space.channels}")
         self.space, self.channels, self.scale = space, channels, space.scale
         self.head = conv(3, channels, 3)
-        self.choices = nn.ModuleList(nn.ModuleList(build_block(s, channels) for s in space.candidates) for _ in range(space.max_blocks))
+        self.choices = self.build_choices(space, channels)
         self.body_conv = conv(channels, channels, 3)
         self.tail = pixelshuffle_head(channels, 3, space.scale)
 
@@ -49,6 +49,10 @@ class Supernet(nn.Module):
         for i, spec in enumerate(arch.blocks):
             y = self.run_block(i, spec, y)
         return self.tail(self.body_conv(y) + f)
+
+    def build_choices(self, space: BlockSpace, channels: int) -> nn.ModuleList:
+        """Per position, the candidates' weights: here one module per candidate."""
+        return nn.ModuleList(nn.ModuleList(build_block(s, channels) for s in space.candidates) for _ in range(space.max_blocks))
 
     def run_block(self, i: int, spec: BlockSpec, y: torch.Tensor) -> torch.Tensor:
         """Position ``i`` through candidate ``spec``."""

@@ -84,13 +84,21 @@ def create_model(name: str, scale: int = 4, **kwargs: Any) -> nn.Module:
         raise TypeError(f"srkit.models: {entry.name} has no argument(s) {unknown}; it takes "
                         f"{[p for p in params if p != 'scale']}")
     model = entry.fn(scale=scale, **kwargs)
-    if input_mean is not None:
-        if not isinstance(model, SRNet):
-            raise TypeError(f"srkit.models: {entry.name} is not an SRNet; input_mean does not apply")
-        model.subtract_mean(input_mean)
-        kwargs["input_mean"] = input_mean
     model.arch = entry.name
     model.hparams = _plain({"scale": scale, **kwargs})
+    if input_mean is not None:
+        set_input_mean(model, input_mean)
+    return model
+
+
+def set_input_mean(model: nn.Module, mean: list[float] | tuple[float, ...]) -> nn.Module:
+    """Give a built zoo model RGB mean subtraction (:meth:`SRNet.subtract_mean`) and record the mean
+    among its hyper-parameters, as ``create_model(..., input_mean=mean)`` would have."""
+    if not isinstance(model, SRNet):
+        raise TypeError(f"srkit.models: {type(model).__name__} is not an SRNet; input_mean does not apply")
+    model.subtract_mean(mean)
+    if hasattr(model, "hparams"):
+        model.hparams = {**model.hparams, "input_mean": _plain(mean)}
     return model
 
 

@@ -48,7 +48,7 @@ class Adversary:
         for group in self.opt.param_groups:
             group["lr"] = self.cfg.d_lr * lr_factor
         self.opt.zero_grad(set_to_none=True)
-        total = torch.zeros((), device=hr.device)
+        parts = []
         # real and fake in separate forwards (batch norm sees one kind at a time); under DDP the
         # gradients are reduced once, after both backwards
         sync_later = getattr(self.ddp, "no_sync", contextlib.nullcontext)
@@ -56,13 +56,12 @@ class Adversary:
             with ctx():
                 with autocast():
                     logits = self.ddp(batch).float()
-                target = torch.full_like(logits, 1.0 if real else 0.0)
-                loss = F.binary_cross_entropy_with_logits(logits, target)
+                loss = F.binary_cross_entropy_with_logits(logits, torch.full_like(logits, 1.0 if real else 0.0))
                 self.scaler.scale(loss).backward()
-            total = total + loss.detach()
+            parts.append(loss.detach())
         self.scaler.step(self.opt)
         self.scaler.update()
-        return total
+        return parts[0] + parts[1]
 
     def state_dict(self) -> dict[str, Any]:
         return {"net": self.net.state_dict(), "opt": self.opt.state_dict(), "scaler": self.scaler.state_dict()}

@@ -33,10 +33,6 @@ class World:
         dist.all_reduce(t, op=dist.ReduceOp.MAX)
         return bool(t.item())
 
-    def barrier(self) -> None:
-        if self.size > 1:
-            dist.barrier()
-
 
 def setup(device: str) -> World:
     """The process group when started by torchrun (``WORLD_SIZE`` > 1), else a world of one.

@@ -53,7 +53,7 @@ def vgg19_features(upto: int) -> nn.Sequential:
 
 class PerceptualLoss(nn.Module):
     """``criterion(vgg(sr), vgg(hr))`` on ImageNet-normalised RGB in [0, 1] (grey inputs are repeated
-    to three channels); the VGG is frozen and in eval mode."""
+    to three channels); the VGG is frozen (it has no layer whose behaviour depends on the mode)."""
 
     def __init__(self, weights: str | Path | None, layer: str = "relu5_4", criterion: str = "mse") -> None:
         super().__init__()
@@ -78,9 +78,6 @@ class PerceptualLoss(nn.Module):
         self.register_buffer("mean", torch.tensor(IMAGENET_MEAN, dtype=torch.float64).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(IMAGENET_STD, dtype=torch.float64).view(1, 3, 1, 1), persistent=False)
         self.distance = F.mse_loss if criterion == "mse" else F.l1_loss
-
-    def train(self, mode: bool = True) -> PerceptualLoss:  # the VGG stays in eval mode
-        return self
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
         if x.shape[1] == 1:

@@ -26,6 +26,7 @@ from ..inference import Upscaler
 from ..models import create_model, from_genotype
 from ..models import save as save_model
 from ..models.detect import CheckpointError
+from ..models.registry import set_input_mean
 from . import distributed
 from .adversarial import Adversary
 from .config import TrainConfig
@@ -37,11 +38,11 @@ from .perceptual import PerceptualLoss
 Pairs = list[tuple[str, torch.Tensor, torch.Tensor]]
 
 
-def build_model(cfg: TrainConfig, **extra: Any) -> nn.Module:
+def build_model(cfg: TrainConfig) -> nn.Module:
     """A zoo model, or the model a genotype JSON file describes (:func:`srkit.models.from_genotype`)."""
     if cfg.model.endswith(".json"):
-        return from_genotype(cfg.model, cfg.scale, **cfg.model_args, **extra)
-    return create_model(cfg.model, scale=cfg.scale, **cfg.model_args, **extra)
+        return from_genotype(cfg.model, cfg.scale, **cfg.model_args)
+    return create_model(cfg.model, scale=cfg.scale, **cfg.model_args)
 
 
 def lr_factor(cfg: TrainConfig, it: int) -> float:
@@ -148,8 +149,7 @@ def _train(cfg: TrainConfig, out: Path, world: distributed.World, *, resume: boo
     channels = int(getattr(model, "in_channels", 3))
     mean = rgb_mean(cfg.data.rgb_mean, train_pairs, channels)
     if mean is not None:
-        torch.manual_seed(cfg.seed)  # the same initial weights as without the mean
-        model = build_model(cfg, input_mean=mean)
+        set_input_mean(model, mean)
     model = model.to(device).train()
     ema = copy.deepcopy(model).eval().requires_grad_(False) if cfg.ema else None
     opt = make_optimizer(cfg, [p for p in model.parameters() if p.requires_grad])
