@@ -2,8 +2,9 @@
 
 A population of architectures is scored (validation PSNR with weights inherited from the supernet,
 and latency on the device); the best ``topk`` become parents of the next generation by crossover
-(each layer from either parent, the depth from one) and mutation (each layer resampled, the depth
-moved by one, with probability ``mutation``). With ``budget_ms`` only architectures within the
+(each layer, the width and the upsampler from either parent, the depth from one) and mutation (each
+layer, the width and the upsampler resampled, the depth moved by one, each with probability
+``mutation``; the width only where the supernet holds several). With ``budget_ms`` only architectures within the
 budget enter the population (over-budget ones are logged as such and never scored); without it the
 parents are chosen by Pareto rank, then PSNR, so the search returns a front of (PSNR, latency).
 Every scored candidate is appended to the run log as it is scored, and a resumed run takes scores
@@ -41,15 +42,18 @@ def crossover(a: Arch, b: Arch, space: BlockSpace, rng: random.Random) -> Arch:
     for i in range(depth):
         options = [p.blocks[i] for p in (a, b) if i < len(p.blocks)]
         blocks.append(rng.choice(options))
-    return Arch(a.channels, tuple(blocks))
+    return Arch(rng.choice((a, b)).channels, tuple(blocks), rng.choice((a, b)).upsampler)
 
 
-def mutate(a: Arch, space: BlockSpace, rng: random.Random, p: float) -> Arch:
+def mutate(a: Arch, space: BlockSpace, rng: random.Random, p: float, widths: tuple[int, ...] | None = None) -> Arch:
+    """``a`` with each choice resampled with probability ``p``; the width among ``widths`` (default: kept)."""
     blocks = [rng.choice(space.candidates) if rng.random() < p else b for b in a.blocks]
     if rng.random() < p:
         depth = min(space.max_blocks, max(space.min_blocks, len(blocks) + rng.choice((-1, 1))))
         blocks = blocks[:depth] + [rng.choice(space.candidates) for _ in range(depth - len(blocks))]
-    return Arch(a.channels, tuple(blocks))
+    channels = rng.choice(widths) if widths and rng.random() < p else a.channels
+    upsampler = rng.choice(space.upsamplers) if rng.random() < p else a.upsampler
+    return Arch(channels, tuple(blocks), upsampler)
 
 
 class Evaluator:
@@ -80,9 +84,11 @@ def _select(scored: list[dict[str, Any]], k: int, budget: bool) -> list[dict[str
     return [scored[i] for i in order[:k]]
 
 
-def evolve(space: BlockSpace, channels: int, evaluate: Evaluator, cfg: EvolutionConfig,
+def evolve(space: BlockSpace, channels: int | None, evaluate: Evaluator, cfg: EvolutionConfig,
            progress: Callable[[str], None] | None = None) -> list[dict[str, Any]]:
-    """Run the search; returns every scored, within-budget candidate (the caller takes the front)."""
+    """Run the search at width ``channels`` (None: over all the space's widths, for a supernet that
+    holds them all); returns every scored, within-budget candidate (the caller takes the front)."""
+    widths = space.channels if channels is None else None
     rng = random.Random(cfg.seed)
     scored: dict[str, dict[str, Any]] = {}
 
@@ -108,5 +114,5 @@ def evolve(space: BlockSpace, channels: int, evaluate: Evaluator, cfg: Evolution
         parents = [Arch.from_dict(r["arch"]) for r in _select(list(scored.values()), cfg.topk, cfg.budget_ms is not None)]
         if len(parents) >= 2:
             want(lambda: crossover(*rng.sample(parents, 2), space, rng), cfg.crossover, gen)
-        want(lambda: mutate(rng.choice(parents), space, rng, cfg.mutation), cfg.mutation_children, gen)
+        want(lambda: mutate(rng.choice(parents), space, rng, cfg.mutation, widths), cfg.mutation_children, gen)
     return list(scored.values())

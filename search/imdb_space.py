@@ -42,11 +42,11 @@ def imdb_paths(kind: str = "dynamic", stages: int = 3) -> list[str]:
 
 def imdb_space(scale: int = 4, channels: tuple[int, ...] = (32,), min_blocks: int = 2, max_blocks: int = 6,
                paths: str = "dynamic", stages: int = 3, distill: tuple[float, ...] = (0.25,),
-               attention: tuple[str, ...] = ("none", "cca")) -> BlockSpace:
-    """The block space whose candidates are IMDB paths x rates x attention."""
+               attention: tuple[str, ...] = ("none", "cca"), upsamplers: tuple[str, ...] = ("direct",)) -> BlockSpace:
+    """The block space whose candidates are IMDB paths x rates x attention (IMDN's upsampler by default)."""
     cands = tuple(BlockSpec("imdb_path", path=p, distill=d, attention=a)
                   for p in imdb_paths(paths, stages) for d in distill for a in attention)
-    return BlockSpace(scale, channels, min_blocks, max_blocks, cands)
+    return BlockSpace(scale, channels, min_blocks, max_blocks, cands, upsamplers)
 
 
 class PathBank(nn.Module):
@@ -89,7 +89,9 @@ class PathBank(nn.Module):
 class SharedIMDBSupernet(Supernet):
     """The IMDB multi-path supernet with shared weights (see the module's notes)."""
 
-    def __init__(self, space: BlockSpace, channels: int) -> None:
+    def __init__(self, space: BlockSpace, channels: int | None = None) -> None:
+        if channels is None and len(space.channels) > 1:
+            raise ValueError(f"SharedIMDBSupernet: holds one width; choose one of {list(space.channels)}")
         if any(c.type != "imdb_path" for c in space.candidates):
             raise ValueError("SharedIMDBSupernet: every candidate must be an imdb_path block")
         if len({len(c.path) for c in space.candidates}) != 1:
@@ -106,10 +108,10 @@ class SharedIMDBSupernet(Supernet):
     def _bank(self, i: int, spec: BlockSpec) -> PathBank:
         return self.choices[i][_key(spec.distill)]  # type: ignore[return-value]
 
-    def run_block(self, i: int, spec: BlockSpec, y: torch.Tensor) -> torch.Tensor:
-        return self._bank(i, spec)(y, spec)
+    def run_block(self, i: int, spec: BlockSpec, y: torch.Tensor, c: int) -> torch.Tensor:
+        return self._bank(i, spec)(y, spec)  # one width: c is the bank's
 
-    def block_state(self, i: int, spec: BlockSpec) -> dict[str, torch.Tensor]:
+    def block_state(self, i: int, spec: BlockSpec, c: int) -> dict[str, torch.Tensor]:
         return self._bank(i, spec).weights(spec)
 
 
@@ -117,5 +119,5 @@ def _key(rate: float) -> str:
     return f"{rate:g}".replace(".", "_")
 
 
-def make_supernet(space: BlockSpace, channels: int, shared: bool) -> Supernet:
+def make_supernet(space: BlockSpace, channels: int | None, shared: bool) -> Supernet:
     return SharedIMDBSupernet(space, channels) if shared else Supernet(space, channels)

@@ -40,7 +40,7 @@ class Measured:
         self.scale, self.lr_hw, self.device, self.reps = scale, lr_hw, device, reps
 
     def __call__(self, arch: Arch) -> float:
-        return time_model(BlockNet(self.scale, arch.channels, list(arch.blocks)), self.lr_hw, self.device, reps=self.reps)
+        return time_model(BlockNet(self.scale, arch.channels, list(arch.blocks), upsampler=arch.upsampler), self.lr_hw, self.device, reps=self.reps)
 
 
 class FromTable:
@@ -51,4 +51,4 @@ class FromTable:
         self.scale, self.lr_hw = scale, lr_hw
 
     def __call__(self, arch: Arch) -> float:
-        return self.table.predict(arch.channels, self.scale, list(arch.blocks), self.lr_hw)
+        return self.table.predict(arch.channels, self.scale, list(arch.blocks), self.lr_hw, arch.upsampler)

@@ -83,7 +83,8 @@ def search_space(s: NNISettings) -> dict[str, Any]:
     space = BlockSpace.from_dict(s.space)
     names = [c.short() for c in space.candidates]
     out: dict[str, Any] = {"channels": {"_type": "choice", "_value": list(space.channels)},
-                           "depth": {"_type": "choice", "_value": list(range(space.min_blocks, space.max_blocks + 1))}}
+                           "depth": {"_type": "choice", "_value": list(range(space.min_blocks, space.max_blocks + 1))},
+                           "upsampler": {"_type": "choice", "_value": list(space.upsamplers)}}
     for i in range(space.max_blocks):  # positions past the depth are ignored
         out[f"block{i}"] = {"_type": "choice", "_value": names}
     return out
@@ -100,7 +101,7 @@ def arch_from_parameters(space: BlockSpace, p: dict[str, Any]) -> Arch:
         blocks = tuple(by_name[p[f"block{i}"]] for i in range(depth))
     except KeyError as e:
         raise ValueError(f"NNI parameters {p} do not name an architecture of the space ({e})") from None
-    return space.validate(Arch(int(p["channels"]), blocks))
+    return space.validate(Arch(int(p["channels"]), blocks, str(p.get("upsampler", "direct"))))
 
 
 @dataclass

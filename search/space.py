@@ -1,10 +1,11 @@
 """The lightweight search space over srkit's blocks (space 1 of the search issue).
 
-A member is a :class:`Arch`: a feature width and a chain of catalogue blocks
-(:class:`srkit.models.BlockSpec`: WDSR-A, WDSR-B, IMDB, RFDB, each optionally with CCA), i.e. a
-:class:`srkit.models.blocknet.BlockNet`. The space fixes the scale, the widths, the depth range and
-the candidate blocks; it samples uniformly (depth, then each block), reports its size, validates
-members, and serialises to JSON. An Arch exports as a genotype JSON that ``srkit train --model``
+A member is a :class:`Arch`: a feature width, a chain of catalogue blocks
+(:class:`srkit.models.BlockSpec`: WDSR-A, WDSR-B, IMDB, RFDB, each optionally with CCA) and an
+upsampler (:mod:`srkit.models.upsamplers`), i.e. a :class:`srkit.models.blocknet.BlockNet`. The
+space fixes the scale, the widths, the depth range, the candidate blocks and the upsamplers; it
+samples uniformly (width, depth, each block, the upsampler), reports its size, validates members,
+and serialises to JSON. An Arch exports as a genotype JSON that ``srkit train --model``
 trains from scratch and ``srkit-bench model`` times.
 """
 
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from srkit.models.catalog import BlockSpec, build_block
+from srkit.models.upsamplers import UPSAMPLERS, build_upsampler
 
 DEFAULT_CANDIDATES: tuple[BlockSpec, ...] = (
     BlockSpec("wdsr_a", expansion=2), BlockSpec("wdsr_a", expansion=4),
@@ -29,24 +31,26 @@ DEFAULT_CANDIDATES: tuple[BlockSpec, ...] = (
 class Arch:
     channels: int
     blocks: tuple[BlockSpec, ...]
+    upsampler: str = "direct"
 
     def key(self) -> str:
         """A canonical string: equal for equal architectures."""
-        return f"c{self.channels}:" + "-".join(b.short() for b in self.blocks)
+        up = "" if self.upsampler == "direct" else f":{self.upsampler}"
+        return f"c{self.channels}:" + "-".join(b.short() for b in self.blocks) + up
 
     def genotype(self) -> dict[str, Any]:
         """What ``srkit train --model genotype.json`` builds: ``create_model('blocknet', scale, ...)``."""
-        return {"arch": "blocknet", "channels": self.channels, "blocks": [b.canonical() for b in self.blocks]}
+        return {"arch": "blocknet", **self.as_dict()}
 
     def as_dict(self) -> dict[str, Any]:
-        return {"channels": self.channels, "blocks": [b.canonical() for b in self.blocks]}
+        return {"channels": self.channels, "blocks": [b.canonical() for b in self.blocks], "upsampler": self.upsampler}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Arch:
         try:
-            return cls(int(d["channels"]), tuple(BlockSpec.from_dict(dict(b)) for b in d["blocks"]))
+            return cls(int(d["channels"]), tuple(BlockSpec.from_dict(dict(b)) for b in d["blocks"]), str(d.get("upsampler", "direct")))
         except (KeyError, TypeError) as e:
-            raise ValueError(f"not an architecture (channels, blocks): {d!r}") from e
+            raise ValueError(f"not an architecture (channels, blocks[, upsampler]): {d!r}") from e
 
 
 @dataclass(frozen=True)
@@ -56,10 +60,15 @@ class BlockSpace:
     min_blocks: int = 2
     max_blocks: int = 6
     candidates: tuple[BlockSpec, ...] = field(default=DEFAULT_CANDIDATES)
+    upsamplers: tuple[str, ...] = UPSAMPLERS
 
     def __post_init__(self) -> None:
-        if not self.channels or not self.candidates:
-            raise ValueError("BlockSpace: needs at least one width and one candidate block")
+        if not self.channels or not self.candidates or not self.upsamplers:
+            raise ValueError("BlockSpace: needs at least one width, one candidate block and one upsampler")
+        if len(set(self.upsamplers)) != len(self.upsamplers) or len(set(self.channels)) != len(self.channels):
+            raise ValueError(f"BlockSpace: a width or an upsampler is listed twice ({self.channels}, {self.upsamplers})")
+        for up in self.upsamplers:
+            build_upsampler(up, 1, 1, self.scale)  # raises, naming the upsampler, if it is unknown or cannot do the scale
         if not 0 <= self.min_blocks <= self.max_blocks:
             raise ValueError(f"BlockSpace: need 0 <= min_blocks <= max_blocks, got {self.min_blocks}..{self.max_blocks}")
         if len(set(self.candidates)) != len(self.candidates):
@@ -71,13 +80,15 @@ class BlockSpace:
     def size(self) -> int:
         """How many distinct architectures the space holds."""
         k = len(self.candidates)
-        return len(self.channels) * sum(k**d for d in range(self.min_blocks, self.max_blocks + 1))
+        return len(self.channels) * len(self.upsamplers) * sum(k**d for d in range(self.min_blocks, self.max_blocks + 1))
 
     def sample(self, rng: random.Random, channels: int | None = None) -> Arch:
-        """Uniform single-path sampling: the width, the depth, then every block, each uniformly."""
+        """Uniform single-path sampling: the width (unless given), the depth, every block and the
+        upsampler, each uniformly."""
         c = channels if channels is not None else rng.choice(self.channels)
         depth = rng.randint(self.min_blocks, self.max_blocks)
-        return Arch(c, tuple(rng.choice(self.candidates) for _ in range(depth)))
+        blocks = tuple(rng.choice(self.candidates) for _ in range(depth))
+        return Arch(c, blocks, rng.choice(self.upsamplers))
 
     def validate(self, arch: Arch) -> Arch:
         if arch.channels not in self.channels:
@@ -87,6 +98,8 @@ class BlockSpace:
         for b in arch.blocks:
             if b not in self.candidates:
                 raise ValueError(f"{arch.key()}: block {b.short()} is not a candidate of the space")
+        if arch.upsampler not in self.upsamplers:
+            raise ValueError(f"{arch.key()}: upsampler {arch.upsampler!r} is not one of the space's {self.upsamplers}")
         return arch
 
     def index(self, spec: BlockSpec) -> int:
@@ -94,7 +107,7 @@ class BlockSpace:
 
     def as_dict(self) -> dict[str, Any]:
         return {"space": "blocks", "scale": self.scale, "channels": list(self.channels), "min_blocks": self.min_blocks,
-                "max_blocks": self.max_blocks, "candidates": [c.canonical() for c in self.candidates], "size": self.size()}
+                "max_blocks": self.max_blocks, "candidates": [c.canonical() for c in self.candidates], "upsamplers": list(self.upsamplers), "size": self.size()}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> BlockSpace:
@@ -102,7 +115,8 @@ class BlockSpace:
             raise ValueError(f"not a block space: {d.get('space')!r}")
         return cls(int(d.get("scale", 4)), tuple(int(c) for c in d.get("channels", (32,))), int(d.get("min_blocks", 2)),
                    int(d.get("max_blocks", 6)),
-                   tuple(BlockSpec.from_dict(dict(c)) for c in d["candidates"]) if "candidates" in d else DEFAULT_CANDIDATES)
+                   tuple(BlockSpec.from_dict(dict(c)) for c in d["candidates"]) if "candidates" in d else DEFAULT_CANDIDATES,
+                   tuple(str(u) for u in d.get("upsamplers", ("direct",))))  # spaces saved before the choice had one
 
     def save(self, path: str | Path) -> None:
         from srkit import atomic

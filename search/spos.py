@@ -38,7 +38,7 @@ BASELINES: dict[str, dict[str, Any]] = {"imdn": {}, "wdsr_b": {}, "rfdn": {}, "r
 @dataclass
 class SearchConfig:
     space: BlockSpace = field(default_factory=BlockSpace)
-    channels: int = 32
+    channels: int | None = 32  # the supernet's width; None: one supernet over all the space's widths
     shared: bool = False  # an IMDB multi-path space: one set of weights per position shared by all paths
     data: str = "skimage"
     supernet: SupernetConfig = field(default_factory=SupernetConfig)
@@ -59,8 +59,8 @@ class SearchConfig:
 
 def quick(device: str = "cpu") -> SearchConfig:
     """The end-to-end demo on the embedded photographs: minutes on a 2-core CPU."""
-    space = BlockSpace(scale=4, channels=(16,), min_blocks=1, max_blocks=4)
-    return SearchConfig(space=space, channels=16, device=device,
+    space = BlockSpace(scale=4, channels=(16, 24), min_blocks=1, max_blocks=4)
+    return SearchConfig(space=space, channels=None, device=device,
                         supernet=SupernetConfig(iters=1200, patch=64, batch=8, lr=2e-3, checkpoint_every=200),
                         evolution=EvolutionConfig(population=10, topk=5, iterations=3, crossover=4, mutation_children=4),
                         latency_input=(64, 64), retrain_iters=800, retrain_baselines=("wdsr_b",), retrain_top=1)

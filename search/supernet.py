@@ -1,10 +1,18 @@
 """The one-shot supernet of a :class:`~srkit.search.space.BlockSpace` (SPOS: single path, uniform sampling).
 
-Every layer position holds one module per candidate block; the head conv, body conv and sub-pixel
-tail are shared. A forward runs one path: the blocks of an :class:`~srkit.search.space.Arch`, layer
-``i`` through its candidate at position ``i``, positions past the arch's depth skipped. Training
-samples a path uniformly per step (:func:`train`); :meth:`Supernet.subnet` copies a path's weights
-into a stand-alone :class:`srkit.models.blocknet.BlockNet` that computes exactly what the path does.
+Every layer position holds one module per candidate block and there is one tail per upsampler; the
+head and body convs are shared. A forward runs one path: the blocks of an
+:class:`~srkit.search.space.Arch`, layer ``i`` through its candidate at position ``i``, positions
+past the arch's depth skipped, then the arch's upsampler.
+
+The width is a one-shot choice too: a supernet of several widths holds every module at the widest,
+and a path of width ``c`` runs each module with the leading slice of each of its weights (in every
+dimension) that the module built at width ``c`` has, as slimmable and once-for-all networks do. A
+path at width ``c`` is therefore exactly the stand-alone network of width ``c`` holding those slices.
+
+Training samples a path uniformly per step (:func:`train`); :meth:`Supernet.subnet` copies a path's
+weights into a stand-alone :class:`srkit.models.blocknet.BlockNet` that computes exactly what the
+path does.
 """
 
 from __future__ import annotations
@@ -21,58 +29,103 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.func import functional_call
 
 from srkit import atomic
 from srkit.models.blocknet import BlockNet
-from srkit.models.blocks import conv, pixelshuffle_head
+from srkit.models.blocks import conv
 from srkit.models.catalog import BlockSpec, build_block
+from srkit.models.upsamplers import build_upsampler
 from srkit.train.data import PatchBatches
 
 from .space import Arch, BlockSpace
 
 
+def _leading(t: torch.Tensor, shape: torch.Size) -> torch.Tensor:
+    """The leading ``shape`` slice of ``t`` (a view)."""
+    return t[tuple(slice(0, n) for n in shape)]
+
+
 class Supernet(nn.Module):
-    def __init__(self, space: BlockSpace, channels: int) -> None:
+    """The supernet of ``space`` at width ``channels``, or over all the space's widths (``None``)."""
+
+    def __init__(self, space: BlockSpace, channels: int | None = None) -> None:
         super().__init__()
-        if channels not in space.channels:
+        if channels is not None and channels not in space.channels:
             raise ValueError(f"Supernet: width {channels} is not one of the space's {space.channels}")
         self.space, self.channels, self.scale = space, channels, space.scale
-        self.head = conv(3, channels, 3)
-        self.choices = self.build_choices(space, channels)
-        self.body_conv = conv(channels, channels, 3)
-        self.tail = pixelshuffle_head(channels, 3, space.scale)
+        self.widths = space.channels if channels is None else (channels,)
+        self.width = width = max(self.widths)
+        self.head = conv(3, width, 3)
+        self.choices = self.build_choices(space, width)
+        self.body_conv = conv(width, width, 3)
+        self.tails = nn.ModuleDict({up: build_upsampler(up, width, 3, space.scale) for up in space.upsamplers})
+        self._templates: dict[tuple[str, int], tuple[nn.Module, dict[str, torch.Size]]] = {}
 
     def forward(self, x: torch.Tensor, arch: Arch) -> torch.Tensor:
-        self.space.validate(arch)
-        f = self.head(x)
+        self._check(arch)
+        c = arch.channels
+        f = self.sliced(self.head, "head", c, lambda: conv(3, c, 3), x)
         y = f
         for i, spec in enumerate(arch.blocks):
-            y = self.run_block(i, spec, y)
-        return self.tail(self.body_conv(y) + f)
+            y = self.run_block(i, spec, y, c)
+        y = self.sliced(self.body_conv, "body_conv", c, lambda: conv(c, c, 3), y) + f
+        up = arch.upsampler
+        return self.sliced(self.tails[up], f"tail:{up}", c, lambda: build_upsampler(up, c, 3, self.scale), y)
+
+    def _check(self, arch: Arch) -> None:
+        self.space.validate(arch)
+        if arch.channels not in self.widths:
+            raise ValueError(f"{arch.key()}: this supernet holds width(s) {list(self.widths)}, not {arch.channels}")
+
+    def _template(self, name: str, c: int, build: Callable[[], nn.Module]) -> tuple[nn.Module, dict[str, torch.Size]]:
+        """The module built at width ``c`` on the meta device (shapes only, no memory), and its weights' shapes."""
+        with torch.device("meta"):
+            m = build()
+        shapes = {k: v.shape for k, v in [*m.named_parameters(), *m.named_buffers()]}
+        return m, shapes
+
+    def sliced(self, module: nn.Module, name: str, c: int, build: Callable[[], nn.Module], x: torch.Tensor) -> torch.Tensor:
+        """``module`` run as its width-``c`` self: the leading slice of every weight (``name`` keys the cache)."""
+        if c == self.width:
+            return module(x)
+        key = (name, c)
+        if key not in self._templates:
+            self._templates[key] = self._template(name, c, build)
+        template, shapes = self._templates[key]
+        weights = {k: _leading(v, shapes[k]) for k, v in [*module.named_parameters(), *module.named_buffers()]}
+        return functional_call(template, weights, (x,))
+
+    def state_at(self, module: nn.Module, name: str, c: int, build: Callable[[], nn.Module]) -> dict[str, torch.Tensor]:
+        """``module``'s state dict as its width-``c`` self holds it."""
+        shapes = self._template(name, c, build)[1]
+        return {k: _leading(v.detach(), shapes[k]) if k in shapes else v for k, v in module.state_dict().items()}
 
     def build_choices(self, space: BlockSpace, channels: int) -> nn.ModuleList:
         """Per position, the candidates' weights: here one module per candidate."""
         return nn.ModuleList(nn.ModuleList(build_block(s, channels) for s in space.candidates) for _ in range(space.max_blocks))
 
-    def run_block(self, i: int, spec: BlockSpec, y: torch.Tensor) -> torch.Tensor:
-        """Position ``i`` through candidate ``spec``."""
-        return self.choices[i][self.space.index(spec)](y)
+    def run_block(self, i: int, spec: BlockSpec, y: torch.Tensor, c: int) -> torch.Tensor:
+        """Position ``i`` through candidate ``spec`` at width ``c``."""
+        j = self.space.index(spec)
+        return self.sliced(self.choices[i][j], f"block:{j}", c, lambda: build_block(spec, c), y)
 
-    def block_state(self, i: int, spec: BlockSpec) -> dict[str, torch.Tensor]:
-        """The weights of candidate ``spec`` at position ``i``, as its stand-alone block's state dict."""
-        return self.choices[i][self.space.index(spec)].state_dict()
+    def block_state(self, i: int, spec: BlockSpec, c: int) -> dict[str, torch.Tensor]:
+        """The weights of candidate ``spec`` at position ``i`` and width ``c``, as its stand-alone block's state dict."""
+        j = self.space.index(spec)
+        return self.state_at(self.choices[i][j], f"block:{j}", c, lambda: build_block(spec, c))
 
     def subnet(self, arch: Arch) -> BlockNet:
         """A stand-alone BlockNet holding this path's weights (a copy: training it leaves the supernet alone)."""
-        self.space.validate(arch)
-        if arch.channels != self.channels:
-            raise ValueError(f"{arch.key()}: this supernet has width {self.channels}")
-        net = BlockNet(self.scale, self.channels, list(arch.blocks))
-        state = {f"head.{k}": v for k, v in self.head.state_dict().items()}
-        state |= {f"body_conv.{k}": v for k, v in self.body_conv.state_dict().items()}
-        state |= {f"tail.{k}": v for k, v in self.tail.state_dict().items()}
+        self._check(arch)
+        c, up = arch.channels, arch.upsampler
+        net = BlockNet(self.scale, c, list(arch.blocks), upsampler=up)
+        state = {f"head.{k}": v for k, v in self.state_at(self.head, "head", c, lambda: conv(3, c, 3)).items()}
+        state |= {f"body_conv.{k}": v for k, v in self.state_at(self.body_conv, "body_conv", c, lambda: conv(c, c, 3)).items()}
+        tail = self.state_at(self.tails[up], f"tail:{up}", c, lambda: build_upsampler(up, c, 3, self.scale))
+        state |= {f"tail.{k}": v for k, v in tail.items()}
         for i, spec in enumerate(arch.blocks):
-            state |= {f"body.{i}.{k}": v.detach() for k, v in self.block_state(i, spec).items()}
+            state |= {f"body.{i}.{k}": v.detach() for k, v in self.block_state(i, spec, c).items()}
         net.load_state_dict({k: v.clone().contiguous() for k, v in state.items()})
         net.arch, net.hparams = "blocknet", {"scale": self.scale, **arch.genotype()}  # as create_model records it
         del net.hparams["arch"]

@@ -12,7 +12,7 @@ from srkit.models.catalog import BlockSpec
 from srkit.profiler import device, lut
 
 GRID = lut.Grid(widths=(16,), sizes=((16, 16),), scales=(2,),
-                specs=(BlockSpec("wdsr_b", expansion=2), BlockSpec("imdb", attention="cca")))
+                specs=(BlockSpec("wdsr_b", expansion=2), BlockSpec("imdb", attention="cca")), upsamplers=("direct", "nearest"))
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +21,7 @@ def table() -> lut.LatencyTable:
 
 
 def test_table_covers_the_grid_and_predicts_stem_plus_blocks(table: lut.LatencyTable) -> None:
-    assert len(table.entries) == 3
+    assert len(table.entries) == 4
     assert {e["kind"] for e in table.entries.values()} == {"stem", "block"}
     assert all(e["median_ms"] > 0 and e["p10_ms"] <= e["median_ms"] <= e["p90_ms"] for e in table.entries.values())
     assert {e["backend_ran"] for e in table.entries.values()} >= {"cpp"}  # imdb's CCA runs the C++ ops
@@ -30,6 +30,11 @@ def test_table_covers_the_grid_and_predicts_stem_plus_blocks(table: lut.LatencyT
     b = table.entries[f"block|{BlockSpec('wdsr_b', expansion=2).key()}|c=16|16x16"]["median_ms"]
     i = table.entries[f"block|{BlockSpec('imdb', attention='cca').key()}|c=16|16x16"]["median_ms"]
     assert table.predict(16, 2, blocks, (16, 16)) == pytest.approx(stem + 2 * b + i)
+    nearest = table.entries["stem|scale=2,up=nearest|c=16|16x16"]
+    assert nearest["upsampler"] == "nearest" and nearest["median_ms"] > 0
+    assert table.predict(16, 2, blocks, (16, 16), "nearest") == pytest.approx(nearest["median_ms"] + 2 * b + i)
+    with pytest.raises(lut.TableMismatch, match="up=progressive"):
+        table.predict(16, 2, blocks, (16, 16), "progressive")
 
 
 def test_a_query_outside_the_table_is_named(table: lut.LatencyTable) -> None:

@@ -25,7 +25,11 @@ from srkit.search.supernet import Supernet, SupernetConfig, train
 
 SPACE = BlockSpace(scale=2, channels=(16,), min_blocks=1, max_blocks=3,
                    candidates=(BlockSpec("wdsr_a", expansion=2), BlockSpec("wdsr_b", expansion=4, attention="cca"),
-                               BlockSpec("imdb", attention="cca"), BlockSpec("rfdb")))
+                               BlockSpec("imdb", attention="cca"), BlockSpec("rfdb")), upsamplers=("direct",))
+# width and upsampler as one-shot choices: one supernet at width 16, sliced to 12
+WIDE = BlockSpace(scale=2, channels=(12, 16), min_blocks=1, max_blocks=3,
+                  candidates=(BlockSpec("wdsr_a", expansion=2), BlockSpec("wdsr_b", expansion=4),
+                              BlockSpec("imdb", attention="none"), BlockSpec("rfdb")))
 
 
 def test_space_samples_only_valid_networks() -> None:
@@ -37,16 +41,27 @@ def test_space_samples_only_valid_networks() -> None:
         depths.add(len(a.blocks))
         seen.update(a.blocks)
     assert depths == {0, 1, 2, 3, 4} and seen == set(DEFAULT_CANDIDATES)  # uniform sampling reaches everything
+    ups = {space.sample(rng).upsampler for _ in range(100)}
+    assert ups == {"direct", "progressive", "nearest"}
     for a in (space.sample(rng) for _ in range(4)):
-        net = BlockNet(3, a.channels, list(a.blocks))
+        net = BlockNet(3, a.channels, list(a.blocks), upsampler=a.upsampler)
         y = net(torch.rand(1, 3, 15, 17))
         assert y.shape == (1, 3, 45, 51) and torch.isfinite(y).all()
 
 
 def test_space_size_serialisation_and_errors(tmp_path: Path) -> None:
     assert SPACE.size() == 4 + 16 + 64
-    SPACE.save(tmp_path / "s.json")
-    assert BlockSpace.load(tmp_path / "s.json") == SPACE
+    assert WIDE.size() == 2 * 3 * (4 + 16 + 64)  # widths x upsamplers x block chains
+    for sp in (SPACE, WIDE):
+        sp.save(tmp_path / "s.json")
+        assert BlockSpace.load(tmp_path / "s.json") == sp
+    old = SPACE.as_dict()
+    del old["upsamplers"]  # a space saved before the upsampler was a choice had IMDN's
+    assert BlockSpace.from_dict(old).upsamplers == ("direct",)
+    with pytest.raises(ValueError, match="bilinear"):
+        BlockSpace(upsamplers=("bilinear",))
+    with pytest.raises(ValueError, match="upsampler 'nearest'"):
+        SPACE.validate(Arch(16, (BlockSpec("rfdb"),), "nearest"))
     with pytest.raises(ValueError, match="16 channels"):
         BlockSpace(channels=(8,))  # CCA and IMDB cannot be that narrow
     with pytest.raises(ValueError, match="min_blocks"):
@@ -55,8 +70,9 @@ def test_space_size_serialisation_and_errors(tmp_path: Path) -> None:
         SPACE.validate(Arch(16, (BlockSpec("wdsr_b", expansion=6),)))
     with pytest.raises(ValueError, match="4 blocks"):
         SPACE.validate(Arch(16, (BlockSpec("rfdb"),) * 4))
-    a = SPACE.sample(random.Random(3))
+    a = WIDE.sample(random.Random(3))
     assert Arch.from_dict(json.loads(json.dumps(a.as_dict()))) == a
+    assert Arch(16, a.blocks, "nearest").key() != Arch(16, a.blocks, "progressive").key() != Arch(16, a.blocks).key()
 
 
 def test_subnets_equal_the_supernet_paths() -> None:
@@ -77,6 +93,47 @@ def test_subnets_equal_the_supernet_paths() -> None:
     next(sub.parameters()).data.add_(1.0)  # the subnet is a copy
     with torch.no_grad():
         assert not torch.equal(net.subnet(archs[0]).double()(x), sub.double()(x))
+
+
+def test_width_and_upsampler_subnets_equal_the_supernet_paths() -> None:
+    torch.manual_seed(0)
+    net = Supernet(WIDE).double().eval()  # no width given: it holds 12 and 16
+    assert net.width == 16 and net.widths == (12, 16)
+    x = torch.rand(1, 3, 23, 21, dtype=torch.float64)  # rfdb's ESA needs >= 15 pixels
+    rng = random.Random(4)
+    archs = [WIDE.sample(rng) for _ in range(8)]
+    archs += [Arch(c, (b,), up) for c in (12, 16) for b in WIDE.candidates for up in WIDE.upsamplers]
+    assert {a.channels for a in archs} == {12, 16}
+    for a in archs:
+        sub = net.subnet(a).double().eval()
+        assert sub.head.weight.shape[0] == a.channels and sub.upsampler_kind == a.upsampler
+        with torch.no_grad():
+            assert torch.equal(sub(x), net(x, a)), a.key()
+        built = from_genotype(a.genotype(), scale=2).double().eval()
+        built.load_state_dict(sub.state_dict())
+        with torch.no_grad():
+            assert torch.equal(built(x), sub(x)), a.key()
+    # a width-12 path trains the leading slices of the shared weights and nothing else
+    net.zero_grad()
+    net(x, Arch(12, (WIDE.candidates[1],), "nearest")).sum().backward()
+    g = net.head.weight.grad
+    assert g[:12].abs().sum() > 0 and g[12:].abs().sum() == 0
+    w = net.choices[0][1].expand.weight.grad  # WDSR-B 12 -> 48 of 16 -> 64
+    assert w[:48, :12].abs().sum() > 0 and w[48:].abs().sum() == 0 and w[:, 12:].abs().sum() == 0
+    assert net.tails["direct"][0].weight.grad is None and net.tails["progressive"][0][0].weight.grad is None
+    with pytest.raises(ValueError, match="width"):
+        net.subnet(Arch(8, (WIDE.candidates[0],)))
+
+
+def test_evolution_searches_widths_and_upsamplers(tmp_path: Path) -> None:
+    latency = lambda a: a.channels / 4 + len(a.blocks) + {"direct": 0.0, "progressive": 2.0, "nearest": 1.0}[a.upsampler]  # noqa: E731
+    psnr = lambda a: 25.0 + 0.01 * a.channels + 0.1 * len(a.blocks)  # noqa: E731
+    cfg = EvolutionConfig(population=6, topk=3, iterations=4, crossover=3, mutation_children=3, mutation=0.5, seed=1)
+    scored = evolve(WIDE, None, Evaluator(RunLog(tmp_path / "log.jsonl"), psnr, latency, None), cfg)
+    archs = [Arch.from_dict(r["arch"]) for r in scored]
+    assert {a.channels for a in archs} == {12, 16} and {a.upsampler for a in archs} == set(WIDE.upsamplers)
+    fixed = evolve(WIDE, 12, Evaluator(RunLog(tmp_path / "log12.jsonl"), psnr, latency, None), cfg)
+    assert {Arch.from_dict(r["arch"]).channels for r in fixed} == {12}  # a one-width supernet keeps its width
 
 
 def _fake(costs: dict[str, float]) -> tuple:

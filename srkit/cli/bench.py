@@ -24,6 +24,7 @@ import torch
 
 from ..models import CheckpointError, create_model, from_genotype, list_models, load
 from ..models.catalog import BlockSpec
+from ..models.upsamplers import UPSAMPLERS
 from ..profiler import cases as opcases
 from ..profiler import lut as lutmod
 from ..profiler import modelbench, opbench, report
@@ -195,7 +196,7 @@ def cmd_lut(args: argparse.Namespace) -> int:
     fp = fingerprint(args.device)
     con.print(f"[bold]{fp['device']}[/] ({args.device}): building the latency table")
     specs = tuple(BlockSpec.from_dict(d) for d in args.blocks) if args.blocks else lutmod.Grid().specs
-    grid = lutmod.Grid(tuple(args.widths), tuple(args.sizes), tuple(args.scales), specs)
+    grid = lutmod.Grid(tuple(args.widths), tuple(args.sizes), tuple(args.scales), specs, tuple(args.upsamplers))
     t0 = time.perf_counter()
     items = grid.items()
     with _progress(len(items), "lut") as step:
@@ -214,7 +215,7 @@ def cmd_lut(args: argparse.Namespace) -> int:
         checks = lutmod.validate(table, args.device, lutmod.sample_archs(grid, args.validate), reps=args.reps)
         errs = [abs(r["relative_error"]) for r in checks]
         con.print(report.table("the table's predictions against whole-model measurements", checks,
-                               [("c", "channels", ""), ("x", "scale", ""), ("blocks", "blocks", ""), ("predicted ms", "predicted_ms", ".3f"),
+                               [("c", "channels", ""), ("x", "scale", ""), ("blocks", "blocks", ""), ("upsampler", "upsampler", ""), ("predicted ms", "predicted_ms", ".3f"),
                                 ("measured ms", "measured_ms", ".3f"), ("error", "relative_error", "+.1%")]))
         con.print(f"mean |error| {sum(errs) / len(errs):.1%}, max {max(errs):.1%}")
         report.write_json(out / f"{stem}_validation.json", {"fingerprint": fp, "rows": checks,
@@ -308,6 +309,7 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--sizes", nargs="+", type=_resolution, default=[(64, 64)], help="LR feature-map sizes HxW")
     t.add_argument("--scales", nargs="+", type=int, default=[4])
     t.add_argument("--blocks", nargs="+", type=_block, help="block specs as YAML, e.g. '{type: wdsr_b, expansion: 6}' (default: the standard grid)")
+    t.add_argument("--upsamplers", nargs="+", choices=UPSAMPLERS, default=list(UPSAMPLERS), help="the stems' upsamplers")
     t.add_argument("--dtype", default="fp32", choices=("fp32", "fp16", "bf16"))
     t.add_argument("--batch", type=int, default=1)
     t.add_argument("--channels-last", action="store_true")

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import torch
 
+from srkit.models.upsamplers import UPSAMPLERS
+
 
 def _spos_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, help="run folder")
@@ -26,7 +28,9 @@ def _spos_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--data", default="skimage", help="training folder (HR/ [+ LR_bicubic/X<s>/]) or 'skimage'")
     p.add_argument("--scale", type=int, default=4, choices=(2, 3, 4))
-    p.add_argument("--channels", type=int, default=32, help="supernet width")
+    p.add_argument("--channels", type=int, nargs="+", default=[32],
+                   help="width(s); several make the width a one-shot choice (one supernet sliced to each)")
+    p.add_argument("--upsamplers", nargs="+", choices=UPSAMPLERS, help="upsampler choices (default: all three; imdb: direct)")
     p.add_argument("--min-blocks", type=int, default=2)
     p.add_argument("--max-blocks", type=int, default=6)
     p.add_argument("--space", choices=("blocks", "imdb"), default="blocks",
@@ -66,12 +70,16 @@ def _config(args: argparse.Namespace):  # noqa: ANN202
         raise SystemExit(f"--latency-input {args.latency_input!r}: give HxW, e.g. 270x480") from None
     if args.shared and args.space != "imdb":
         raise SystemExit("--shared applies to the IMDB multi-path space (--space imdb)")
+    widths = tuple(args.channels)
     if args.space == "imdb":
-        space = imdb_space(args.scale, (args.channels,), args.min_blocks, args.max_blocks, args.imdb_paths, args.imdb_stages,
-                           tuple(args.distill))
+        space = imdb_space(args.scale, widths, args.min_blocks, args.max_blocks, args.imdb_paths, args.imdb_stages,
+                           tuple(args.distill), upsamplers=tuple(args.upsamplers or ("direct",)))
     else:
-        space = BlockSpace(scale=args.scale, channels=(args.channels,), min_blocks=args.min_blocks, max_blocks=args.max_blocks)
-    return SearchConfig(space=space, channels=args.channels, shared=args.shared, data=args.data, device=args.device,
+        space = BlockSpace(scale=args.scale, channels=widths, min_blocks=args.min_blocks, max_blocks=args.max_blocks,
+                           upsamplers=tuple(args.upsamplers or UPSAMPLERS))
+    if args.shared and len(widths) > 1:
+        raise SystemExit("--shared: the shared IMDB supernet holds one width; give one --channels")
+    return SearchConfig(space=space, channels=widths[0] if len(widths) == 1 else None, shared=args.shared, data=args.data, device=args.device,
                         supernet=SupernetConfig(iters=args.iters, patch=args.patch, batch=args.batch, seed=args.seed),
                         evolution=EvolutionConfig(population=args.population, topk=args.topk, iterations=args.generations,
                                                   budget_ms=args.budget_ms, seed=args.seed),
@@ -156,6 +164,7 @@ def run_nni(argv: list[str]) -> int:
     p.add_argument("--data", default="skimage")
     p.add_argument("--scale", type=int, default=4, choices=(2, 3, 4))
     p.add_argument("--channels", type=int, nargs="+", default=[32], help="nas: widths to choose from")
+    p.add_argument("--upsamplers", nargs="+", choices=UPSAMPLERS, default=list(UPSAMPLERS), help="nas: upsamplers to choose from")
     p.add_argument("--min-blocks", type=int, default=2)
     p.add_argument("--max-blocks", type=int, default=6)
     p.add_argument("--iters", type=int, default=1000, help="training iterations per trial")
@@ -174,7 +183,8 @@ def run_nni(argv: list[str]) -> int:
         if a.mode == "srgan":
             space: BlockSpace | SRGANSpace = SRGANSpace.load(a.srgan_space) if a.srgan_space else SRGANSpace()
         else:
-            space = BlockSpace(scale=a.scale, channels=tuple(a.channels), min_blocks=a.min_blocks, max_blocks=a.max_blocks)
+            space = BlockSpace(scale=a.scale, channels=tuple(a.channels), min_blocks=a.min_blocks, max_blocks=a.max_blocks,
+                               upsamplers=tuple(a.upsamplers))
         print(f"search space: {space.size():,} points" + (" x a learning rate" if a.mode == "srgan" else ""))
         s = na.NNISettings(mode=a.mode, out=a.out, space=space.as_dict(), vgg_weights=a.vgg_weights, model=a.model, scale=a.scale, data=a.data, iters=a.iters,
                            patch=a.patch, batch=a.batch, lr=a.lr, device=a.device, latency_input=(h, w), target_ms=a.target_ms,

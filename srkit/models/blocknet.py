@@ -1,6 +1,7 @@
 """BlockNet: a chain of catalogue blocks between a head conv and a sub-pixel tail.
 
-``head (3x3, in -> C) -> blocks -> 3x3 conv + head output -> conv to in x scale^2 -> pixel shuffle``.
+``head (3x3, in -> C) -> blocks -> 3x3 conv + head output -> upsampler`` (by default ``direct``: a
+conv to in x scale^2 and a pixel shuffle; :mod:`srkit.models.upsamplers` lists the others).
 The block list is data (:class:`srkit.models.catalog.BlockSpec` dicts), which makes BlockNet the
 network that latency tables predict (stem + sum of blocks) and that the lightweight search space
 exports as a genotype.
@@ -15,16 +16,17 @@ import torch
 from torch import nn
 
 from .base import SRNet
-from .blocks import conv, pixelshuffle_head
+from .blocks import conv
 from .catalog import BlockSpec, build_block, min_size
 from .registry import register
+from .upsamplers import build_upsampler
 
 DEFAULT_BLOCKS: tuple[dict[str, Any], ...] = tuple({"type": "wdsr_b", "expansion": 6} for _ in range(4))
 
 
 class BlockNet(SRNet):
     def __init__(self, scale: int, channels: int = 32, blocks: Sequence[BlockSpec | dict[str, Any]] = DEFAULT_BLOCKS,
-                 in_channels: int = 3) -> None:
+                 in_channels: int = 3, upsampler: str = "direct") -> None:
         super().__init__(scale, in_channels)
         specs = [b if isinstance(b, BlockSpec) else BlockSpec.from_dict(dict(b)) for b in blocks]
         self.specs = specs
@@ -32,7 +34,8 @@ class BlockNet(SRNet):
         self.head = conv(in_channels, channels, 3)
         self.body = nn.Sequential(*[build_block(s, channels) for s in specs])
         self.body_conv = conv(channels, channels, 3)
-        self.tail = pixelshuffle_head(channels, in_channels, scale)
+        self.upsampler_kind = upsampler
+        self.tail = build_upsampler(upsampler, channels, in_channels, scale)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         f = self.head(x)
@@ -40,6 +43,8 @@ class BlockNet(SRNet):
 
 
 @register("blocknet", scales=(2, 3, 4))
-def blocknet(scale: int = 4, channels: int = 32, blocks: Sequence[dict[str, Any]] = DEFAULT_BLOCKS, in_channels: int = 3) -> BlockNet:
-    """BlockNet: head conv, a chain of catalogue blocks (WDSR-A/B, IMDB, RFDB, +CCA), sub-pixel tail."""
-    return BlockNet(scale, channels, [dict(b) for b in blocks], in_channels)
+def blocknet(scale: int = 4, channels: int = 32, blocks: Sequence[dict[str, Any]] = DEFAULT_BLOCKS, in_channels: int = 3,
+             upsampler: str = "direct") -> BlockNet:
+    """BlockNet: head conv, a chain of catalogue blocks (WDSR-A/B, IMDB, RFDB, +CCA), an upsampler
+    (direct sub-pixel, progressive sub-pixel or nearest+conv)."""
+    return BlockNet(scale, channels, [dict(b) for b in blocks], in_channels, upsampler)

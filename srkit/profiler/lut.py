@@ -3,7 +3,7 @@
 Entries are measured forward latencies (srkit's fused path, inference mode) of
 
 * ``stem``  -- a :class:`~srkit.models.blocknet.BlockNet` with no blocks (head conv, body conv,
-  sub-pixel tail) per width, scale and feature-map size;
+  upsampler) per width, scale, upsampler and feature-map size;
 * ``block`` -- one catalogue block per spec, width and feature-map size;
 
 so a BlockNet's latency is predicted as ``stem + sum(blocks)`` (:meth:`LatencyTable.predict`), and
@@ -25,6 +25,7 @@ import torch
 from .. import atomic
 from ..models.blocknet import BlockNet
 from ..models.catalog import BlockSpec, build_block, min_size
+from ..models.upsamplers import UPSAMPLERS
 from .device import dtype_name, fingerprint, identity, parse_dtype
 from .modelbench import time_forward
 
@@ -36,8 +37,9 @@ class TableMismatch(ValueError):
     """The latency table was measured elsewhere (another device or software), or does not cover a query."""
 
 
-def _key(kind: str, channels: int, hw: Sequence[int], *, spec: BlockSpec | None = None, scale: int | None = None) -> str:
-    what = spec.key() if spec is not None else f"scale={scale}"
+def _key(kind: str, channels: int, hw: Sequence[int], *, spec: BlockSpec | None = None, scale: int | None = None,
+         upsampler: str = "direct") -> str:
+    what = spec.key() if spec is not None else f"scale={scale}" + ("" if upsampler == "direct" else f",up={upsampler}")
     return f"{kind}|{what}|c={channels}|{hw[0]}x{hw[1]}"
 
 
@@ -56,10 +58,11 @@ class LatencyTable:
             raise TableMismatch(f"the latency table has no entry {key!r}; build one that covers it with "
                                 "`srkit-bench lut` (its --widths, --sizes, --scales and block grid)") from None
 
-    def predict(self, channels: int, scale: int, blocks: Sequence[BlockSpec | dict[str, Any]], hw: Sequence[int]) -> float:
-        """Predicted forward latency (ms) of ``BlockNet(scale, channels, blocks)`` on an LR input of ``hw``."""
+    def predict(self, channels: int, scale: int, blocks: Sequence[BlockSpec | dict[str, Any]], hw: Sequence[int],
+                upsampler: str = "direct") -> float:
+        """Predicted forward latency (ms) of ``BlockNet(scale, channels, blocks, upsampler=...)`` on an LR input of ``hw``."""
         specs = [b if isinstance(b, BlockSpec) else BlockSpec.from_dict(dict(b)) for b in blocks]
-        return self.ms(_key("stem", channels, hw, scale=scale)) + sum(self.ms(_key("block", channels, hw, spec=s)) for s in specs)
+        return self.ms(_key("stem", channels, hw, scale=scale, upsampler=upsampler)) + sum(self.ms(_key("block", channels, hw, spec=s)) for s in specs)
 
     def as_dict(self) -> dict[str, Any]:
         return {"format": FORMAT, "version": VERSION, "fingerprint": self.fingerprint, "identity": identity(self.fingerprint),
@@ -109,12 +112,14 @@ class Grid:
         BlockSpec("wdsr_b", expansion=6, attention="cca"),
         BlockSpec("imdb", attention="none"), BlockSpec("imdb", attention="cca"), BlockSpec("rfdb"),
     )
+    upsamplers: tuple[str, ...] = UPSAMPLERS
 
-    def items(self) -> list[tuple[str, int, tuple[int, int], BlockSpec | None, int | None]]:
-        out: list[tuple[str, int, tuple[int, int], BlockSpec | None, int | None]] = []
+    def items(self) -> list[tuple[str, int, tuple[int, int], BlockSpec | str | None, int | None]]:
+        """(kind, width, size, block spec or the stem's upsampler, scale) per entry."""
+        out: list[tuple[str, int, tuple[int, int], BlockSpec | str | None, int | None]] = []
         for c in self.widths:
             for hw in self.sizes:
-                out += [("stem", c, hw, None, s) for s in self.scales]
+                out += [("stem", c, hw, up, s) for s in self.scales for up in self.upsamplers]
                 out += [("block", c, hw, spec, None) for spec in self.specs if _fits(spec, c, hw)]
         return out
 
@@ -144,12 +149,14 @@ def build(device: str | torch.device, grid: Grid, *, dtype: str = "fp32", batch:
     table = LatencyTable(fingerprint(dev), dtype_name(dt), batch, channels_last)
     torch.manual_seed(0)
     for kind, c, hw, spec, scale in grid.items():
+        up = "direct"
         if kind == "stem":
-            assert scale is not None
-            m, x_ch = BlockNet(scale, c, []), 3
-            key = _key("stem", c, hw, scale=scale)
+            assert scale is not None and isinstance(spec, str)
+            up, spec = spec, None
+            m, x_ch = BlockNet(scale, c, [], upsampler=up), 3
+            key = _key("stem", c, hw, scale=scale, upsampler=up)
         else:
-            assert spec is not None
+            assert isinstance(spec, BlockSpec)
             m, x_ch = build_block(spec, c), c
             key = _key("block", c, hw, spec=spec)
         if progress:
@@ -157,29 +164,33 @@ def build(device: str | torch.device, grid: Grid, *, dtype: str = "fp32", batch:
         m = _prepare(m, dev, dt, channels_last)
         t, backend = time_forward(m, _input(x_ch, hw, batch, dev, dt, channels_last), reps=reps, max_seconds=max_seconds)
         table.entries[key] = {"kind": kind, "channels": c, "hw": list(hw), "spec": spec.canonical() if spec else None,
-                              "scale": scale, "backend_ran": backend, **t}
+                              "scale": scale, "upsampler": up if kind == "stem" else None,
+                              "backend_ran": backend, **t}
     return table
 
 
-def validate(table: LatencyTable, device: str | torch.device, archs: Sequence[tuple[int, int, list[BlockSpec], tuple[int, int]]], *,
+Query = tuple[int, int, list[BlockSpec], tuple[int, int], str]
+
+
+def validate(table: LatencyTable, device: str | torch.device, archs: Sequence[Query], *,
              reps: int = 20, max_seconds: float = 3.0) -> list[dict[str, Any]]:
-    """Measure whole BlockNets ``(channels, scale, blocks, lr_hw)`` and compare with the table's
-    prediction; each row has both and the relative error of the prediction."""
+    """Measure whole BlockNets ``(channels, scale, blocks, lr_hw, upsampler)`` and compare with the
+    table's prediction; each row has both and the relative error of the prediction."""
     dev = torch.device(device)
     dt = parse_dtype(table.dtype)
     rows = []
-    for channels, scale, blocks, hw in archs:
-        predicted = table.predict(channels, scale, blocks, hw)
-        m = _prepare(BlockNet(scale, channels, blocks), dev, dt, table.channels_last)
+    for channels, scale, blocks, hw, up in archs:
+        predicted = table.predict(channels, scale, blocks, hw, up)
+        m = _prepare(BlockNet(scale, channels, blocks, upsampler=up), dev, dt, table.channels_last)
         t, backend = time_forward(m, _input(3, hw, table.batch, dev, dt, table.channels_last), reps=reps, max_seconds=max_seconds)
-        rows.append({"channels": channels, "scale": scale, "blocks": " ".join(b.short() for b in blocks),
+        rows.append({"channels": channels, "scale": scale, "upsampler": up, "blocks": " ".join(b.short() for b in blocks),
                      "block_specs": [b.canonical() for b in blocks], "lr_hw": list(hw),
                      "predicted_ms": predicted, "measured_ms": t["median_ms"], "p10_ms": t["p10_ms"], "p90_ms": t["p90_ms"],
                      "relative_error": (predicted - t["median_ms"]) / t["median_ms"], "backend_ran": backend})
     return rows
 
 
-def sample_archs(grid: Grid, n: int, *, depth: tuple[int, int] = (2, 6), seed: int = 0) -> list[tuple[int, int, list[BlockSpec], tuple[int, int]]]:
+def sample_archs(grid: Grid, n: int, *, depth: tuple[int, int] = (2, 6), seed: int = 0) -> list[Query]:
     """``n`` random BlockNets covered by ``grid`` (for :func:`validate`)."""
     g = torch.Generator().manual_seed(seed)
 
@@ -191,5 +202,5 @@ def sample_archs(grid: Grid, n: int, *, depth: tuple[int, int] = (2, 6), seed: i
         c, hw, s = pick(grid.widths), pick(grid.sizes), pick(grid.scales)
         specs = [sp for sp in grid.specs if _fits(sp, c, hw)]
         k = int(torch.randint(depth[0], depth[1] + 1, (1,), generator=g))
-        out.append((c, s, [pick(specs) for _ in range(k)], hw))
+        out.append((c, s, [pick(specs) for _ in range(k)], hw, pick(grid.upsamplers)))
     return out
