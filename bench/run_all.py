@@ -24,6 +24,7 @@ import torch  # noqa: E402
 
 from bench import (  # noqa: E402
     bench_channel_attention,
+    bench_conv_epilogue,
     bench_pixel_shuffle,
     bench_psnr,
     bench_ssim,
@@ -39,7 +40,7 @@ from srkit.profiler.device import fingerprint, peaks, slug  # noqa: E402
 
 BENCHES = {
     "pixel_shuffle": bench_pixel_shuffle, "upsample_tail": bench_upsample_tail, "psnr": bench_psnr, "ssim": bench_ssim,
-    "cca": bench_channel_attention, "wdsr": bench_wide_activation,
+    "cca": bench_channel_attention, "conv_epilogue": bench_conv_epilogue, "wdsr": bench_wide_activation,
 }
 MODELS = {"imdn": "imdn_x4.pth", "rfdn": "rfdn_aim2020_x4.pth", "rlfn": "rlfn_x4.pth", "span": "span_ch28_ntire24_x4.pth", "wdsr_b": None}
 

@@ -37,6 +37,9 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
   m.def("channel_stats_cpu", &srkit::cpu::channel_stats, "per-(n, c) mean and population std into outputs");
   m.def("channel_scale_cpu", &srkit::cpu::channel_scale, "x * s[n, c] into `out`");
   m.def("wide_pointwise_cpu", &srkit::cpu::wide_pointwise, "W2 relu(W1 x + b1) + b2 per pixel into `out`");
+  m.def("conv_epilogue_cpu", &srkit::cpu::conv_epilogue, "[residual + res_scale *] [relu](conv(x, w) + b) into `out`",
+        pybind11::arg("x"), pybind11::arg("w"), pybind11::arg("b"), pybind11::arg("residual"), pybind11::arg("res_scale"),
+        pybind11::arg("relu"), pybind11::arg("out"));
   m.def("sse_cpu", &srkit::cpu::sse, "per-image sum of squared error (float64)");
   m.def("ssim_sum_cpu", &srkit::cpu::ssim_sum, "per-image sum of the SSIM map (float64)");
   m.def("sse_and_ssim_sum_cpu", &srkit::cpu::sse_and_ssim_sum, "both, from one read of the images");

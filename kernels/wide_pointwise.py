@@ -4,15 +4,20 @@ Each program takes BP pixels of one image and walks the wide dimension E in chun
 computes a [BP, BE] slice of the wide activation with one tensor-core product, applies bias and
 ReLU, and immediately multiplies it into the [BP, L] output accumulator. The wide activation
 (E = expansion x C channels) therefore never touches global memory.
+
+The backward kernel walks the same tiles: it recomputes each [BP, BE] slice of the wide activation
+from x, forms its gradient from g (masked by the ReLU), adds that slice's share to the input
+gradient in registers, and adds the tile's weight and bias gradients (sums over its pixels) to
+float32 buffers atomically. Neither pass stores anything E channels wide.
 """
 
 from __future__ import annotations
 
-import os
-
 import torch
 import triton
 import triton.language as tl
+
+from . import tensor_cores
 
 
 @triton.jit
@@ -57,12 +62,78 @@ def wide_pointwise(x: torch.Tensor, w1: torch.Tensor, b1: torch.Tensor, w2: torc
     bc = max(16, triton.next_power_of_2(c))
     bl = max(16, triton.next_power_of_2(l))
     bp, be = 64, 32
-    precision = "tf32" if (allow_tf32 and x.dtype == torch.float32) else "ieee"
-    # Triton's CPU interpreter multiplies bfloat16 wrongly (numpy has no bfloat16): there, the operands,
-    # already rounded to bfloat16, are multiplied in float32, which is what the tensor cores compute.
-    interpreted_bf16 = x.dtype == torch.bfloat16 and os.environ.get("TRITON_INTERPRET") == "1"
-    dot = tl.float32 if interpreted_bf16 else {torch.float16: tl.float16, torch.bfloat16: tl.bfloat16}.get(x.dtype, tl.float32)
+    precision = tensor_cores.precision(x.dtype, allow_tf32)
+    dot = tensor_cores.operand_type(x.dtype)
     _wide_pointwise_kernel[(triton.cdiv(h * w, bp), n)](
         x, w1, b1, w2, b2, out, c, e, l, h * w, w, *x.stride(), *out.stride(),
+        BP=bp, BC=bc, BE=be, BL=bl, PRECISION=precision, DOT=dot,
+    )
+
+
+@triton.jit
+def _wide_pointwise_backward_kernel(
+    x_ptr, g_ptr, w1_ptr, b1_ptr, w2_ptr, gx_ptr, gw1_ptr, gb1_ptr, gw2_ptr, gb2_ptr,
+    C, E, L, HW, W,
+    xsn, xsc, xsh, xsw, gsn, gsc, gsh, gsw, osn, osc, osh, osw,
+    BP: tl.constexpr, BC: tl.constexpr, BE: tl.constexpr, BL: tl.constexpr, PRECISION: tl.constexpr,
+    DOT: tl.constexpr,
+):
+    n = tl.program_id(1).to(tl.int64)
+    p = tl.program_id(0) * BP + tl.arange(0, BP)
+    pmask = p < HW
+    h = (p // W).to(tl.int64)
+    w = (p % W).to(tl.int64)
+    c = tl.arange(0, BC)
+    l = tl.arange(0, BL)
+    cmask = c < C
+    lmask = l < L
+    x = tl.load(x_ptr + n * xsn + c[None, :].to(tl.int64) * xsc + (h * xsh + w * xsw)[:, None],
+                mask=pmask[:, None] & cmask[None, :], other=0.0)
+    g = tl.load(g_ptr + n * gsn + l[None, :].to(tl.int64) * gsc + (h * gsh + w * gsw)[:, None],
+                mask=pmask[:, None] & lmask[None, :], other=0.0)  # zero on padded pixels: they add nothing
+    xd = x.to(DOT)
+    gd = g.to(DOT)
+    gx = tl.zeros([BP, BC], dtype=tl.float32)
+    for e0 in range(0, E, BE):
+        e = e0 + tl.arange(0, BE)
+        emask = e < E
+        w1t = tl.load(w1_ptr + e[None, :] * C + c[:, None], mask=cmask[:, None] & emask[None, :], other=0.0)  # [BC, BE]
+        pre = tl.dot(xd, w1t.to(x.dtype).to(DOT), input_precision=PRECISION)
+        pre += tl.load(b1_ptr + e, mask=emask, other=0.0).to(tl.float32)[None, :]
+        hid = tl.maximum(pre, 0.0).to(x.dtype).to(DOT)  # as the forward rounded it
+        w2e = tl.load(w2_ptr + l[:, None] * E + e[None, :], mask=lmask[:, None] & emask[None, :], other=0.0)  # [BL, BE]
+        ghid = tl.where(pre > 0, tl.dot(gd, w2e.to(x.dtype).to(DOT), input_precision=PRECISION), 0.0)  # [BP, BE]
+        ghd = ghid.to(x.dtype).to(DOT)
+        gx += tl.dot(ghd, tl.trans(w1t.to(x.dtype).to(DOT)), input_precision=PRECISION)
+        # this tile's share of the weight gradients, summed over its pixels, added atomically
+        tl.atomic_add(gw1_ptr + e[:, None] * C + c[None, :], tl.dot(tl.trans(ghd), xd, input_precision=PRECISION),
+                      mask=emask[:, None] & cmask[None, :])
+        tl.atomic_add(gw2_ptr + l[:, None] * E + e[None, :], tl.dot(tl.trans(gd), hid, input_precision=PRECISION),
+                      mask=lmask[:, None] & emask[None, :])
+        tl.atomic_add(gb1_ptr + e, tl.sum(ghid, axis=0), mask=emask)
+    tl.atomic_add(gb2_ptr + l, tl.sum(g.to(tl.float32), axis=0), mask=lmask)
+    tl.store(gx_ptr + n * osn + c[None, :].to(tl.int64) * osc + (h * osh + w * osw)[:, None],
+             gx.to(gx_ptr.dtype.element_ty), mask=pmask[:, None] & cmask[None, :])
+
+
+def wide_pointwise_backward(x: torch.Tensor, g: torch.Tensor, w1: torch.Tensor, b1: torch.Tensor, w2: torch.Tensor,
+                            gx: torch.Tensor, gw1: torch.Tensor, gb1: torch.Tensor, gw2: torch.Tensor, gb2: torch.Tensor,
+                            allow_tf32: bool = False) -> None:
+    """The gradients of ``W2 relu(W1 x + b1) + b2`` for the output gradient ``g``, the wide
+    activation recomputed tile by tile and never stored: ``gx`` written (x's dtype), the weight and
+    bias gradients accumulated into zeroed float32 buffers gw1 (E, C), gb1 (E,), gw2 (L, E), gb2 (L,)."""
+    n, c, h, w = x.shape
+    e, l = w1.shape[0], w2.shape[0]
+    if x.numel() == 0 or g.numel() == 0:
+        if gx.numel():
+            gx.zero_()
+        return
+    bc = max(16, triton.next_power_of_2(c))
+    bl = max(16, triton.next_power_of_2(l))
+    bp, be = 64, 32
+    precision = tensor_cores.precision(x.dtype, allow_tf32)
+    dot = tensor_cores.operand_type(x.dtype)
+    _wide_pointwise_backward_kernel[(triton.cdiv(h * w, bp), n)](
+        x, g, w1, b1, w2, gx, gw1, gb1, gw2, gb2, c, e, l, h * w, w, *x.stride(), *g.stride(), *gx.stride(),
         BP=bp, BC=bc, BE=be, BL=bl, PRECISION=precision, DOT=dot,
     )

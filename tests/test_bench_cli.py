@@ -39,11 +39,11 @@ def test_a_fallback_is_shown() -> None:
     torch.manual_seed(0)
     case = next(c for c in cases.wdsr_b("cpu", True))
     assert case.module is not None
-    case.module.double()  # float64: the Triton kernel multiplies on tensor cores, so the C++ kernel runs
+    case.module.double()  # float64: the Triton kernels multiply on tensor cores, so they fall back
     case.inputs = [case.inputs[0][:, :, :9, :11].double()]  # a small, odd, non-contiguous crop
     rows = opbench.run_case(case, "cpu", ["srkit-triton"], PEAKS, reps=2, warmup=0)
-    assert rows[0]["backend_ran"] == "cpp"
-    assert "wide_pointwise: triton -> cpp" in rows[0]["fallback"]
+    assert rows[0]["backend_ran"] == "cpp+torch"  # wide_pointwise on C++, conv_epilogue on PyTorch (the CPU's choice)
+    assert "wide_pointwise: triton -> cpp" in rows[0]["fallback"] and "conv_epilogue: triton -> torch" in rows[0]["fallback"]
     assert rows[0]["correct"]
 
 
@@ -141,13 +141,15 @@ def test_model_command_names_bad_input(tmp_path: Path, monkeypatch: pytest.Monke
 def test_lut_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     out = tmp_path / "l"
     assert _run(["lut", "--widths", "16", "--sizes", "16x16", "--scales", "2", "--blocks", "{type: wdsr_b, expansion: 2}",
-                 "{type: wdsr_a, expansion: 2}", "--reps", "2", "--max-seconds", "0.2", "--validate", "2", "--out", str(out)],
+                 "{type: wdsr_a, expansion: 2}", "--upsamplers", "direct", "nearest", "--reps", "2", "--max-seconds", "0.2",
+                 "--validate", "2", "--out", str(out)],
                 tmp_path, monkeypatch) == 0
     (j,) = out.glob("lut_*_fp32.json")
     from srkit.profiler import lut
 
     t = lut.load(j, device="cpu")
-    assert len(t.entries) == 3
+    assert len(t.entries) == 4  # a stem per upsampler, a block per spec
+    assert {e["upsampler"] for e in t.entries.values() if e["kind"] == "stem"} == {"direct", "nearest"}
     v = json.loads(next(out.glob("*_validation.json")).read_text())
     assert len(v["rows"]) == 2 and v["max_abs_relative_error"] >= v["mean_abs_relative_error"] >= 0
     with pytest.raises(SystemExit):

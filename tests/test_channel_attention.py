@@ -29,7 +29,7 @@ def test_forward_and_backward_match_float64(backend, shape) -> None:  # noqa: AN
     m = ContrastChannelAttention(shape[1], reduction=16).to(device)
     x = torch.randn(shape, device=device, requires_grad=True)
     y = m(x)
-    assert ops.last_backend("channel_stats") == name and ops.last_backend("channel_scale") == name
+    assert ops.last_backend("channel_stats") == name and ops.last_backend("attention_scale") == name
     x64 = x.detach().double().requires_grad_()
     want = cca64(x64, m)
     torch.testing.assert_close(y.double(), want, rtol=1e-5, atol=1e-6)

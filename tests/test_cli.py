@@ -20,8 +20,10 @@ def test_info_reports_versions_build_and_backends(capsys: pytest.CaptureFixture[
     assert info["extension"]["built"] is True
     assert info["ops"]["psnr"]["cpu"]["backend"] == "cpp"
     assert set(info["backends"]["cpu"]) == {"triton", "cuda", "cpp", "torch"}
-    # the real implementation tables: every op has a C++ CPU version now, so none falls back on the CPU
+    # the real implementation tables: every op has a C++ CPU version now, so none falls back on the CPU;
+    # conv_epilogue chooses PyTorch's oneDNN convolution there (measured faster), which is no fallback
     assert info["ops"]["wide_pointwise"]["cpu"] == {"backend": "cpp", "instead_of": None, "because": None}
+    assert info["ops"]["conv_epilogue"]["cpu"] == {"backend": "torch", "instead_of": None, "because": None}
     assert all(v["cpu"]["instead_of"] is None for v in info["ops"].values())
 
 

@@ -24,6 +24,21 @@ def test_cpu_default_is_the_cpp_kernels(monkeypatch: pytest.MonkeyPatch) -> None
     assert call is not None and call.backend == "cpp" and call.fallback_from is None and call.device == "cpu"
 
 
+def test_an_op_may_order_its_backends_by_measurement(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SRKIT_BACKEND", raising=False)
+    assert dispatch.default_order("conv_epilogue", "cpu") == ("torch", "cpp")  # oneDNN's conv wins on the CPU
+    assert dispatch.default_order("pixel_shuffle", "cpu") == dispatch.DEFAULT_ORDER["cpu"]
+    x = torch.randn(1, 2, 3, 3)
+    ops.conv_epilogue(x, torch.randn(2, 2, 3, 3))
+    call = ops.last_call("conv_epilogue")
+    assert call is not None and call.backend == "torch" and call.fallback_from is None  # a choice, not a fallback
+    monkeypatch.setenv("SRKIT_BACKEND", "cpp")
+    ops.conv_epilogue(x, torch.randn(2, 2, 3, 3))
+    assert ops.last_backend("conv_epilogue") == "cpp"
+    with pytest.raises(ValueError, match=r"unknown backends \['opengl'\]"):
+        dispatch.register("made_up", {"torch": print}, order={"cpu": ("opengl",)})
+
+
 def test_env_variable_and_context_manager_force_a_backend(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SRKIT_BACKEND", "torch")
     ops.pixel_shuffle(torch.zeros(1, 4, 2, 2), 2)

@@ -1,4 +1,5 @@
-"""WideActBlockB: equals the plain PyTorch block, folds weight norm, and stores less for backward."""
+"""WideActBlockA/B: equal the plain PyTorch blocks (forward, backward, compiled, autocast), fold
+weight norm, and B stores less for backward."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from srkit import ops
-from srkit.nn import WideActBlockB
+from srkit.nn import WideActBlockA, WideActBlockB
 
 
 def eager_block(x: torch.Tensor, b: WideActBlockB) -> torch.Tensor:
@@ -29,6 +30,43 @@ def test_matches_plain_pytorch_forward_and_backward(backend_name: str) -> None:
     torch.testing.assert_close(y, want, rtol=1e-5, atol=1e-5)
     for a, b in zip(grads, want_grads):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-4)
+
+
+def eager_block_a(x: torch.Tensor, b: WideActBlockA) -> torch.Tensor:
+    return x + b.res_scale * b.conv(F.relu(b.expand(x)))
+
+
+@pytest.mark.parametrize("backend_name", ["torch", "triton", "cpp"])
+def test_block_a_matches_plain_pytorch_forward_and_backward(backend_name: str) -> None:
+    torch.manual_seed(3)
+    block = WideActBlockA(5, expansion=4, res_scale=0.3)
+    x = torch.randn(2, 5, 7, 9).to(memory_format=torch.channels_last).requires_grad_()
+    with ops.use_backend(backend_name, strict=True), ops.trace() as calls:
+        y = block(x)
+        grads = torch.autograd.grad(y.square().sum(), (x, *block.parameters()))
+    # two convs forward, and their input gradients backward on the same op
+    assert [c.op for c in calls] == ["conv_epilogue"] * 4 and {c.backend for c in calls} == {backend_name}
+    want = eager_block_a(x, block)
+    want_grads = torch.autograd.grad(want.square().sum(), (x, *block.parameters()))
+    torch.testing.assert_close(y, want, rtol=1e-5, atol=1e-5)
+    for a, b in zip(grads, want_grads, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.slow
+def test_blocks_compile_fullgraph_and_run_under_autocast() -> None:
+    torch.manual_seed(4)
+    for block, eager in ((WideActBlockA(8, 2, 0.5, weight_norm=False), eager_block_a), (WideActBlockB(8, 4, 0.5, 0.5), eager_block)):
+        x = torch.randn(1, 8, 6, 7, requires_grad=True)
+        compiled = torch.compile(block, fullgraph=True)
+        torch.testing.assert_close(compiled(x), block(x))
+        (g1,) = torch.autograd.grad(compiled(x).sum(), x)
+        (g2,) = torch.autograd.grad(eager(x, block).sum(), x)
+        torch.testing.assert_close(g1, g2, rtol=1e-4, atol=1e-5)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            y = block(x.bfloat16())
+        assert y.dtype == torch.bfloat16
+        torch.testing.assert_close(y.float(), eager(x, block), rtol=5e-2, atol=5e-2)
 
 
 def test_fold_weight_norm_keeps_the_function() -> None:

@@ -13,8 +13,9 @@ class ContrastChannelAttention(nn.Module):
 
     The statistics are per-channel population std and mean over H x W, computed two-pass in
     float32 by :func:`srkit.ops.channel_stats`; the squeeze-excite MLP (1x1 convolutions, named
-    ``conv_du`` as in IMDN so its checkpoints load) runs on the (N, C) statistics; the scaling is
-    :func:`srkit.ops.channel_scale`.
+    ``conv_du`` as in IMDN so its checkpoints load) and the scaling run as one
+    :func:`srkit.ops.attention_scale` (in Triton, the MLP is recomputed inside the scaling kernel).
+    :meth:`attention` gives the factors alone, for folding the scaling into a consumer.
     """
 
     def __init__(self, channels: int, reduction: int = 16) -> None:
@@ -37,7 +38,9 @@ class ContrastChannelAttention(nn.Module):
         return self.conv_du(contrast).flatten(1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return ops.channel_scale(x, self.attention(x))
+        mean, std = ops.channel_stats(x)
+        up, down = self.conv_du[0], self.conv_du[2]
+        return ops.attention_scale(x, mean, std, up.weight, up.bias, down.weight, down.bias)
 
     def extra_repr(self) -> str:
         return f"channels={self.channels}, reduction={self.reduction}"

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TypeVar
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils import parametrize
 from torch.nn.utils.parametrizations import weight_norm as _weight_norm
@@ -20,7 +19,8 @@ class WideActBlockB(nn.Module):
     ``int(channels * low_rank)``, and a k x k convolution returns to ``channels``. The 1x1 pair runs
     as :func:`srkit.ops.wide_pointwise`, whose Triton kernel keeps the wide activation in registers
     and whose backward recomputes it, so training stores only the block's input and the narrow
-    activation. With ``weight_norm`` (WDSR's training setup) the weights are parametrised;
+    activation; the k x k conv, ``res_scale`` and the residual add run as one
+    :func:`srkit.ops.conv_epilogue`. With ``weight_norm`` (WDSR's training setup) the weights are parametrised;
     :meth:`fold_weight_norm` turns them into plain weights for inference.
     """
 
@@ -41,8 +41,7 @@ class WideActBlockB(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         y = ops.wide_pointwise(x, self.expand.weight, self.expand.bias, self.reduce.weight, self.reduce.bias)
-        y = F.conv2d(y, self.conv.weight.to(y.dtype), self.conv.bias.to(y.dtype), padding=self.conv.padding)
-        return torch.add(x, y, alpha=self.res_scale)
+        return ops.conv_epilogue(y, self.conv.weight, self.conv.bias, residual=x, res_scale=self.res_scale)
 
     def fold_weight_norm(self) -> WideActBlockB:
         """Replace the weight-norm parametrisation by the plain weights it produces (for inference)."""
@@ -53,8 +52,9 @@ class WideActBlockA(nn.Module):
     """``x + res_scale * conv_k(relu(conv_k(x)))`` (WDSR-A), the first conv widening ``channels`` to
     ``channels * expansion``.
 
-    Runs as two cuDNN/ATen convolutions and one fused residual add today; the implicit-GEMM kernel
-    with fused epilogues is future work (issue #3). Weight norm as in :class:`WideActBlockB`.
+    Runs as two :func:`srkit.ops.conv_epilogue` calls: the widening conv with bias and ReLU fused,
+    the narrowing conv with ``res_scale`` and the residual add fused (implicit GEMMs on tensor cores
+    through Triton on a GPU). Weight norm as in :class:`WideActBlockB`.
     """
 
     def __init__(self, channels: int, expansion: int = 4, res_scale: float = 1.0, kernel_size: int = 3,
@@ -71,7 +71,8 @@ class WideActBlockA(nn.Module):
                 _weight_norm(m)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.add(x, self.conv(F.relu(self.expand(x))), alpha=self.res_scale)
+        h = ops.conv_epilogue(x, self.expand.weight, self.expand.bias, relu=True)
+        return ops.conv_epilogue(h, self.conv.weight, self.conv.bias, residual=x, res_scale=self.res_scale)
 
     def fold_weight_norm(self) -> WideActBlockA:
         """Replace the weight-norm parametrisation by the plain weights it produces (for inference)."""

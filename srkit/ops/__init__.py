@@ -1,7 +1,9 @@
 """srkit's ops with backend dispatch (see :mod:`srkit.ops.dispatch`)."""
 
+from .attention_scale import attention_scale
 from .channel_scale import channel_scale
 from .channel_stats import channel_stats
+from .conv_epilogue import conv_epilogue
 from .dispatch import (
     BACKENDS,
     BackendUnavailable,
@@ -26,9 +28,11 @@ __all__ = [
     "BACKENDS",
     "BackendUnavailable",
     "Call",
+    "attention_scale",
     "available_backends",
     "channel_scale",
     "channel_stats",
+    "conv_epilogue",
     "implementations",
     "last_backend",
     "last_call",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 
 FLOAT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
@@ -38,3 +40,13 @@ def out_memory_format(x: torch.Tensor) -> torch.memory_format:
     if not x.is_contiguous() and x.is_contiguous(memory_format=torch.channels_last):
         return torch.channels_last
     return torch.contiguous_format
+
+
+def no_float64_on_tensor_cores(x: torch.Tensor) -> Callable[[str], str]:
+    """For ``dispatch``: why a Triton kernel that multiplies on tensor cores cannot take ``x`` ('' if it can)."""
+    def why(backend: str) -> str:
+        if backend == "triton" and x.dtype == torch.float64:
+            return "the Triton kernel multiplies on tensor cores (no float64)"
+        return ""
+
+    return why

@@ -9,7 +9,9 @@ Every op has up to four backends:
 * ``torch``  -- the pure-PyTorch reference (anything).
 
 The default follows the tensor's device: CUDA tensors try triton, cuda, torch; CPU tensors try
-cpp, torch. ``SRKIT_BACKEND=<name>`` or ``with use_backend(name):`` puts one backend first.
+cpp, torch. An op may register its own order where a measurement says another backend wins (the
+conv_epilogue op prefers PyTorch's oneDNN convolution on the CPU); that is a choice, not a
+fallback, and ``last_call`` still names the backend that ran. ``SRKIT_BACKEND=<name>`` or ``with use_backend(name):`` puts one backend first.
 Each op registers its table of implementations once (``register``); ``implementations(op)``
 returns it, so tests can call one backend directly and ``srkit info`` reports what really exists.
 Availability is probed lazily and for real (the Triton probe launches a kernel and checks its
@@ -138,15 +140,23 @@ def available_backends(device_type: str) -> list[str]:
 
 Impl = Callable[..., object]
 _registry: dict[str, Mapping[str, Impl]] = {}
+_orders: dict[str, dict[str, tuple[str, ...]]] = {}
 
 
-def register(op: str, impls: Mapping[str, Impl]) -> Mapping[str, Impl]:
-    """Record ``op``'s implementations, backend name -> callable; returns them."""
-    unknown = set(impls) - set(BACKENDS)
+def register(op: str, impls: Mapping[str, Impl], order: Mapping[str, tuple[str, ...]] | None = None) -> Mapping[str, Impl]:
+    """Record ``op``'s implementations, backend name -> callable; returns them. ``order``: device
+    type -> backend order, where this op's measured winner differs from :data:`DEFAULT_ORDER`."""
+    unknown = set(impls) - set(BACKENDS) | {b for o in (order or {}).values() for b in o} - set(BACKENDS)
     if unknown:
         raise ValueError(f"srkit: op {op}: unknown backends {sorted(unknown)}")
     _registry[op] = impls
+    _orders[op] = dict(order or {})
     return impls
+
+
+def default_order(op: str, device_type: str) -> tuple[str, ...]:
+    """The backends ``op`` tries on ``device_type`` when none is forced, best first."""
+    return _orders.get(op, {}).get(device_type) or DEFAULT_ORDER.get(device_type, ("torch",))
 
 
 def implementations(op: str) -> Mapping[str, Impl]:
@@ -241,7 +251,7 @@ def preferred() -> tuple[str | None, bool]:
 def plan(op: str, device_type: str, implemented: Mapping[str, object], unsupported: Callable[[str], str] | None = None) -> tuple[str, str | None, str | None]:
     """(backend to run, backend it falls back from, why) for one call of ``op``."""
     forced, strict = preferred()
-    order = list(DEFAULT_ORDER.get(device_type, ("torch",)))
+    order = list(default_order(op, device_type))
     if forced is not None:
         order = [forced] + [b for b in order if b != forced]
     first = order[0]

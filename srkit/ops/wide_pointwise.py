@@ -3,7 +3,10 @@
 The Triton kernel keeps the wide activation (E channels) in registers; the C++ CPU kernel keeps a
 tile of it in a per-thread buffer; the PyTorch reference runs two 1x1 convolutions. There is no
 CUDA C++ implementation (the dispatcher says so and runs Triton on a GPU). The backward recomputes the wide activation from
-x instead of storing it, so a forward pass keeps only x for the backward.
+x instead of storing it, so a forward pass keeps only x for the backward. It is an op of its own,
+``wide_pointwise_backward``: in Triton one kernel recomputes the wide activation tile by tile and
+never materialises it (weight gradients summed atomically, so their last bits vary run to run on a
+GPU); the PyTorch reference materialises it for one block at a time and is the CPU's choice.
 Registered as ``srkit::wide_pointwise``.
 """
 
@@ -30,15 +33,6 @@ def _cpp(x, w1, b1, w2, b2, out) -> None:  # noqa: ANN001
 register("wide_pointwise", {"triton": _triton, "cpp": _cpp, "torch": reference.wide_pointwise})
 
 
-def _unsupported(x: torch.Tensor):  # noqa: ANN202
-    def why(backend: str) -> str:
-        if backend == "triton" and x.dtype == torch.float64:
-            return "the Triton kernel multiplies on tensor cores (no float64)"
-        return ""
-
-    return why
-
-
 def _empty(x: torch.Tensor, l: int) -> torch.Tensor:  # noqa: E741
     return _checks.new_output(x, (x.shape[0], l, *x.shape[2:]))
 
@@ -47,7 +41,7 @@ def _empty(x: torch.Tensor, l: int) -> torch.Tensor:  # noqa: E741
 def _wide_pointwise_op(x: torch.Tensor, w1: torch.Tensor, b1: torch.Tensor, w2: torch.Tensor, b2: torch.Tensor) -> torch.Tensor:
     out = _empty(x, w2.shape[0])
     args = [t.to(x.dtype).contiguous() for t in (w1, b1, w2, b2)]
-    dispatch("wide_pointwise", x.device, x.dtype, _unsupported(x))(x, *args, out)
+    dispatch("wide_pointwise", x.device, x.dtype, _checks.no_float64_on_tensor_cores(x))(x, *args, out)
     return out
 
 
@@ -56,21 +50,40 @@ def _(x, w1, b1, w2, b2) -> torch.Tensor:  # noqa: ANN001
     return _empty(x, w2.shape[0])
 
 
+def _backward_triton(x, g, w1, b1, w2, gx, gw1, gb1, gw2, gb2) -> None:  # noqa: ANN001
+    from srkit.kernels import wide_pointwise as k
+
+    k.wide_pointwise_backward(x, g, w1, b1, w2, gx, gw1, gb1, gw2, gb2, allow_tf32=torch.backends.cuda.matmul.allow_tf32)
+
+
+def _backward_torch(x, g, w1, b1, w2, gx, gw1, gb1, gw2, gb2) -> None:  # noqa: ANN001
+    pre = F.conv2d(x, w1[:, :, None, None], b1)
+    g_hid = F.conv2d(g, w2.t()[:, :, None, None]) * (pre > 0)
+    gx.copy_(F.conv2d(g_hid, w1.t()[:, :, None, None]))
+    gw1.copy_(torch.einsum("nehw,nchw->ec", g_hid, x))
+    gb1.copy_(g_hid.sum((0, 2, 3)))
+    gw2.copy_(torch.einsum("nlhw,nehw->le", g, F.relu(pre)))
+    gb2.copy_(g.sum((0, 2, 3)))
+
+
+# no C++ backward: on the CPU the reference is the choice, not a fallback
+register("wide_pointwise_backward", {"triton": _backward_triton, "torch": _backward_torch}, order={"cpu": ("torch",)})
+
+
 def _setup(ctx, inputs, output) -> None:  # noqa: ANN001
     ctx.save_for_backward(*inputs)  # x and the weights only: the wide activation is recomputed
 
 
 def _backward(ctx, g: torch.Tensor):  # noqa: ANN001, ANN202
     x, w1, b1, w2, b2 = ctx.saved_tensors
-    pre = F.conv2d(x, w1.to(x.dtype)[:, :, None, None], b1.to(x.dtype))
-    hid = F.relu(pre)
-    g_hid = F.conv2d(g, w2.to(g.dtype).t()[:, :, None, None]) * (pre > 0)
-    gx = F.conv2d(g_hid, w1.to(g.dtype).t()[:, :, None, None]) if ctx.needs_input_grad[0] else None
-    gw1 = torch.einsum("nehw,nchw->ec", g_hid, x).to(w1.dtype) if ctx.needs_input_grad[1] else None
-    gb1 = g_hid.sum((0, 2, 3)).to(b1.dtype) if ctx.needs_input_grad[2] else None
-    gw2 = torch.einsum("nlhw,nehw->le", g, hid).to(w2.dtype) if ctx.needs_input_grad[3] else None
-    gb2 = g.sum((0, 2, 3)).to(b2.dtype) if ctx.needs_input_grad[4] else None
-    return gx, gw1, gb1, gw2, gb2
+    ws = [t.to(x.dtype).contiguous() for t in (w1, b1, w2)]
+    acc = torch.float64 if x.dtype == torch.float64 else torch.float32
+    gx = _checks.new_output(x, x.shape)
+    gw1, gb1, gw2, gb2 = (torch.zeros(t.shape, dtype=acc, device=x.device) for t in (w1, b1, w2, b2))
+    dispatch("wide_pointwise_backward", x.device, x.dtype, _checks.no_float64_on_tensor_cores(x))(
+        x, g.to(x.dtype), *ws, gx, gw1, gb1, gw2, gb2)
+    need = ctx.needs_input_grad
+    return (gx if need[0] else None, *(t.to(p.dtype) if n else None for t, p, n in zip((gw1, gb1, gw2, gb2), (w1, b1, w2, b2), need[1:])))
 
 
 _wide_pointwise_op.register_autograd(_backward, setup_context=_setup)

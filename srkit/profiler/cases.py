@@ -19,7 +19,7 @@ import torch
 from .. import metrics, ops
 from ..nn import ContrastChannelAttention, WideActBlockA, WideActBlockB
 
-OPS = ("pixel_shuffle", "upsample_tail", "psnr", "ssim", "cca", "wdsr_a", "wdsr_b")
+OPS = ("pixel_shuffle", "upsample_tail", "psnr", "ssim", "cca", "conv_epilogue", "wdsr_a", "wdsr_b")
 
 
 @dataclass
@@ -136,6 +136,23 @@ def _block_case(op: str, block: torch.nn.Module, shape: tuple[int, int, int, int
                   tol=max(_tol(dtype), 1e-4), module=m, fn64=m64)
 
 
+def conv_epilogue(device: str, quick: bool) -> list[OpCase]:
+    """A residual 3x3 conv, C -> C with bias, res_scale and the residual add fused (WDSR's last conv)."""
+    out = []
+    for shape, dtype in _block_shapes(device, quick):
+        n, c, h, w = shape
+        x = torch.randn(shape, device=device).to(dtype)
+        wt = (torch.randn(c, c, 3, 3, device=device) / (9 * c) ** 0.5).to(dtype)
+        b = (torch.randn(c, device=device) * 0.1).to(dtype)
+
+        def fn(x: torch.Tensor, wt: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+            return ops.conv_epilogue(x, wt, b, residual=x, res_scale=0.5)
+
+        out.append(OpCase("conv_epilogue", shape, dtype, "3x3, bias + 0.5 x + residual", [x, wt, b], fn,
+                          2.0 * c * c * 9 * n * h * w + 3 * x.numel(), 2 * x.numel() * x.element_size(), tol=max(_tol(dtype), 1e-4)))
+    return out
+
+
 def wdsr_b(device: str, quick: bool) -> list[OpCase]:
     out = []
     for shape, dtype in _block_shapes(device, quick):
@@ -158,7 +175,7 @@ def wdsr_a(device: str, quick: bool) -> list[OpCase]:
 
 BUILDERS: dict[str, Callable[[str, bool], list[OpCase]]] = {
     "pixel_shuffle": pixel_shuffle, "upsample_tail": upsample_tail, "psnr": psnr, "ssim": ssim, "cca": cca,
-    "wdsr_a": wdsr_a, "wdsr_b": wdsr_b,
+    "conv_epilogue": conv_epilogue, "wdsr_a": wdsr_a, "wdsr_b": wdsr_b,
 }
 
 

@@ -21,14 +21,14 @@ from .timing import Timing, measure, rotated
 
 
 def ran(calls: Iterable[dispatch.Call]) -> tuple[str, str | None]:
-    """(backends that ran, joined with '+'; the first fallback's reason) from a trace; 'aten' when
-    the path calls no srkit op."""
+    """(backends that ran, joined with '+'; every distinct fallback with its reason, joined with
+    '; ') from a trace; 'aten' when the path calls no srkit op."""
     calls = list(calls)
     if not calls:
         return "aten", None
     names = sorted({c.backend for c in calls})
-    why = next((f"{c.op}: {c.fallback_from} -> {c.backend}: {c.reason}" for c in calls if c.fallback_from), None)
-    return "+".join(names), why
+    why = dict.fromkeys(f"{c.op}: {c.fallback_from} -> {c.backend}: {c.reason}" for c in calls if c.fallback_from)
+    return "+".join(names), "; ".join(why) or None
 
 
 def check(case: OpCase, got: torch.Tensor, want: torch.Tensor) -> tuple[bool, float]:
