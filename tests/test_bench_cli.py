@@ -42,8 +42,8 @@ def test_a_fallback_is_shown() -> None:
     case.module.double()  # float64: the Triton kernels multiply on tensor cores, so they fall back
     case.inputs = [case.inputs[0][:, :, :9, :11].double()]  # a small, odd, non-contiguous crop
     rows = opbench.run_case(case, "cpu", ["srkit-triton"], PEAKS, reps=2, warmup=0)
-    assert rows[0]["backend_ran"] == "cpp+torch"  # wide_pointwise on C++, conv_epilogue on PyTorch (the CPU's choice)
-    assert "wide_pointwise: triton -> cpp" in rows[0]["fallback"] and "conv_epilogue: triton -> torch" in rows[0]["fallback"]
+    assert rows[0]["backend_ran"] == "torch"  # the CPU's choice for both WDSR-B ops
+    assert "wide_pointwise: triton -> torch" in rows[0]["fallback"] and "conv_epilogue: triton -> torch" in rows[0]["fallback"]
     assert rows[0]["correct"]
 
 

@@ -20,10 +20,11 @@ def test_info_reports_versions_build_and_backends(capsys: pytest.CaptureFixture[
     assert info["extension"]["built"] is True
     assert info["ops"]["psnr"]["cpu"]["backend"] == "cpp"
     assert set(info["backends"]["cpu"]) == {"triton", "cuda", "cpp", "torch"}
-    # the real implementation tables: every op has a C++ CPU version now, so none falls back on the CPU;
-    # conv_epilogue chooses PyTorch's oneDNN convolution there (measured faster), which is no fallback
-    assert info["ops"]["wide_pointwise"]["cpu"] == {"backend": "cpp", "instead_of": None, "because": None}
-    assert info["ops"]["conv_epilogue"]["cpu"] == {"backend": "torch", "instead_of": None, "because": None}
+    # the real implementation tables: nothing falls back on the CPU; the WDSR ops choose PyTorch's
+    # oneDNN convolutions there (measured faster than their C++ kernels), which is no fallback
+    assert info["ops"]["channel_stats"]["cpu"] == {"backend": "cpp", "instead_of": None, "because": None}
+    for op in ("wide_pointwise", "conv_epilogue", "wide_pointwise_backward"):
+        assert info["ops"][op]["cpu"] == {"backend": "torch", "instead_of": None, "because": None}
     assert all(v["cpu"]["instead_of"] is None for v in info["ops"].values())
 
 

@@ -1,7 +1,8 @@
 """``srkit.ops.wide_pointwise``: WDSR-B's 1x1 -> ReLU -> 1x1 pair, ``W2 relu(W1 x + b1) + b2``.
 
 The Triton kernel keeps the wide activation (E channels) in registers; the C++ CPU kernel keeps a
-tile of it in a per-thread buffer; the PyTorch reference runs two 1x1 convolutions. There is no
+tile of it in a per-thread buffer; the PyTorch reference runs two 1x1 convolutions (and is the
+CPU's default: oneDNN measures faster than the C++ kernel there). There is no
 CUDA C++ implementation (the dispatcher says so and runs Triton on a GPU). The backward recomputes the wide activation from
 x instead of storing it, so a forward pass keeps only x for the backward. It is an op of its own,
 ``wide_pointwise_backward``: in Triton one kernel recomputes the wide activation tile by tile and
@@ -30,7 +31,10 @@ def _cpp(x, w1, b1, w2, b2, out) -> None:  # noqa: ANN001
     extension().wide_pointwise_cpu(x, w1, b1, w2, b2, out)  # type: ignore[union-attr]
 
 
-register("wide_pointwise", {"triton": _triton, "cpp": _cpp, "torch": reference.wide_pointwise})
+# On the CPU, PyTorch's two 1x1 convolutions (oneDNN) outrun the C++ kernel (2-core Xeon, fp32,
+# WDSR-B block at 1x32x90x160: 12.4 ms on the reference against 67 ms with the C++ kernels forced;
+# bench/results/ops_cpu_*.json), so the CPU tries the reference first; the C++ kernel runs on request.
+register("wide_pointwise", {"triton": _triton, "cpp": _cpp, "torch": reference.wide_pointwise}, order={"cpu": ("torch", "cpp")})
 
 
 def _empty(x: torch.Tensor, l: int) -> torch.Tensor:  # noqa: E741
