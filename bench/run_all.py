@@ -28,6 +28,7 @@ from bench import (  # noqa: E402
     bench_pixel_shuffle,
     bench_psnr,
     bench_ssim,
+    bench_train_step,
     bench_upsample_tail,
     bench_wide_activation,
 )
@@ -42,6 +43,9 @@ BENCHES = {
     "pixel_shuffle": bench_pixel_shuffle, "upsample_tail": bench_upsample_tail, "psnr": bench_psnr, "ssim": bench_ssim,
     "cca": bench_channel_attention, "conv_epilogue": bench_conv_epilogue, "wdsr": bench_wide_activation,
 }
+TRAIN_COLUMNS = [("bench", "bench", ""), ("variant", "variant", ""), ("ran", "backend_ran", ""), ("dtype", "dtype", ""),
+                 ("median ms", "median_ms", ".2f"), ("items/s", "items_per_s", ".1f"), ("saved MiB", "saved_activation_MiB", ".1f"),
+                 ("peak MiB", "peak_step_MiB", ".1f")]
 MODELS = {"imdn": "imdn_x4.pth", "rfdn": "rfdn_aim2020_x4.pth", "rlfn": "rlfn_x4.pth", "span": "span_ch28_ntire24_x4.pth", "wdsr_b": None}
 
 
@@ -127,6 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quick", action="store_true", help="fewer shapes and models, no torch.compile rows")
     p.add_argument("--only", nargs="*", choices=list(BENCHES), help="run these op benchmarks only")
     p.add_argument("--no-models", action="store_true", help="skip the model rows")
+    p.add_argument("--no-train", action="store_true", help="skip the training-step rows")
     p.add_argument("--weights", help="folder with the official checkpoints (imdn_x4.pth, rfdn_aim2020_x4.pth, ...)")
     p.add_argument("--out", default=str(ROOT / "bench" / "results"))
     args = p.parse_args(argv)
@@ -148,11 +153,14 @@ def main(argv: list[str] | None = None) -> int:
     model_rows, layers = ([], []) if args.no_models else models(args, con)
     if model_rows:
         con.print(report.table(f"models on {args.device}", model_rows, MODEL_COLUMNS))
-    g = goals(rows, model_rows, args.device)
+    train_rows = [] if args.no_train else bench_train_step.run(args.device, args.quick)
+    if train_rows:
+        con.print(report.table(f"training steps on {args.device}", train_rows, TRAIN_COLUMNS))
+    g = goals(rows, model_rows, args.device) + bench_train_step.goals(train_rows, args.device)
     for item in g:
         con.print(f"goal: {item['goal']}: measured {item['measured']:.3g} -> {'met' if item['met'] else '[red]not met[/]'}")
     record = {"fingerprint": fp, "peaks": pk.as_dict(), "quick": args.quick, "seconds": time.perf_counter() - t0,
-              "rows": rows, "models": model_rows, "layers": layers, "goals": g}
+              "rows": rows, "models": model_rows, "layers": layers, "train_steps": train_rows, "goals": g}
     path = Path(args.out) / f"ops_{slug(fp)}{'_quick' if args.quick else ''}.json"
     atomic.write_json(path, record)
     con.print(f"wrote {path}")
