@@ -21,6 +21,21 @@ from . import tensor_cores
 
 
 @triton.jit
+def _pixel_tile(HW, W, BP: tl.constexpr):
+    """(image, pixel mask, rows, columns) of this program's BP pixels."""
+    n = tl.program_id(1).to(tl.int64)
+    p = tl.program_id(0) * BP + tl.arange(0, BP)
+    return n, p < HW, (p // W).to(tl.int64), (p % W).to(tl.int64)
+
+
+@triton.jit
+def _load_tile(ptr, n, pmask, h, w, ch, CH, sn, sc, sh, sw):
+    """The [pixels, channels] tile of a strided (N, CH, H, W) tensor; zero where masked."""
+    return tl.load(ptr + n * sn + ch[None, :].to(tl.int64) * sc + (h * sh + w * sw)[:, None],
+                   mask=pmask[:, None] & (ch < CH)[None, :], other=0.0)
+
+
+@triton.jit
 def _wide_pointwise_kernel(
     x_ptr, w1_ptr, b1_ptr, w2_ptr, b2_ptr, y_ptr,
     C, E, L, HW, W,
@@ -28,15 +43,10 @@ def _wide_pointwise_kernel(
     BP: tl.constexpr, BC: tl.constexpr, BE: tl.constexpr, BL: tl.constexpr, PRECISION: tl.constexpr,
     DOT: tl.constexpr,
 ):
-    n = tl.program_id(1).to(tl.int64)
-    p = tl.program_id(0) * BP + tl.arange(0, BP)
-    pmask = p < HW
-    h = (p // W).to(tl.int64)
-    w = (p % W).to(tl.int64)
+    n, pmask, h, w = _pixel_tile(HW, W, BP)
     c = tl.arange(0, BC)
     l = tl.arange(0, BL)
-    x = tl.load(x_ptr + n * xsn + c[None, :].to(tl.int64) * xsc + (h * xsh + w * xsw)[:, None],
-                mask=pmask[:, None] & (c < C)[None, :], other=0.0)
+    x = _load_tile(x_ptr, n, pmask, h, w, c, C, xsn, xsc, xsh, xsw)
     acc = tl.zeros([BP, BL], dtype=tl.float32)
     for e0 in range(0, E, BE):
         e = e0 + tl.arange(0, BE)
@@ -59,15 +69,18 @@ def wide_pointwise(x: torch.Tensor, w1: torch.Tensor, b1: torch.Tensor, w2: torc
     e, l = w1.shape[0], w2.shape[0]
     if out.numel() == 0:
         return
-    bc = max(16, triton.next_power_of_2(c))
-    bl = max(16, triton.next_power_of_2(l))
-    bp, be = 64, 32
-    precision = tensor_cores.precision(x.dtype, allow_tf32)
-    dot = tensor_cores.operand_type(x.dtype)
-    _wide_pointwise_kernel[(triton.cdiv(h * w, bp), n)](
-        x, w1, b1, w2, b2, out, c, e, l, h * w, w, *x.stride(), *out.stride(),
-        BP=bp, BC=bc, BE=be, BL=bl, PRECISION=precision, DOT=dot,
+    _wide_pointwise_kernel[(triton.cdiv(h * w, BP), n)](
+        x, w1, b1, w2, b2, out, c, e, l, h * w, w, *x.stride(), *out.stride(), **_meta(x, c, l, allow_tf32),
     )
+
+
+BP = 64  # pixels per program
+
+
+def _meta(x: torch.Tensor, c: int, l: int, allow_tf32: bool) -> dict[str, object]:  # noqa: E741
+    """The tile sizes and product types both kernels take."""
+    return {"BP": BP, "BC": max(16, triton.next_power_of_2(c)), "BE": 32, "BL": max(16, triton.next_power_of_2(l)),
+            "PRECISION": tensor_cores.precision(x.dtype, allow_tf32), "DOT": tensor_cores.operand_type(x.dtype)}
 
 
 @triton.jit
@@ -78,19 +91,13 @@ def _wide_pointwise_backward_kernel(
     BP: tl.constexpr, BC: tl.constexpr, BE: tl.constexpr, BL: tl.constexpr, PRECISION: tl.constexpr,
     DOT: tl.constexpr,
 ):
-    n = tl.program_id(1).to(tl.int64)
-    p = tl.program_id(0) * BP + tl.arange(0, BP)
-    pmask = p < HW
-    h = (p // W).to(tl.int64)
-    w = (p % W).to(tl.int64)
+    n, pmask, h, w = _pixel_tile(HW, W, BP)
     c = tl.arange(0, BC)
     l = tl.arange(0, BL)
     cmask = c < C
     lmask = l < L
-    x = tl.load(x_ptr + n * xsn + c[None, :].to(tl.int64) * xsc + (h * xsh + w * xsw)[:, None],
-                mask=pmask[:, None] & cmask[None, :], other=0.0)
-    g = tl.load(g_ptr + n * gsn + l[None, :].to(tl.int64) * gsc + (h * gsh + w * gsw)[:, None],
-                mask=pmask[:, None] & lmask[None, :], other=0.0)  # zero on padded pixels: they add nothing
+    x = _load_tile(x_ptr, n, pmask, h, w, c, C, xsn, xsc, xsh, xsw)
+    g = _load_tile(g_ptr, n, pmask, h, w, l, L, gsn, gsc, gsh, gsw)  # zero on padded pixels: they add nothing
     xd = x.to(DOT)
     gd = g.to(DOT)
     gx = tl.zeros([BP, BC], dtype=tl.float32)
@@ -128,12 +135,7 @@ def wide_pointwise_backward(x: torch.Tensor, g: torch.Tensor, w1: torch.Tensor, 
         if gx.numel():
             gx.zero_()
         return
-    bc = max(16, triton.next_power_of_2(c))
-    bl = max(16, triton.next_power_of_2(l))
-    bp, be = 64, 32
-    precision = tensor_cores.precision(x.dtype, allow_tf32)
-    dot = tensor_cores.operand_type(x.dtype)
-    _wide_pointwise_backward_kernel[(triton.cdiv(h * w, bp), n)](
+    _wide_pointwise_backward_kernel[(triton.cdiv(h * w, BP), n)](
         x, g, w1, b1, w2, gx, gw1, gb1, gw2, gb2, c, e, l, h * w, w, *x.stride(), *g.stride(), *gx.stride(),
-        BP=bp, BC=bc, BE=be, BL=bl, PRECISION=precision, DOT=dot,
+        **_meta(x, c, l, allow_tf32),
     )

@@ -79,20 +79,20 @@ class Supernet(nn.Module):
             raise ValueError(f"{arch.key()}: this supernet holds width(s) {list(self.widths)}, not {arch.channels}")
 
     def _template(self, name: str, c: int, build: Callable[[], nn.Module]) -> tuple[nn.Module, dict[str, torch.Size]]:
-        """The module built at width ``c`` on the meta device (shapes only, no memory), and its weights' shapes."""
-        with torch.device("meta"):
-            m = build()
-        shapes = {k: v.shape for k, v in [*m.named_parameters(), *m.named_buffers()]}
-        return m, shapes
-
-    def sliced(self, module: nn.Module, name: str, c: int, build: Callable[[], nn.Module], x: torch.Tensor) -> torch.Tensor:
-        """``module`` run as its width-``c`` self: the leading slice of every weight (``name`` keys the cache)."""
-        if c == self.width:
-            return module(x)
+        """Module ``name`` built at width ``c`` on the meta device (shapes only, no memory), and its
+        weights' shapes; made once per (name, width)."""
         key = (name, c)
         if key not in self._templates:
-            self._templates[key] = self._template(name, c, build)
-        template, shapes = self._templates[key]
+            with torch.device("meta"):
+                m = build()
+            self._templates[key] = (m, {k: v.shape for k, v in [*m.named_parameters(), *m.named_buffers()]})
+        return self._templates[key]
+
+    def sliced(self, module: nn.Module, name: str, c: int, build: Callable[[], nn.Module], x: torch.Tensor) -> torch.Tensor:
+        """``module`` run as its width-``c`` self: the leading slice of every weight."""
+        if c == self.width:
+            return module(x)
+        template, shapes = self._template(name, c, build)
         weights = {k: _leading(v, shapes[k]) for k, v in [*module.named_parameters(), *module.named_buffers()]}
         return functional_call(template, weights, (x,))
 

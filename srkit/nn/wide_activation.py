@@ -54,12 +54,17 @@ class WideActBlockA(nn.Module):
 
     Runs as two :func:`srkit.ops.conv_epilogue` calls: the widening conv with bias and ReLU fused,
     the narrowing conv with ``res_scale`` and the residual add fused (implicit GEMMs on tensor cores
-    through Triton on a GPU). Weight norm as in :class:`WideActBlockB`.
+    through Triton on a GPU). ``fused=True`` runs the whole block as one
+    :func:`srkit.ops.wdsr_a_fused` kernel with halo recomputation instead (the wide activation
+    never reaches memory, at the cost of recomputing the halo); which is faster is a GPU
+    measurement (``srkit-bench ops --only wdsr_a wdsr_a_fused``). Weight norm as in
+    :class:`WideActBlockB`.
     """
 
     def __init__(self, channels: int, expansion: int = 4, res_scale: float = 1.0, kernel_size: int = 3,
-                 weight_norm: bool = True) -> None:
+                 weight_norm: bool = True, fused: bool = False) -> None:
         super().__init__()
+        self.fused = fused
         if channels < 1 or expansion < 1 or kernel_size % 2 == 0:
             raise ValueError(f"WideActBlockA: channels={channels}, expansion={expansion}, kernel_size={kernel_size} "
                              "do not make a block (need channels, expansion >= 1 and an odd kernel)")
@@ -71,6 +76,8 @@ class WideActBlockA(nn.Module):
                 _weight_norm(m)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.fused:
+            return ops.wdsr_a_fused(x, self.expand.weight, self.expand.bias, self.conv.weight, self.conv.bias, self.res_scale)
         h = ops.conv_epilogue(x, self.expand.weight, self.expand.bias, relu=True)
         return ops.conv_epilogue(h, self.conv.weight, self.conv.bias, residual=x, res_scale=self.res_scale)
 

@@ -22,6 +22,7 @@ from .psnr import psnr
 from .psnr_ssim import psnr_ssim
 from .ssim import ssim
 from .upsample_tail import upsample_tail
+from .wdsr_a_fused import wdsr_a_fused
 from .wide_pointwise import wide_pointwise
 
 __all__ = [
@@ -46,5 +47,6 @@ __all__ = [
     "unavailable_reason",
     "upsample_tail",
     "use_backend",
+    "wdsr_a_fused",
     "wide_pointwise",
 ]

@@ -19,7 +19,7 @@ import torch
 from .. import metrics, ops
 from ..nn import ContrastChannelAttention, WideActBlockA, WideActBlockB
 
-OPS = ("pixel_shuffle", "upsample_tail", "psnr", "ssim", "cca", "conv_epilogue", "wdsr_a", "wdsr_b")
+OPS = ("pixel_shuffle", "upsample_tail", "psnr", "ssim", "cca", "conv_epilogue", "wdsr_a", "wdsr_a_fused", "wdsr_b")
 
 
 @dataclass
@@ -173,9 +173,20 @@ def wdsr_a(device: str, quick: bool) -> list[OpCase]:
     return out
 
 
+def wdsr_a_fused(device: str, quick: bool) -> list[OpCase]:
+    """The same block as ``wdsr_a``, run as one kernel with halo recomputation (``fused=True``)."""
+    out = []
+    for shape, dtype in _block_shapes(device, quick):
+        c = shape[1]
+        b = WideActBlockA(c, expansion=4, weight_norm=False, fused=True)
+        out.append(_block_case("wdsr_a_fused", b, shape, dtype, device, 2.0 * (2 * c * 4 * c * 9) + 2 * c,
+                               "x4 wide, 3x3, one kernel"))
+    return out
+
+
 BUILDERS: dict[str, Callable[[str, bool], list[OpCase]]] = {
     "pixel_shuffle": pixel_shuffle, "upsample_tail": upsample_tail, "psnr": psnr, "ssim": ssim, "cca": cca,
-    "conv_epilogue": conv_epilogue, "wdsr_a": wdsr_a, "wdsr_b": wdsr_b,
+    "conv_epilogue": conv_epilogue, "wdsr_a": wdsr_a, "wdsr_a_fused": wdsr_a_fused, "wdsr_b": wdsr_b,
 }
 
 
