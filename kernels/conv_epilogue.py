@@ -25,7 +25,7 @@ def _conv_epilogue_kernel(
     x_ptr, w_ptr, b_ptr, r_ptr, y_ptr,
     CI, CO, H, W, res_scale,
     xsn, xsc, xsh, xsw, rsn, rsc, rsh, rsw, ysn, ysc, ysh, ysw,
-    K: tl.constexpr, RELU: tl.constexpr, RESIDUAL: tl.constexpr,
+    K: tl.constexpr, BIAS: tl.constexpr, RELU: tl.constexpr, RESIDUAL: tl.constexpr,
     BP: tl.constexpr, BCI: tl.constexpr, BCO: tl.constexpr, PRECISION: tl.constexpr, DOT: tl.constexpr,
 ):
     n = tl.program_id(2).to(tl.int64)
@@ -50,7 +50,8 @@ def _conv_epilogue_kernel(
                 wt = tl.load(w_ptr + ((kh * K + kw) * CI + ci[:, None]) * CO + co[None, :],
                              mask=cimask[:, None] & comask[None, :], other=0.0)  # [BCI, BCO]
                 acc += tl.dot(xt.to(DOT), wt.to(DOT), input_precision=PRECISION)
-    acc += tl.load(b_ptr + co, mask=comask, other=0.0).to(tl.float32)[None, :]
+    if BIAS:
+        acc += tl.load(b_ptr + co, mask=comask, other=0.0).to(tl.float32)[None, :]
     if RELU:
         acc = tl.maximum(acc, 0.0)
     mask = pmask[:, None] & comask[None, :]
@@ -67,9 +68,9 @@ def arrange_weight(w: torch.Tensor) -> torch.Tensor:
     return w.permute(2, 3, 1, 0).contiguous()
 
 
-def conv_epilogue(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor, residual: torch.Tensor | None, res_scale: float,
+def conv_epilogue(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None, residual: torch.Tensor | None, res_scale: float,
                   relu: bool, out: torch.Tensor, allow_tf32: bool = False) -> None:
-    """Write the fused convolution into ``out``; ``w`` (CO, CI, k, k) and ``b`` (CO,) in x's dtype."""
+    """Write the fused convolution into ``out``; ``w`` (CO, CI, k, k) and ``b`` (CO,) or None, in x's dtype."""
     n, ci, h, wd = x.shape
     co, k = w.shape[0], w.shape[-1]
     if out.numel() == 0:
@@ -81,7 +82,7 @@ def conv_epilogue(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor, residual: t
     dot = tensor_cores.operand_type(x.dtype)
     r = residual if residual is not None else out  # never read without RESIDUAL
     _conv_epilogue_kernel[(triton.cdiv(h * wd, bp), triton.cdiv(co, bco), n)](
-        x, arrange_weight(w), b, r, out, ci, co, h, wd, float(res_scale),
+        x, arrange_weight(w), b if b is not None else out, r, out, ci, co, h, wd, float(res_scale),
         *x.stride(), *r.stride(), *out.stride(),
-        K=k, RELU=relu, RESIDUAL=residual is not None, BP=bp, BCI=bci, BCO=bco, PRECISION=precision, DOT=dot,
+        K=k, BIAS=b is not None, RELU=relu, RESIDUAL=residual is not None, BP=bp, BCI=bci, BCO=bco, PRECISION=precision, DOT=dot,
     )

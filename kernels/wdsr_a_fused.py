@@ -111,6 +111,7 @@ def wdsr_a_fused(x: torch.Tensor, w1: torch.Tensor, b1: torch.Tensor, w2: torch.
         programs = 4 * torch.cuda.get_device_properties(x.device).multi_processor_count if x.is_cuda else 8
     grid = min(tiles, programs)
     slab = torch.empty((grid, hp, e), dtype=x.dtype, device=x.device)  # each program's private scratch
+    b1, b2 = b1.contiguous(), b2.contiguous()
     w1k = w1.permute(2, 3, 1, 0).contiguous()  # (k, k, C, E)
     w2k = w2.permute(2, 3, 1, 0).contiguous()  # (k, k, E, C)
     _wdsr_a_fused_kernel[(grid,)](

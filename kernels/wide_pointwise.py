@@ -128,9 +128,12 @@ def wide_pointwise_backward(x: torch.Tensor, g: torch.Tensor, w1: torch.Tensor, 
                             allow_tf32: bool = False) -> None:
     """The gradients of ``W2 relu(W1 x + b1) + b2`` for the output gradient ``g``, the wide
     activation recomputed tile by tile and never stored: ``gx`` written (x's dtype), the weight and
-    bias gradients accumulated into zeroed float32 buffers gw1 (E, C), gb1 (E,), gw2 (L, E), gb2 (L,)."""
+    bias gradients summed atomically into the float32 buffers gw1 (E, C), gb1 (E,), gw2 (L, E),
+    gb2 (L,), which this zeroes first."""
     n, c, h, w = x.shape
     e, l = w1.shape[0], w2.shape[0]
+    for t in (gw1, gb1, gw2, gb2):
+        t.zero_()
     if x.numel() == 0 or g.numel() == 0:
         if gx.numel():
             gx.zero_()

@@ -62,6 +62,23 @@ def test_every_output_element_is_written(backend, channels_last: bool) -> None: 
         torch.testing.assert_close(out.double(), conv64(x, wt, b, residual, 0.5, relu), rtol=1e-5, atol=2e-5)
 
 
+def test_without_a_bias(backend) -> None:  # noqa: ANN001
+    """b=None adds nothing (and allocates no zeros); the backward returns no bias gradient."""
+    device, name = backend
+    gen = torch.Generator().manual_seed(9)
+    x, wt, _, r = (t.to(device) for t in case(1, 5, 18, 3, 6, 7, gen))
+    out = poisoned((1, 18, 6, 7), torch.float32, device, True)
+    implementations("conv_epilogue")[name](x, wt, None, r, 0.5, True, out)
+    torch.testing.assert_close(out.double(), r.double() + 0.5 * F.relu(F.conv2d(x.double(), wt.double(), padding=1)),
+                               rtol=1e-5, atol=2e-5)
+    xg = x.clone().requires_grad_()
+    gx, gw = torch.autograd.grad(ops.conv_epilogue(xg, wt.requires_grad_(), relu=True).sum(), (xg, wt))
+    x64, w64 = x.double().requires_grad_(), wt.detach().double().requires_grad_()
+    want = torch.autograd.grad(F.relu(F.conv2d(x64, w64, padding=1)).sum(), (x64, w64))
+    torch.testing.assert_close(gx.double(), want[0], rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(gw.double(), want[1], rtol=1e-4, atol=1e-5)
+
+
 def test_float64_on_the_cpp_kernel_and_the_reference() -> None:
     gen = torch.Generator().manual_seed(4)
     x, wt, b, r = (t.double() for t in case(1, 4, 6, 3, 5, 6, gen))

@@ -31,7 +31,10 @@ void conv_rows(const T* xp, const View4& xv, const at::opmath_type<T>* wt, const
 #pragma omp for collapse(2) schedule(static)
     for (int64_t n = 0; n < xv.n; ++n)
       for (int64_t h = 0; h < H; ++h) {
-        for (int64_t w = 0; w < W; ++w) std::copy(bias, bias + CO, acc.data() + w * CO);
+        if (bias)
+          for (int64_t w = 0; w < W; ++w) std::copy(bias, bias + CO, acc.data() + w * CO);
+        else
+          std::fill(acc.begin(), acc.end(), A(0));
         for (int64_t kh = 0; kh < K; ++kh) {
           const int64_t ih = h + kh - pad;
           if (ih < 0 || ih >= H) continue;
@@ -67,12 +70,12 @@ void conv_rows(const T* xp, const View4& xv, const at::opmath_type<T>* wt, const
 
 }  // namespace
 
-void conv_epilogue(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b,
+void conv_epilogue(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b,
                    const c10::optional<at::Tensor>& residual, double res_scale, bool relu, at::Tensor& out) {
   TORCH_CHECK(x.device().is_cpu() && out.device().is_cpu(), "srkit cpp backend: tensors must be on the CPU");
   TORCH_CHECK(out.scalar_type() == x.scalar_type(), "srkit: conv_epilogue output dtype must equal x's");
   TORCH_CHECK(w.dim() == 4 && w.size(1) == x.size(1) && w.size(2) == w.size(3) && w.size(2) % 2 == 1 &&
-                  w.size(0) == out.size(1) && b.numel() == w.size(0),
+                  w.size(0) == out.size(1) && (!b || b->numel() == w.size(0)),
               "srkit: conv_epilogue weight must be (CO, CI, k, k) with odd k and match x, b and out");
   const View4 xv = view4(x), ov = view4(out);
   TORCH_CHECK(ov.n == xv.n && ov.h == xv.h && ov.w == xv.w, "srkit: conv_epilogue output must be (N, CO, H, W)");
@@ -84,10 +87,11 @@ void conv_epilogue(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b
   }
   if (out.numel() == 0) return;
   const auto acc = x.scalar_type() == at::kDouble ? at::kDouble : at::kFloat;
-  const at::Tensor wt = w.to(acc).permute({2, 3, 1, 0}).contiguous(), ba = b.to(acc).contiguous();
+  const at::Tensor wt = w.to(acc).permute({2, 3, 1, 0}).contiguous();
+  const c10::optional<at::Tensor> ba = b ? c10::optional<at::Tensor>(b->to(acc).contiguous()) : c10::nullopt;
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, x.scalar_type(), "srkit_conv_epilogue_cpu", [&] {
     using A = at::opmath_type<scalar_t>;
-    conv_rows<scalar_t>(x.const_data_ptr<scalar_t>(), xv, wt.const_data_ptr<A>(), ba.const_data_ptr<A>(), w.size(2),
+    conv_rows<scalar_t>(x.const_data_ptr<scalar_t>(), xv, wt.const_data_ptr<A>(), ba ? ba->const_data_ptr<A>() : nullptr, w.size(2),
                         residual ? residual->const_data_ptr<scalar_t>() : nullptr, rv, res_scale, relu,
                         out.mutable_data_ptr<scalar_t>(), ov);
   });

@@ -17,8 +17,8 @@ void channel_scale(const at::Tensor& x, const at::Tensor& s, at::Tensor& out);
 // WDSR-B's pointwise pair: out = W2 relu(W1 x + b1) + b2 per pixel; w1 (E, C), w2 (L, E) in x's dtype.
 void wide_pointwise(const at::Tensor& x, const at::Tensor& w1, const at::Tensor& b1, const at::Tensor& w2,
                     const at::Tensor& b2, at::Tensor& out);
-// A k x k conv with its epilogue: out = [residual + res_scale *] [relu](conv(x, w) + b); w (CO, CI, k, k) in x's dtype.
-void conv_epilogue(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b,
+// A k x k conv with its epilogue: out = [residual + res_scale *] [relu](conv(x, w) [+ b]); w (CO, CI, k, k) in x's dtype.
+void conv_epilogue(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b,
                    const c10::optional<at::Tensor>& residual, double res_scale, bool relu, at::Tensor& out);
 // Per-image sum of squared error and per-image sum of the SSIM map over the compared planes (float64 [N]).
 at::Tensor sse(const at::Tensor& sr, const at::Tensor& hr, double sr_mul, double hr_mul, bool quantize, bool y_only,

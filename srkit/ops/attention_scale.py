@@ -25,15 +25,16 @@ def _triton(x, mean, std, w1, b1, w2, b2, out) -> None:  # noqa: ANN001
     k.attention_scale(x, mean, std, w1, b1, w2, b2, out)
 
 
-def _cpp(x, mean, std, w1, b1, w2, b2, out) -> None:  # noqa: ANN001
-    extension().channel_scale_cpu(x, reference.attention(mean, std, w1, b1, w2, b2).contiguous(), out)  # type: ignore[union-attr]
+def _factors_then(kernel: str):  # noqa: ANN202
+    """The extension's ``kernel`` (channel_scale_cpu / _cuda) after the MLP in PyTorch on the (N, C) statistics."""
+    def run(x, mean, std, w1, b1, w2, b2, out) -> None:  # noqa: ANN001
+        getattr(extension(), kernel)(x, reference.attention(mean, std, w1, b1, w2, b2), out)
+
+    return run
 
 
-def _cuda(x, mean, std, w1, b1, w2, b2, out) -> None:  # noqa: ANN001
-    extension().channel_scale_cuda(x, reference.attention(mean, std, w1, b1, w2, b2).contiguous(), out)  # type: ignore[union-attr]
-
-
-register("attention_scale", {"triton": _triton, "cuda": _cuda, "cpp": _cpp, "torch": reference.attention_scale})
+register("attention_scale", {"triton": _triton, "cuda": _factors_then("channel_scale_cuda"), "cpp": _factors_then("channel_scale_cpu"),
+                             "torch": reference.attention_scale})
 
 
 @torch.library.custom_op("srkit::attention_scale", mutates_args=())

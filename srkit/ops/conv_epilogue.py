@@ -48,11 +48,12 @@ def _empty(x: torch.Tensor, co: int) -> torch.Tensor:
 
 
 @torch.library.custom_op("srkit::conv_epilogue", mutates_args=())
-def _conv_epilogue_op(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor, residual: torch.Tensor | None, res_scale: float,
+def _conv_epilogue_op(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None, residual: torch.Tensor | None, res_scale: float,
                       relu: bool) -> torch.Tensor:
     out = _empty(x, w.shape[0])
+    b = b.to(x.dtype).contiguous() if b is not None else None
     dispatch("conv_epilogue", x.device, x.dtype, _checks.no_float64_on_tensor_cores(x))(
-        x, w.to(x.dtype).contiguous(), b.to(x.dtype).contiguous(), residual, res_scale, relu, out)
+        x, w.to(x.dtype), b, residual, res_scale, relu, out)  # each backend lays w out itself
     return out
 
 
@@ -74,14 +75,13 @@ def _backward(ctx, g: torch.Tensor):  # noqa: ANN001, ANN202
     wx = w.to(g.dtype)
     gz = g * ctx.res_scale if ctx.residual else g
     if ctx.relu:
-        positive = y > 0 if y is not None else F.conv2d(x, wx, b.to(x.dtype), padding=pad) > 0
+        positive = y > 0 if y is not None else F.conv2d(x, wx, None if b is None else b.to(x.dtype), padding=pad) > 0
         gz = gz * positive
     # the input gradient of a stride-1 'same' conv is the same conv of gz with the kernel flipped and
     # its channel axes swapped: it runs on this op's own kernels
-    gx = (_conv_epilogue_op(gz, wx.flip(2, 3).transpose(0, 1), torch.zeros(x.shape[1], dtype=g.dtype, device=g.device), None, 1.0, False)
-          if ctx.needs_input_grad[0] else None)
+    gx = _conv_epilogue_op(gz, wx.flip(2, 3).transpose(0, 1), None, None, 1.0, False) if ctx.needs_input_grad[0] else None
     gw = torch.nn.grad.conv2d_weight(x, w.shape, gz, padding=pad).to(w.dtype) if ctx.needs_input_grad[1] else None
-    gb = gz.sum((0, 2, 3)).to(b.dtype) if ctx.needs_input_grad[2] else None
+    gb = gz.sum((0, 2, 3)).to(b.dtype) if b is not None and ctx.needs_input_grad[2] else None
     gr = g if ctx.needs_input_grad[3] else None
     return gx, gw, gb, gr, None, None
 
@@ -104,11 +104,10 @@ def conv_epilogue(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None = Non
         raise ValueError(f"srkit.conv_epilogue: w must be (CO, {x.shape[1]}, k, k) with odd k for x with {x.shape[1]} "
                          f"channels, got {tuple(w.shape)}")
     _checks.same_device(x, w, "x and w", op)
-    if b is None:
-        b = torch.zeros(co, dtype=w.dtype, device=w.device)
-    if b.shape != (co,):
-        raise ValueError(f"srkit.conv_epilogue: b must be ({co},), got {tuple(b.shape)}")
-    _checks.same_device(x, b, "x and b", op)
+    if b is not None:
+        if b.shape != (co,):
+            raise ValueError(f"srkit.conv_epilogue: b must be ({co},), got {tuple(b.shape)}")
+        _checks.same_device(x, b, "x and b", op)
     if residual is not None:
         _checks.tensor4(residual, "residual", op)
         want = (x.shape[0], co, *x.shape[2:])
@@ -117,5 +116,5 @@ def conv_epilogue(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None = Non
         _checks.same_device(x, residual, "x and residual", op)
         residual = residual.to(x.dtype)
     if inline():
-        return reference.conv_epilogue(x, w.to(x.dtype), b.to(x.dtype), residual, res_scale, relu)
+        return reference.conv_epilogue(x, w.to(x.dtype), None if b is None else b.to(x.dtype), residual, res_scale, relu)
     return _conv_epilogue_op(x, w, b, residual, float(res_scale), bool(relu))

@@ -146,7 +146,8 @@ _orders: dict[str, dict[str, tuple[str, ...]]] = {}
 def register(op: str, impls: Mapping[str, Impl], order: Mapping[str, tuple[str, ...]] | None = None) -> Mapping[str, Impl]:
     """Record ``op``'s implementations, backend name -> callable; returns them. ``order``: device
     type -> backend order, where this op's measured winner differs from :data:`DEFAULT_ORDER`."""
-    unknown = set(impls) - set(BACKENDS) | {b for o in (order or {}).values() for b in o} - set(BACKENDS)
+    named = set(impls).union(*(order or {}).values())
+    unknown = named - set(BACKENDS)
     if unknown:
         raise ValueError(f"srkit: op {op}: unknown backends {sorted(unknown)}")
     _registry[op] = impls

@@ -13,15 +13,10 @@ Registered as ``srkit::wdsr_a_fused``.
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 
+from ..reference.wdsr_a_fused import wdsr_a_fused as reference
 from . import _checks
 from .dispatch import dispatch, inline, register
-
-
-def _reference(x: torch.Tensor, w1: torch.Tensor, b1: torch.Tensor, w2: torch.Tensor, b2: torch.Tensor, res_scale: float) -> torch.Tensor:
-    pad = w1.shape[-1] // 2
-    return torch.add(x, F.conv2d(F.relu(F.conv2d(x, w1, b1, padding=pad)), w2, b2, padding=pad), alpha=res_scale)
 
 
 def _triton(x, w1, b1, w2, b2, res_scale, out) -> None:  # noqa: ANN001
@@ -30,18 +25,14 @@ def _triton(x, w1, b1, w2, b2, res_scale, out) -> None:  # noqa: ANN001
     k.wdsr_a_fused(x, w1, b1, w2, b2, res_scale, out, allow_tf32=torch.backends.cudnn.allow_tf32)
 
 
-def _torch(x, w1, b1, w2, b2, res_scale, out) -> None:  # noqa: ANN001
-    out.copy_(_reference(x, w1, b1, w2, b2, res_scale))
-
-
-register("wdsr_a_fused", {"triton": _triton, "torch": _torch}, order={"cpu": ("torch",)})
+register("wdsr_a_fused", {"triton": _triton, "torch": reference}, order={"cpu": ("torch",)})
 
 
 @torch.library.custom_op("srkit::wdsr_a_fused", mutates_args=())
 def _wdsr_a_fused_op(x: torch.Tensor, w1: torch.Tensor, b1: torch.Tensor, w2: torch.Tensor, b2: torch.Tensor,
                      res_scale: float) -> torch.Tensor:
     out = _checks.new_output(x, x.shape)
-    args = [t.to(x.dtype).contiguous() for t in (w1, b1, w2, b2)]
+    args = [t.to(x.dtype) for t in (w1, b1, w2, b2)]  # every backend lays the weights out itself
     dispatch("wdsr_a_fused", x.device, x.dtype, _checks.no_float64_on_tensor_cores(x))(x, *args, res_scale, out)
     return out
 
@@ -61,7 +52,7 @@ def _backward(ctx, g: torch.Tensor):  # noqa: ANN001, ANN202
     with torch.enable_grad():
         leaves = [t.detach().requires_grad_(need) for t, need in zip(saved, ctx.needs_input_grad[:5])]
         x, w1, b1, w2, b2 = leaves
-        y = _reference(x, w1.to(x.dtype), b1.to(x.dtype), w2.to(x.dtype), b2.to(x.dtype), ctx.res_scale)
+        y = reference(x, w1.to(x.dtype), b1.to(x.dtype), w2.to(x.dtype), b2.to(x.dtype), ctx.res_scale)
     wanted = [t for t in leaves if t.requires_grad]
     grads = iter(torch.autograd.grad(y, wanted, g) if wanted else ())
     return (*(next(grads) if t.requires_grad else None for t in leaves), None)
@@ -88,5 +79,5 @@ def wdsr_a_fused(x: torch.Tensor, w1: torch.Tensor, b1: torch.Tensor, w2: torch.
     for t, name in ((w1, "w1"), (b1, "b1"), (w2, "w2"), (b2, "b2")):
         _checks.same_device(x, t, f"x and {name}", op)
     if inline():
-        return _reference(x, w1.to(x.dtype), b1.to(x.dtype), w2.to(x.dtype), b2.to(x.dtype), res_scale)
+        return reference(x, w1.to(x.dtype), b1.to(x.dtype), w2.to(x.dtype), b2.to(x.dtype), res_scale)
     return _wdsr_a_fused_op(x, w1, b1, w2, b2, float(res_scale))

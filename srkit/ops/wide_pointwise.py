@@ -83,7 +83,7 @@ def _backward(ctx, g: torch.Tensor):  # noqa: ANN001, ANN202
     ws = [t.to(x.dtype).contiguous() for t in (w1, b1, w2)]
     acc = torch.float64 if x.dtype == torch.float64 else torch.float32
     gx = _checks.new_output(x, x.shape)
-    gw1, gb1, gw2, gb2 = (torch.zeros(t.shape, dtype=acc, device=x.device) for t in (w1, b1, w2, b2))
+    gw1, gb1, gw2, gb2 = (torch.empty(t.shape, dtype=acc, device=x.device) for t in (w1, b1, w2, b2))
     dispatch("wide_pointwise_backward", x.device, x.dtype, _checks.no_float64_on_tensor_cores(x))(
         x, g.to(x.dtype), *ws, gx, gw1, gb1, gw2, gb2)
     need = ctx.needs_input_grad

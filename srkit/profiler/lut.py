@@ -114,14 +114,25 @@ class Grid:
     )
     upsamplers: tuple[str, ...] = UPSAMPLERS
 
-    def items(self) -> list[tuple[str, int, tuple[int, int], BlockSpec | str | None, int | None]]:
-        """(kind, width, size, block spec or the stem's upsampler, scale) per entry."""
-        out: list[tuple[str, int, tuple[int, int], BlockSpec | str | None, int | None]] = []
+    def items(self) -> list[Entry]:
+        out: list[Entry] = []
         for c in self.widths:
             for hw in self.sizes:
-                out += [("stem", c, hw, up, s) for s in self.scales for up in self.upsamplers]
-                out += [("block", c, hw, spec, None) for spec in self.specs if _fits(spec, c, hw)]
+                out += [Entry("stem", c, hw, scale=s, upsampler=up) for s in self.scales for up in self.upsamplers]
+                out += [Entry("block", c, hw, spec=spec) for spec in self.specs if _fits(spec, c, hw)]
         return out
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One measurement of a table: a stem (scale and upsampler) or a block (spec), at a width and size."""
+
+    kind: str
+    channels: int
+    hw: tuple[int, int]
+    spec: BlockSpec | None = None
+    scale: int | None = None
+    upsampler: str | None = None
 
 
 def _fits(spec: BlockSpec, channels: int, hw: tuple[int, int]) -> bool:
@@ -148,15 +159,14 @@ def build(device: str | torch.device, grid: Grid, *, dtype: str = "fp32", batch:
     dt = parse_dtype(dtype)
     table = LatencyTable(fingerprint(dev), dtype_name(dt), batch, channels_last)
     torch.manual_seed(0)
-    for kind, c, hw, spec, scale in grid.items():
-        up = "direct"
+    for e in grid.items():
+        kind, c, hw, spec, scale = e.kind, e.channels, e.hw, e.spec, e.scale
         if kind == "stem":
-            assert scale is not None and isinstance(spec, str)
-            up, spec = spec, None
-            m, x_ch = BlockNet(scale, c, [], upsampler=up), 3
-            key = _key("stem", c, hw, scale=scale, upsampler=up)
+            assert scale is not None and e.upsampler is not None
+            m, x_ch = BlockNet(scale, c, [], upsampler=e.upsampler), 3
+            key = _key("stem", c, hw, scale=scale, upsampler=e.upsampler)
         else:
-            assert isinstance(spec, BlockSpec)
+            assert spec is not None
             m, x_ch = build_block(spec, c), c
             key = _key("block", c, hw, spec=spec)
         if progress:
@@ -164,7 +174,7 @@ def build(device: str | torch.device, grid: Grid, *, dtype: str = "fp32", batch:
         m = _prepare(m, dev, dt, channels_last)
         t, backend = time_forward(m, _input(x_ch, hw, batch, dev, dt, channels_last), reps=reps, max_seconds=max_seconds)
         table.entries[key] = {"kind": kind, "channels": c, "hw": list(hw), "spec": spec.canonical() if spec else None,
-                              "scale": scale, "upsampler": up if kind == "stem" else None,
+                              "scale": scale, "upsampler": e.upsampler,
                               "backend_ran": backend, **t}
     return table
 
