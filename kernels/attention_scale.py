@@ -15,10 +15,10 @@ import torch
 import triton
 import triton.language as tl
 
-from .pixel_shuffle import row_coords, row_grid
+from .pixel_shuffle import row_coords, row_grid, row_warps
 
 
-@triton.jit
+@triton.jit(do_not_specialize=['H', 'W'])  # sizes vary per image: one compile serves all
 def _attention_scale_kernel(
     x_ptr, mean_ptr, std_ptr, w1_ptr, b1_ptr, w2_ptr, b2_ptr, out_ptr, C, R, H, W,
     xsn, xsc, xsh, xsw, osn, osc, osh, osw,
@@ -57,4 +57,5 @@ def attention_scale(x: torch.Tensor, mean: torch.Tensor, std: torch.Tensor, w1: 
     _attention_scale_kernel[(rows, triton.cdiv(length, block))](
         x, mean, std, w1, b1, w2, b2, out, c, r, h, w, *x.stride(), *out.stride(),
         ACC=acc, CHANNELS_LAST=cl, BLOCK=block, BC=triton.next_power_of_2(c), BR=max(2, triton.next_power_of_2(r)),
+        num_warps=row_warps(block), num_stages=1,
     )

@@ -13,7 +13,7 @@ import triton
 import triton.language as tl
 
 
-@triton.jit
+@triton.jit(do_not_specialize=['W', 'HW'])  # sizes vary per image: one compile serves all
 def _channel_stats_kernel(
     x_ptr, mean_ptr, std_ptr, C, W, HW, sn, sc, sh, sw,
     ACC: tl.constexpr, BC: tl.constexpr, BHW: tl.constexpr,
@@ -37,7 +37,12 @@ def _channel_stats_kernel(
         d = tl.where(m, tl.load(base + off[None, :], mask=m, other=0).to(ACC) - mean[:, None], 0.0)
         dev += tl.sum(d * d, axis=1)
     tl.store(mean_ptr + n * C + c, mean, mask=cmask)
-    tl.store(std_ptr + n * C + c, tl.sqrt(dev / HW), mask=cmask)
+    # IEEE-rounded as torch.std: tl.sqrt is sqrt.approx for fp32 on a GPU (exact for fp64)
+    if ACC == tl.float64:
+        std = tl.sqrt(dev / HW)
+    else:
+        std = tl.sqrt_rn(dev / HW)
+    tl.store(std_ptr + n * C + c, std, mask=cmask)
 
 
 def channel_stats(x: torch.Tensor, mean: torch.Tensor, std: torch.Tensor) -> None:
@@ -50,5 +55,5 @@ def channel_stats(x: torch.Tensor, mean: torch.Tensor, std: torch.Tensor) -> Non
     bhw = max(16, min(4096 // bc, triton.next_power_of_2(h * w)))
     acc = tl.float64 if x.dtype == torch.float64 else tl.float32
     _channel_stats_kernel[(n, triton.cdiv(c, bc))](
-        x, mean, std, c, w, h * w, *x.stride(), ACC=acc, BC=bc, BHW=bhw,
+        x, mean, std, c, w, h * w, *x.stride(), ACC=acc, BC=bc, BHW=bhw, num_warps=4, num_stages=1,
     )

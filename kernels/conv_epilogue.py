@@ -20,7 +20,7 @@ import triton.language as tl
 from . import tensor_cores
 
 
-@triton.jit
+@triton.jit(do_not_specialize=['H', 'W'])  # sizes vary per image: one compile serves all
 def _conv_epilogue_kernel(
     x_ptr, w_ptr, b_ptr, r_ptr, y_ptr,
     CI, CO, H, W, res_scale,
@@ -36,20 +36,22 @@ def _conv_epilogue_kernel(
     h = p // W
     w = p % W
     acc = tl.zeros([BP, BCO], dtype=tl.float32)
-    for kh in tl.static_range(K):
-        ih = h + (kh - K // 2)
-        for kw in tl.static_range(K):
-            iw = w + (kw - K // 2)
-            inside = pmask & (ih >= 0) & (ih < H) & (iw >= 0) & (iw < W)
-            pix = n * xsn + ih.to(tl.int64) * xsh + iw.to(tl.int64) * xsw
-            for c0 in range(0, CI, BCI):
-                ci = c0 + tl.arange(0, BCI)
-                cimask = ci < CI
-                xt = tl.load(x_ptr + pix[:, None] + ci[None, :].to(tl.int64) * xsc,
-                             mask=inside[:, None] & cimask[None, :], other=0.0)  # [BP, BCI]
-                wt = tl.load(w_ptr + ((kh * K + kw) * CI + ci[:, None]) * CO + co[None, :],
-                             mask=cimask[:, None] & comask[None, :], other=0.0)  # [BCI, BCO]
-                acc += tl.dot(xt.to(DOT), wt.to(DOT), input_precision=PRECISION)
+    slices = tl.cdiv(CI, BCI)
+    # one runtime loop over (tap, input-channel slice): a GEMM's K loop, which Triton pipelines
+    # (unrolling the taps keeps every tap's tiles live at once: spills and long compiles)
+    for it in range(K * K * slices):
+        tap = it // slices
+        ci = (it % slices) * BCI + tl.arange(0, BCI)
+        ih = h + (tap // K - K // 2)
+        iw = w + (tap % K - K // 2)
+        inside = pmask & (ih >= 0) & (ih < H) & (iw >= 0) & (iw < W)
+        pix = n * xsn + ih.to(tl.int64) * xsh + iw.to(tl.int64) * xsw
+        cimask = ci < CI
+        xt = tl.load(x_ptr + pix[:, None] + ci[None, :].to(tl.int64) * xsc,
+                     mask=inside[:, None] & cimask[None, :], other=0.0)  # [BP, BCI]
+        wt = tl.load(w_ptr + (tap * CI + ci[:, None]) * CO + co[None, :],
+                     mask=cimask[:, None] & comask[None, :], other=0.0)  # [BCI, BCO]
+        acc += tl.dot(xt.to(DOT), wt.to(DOT), input_precision=PRECISION)
     if BIAS:
         acc += tl.load(b_ptr + co, mask=comask, other=0.0).to(tl.float32)[None, :]
     if RELU:
@@ -85,4 +87,5 @@ def conv_epilogue(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None, resi
         x, arrange_weight(w), b if b is not None else out, r, out, ci, co, h, wd, float(res_scale),
         *x.stride(), *r.stride(), *out.stride(),
         K=k, BIAS=b is not None, RELU=relu, RESIDUAL=residual is not None, BP=bp, BCI=bci, BCO=bco, PRECISION=precision, DOT=dot,
+        num_warps=4, num_stages=3,  # three-stage pipelined (tap, slice) loop: <= 48 KB, no spills (compile gate)
     )

@@ -45,7 +45,7 @@ def row_coords(C, H, W, CHANNELS_LAST: tl.constexpr, BLOCK: tl.constexpr):
     return n, c, oh, ow, mask
 
 
-@triton.jit
+@triton.jit(do_not_specialize=['H', 'W'])  # sizes vary per image: one compile serves all
 def _pixel_shuffle_kernel(
     in_ptr, out_ptr, C, H, W,
     isn, isc, ish, isw, osn, osc, osh, osw,
@@ -66,6 +66,11 @@ def row_grid(out: torch.Tensor) -> tuple[bool, int, int, int]:
     return cl, rows, length, block
 
 
+def row_warps(block: int) -> int:
+    """Warps for a row block: 8 elements a thread (one 16-32 B vector), 1 to 8 warps."""
+    return max(1, min(8, block // 256))
+
+
 def pixel_shuffle(x: torch.Tensor, r: int, out: torch.Tensor, shuffle: bool = True) -> torch.Tensor:
     """Write pixel_shuffle(x, r) (or pixel_unshuffle when ``shuffle=False``) into ``out``."""
     if out.numel() == 0:
@@ -75,6 +80,6 @@ def pixel_shuffle(x: torch.Tensor, r: int, out: torch.Tensor, shuffle: bool = Tr
     grid = (rows, triton.cdiv(length, block))
     _pixel_shuffle_kernel[grid](
         x, out, c, h, w, *x.stride(), *out.stride(),
-        R=r, SHUFFLE=shuffle, CHANNELS_LAST=cl, BLOCK=block,
+        R=r, SHUFFLE=shuffle, CHANNELS_LAST=cl, BLOCK=block, num_warps=row_warps(block), num_stages=1,
     )
     return out

@@ -31,13 +31,19 @@ def to255(v, mul, QUANTIZE: tl.constexpr):
 
 
 @triton.jit
-def protocol_value(ptr, off, sc, mask, mul, QUANTIZE: tl.constexpr, Y_ONLY: tl.constexpr):
-    """0..255-scale value at element offset ``off`` (channel 0's offset when ``Y_ONLY``)."""
+def protocol_value(ptr, off, sc, mask, mul, QUANTIZE: tl.constexpr, Y_ONLY: tl.constexpr, DIVIDE: tl.constexpr = True):
+    """0..255-scale value at element offset ``off`` (channel 0's offset when ``Y_ONLY``). With
+    ``DIVIDE`` the luma is rounded exactly as the reference's ``(...) / 255``; without, the weights
+    are pre-divided (one multiply-add each instead of a float64 division, within an ulp), for
+    kernels that convert every pixel many times (SSIM's 121-tap window)."""
     if Y_ONLY:
         r = to255(tl.load(ptr + off, mask=mask, other=0), mul, QUANTIZE)
         g = to255(tl.load(ptr + off + sc, mask=mask, other=0), mul, QUANTIZE)
         b = to255(tl.load(ptr + off + 2 * sc, mask=mask, other=0), mul, QUANTIZE)
-        v = 16.0 + (65.481 * r + 128.553 * g + 24.966 * b) / 255.0  # float64: the operands are
+        if DIVIDE:
+            v = 16.0 + (65.481 * r + 128.553 * g + 24.966 * b) / 255.0  # float64: the operands are
+        else:
+            v = 16.0 + (r * (65.481 / 255.0) + g * (128.553 / 255.0) + b * (24.966 / 255.0))
     else:
         v = to255(tl.load(ptr + off, mask=mask, other=0), mul, QUANTIZE)
     return v

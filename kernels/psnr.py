@@ -15,7 +15,7 @@ from .protocol import multipliers, protocol_value
 ROWS = 4
 
 
-@triton.jit
+@triton.jit(do_not_specialize=['Hs', 'Ws', 'shave', 'blocks'])  # sizes vary per image: one compile serves all
 def _sse_kernel(
     sr_ptr, hr_ptr, partial_ptr, planes, Hs, Ws, shave,
     ssn, ssc, ssh, ssw, hsn, hsc, hsh, hsw, mul_ptr, blocks,
@@ -53,6 +53,6 @@ def sse(
         block_w = min(1024, max(16, triton.next_power_of_2(ws)))
         _sse_kernel[(blocks, n)](
             sr, hr, partial, planes, hs, ws, shave, *sr.stride(), *hr.stride(), multipliers(sr_mul, hr_mul, sr.device), blocks,
-            QUANTIZE=quantize, Y_ONLY=y_only, ROWS=ROWS, BLOCK_W=block_w,
+            QUANTIZE=quantize, Y_ONLY=y_only, ROWS=ROWS, BLOCK_W=block_w, num_warps=max(1, min(8, block_w // 256)), num_stages=1,
         )
     return partial.sum(1)

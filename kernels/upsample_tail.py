@@ -11,10 +11,10 @@ import torch
 import triton
 import triton.language as tl
 
-from .pixel_shuffle import row_coords, row_grid, shuffle_source
+from .pixel_shuffle import row_coords, row_grid, row_warps, shuffle_source
 
 
-@triton.jit
+@triton.jit(do_not_specialize=['H', 'W'])  # sizes vary per image: one compile serves all
 def _upsample_tail_kernel(
     x_ptr, skip_ptr, mean_ptr, out_ptr, C, H, W,
     xsn, xsc, xsh, xsw, ssn, ssc, ssh, ssw, osn, osc, osh, osw,
@@ -67,6 +67,6 @@ def upsample_tail(
         x, s, m, out, c, h, w, *x.stride(), *s.stride(), *out.stride(),
         bounds,
         R=r, HAS_SKIP=skip is not None, HAS_MEAN=mean is not None, HAS_LO=lo is not None,
-        HAS_HI=hi is not None, CHANNELS_LAST=cl, ACC=acc, BLOCK=block,
+        HAS_HI=hi is not None, CHANNELS_LAST=cl, ACC=acc, BLOCK=block, num_warps=row_warps(block), num_stages=1,
     )
     return out

@@ -25,7 +25,7 @@ import triton.language as tl
 from . import tensor_cores
 
 
-@triton.jit
+@triton.jit(do_not_specialize=['H', 'W', 'tiles_w', 'tiles'])  # sizes vary per image: one compile serves all
 def _wdsr_a_fused_kernel(
     x_ptr, w1_ptr, b1_ptr, w2_ptr, b2_ptr, y_ptr, s_ptr,
     C, E, H, W, tiles_w, tiles, res_scale,
@@ -53,38 +53,35 @@ def _wdsr_a_fused_kernel(
         gh = h0 - PAD + hp // HWID
         gw = w0 - PAD + hp % HWID
         inside = (hp < HALO) & (gh >= 0) & (gh < H) & (gw >= 0) & (gw < W)
-        # 1. the wide activation on the tile and its halo, slice by slice, into the slab
+        # 1. the wide activation on the tile and its halo, slice by slice, into the slab; the taps
+        # are a runtime loop (unrolled, their tiles stay live together and spill)
         for e0 in range(0, E, BE):
             e = e0 + tl.arange(0, BE)
             emask = e < E
             acc = tl.zeros([HP, BE], dtype=tl.float32)
-            for kh in tl.static_range(K):
-                ih = gh + (kh - PAD)
-                for kw in tl.static_range(K):
-                    iw = gw + (kw - PAD)
-                    ok = inside & (ih >= 0) & (ih < H) & (iw >= 0) & (iw < W)
-                    pix = n * xsn + ih.to(tl.int64) * xsh + iw.to(tl.int64) * xsw
-                    xt = tl.load(x_ptr + pix[:, None] + c[None, :].to(tl.int64) * xsc,
-                                 mask=ok[:, None] & cmask[None, :], other=0.0)  # all C channels: BC >= C
-                    wt = tl.load(w1_ptr + ((kh * K + kw) * C + c[:, None]) * E + e[None, :],
-                                 mask=cmask[:, None] & emask[None, :], other=0.0)
-                    acc += tl.dot(xt.to(DOT), wt.to(DOT), input_precision=PRECISION)
+            for tap in range(K * K):
+                ih = gh + (tap // K - PAD)
+                iw = gw + (tap % K - PAD)
+                ok = inside & (ih >= 0) & (ih < H) & (iw >= 0) & (iw < W)
+                pix = n * xsn + ih.to(tl.int64) * xsh + iw.to(tl.int64) * xsw
+                xt = tl.load(x_ptr + pix[:, None] + c[None, :].to(tl.int64) * xsc,
+                             mask=ok[:, None] & cmask[None, :], other=0.0)  # all C channels: BC >= C
+                wt = tl.load(w1_ptr + (tap * C + c[:, None]) * E + e[None, :], mask=cmask[:, None] & emask[None, :], other=0.0)
+                acc += tl.dot(xt.to(DOT), wt.to(DOT), input_precision=PRECISION)
             acc += tl.load(b1_ptr + e, mask=emask, other=0.0).to(tl.float32)[None, :]
             acc = tl.where(inside[:, None], tl.maximum(acc, 0.0), 0.0)  # zero outside the image: conv 2's padding
             tl.store(slab + hp[:, None] * E + e[None, :], acc.to(y_ptr.dtype.element_ty), mask=emask[None, :])
         tl.debug_barrier()
         # 2. the narrowing conv from the slab, bias, res_scale and the residual
         out = tl.zeros([TP, BC], dtype=tl.float32)
-        for kh in tl.static_range(K):
-            for kw in tl.static_range(K):
-                src = (oh + kh) * HWID + (ow + kw)
-                for e0 in range(0, E, BE):
-                    e = e0 + tl.arange(0, BE)
-                    emask = e < E
-                    ht = tl.load(slab + src[:, None] * E + e[None, :], mask=(op < TH * TW)[:, None] & emask[None, :], other=0.0)
-                    wt = tl.load(w2_ptr + ((kh * K + kw) * E + e[:, None]) * C + c[None, :],
-                                 mask=emask[:, None] & cmask[None, :], other=0.0)
-                    out += tl.dot(ht.to(DOT), wt.to(DOT), input_precision=PRECISION)
+        for tap in range(K * K):
+            src = (oh + tap // K) * HWID + (ow + tap % K)
+            for e0 in range(0, E, BE):
+                e = e0 + tl.arange(0, BE)
+                emask = e < E
+                ht = tl.load(slab + src[:, None] * E + e[None, :], mask=(op < TH * TW)[:, None] & emask[None, :], other=0.0)
+                wt = tl.load(w2_ptr + (tap * E + e[:, None]) * C + c[None, :], mask=emask[:, None] & cmask[None, :], other=0.0)
+                out += tl.dot(ht.to(DOT), wt.to(DOT), input_precision=PRECISION)
         tl.debug_barrier()  # the slab is read before the next tile overwrites it
         out += tl.load(b2_ptr + c, mask=cmask, other=0.0).to(tl.float32)[None, :]
         yh = (h0 + oh).to(tl.int64)
@@ -119,4 +116,6 @@ def wdsr_a_fused(x: torch.Tensor, w1: torch.Tensor, b1: torch.Tensor, w2: torch.
         *x.stride(), *out.stride(),
         K=k, TH=th, TW=tw, HP=hp, TP=triton.next_power_of_2(th * tw), BC=max(16, triton.next_power_of_2(c)), BE=32,
         PRECISION=tensor_cores.precision(x.dtype, allow_tf32), DOT=tensor_cores.operand_type(x.dtype),
+        # one stage: pipelining buffered every tap's tiles (569 KB of shared memory at C = 32 in fp32)
+        num_warps=4, num_stages=1,
     )

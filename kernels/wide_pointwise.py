@@ -35,7 +35,7 @@ def _load_tile(ptr, n, pmask, h, w, ch, CH, sn, sc, sh, sw):
                    mask=pmask[:, None] & (ch < CH)[None, :], other=0.0)
 
 
-@triton.jit
+@triton.jit(do_not_specialize=["HW", "W"])  # sizes vary per image: one compile serves all
 def _wide_pointwise_kernel(
     x_ptr, w1_ptr, b1_ptr, w2_ptr, b2_ptr, y_ptr,
     C, E, L, HW, W,
@@ -69,21 +69,28 @@ def wide_pointwise(x: torch.Tensor, w1: torch.Tensor, b1: torch.Tensor, w2: torc
     e, l = w1.shape[0], w2.shape[0]
     if out.numel() == 0:
         return
-    _wide_pointwise_kernel[(triton.cdiv(h * w, BP), n)](
-        x, w1, b1, w2, b2, out, c, e, l, h * w, w, *x.stride(), *out.stride(), **_meta(x, c, l, allow_tf32),
+    meta = launch(x, c, l, allow_tf32, backward=False)
+    _wide_pointwise_kernel[(triton.cdiv(h * w, meta["BP"]), n)](
+        x, w1, b1, w2, b2, out, c, e, l, h * w, w, *x.stride(), *out.stride(), **meta,
     )
 
 
-BP = 64  # pixels per program
+def launch(x: torch.Tensor, c: int, l: int, allow_tf32: bool, backward: bool) -> dict[str, object]:  # noqa: E741
+    """Tile sizes, product types, warps and stages for either kernel (sizes from the compile gate,
+    ``python -m srkit.profiler.kernel_gate``). The backward holds five [pixels, channels] tiles
+    at once; at 64 pixels x 32 wide channels its fp32 form spilled 5-11 KB per thread at C = 64, so
+    fp32 takes 16 wide channels a step, and IEEE fp32 (FMA products, no tensor cores) 8 and 32 pixels;
+    tensor-core forms keep 64 pixels, the least wgmma takes on sm_90. One stage in the backward:
+    its loads feed chained products that pipelining would only buffer in shared memory."""
+    precision = tensor_cores.precision(x.dtype, allow_tf32)
+    fp32 = x.dtype == torch.float32
+    fma = backward and fp32 and precision == "ieee"
+    return {"BP": 32 if fma else 64, "BC": max(16, triton.next_power_of_2(c)),
+            "BE": (8 if fma else 16) if backward and fp32 else 32, "BL": max(16, triton.next_power_of_2(l)), "PRECISION": precision,
+            "DOT": tensor_cores.operand_type(x.dtype), "num_warps": 8 if backward else 4, "num_stages": 1 if backward else 2}
 
 
-def _meta(x: torch.Tensor, c: int, l: int, allow_tf32: bool) -> dict[str, object]:  # noqa: E741
-    """The tile sizes and product types both kernels take."""
-    return {"BP": BP, "BC": max(16, triton.next_power_of_2(c)), "BE": 32, "BL": max(16, triton.next_power_of_2(l)),
-            "PRECISION": tensor_cores.precision(x.dtype, allow_tf32), "DOT": tensor_cores.operand_type(x.dtype)}
-
-
-@triton.jit
+@triton.jit(do_not_specialize=["HW", "W"])  # sizes vary per image: one compile serves all
 def _wide_pointwise_backward_kernel(
     x_ptr, g_ptr, w1_ptr, b1_ptr, w2_ptr, gx_ptr, gw1_ptr, gb1_ptr, gw2_ptr, gb2_ptr,
     C, E, L, HW, W,
@@ -138,7 +145,7 @@ def wide_pointwise_backward(x: torch.Tensor, g: torch.Tensor, w1: torch.Tensor, 
         if gx.numel():
             gx.zero_()
         return
-    _wide_pointwise_backward_kernel[(triton.cdiv(h * w, BP), n)](
-        x, g, w1, b1, w2, gx, gw1, gb1, gw2, gb2, c, e, l, h * w, w, *x.stride(), *g.stride(), *gx.stride(),
-        **_meta(x, c, l, allow_tf32),
+    meta = launch(x, c, l, allow_tf32, backward=True)
+    _wide_pointwise_backward_kernel[(triton.cdiv(h * w, meta["BP"]), n)](
+        x, g, w1, b1, w2, gx, gw1, gb1, gw2, gb2, c, e, l, h * w, w, *x.stride(), *g.stride(), *gx.stride(), **meta,
     )

@@ -19,14 +19,14 @@ import torch
 import torch.nn.functional as F
 
 from ..reference import conv_epilogue as reference
-from . import _checks
+from . import _checks, precision
 from .dispatch import dispatch, extension, inline, register
 
 
 def _triton(x, w, b, residual, res_scale, relu, out) -> None:  # noqa: ANN001
     from srkit.kernels import conv_epilogue as k
 
-    k.conv_epilogue(x, w, b, residual, res_scale, relu, out, allow_tf32=torch.backends.cudnn.allow_tf32)
+    k.conv_epilogue(x, w, b, residual, res_scale, relu, out, allow_tf32=precision.conv_allows_tf32())
 
 
 def _cpp(x, w, b, residual, res_scale, relu, out) -> None:  # noqa: ANN001

@@ -15,14 +15,14 @@ from __future__ import annotations
 import torch
 
 from ..reference.wdsr_a_fused import wdsr_a_fused as reference
-from . import _checks
+from . import _checks, precision
 from .dispatch import dispatch, inline, register
 
 
 def _triton(x, w1, b1, w2, b2, res_scale, out) -> None:  # noqa: ANN001
     from srkit.kernels import wdsr_a_fused as k
 
-    k.wdsr_a_fused(x, w1, b1, w2, b2, res_scale, out, allow_tf32=torch.backends.cudnn.allow_tf32)
+    k.wdsr_a_fused(x, w1, b1, w2, b2, res_scale, out, allow_tf32=precision.conv_allows_tf32())
 
 
 register("wdsr_a_fused", {"triton": _triton, "torch": reference}, order={"cpu": ("torch",)})

@@ -17,14 +17,14 @@ import torch
 import torch.nn.functional as F
 
 from ..reference import wide_pointwise as reference
-from . import _checks
+from . import _checks, precision
 from .dispatch import dispatch, extension, inline, register
 
 
 def _triton(x, w1, b1, w2, b2, out) -> None:  # noqa: ANN001
     from srkit.kernels import wide_pointwise as k
 
-    k.wide_pointwise(x, w1, b1, w2, b2, out, allow_tf32=torch.backends.cuda.matmul.allow_tf32)
+    k.wide_pointwise(x, w1, b1, w2, b2, out, allow_tf32=precision.conv_allows_tf32())
 
 
 def _cpp(x, w1, b1, w2, b2, out) -> None:  # noqa: ANN001
@@ -57,7 +57,7 @@ def _(x, w1, b1, w2, b2) -> torch.Tensor:  # noqa: ANN001
 def _backward_triton(x, g, w1, b1, w2, gx, gw1, gb1, gw2, gb2) -> None:  # noqa: ANN001
     from srkit.kernels import wide_pointwise as k
 
-    k.wide_pointwise_backward(x, g, w1, b1, w2, gx, gw1, gb1, gw2, gb2, allow_tf32=torch.backends.cuda.matmul.allow_tf32)
+    k.wide_pointwise_backward(x, g, w1, b1, w2, gx, gw1, gb1, gw2, gb2, allow_tf32=precision.conv_allows_tf32())
 
 
 def _backward_torch(x, g, w1, b1, w2, gx, gw1, gb1, gw2, gb2) -> None:  # noqa: ANN001

@@ -9,8 +9,10 @@ the inputs in plain PyTorch.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,8 +51,26 @@ def _tol(dtype: torch.dtype) -> float:
     return {torch.float32: 1e-4, torch.float16: 2e-2, torch.bfloat16: 6e-2}.get(dtype, 0.0)
 
 
+_shape_device: contextvars.ContextVar[str | None] = contextvars.ContextVar("shape_device", default=None)
+
+
+@contextlib.contextmanager
+def shapes_of(device: str) -> Iterator[None]:
+    """Build the cases that ``device`` would time, whatever device their tensors go to (the
+    compile gate records a GPU's launches from CPU tensors)."""
+    token = _shape_device.set(device)
+    try:
+        yield
+    finally:
+        _shape_device.reset(token)
+
+
+def _on_cpu(device: str) -> bool:
+    return (_shape_device.get() or device) == "cpu"
+
+
 def _shapes(device: str, quick: bool, cpu: list[Any], cpu_full: list[Any], gpu: list[Any]) -> list[Any]:
-    return (cpu + ([] if quick else cpu_full)) if device == "cpu" else gpu
+    return (cpu + ([] if quick else cpu_full)) if _on_cpu(device) else gpu
 
 
 def pixel_shuffle(device: str, quick: bool) -> list[OpCase]:
@@ -91,8 +111,8 @@ def _images(device: str, n: int, h: int, w: int) -> tuple[torch.Tensor, torch.Te
 
 def _metric(op: str, device: str, n: int, detail: str, fn: Callable[..., torch.Tensor], flops_per_pixel: float,
             tol: float) -> list[OpCase]:
-    h, w = (512, 512) if device == "cpu" else (2160, 3840)
-    n = 8 if device == "cpu" else n
+    h, w = (512, 512) if _on_cpu(device) else (2160, 3840)
+    n = 8 if _on_cpu(device) else n
     sr, hr = _images(device, n, h, w)
     return [OpCase(op, tuple(sr.shape), torch.uint8, detail, [sr, hr], fn, flops_per_pixel * n * h * w, 2 * sr.numel(),
                    tol=tol, compute_dtype=torch.float64)]

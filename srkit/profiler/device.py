@@ -22,7 +22,7 @@ from typing import Any
 import torch
 
 from .. import __version__, atomic
-from ..ops import dispatch
+from ..ops import dispatch, precision
 from .timing import measure
 
 DTYPE_NAMES = {torch.float32: "fp32", torch.float16: "fp16", torch.bfloat16: "bf16", torch.float64: "fp64", torch.uint8: "uint8"}
@@ -172,7 +172,7 @@ def peaks(device: str | torch.device, *, remeasure: bool = False) -> Peaks:
     if dev.type == "cuda":
         bw = measure_bandwidth(dev, 1024)
         mm = {dtype_name(d): measure_matmul(dev, d, 8192) for d in (torch.float16, torch.bfloat16)}
-        with _tf32(False):
+        with precision.fp32_mode(tf32=False):
             mm["fp32"] = measure_matmul(dev, torch.float32, 4096)
     else:
         bw = measure_bandwidth(dev, 256)
@@ -183,15 +183,3 @@ def peaks(device: str | torch.device, *, remeasure: bool = False) -> Peaks:
     except OSError:
         pass  # a read-only home: the peaks are simply measured again next time
     return result
-
-
-class _tf32:
-    def __init__(self, on: bool) -> None:
-        self.on = on
-
-    def __enter__(self) -> None:
-        self.before = torch.backends.cuda.matmul.allow_tf32
-        torch.backends.cuda.matmul.allow_tf32 = self.on
-
-    def __exit__(self, *exc: object) -> None:
-        torch.backends.cuda.matmul.allow_tf32 = self.before
