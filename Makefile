@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.srkit-installed
 SOURCES := pyproject.toml setup.py $(shell find csrc -type f 2>/dev/null)
 
-.PHONY: env demo test bench clean
+.PHONY: env demo test bench gate gpu-check clean
 
 $(STAMP): $(SOURCES)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,14 @@ test: env
 
 bench: env
 	$(PY) bench/run_all.py --out bench/results
+
+# every Triton kernel compiled for sm_80/sm_90 and its binaries checked (no GPU needed; tests run it too)
+gate: env
+	env -u TRITON_INTERPRET $(PY) -m srkit.profiler.kernel_gate --json runs/kernel_gate.json
+
+# on a machine with a GPU and its own torch/triton (no venv): bash bench/gpu_check.sh
+gpu-check:
+	bash bench/gpu_check.sh
 
 clean:
 	rm -rf $(VENV) build *.egg-info srkit/_C*.so runs

@@ -77,10 +77,11 @@ def conv_epilogue(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None, resi
     co, k = w.shape[0], w.shape[-1]
     if out.numel() == 0:
         return
-    bp = 64
+    precision = tensor_cores.precision(x.dtype, allow_tf32)
+    # IEEE fp32 (TF32 turned off) multiplies with FMAs, its operands in registers: 64 pixels spill on sm_80
+    bp = 32 if x.dtype == torch.float32 and precision == "ieee" else 64
     bci = min(32, max(16, triton.next_power_of_2(ci)))
     bco = min(64, max(16, triton.next_power_of_2(co)))
-    precision = tensor_cores.precision(x.dtype, allow_tf32)
     dot = tensor_cores.operand_type(x.dtype)
     r = residual if residual is not None else out  # never read without RESIDUAL
     _conv_epilogue_kernel[(triton.cdiv(h * wd, bp), triton.cdiv(co, bco), n)](

@@ -75,19 +75,23 @@ def wide_pointwise(x: torch.Tensor, w1: torch.Tensor, b1: torch.Tensor, w2: torc
     )
 
 
+# (pixels, wide channels per step) by kernel and product type, from the compile gate
+# (``python -m srkit.profiler.kernel_gate``): the largest tiles that spill on neither sm_80 nor sm_90.
+# The backward holds five [pixels, channels] tiles at once (64 x 32 spilled 5-11 KB per thread in
+# fp32 at C = 64); IEEE fp32 (FMA products, only when TF32 is turned off) keeps its operands in
+# registers. Tensor-core forms keep 64 pixels, the least wgmma takes on sm_90.
+TILES = {(False, "half"): (64, 32), (False, "tf32"): (64, 32), (False, "ieee"): (32, 8),
+         (True, "half"): (64, 16), (True, "tf32"): (64, 8), (True, "ieee"): (32, 8)}
+
+
 def launch(x: torch.Tensor, c: int, l: int, allow_tf32: bool, backward: bool) -> dict[str, object]:  # noqa: E741
-    """Tile sizes, product types, warps and stages for either kernel (sizes from the compile gate,
-    ``python -m srkit.profiler.kernel_gate``). The backward holds five [pixels, channels] tiles
-    at once; at 64 pixels x 32 wide channels its fp32 form spilled 5-11 KB per thread at C = 64, so
-    fp32 takes 16 wide channels a step, and IEEE fp32 (FMA products, no tensor cores) 8 and 32 pixels;
-    tensor-core forms keep 64 pixels, the least wgmma takes on sm_90. One stage in the backward:
+    """Tile sizes, product types, warps and stages for either kernel. One stage in the backward:
     its loads feed chained products that pipelining would only buffer in shared memory."""
     precision = tensor_cores.precision(x.dtype, allow_tf32)
-    fp32 = x.dtype == torch.float32
-    fma = backward and fp32 and precision == "ieee"
-    return {"BP": 32 if fma else 64, "BC": max(16, triton.next_power_of_2(c)),
-            "BE": (8 if fma else 16) if backward and fp32 else 32, "BL": max(16, triton.next_power_of_2(l)), "PRECISION": precision,
-            "DOT": tensor_cores.operand_type(x.dtype), "num_warps": 8 if backward else 4, "num_stages": 1 if backward else 2}
+    bp, be = TILES[(backward, precision if x.dtype == torch.float32 else "half")]
+    return {"BP": bp, "BC": max(16, triton.next_power_of_2(c)), "BE": be, "BL": max(16, triton.next_power_of_2(l)),
+            "PRECISION": precision, "DOT": tensor_cores.operand_type(x.dtype),
+            "num_warps": 8 if backward else 4, "num_stages": 1 if backward else 2}
 
 
 @triton.jit(do_not_specialize=["HW", "W"])  # sizes vary per image: one compile serves all

@@ -7,6 +7,7 @@ import os
 
 os.environ.setdefault("TRITON_INTERPRET", "1")
 
+from collections.abc import Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
@@ -52,3 +53,13 @@ def shared_data() -> Path:
     if not (SHARED / "datasets" / "Set5" / "HR").is_dir():
         pytest.skip(f"shared reference data not found at {SHARED}")
     return SHARED
+
+
+@pytest.fixture
+def ieee() -> Iterator[None]:
+    """fp32 products in IEEE for the whole test (what fixed fp32 tolerances assume on a GPU, where
+    convolutions and srkit's dot kernels default to TF32); see tests/precision.py."""
+    from srkit.ops import precision
+
+    with precision.fp32_mode(tf32=False):
+        yield
