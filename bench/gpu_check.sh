@@ -7,7 +7,7 @@
 #      backend, PyTorch on CUDA; fp32 in IEEE and TF32 modes) exist only where a GPU does;
 #   4. time and check every op, the models and training steps: bench/run_all.py --device cuda,
 #      whose JSON record lands in OUT (default bench/results) as ops_<device>.json.
-# Each step has its own time limit so the whole stays within about 8 minutes on an H100/H200.
+# Each step has its own time limit (150 + 120 + 210 s) so the whole stays within 8 minutes on an H100/H200.
 #
 #   bash bench/gpu_check.sh [--dry-run] [--out DIR]
 #
@@ -54,7 +54,7 @@ if [ -z "$ARCH" ] && [ "$DRY" = 0 ]; then
 fi
 echo "+ export SRKIT_CUDA=1 TORCH_CUDA_ARCH_LIST=${ARCH:-<this GPU>} MAX_JOBS=$(nproc)"
 if [ "$DRY" = 0 ]; then export SRKIT_CUDA=1 TORCH_CUDA_ARCH_LIST="$ARCH" MAX_JOBS="$(nproc)"; fi
-run 240 "$PY" -m pip install -q --no-deps --no-build-isolation --disable-pip-version-check -e .
+run 150 "$PY" -m pip install -q --no-deps --no-build-isolation --disable-pip-version-check -e .
 if [ "$DRY" = 0 ]; then
   "$PY" -c "import srkit.ops as o; from srkit.ops import dispatch; assert dispatch.extension().built_with_cuda(); print(o.available_backends('cuda'))"
 fi
@@ -62,9 +62,9 @@ fi
 step "3/4 kernel tests on the GPU (Triton compiled, not interpreted)"
 export TRITON_INTERPRET=0
 if [ "$DRY" = 0 ]; then
-  run 180 "$PY" -m pytest -q -x -p no:cacheprovider -k cuda "${KERNEL_TESTS[@]}"
+  run 120 "$PY" -m pytest -q -x -p no:cacheprovider -k cuda "${KERNEL_TESTS[@]}"
 else
-  echo "+ timeout 180 $PY -m pytest -q -x -k cuda ${KERNEL_TESTS[*]}"
+  echo "+ timeout 120 $PY -m pytest -q -x -k cuda ${KERNEL_TESTS[*]}"
   for t in "${KERNEL_TESTS[@]}"; do [ -f "$t" ] || { echo "gpu_check.sh: missing $t" >&2; exit 1; }; done
   TRITON_INTERPRET=1 "$PY" -m pytest -q --collect-only -p no:cacheprovider "${KERNEL_TESTS[@]}" > /dev/null
   echo "  (the tests collect)"
@@ -72,7 +72,7 @@ fi
 
 step "4/4 ops, models and training steps: bench/run_all.py --device cuda"
 mkdir -p "$OUT"
-run 300 "$PY" bench/run_all.py --device cuda --out "$OUT"
+run 210 "$PY" bench/run_all.py --device cuda --out "$OUT"
 if [ "$DRY" = 1 ]; then
   "$PY" bench/run_all.py --help > /dev/null
   echo "  (run_all.py's options parse)"

@@ -79,9 +79,10 @@ def wide_pointwise(x: torch.Tensor, w1: torch.Tensor, b1: torch.Tensor, w2: torc
 # (``python -m srkit.profiler.kernel_gate``): the largest tiles that spill on neither sm_80 nor sm_90.
 # The backward holds five [pixels, channels] tiles at once (64 x 32 spilled 5-11 KB per thread in
 # fp32 at C = 64); IEEE fp32 (FMA products, only when TF32 is turned off) keeps its operands in
-# registers. Tensor-core forms keep 64 pixels, the least wgmma takes on sm_90.
-TILES = {(False, "half"): (64, 32), (False, "tf32"): (64, 32), (False, "ieee"): (32, 8),
-         (True, "half"): (64, 16), (True, "tf32"): (64, 8), (True, "ieee"): (32, 8)}
+# registers. Tensor-core forms keep 64 pixels, the least wgmma takes on sm_90; every product's K is
+# at least 16, the least Triton 3.6 accepts (3.9 takes 8).
+TILES = {(False, "half"): (64, 32), (False, "tf32"): (64, 32), (False, "ieee"): (16, 16),
+         (True, "half"): (64, 16), (True, "tf32"): (64, 16), (True, "ieee"): (16, 16)}
 
 
 def launch(x: torch.Tensor, c: int, l: int, allow_tf32: bool, backward: bool) -> dict[str, object]:  # noqa: E741

@@ -37,9 +37,13 @@ class RunLog:
                 raise ValueError(f"{self.path}: line {i + 1} is not JSON; the log is damaged") from None
             self._add(rec)
             good = offset
-        if good < self.path.stat().st_size:
+        size = self.path.stat().st_size
+        if good < size:
             with self.path.open("r+b") as f:
                 f.truncate(good)
+        elif good > size:  # a whole last record without its newline: end it, or the next append joins it
+            with self.path.open("ab") as f:
+                f.write(b"\n")
 
     def _add(self, rec: dict[str, Any]) -> None:
         self.records.append(rec)

@@ -10,7 +10,7 @@ import torch
 
 from .data import photos
 from .data.degrade import bicubic_lr
-from .data.folders import find_pairs
+from .data.folders import DatasetError, find_pairs
 from .data.io import read_image
 from .metrics.protocol import sr_scores
 
@@ -37,9 +37,12 @@ def dataset(data: str, scale: int, split: str = "valid") -> Iterator[tuple[str, 
     for pair in find_pairs(data, scale):
         hr = read_image(pair.hr, alpha="drop")
         lr = read_image(pair.lr, alpha="drop") if pair.lr is not None else bicubic_lr(hr, scale)
+        want = (hr.shape[1] // scale, hr.shape[2] // scale)  # LR = imresize(modcrop(HR, s), 1 / s)
+        if tuple(lr.shape[1:]) != want:
+            raise DatasetError(f"{pair.lr}: LR is {lr.shape[1]}x{lr.shape[2]} (h x w), but its HR {pair.hr.name} "
+                             f"({hr.shape[1]}x{hr.shape[2]}) at x{scale} needs {want[0]}x{want[1]}: a file for another "
+                             "scale, or made another way")
         h, w = lr.shape[1] * scale, lr.shape[2] * scale
-        if hr.shape[1] < h or hr.shape[2] < w:
-            raise ValueError(f"{pair.name}: LR {tuple(lr.shape[1:])} x{scale} is larger than HR {tuple(hr.shape[1:])}")
         yield pair.name, hr[:, :h, :w], lr  # the ground truth is the top-left crop HR[:h_lr s, :w_lr s]
 
 

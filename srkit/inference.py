@@ -80,9 +80,9 @@ class Upscaler:
                  tile: int | None = None, overlap: int = 16, channels_last: bool = False, compile: bool = False) -> None:
         if tile is not None and (tile < 1 or overlap < 0 or overlap >= tile):
             raise ValueError(f"Upscaler: need tile >= 1 and 0 <= overlap < tile, got tile={tile}, overlap={overlap}")
-        min_size = int(getattr(model, "min_size", 1))
-        if tile is not None and tile < min_size:
-            raise ValueError(f"Upscaler: {type(model).__name__} needs inputs of at least {min_size} pixels; tile={tile}")
+        self.min_size = int(getattr(model, "min_size", 1))  # smaller images are padded to it (tiles must reach it)
+        if tile is not None and tile < self.min_size:
+            raise ValueError(f"Upscaler: {type(model).__name__} needs inputs of at least {self.min_size} pixels; tile={tile}")
         self.device = torch.device(device)
         self.dtype = dtype
         self.scale = int(model.scale)
@@ -110,10 +110,17 @@ class Upscaler:
         return out / norm
 
     def _forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The model on ``x``; an input below the model's minimum size is padded (edge pixels
+        repeated) to it, and the padding's share of the output is cropped off."""
+        h, w = x.shape[-2:]
+        ph, pw = max(0, self.min_size - h), max(0, self.min_size - w)
         x = x.to(self.device, self.dtype)
+        if ph or pw:
+            x = torch.nn.functional.pad(x, (0, pw, 0, ph), mode="replicate")
         if self.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
-        return self.model(x)
+        y = self.model(x)
+        return y[..., : h * self.scale, : w * self.scale] if ph or pw else y
 
     def __call__(self, lr: torch.Tensor) -> torch.Tensor:
         """uint8 (N, C, h, w) or (C, h, w) with C = 1 or 3 -> uint8 SR of the same channel count."""

@@ -12,7 +12,7 @@ import torch
 from srkit import models, ops
 from srkit.evaluate import evaluate, summary
 from srkit.inference import Upscaler
-from srkit.models import CheckpointError, create_model
+from srkit.models import CheckpointError, create_model, load
 
 # (file, load kwargs, architecture, parameter count of the file as SOURCES.md gives it)
 OFFICIAL = [
@@ -151,3 +151,21 @@ def test_saved_metadata_records_the_architecture(tmp_path: Path) -> None:
     with safe_open(str(path), framework="pt") as f:
         info = json.loads(f.metadata()["srkit"])
     assert info["arch"] == "espcn" and info["hparams"] == {"scale": 2, "in_channels": 3} and info["input_range"] == [0.0, 1.0]
+
+
+def test_a_scale_named_in_the_file_is_checked_where_the_weights_cannot_tell(tmp_path: Path) -> None:
+    sd = create_model("fsrcnn", scale=2).state_dict()
+    torch.save(sd, tmp_path / "fsrcnn_x2.pth")
+    assert load(tmp_path / "fsrcnn_x2.pth").scale == 2
+    with pytest.raises(CheckpointError, match=r"fsrcnn_x2.pth: the file name says x2, not x4"):
+        load(tmp_path / "fsrcnn_x2.pth", scale=4)
+
+
+def test_a_truncated_legacy_pickle_is_a_checkpoint_error(tmp_path: Path) -> None:
+    buf = tmp_path / "full.pth"
+    torch.save(create_model("fsrcnn", scale=2).state_dict(), buf, _use_new_zipfile_serialization=False)
+    data = buf.read_bytes()
+    for cut in (2, 8, 64, len(data) // 2, len(data) - 1):
+        (tmp_path / "cut_x2.pth").write_bytes(data[:cut])
+        with pytest.raises(CheckpointError, match="cannot be read as a PyTorch checkpoint"):
+            load(tmp_path / "cut_x2.pth")

@@ -41,9 +41,41 @@ def test_eval_on_the_embedded_photos(tmp_path: Path) -> None:
     assert all(20 < im["psnr"] < 40 and 0.3 < im["ssim"] < 1 for im in res["images"])
 
 
-def test_eval_names_a_missing_folder(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError, match="not a folder"):
-        main(["eval", "--data", str(tmp_path / "nope")])
+def test_eval_names_a_missing_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["eval", "--data", str(tmp_path / "nope")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("srkit eval: ") and "not a folder" in err and "\n" not in err  # one line, no traceback
+
+
+def test_eval_refuses_lr_files_of_another_scale(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _png(tmp_path / "HR" / "a.png")  # 10 x 12
+    _png(tmp_path / "LR_bicubic" / "X4" / "ax4.png")  # 10 x 12 as well: not HR / 4
+    assert main(["eval", "--model", "bicubic", "--data", str(tmp_path), "--scale", "4"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "ax4.png: LR is 10x12 (h x w), but its HR a.png (10x12) at x4 needs 2x3" in err and "\n" not in err
+
+
+def test_a_bug_keeps_its_traceback_and_says_so(capsys: pytest.CaptureFixture[str]) -> None:
+    from srkit.cli.errors import run_cli
+
+    def broken() -> int:
+        raise KeyError("an internal slip")
+
+    assert run_cli("srkit info", broken) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "KeyError: 'an internal slip'" in err and "this is a bug in srkit" in err
+    assert run_cli("srkit eval", lambda: (_ for _ in ()).throw(OSError(28, "No space left on device", "out.png"))) == 2
+    assert capsys.readouterr().err.strip() == ("srkit eval: out.png: No space left on device (nothing partial was kept: "
+                                               "srkit writes files atomically)")
+
+
+def test_no_gpu_for_device_cuda_is_one_line(tmp_path: Path) -> None:
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    with pytest.raises(SystemExit, match="--device cuda, but no CUDA device is available"):
+        main(["eval", "--model", "bicubic", "--scale", "2", "--device", "cuda"])
 
 
 def test_entry_points_are_installed() -> None:
@@ -121,6 +153,37 @@ def test_upscale_folder_keeps_going_past_bad_files(tmp_path: Path) -> None:
     with Image.open(out / "grey_x2.png") as im:
         assert im.mode == "L" and im.size == (48, 40)
     assert (out / "rgb_x2.png").exists() and not (out / "deep_x2.png").exists() and not (out / "broken_x2.png").exists()
+
+
+def _png(path: Path, seed: int = 0) -> Path:
+    import numpy as np
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(np.random.default_rng(seed).integers(0, 255, (10, 12, 3), dtype=np.uint8)).save(path)
+    return path
+
+
+def test_upscale_refuses_inputs_that_would_share_an_output(tmp_path: Path) -> None:
+    a, b = _png(tmp_path / "a" / "pic.png"), _png(tmp_path / "b" / "pic.png", 1)
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit, match=r"would overwrite each other's output \(pic_x2.png <- .*a/pic.png, .*b/pic.png\)"):
+        main(["upscale", str(a.parent), str(b.parent), "-o", str(out), "--model", "bicubic", "--scale", "2"])
+    assert not out.exists() or not any(out.iterdir())  # refused before anything was written
+
+
+def test_upscale_keeps_existing_outputs_unless_told(tmp_path: Path) -> None:
+    src, out = _png(tmp_path / "in" / "pic.png"), tmp_path / "out"
+    args = ["upscale", str(src), "-o", str(out), "--model", "bicubic", "--scale", "2"]
+    assert main(args) == 0
+    (out / "pic_x2.png").write_bytes(b"mine")
+    with pytest.raises(SystemExit, match=r"1 output\(s\) already exist .*pic_x2.png.*--overwrite"):
+        main(args)
+    assert (out / "pic_x2.png").read_bytes() == b"mine"
+    assert main([*args, "--overwrite"]) == 0 and (out / "pic_x2.png").read_bytes() != b"mine"
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(SystemExit, match="exists and is not a folder"):
+        main(["upscale", str(src), "-o", str(tmp_path / "afile"), "--model", "bicubic", "--scale", "2"])
 
 
 def test_upscale_glob_and_no_match(tmp_path: Path) -> None:

@@ -84,3 +84,18 @@ def test_bad_tiling_arguments() -> None:
         Upscaler(m, tile=12, overlap=2)
     with pytest.raises(TypeError, match="uint8"):
         Upscaler(m)(torch.rand(3, 20, 20))
+
+
+@pytest.mark.parametrize("name", ["rlfn", "rfdn", "efdn", "bsrn"])
+def test_images_below_a_models_minimum_are_padded_not_refused(name: str) -> None:
+    m = create_model(name, scale=2)
+    assert m.min_size == 15
+    img = torch.randint(0, 256, (3, 9, 13), dtype=torch.uint8)
+    up = Upscaler(m)
+    sr = up(img)
+    assert sr.shape == (3, 18, 26)
+    # the padded run's output over the image equals the model on the same padded input, cropped
+    x = torch.nn.functional.pad(img[None].float() / 255, (0, 2, 0, 6), mode="replicate")
+    with torch.no_grad():
+        want = (m(x)[..., :18, :26].clamp(0, 1) * 255).round().to(torch.uint8)[0]
+    assert torch.equal(sr, want)

@@ -39,6 +39,8 @@ def test_the_checks_name_each_defect() -> None:
     # the one justified spill is IEEE fp32 in the opt-in fused WDSR-A kernel, not its tensor-core forms
     assert gate.problems(finding(kernel="_wdsr_a_fused_kernel", stack_bytes=64, dot_operands=["f32"]), t) == []
     assert gate.problems(finding(kernel="_wdsr_a_fused_kernel", stack_bytes=64, dot_operands=["bf16"], tensor_core=True), t)
+    assert gate.problems(finding(kernel="_wide_pointwise_backward_kernel", stack_bytes=16, dot_operands=["f32-tf32"], tensor_core=True), t) == []
+    assert gate.problems(finding(kernel="_wide_pointwise_backward_kernel", stack_bytes=64, dot_operands=["f32-tf32"], tensor_core=True), t)
 
 
 def test_dot_operand_types_are_read_from_ttir() -> None:

@@ -265,3 +265,16 @@ def test_a_killed_search_resumes_without_losing_or_rescoring(tmp_path: Path) -> 
     assert net(torch.rand(1, 3, 16, 16)).shape == (1, 3, 32, 32)
     res = subprocess.run([sys.executable, "-m", "srkit.cli.search", "report", str(out)], capture_output=True, text=True)
     assert res.returncode == 0 and "Pareto front" in res.stdout
+
+
+def test_the_run_log_survives_a_torn_or_unterminated_last_line(tmp_path: Path) -> None:
+    path = tmp_path / "log.jsonl"
+    path.write_text('{"key": "a", "v": 1}\n{"key": "b", "v": 2}')  # whole, but no final newline
+    RunLog(path).append({"key": "c", "v": 3})
+    assert [r["key"] for r in RunLog(path).records] == ["a", "b", "c"]
+    with path.open("a") as f:
+        f.write('{"key": "d", "v"')  # a writer killed mid-line
+    log = RunLog(path)
+    assert [r["key"] for r in log.records] == ["a", "b", "c"]
+    log.append({"key": "d", "v": 4})
+    assert [r["key"] for r in RunLog(path).records] == ["a", "b", "c", "d"]

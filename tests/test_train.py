@@ -4,6 +4,7 @@ configurations and checkpoints."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import time
@@ -65,6 +66,12 @@ def test_config_errors_name_the_field(tmp_path: Path) -> None:
         load_config(overrides=["data.batch=many"])
     with pytest.raises(ConfigError, match="amp: invalid value 'fp8'"):
         load_config(overrides=["amp=fp8"])
+    for bad, allowed in (("optim.lr=.inf", "a finite number > 0"), ("optim.lr=.nan", "a finite number > 0"),
+                         ("optim.clip_grad=-1", "null or a finite number > 0"), ("optim.warmup_iters=-5", "an integer >= 0"),
+                         ("max_minutes=-1", "null or a finite number > 0"), ("scale=0", "an integer >= 1"),
+                         ("data.workers=-1", "an integer >= 0"), ("optim.momentum=1.5", "a number in [0, 1)")):
+        with pytest.raises(ConfigError, match=rf"^{bad.split('=')[0]}: invalid value .* \(allowed: {re.escape(allowed)}\)$"):
+            load_config(overrides=[bad])
     y = tmp_path / "run.yaml"
     y.write_text("model: espcn\noptim:\n  lr: 1e-3\n  schedule: step\n")
     cfg = load_config(y, ["optim.step_size=5"])
@@ -80,3 +87,68 @@ def test_cli_trains_a_genotype(tmp_path: Path) -> None:
     assert m["iterations"] == 3 and m["val_images"] == ["chelsea", "coffee", "motorcycle_right"]
     with pytest.raises(SystemExit, match="scale: expected int"):
         main(["train", "--set", "scale=two", "--out", str(tmp_path / "bad")])
+
+
+def test_a_finished_run_is_kept_unless_resumed_or_overwritten(tmp_path: Path) -> None:
+    over = ["model=espcn", "iters=2", "val_every=2", *FAST]
+    train(load_config(overrides=over), tmp_path, log=lambda *_: None, progress=False)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file() and p.suffix in (".pt", ".json", ".jsonl")}
+    with pytest.raises(SystemExit, match=r"already holds a run \(config.yaml, latest.pt, best.pt, log.jsonl.*--resume.*--overwrite"):
+        main(["train", "--out", str(tmp_path), *[a for o in over for a in ("--set", o)]])
+    assert {n: (tmp_path / n).read_bytes() for n in before} == before  # nothing replaced, nothing appended
+    log_lines = len((tmp_path / "log.jsonl").read_text().splitlines())
+    assert main(["train", "--out", str(tmp_path), "--overwrite", *[a for o in over for a in ("--set", o)]]) == 0
+    assert len((tmp_path / "log.jsonl").read_text().splitlines()) == log_lines  # a fresh log, not the old one continued
+    with pytest.raises(SystemExit, match="choose one"):
+        main(["train", "--out", str(tmp_path), "--resume", "--overwrite", *[a for o in over for a in ("--set", o)]])
+
+
+def test_a_second_writer_is_refused_while_the_first_holds_the_folder(tmp_path: Path) -> None:
+    from filelock import FileLock
+
+    from srkit.train.runfolder import LOCK_NAME, RunFolderError
+
+    with FileLock(tmp_path / LOCK_NAME):  # what a running training holds
+        with pytest.raises(RunFolderError, match="another srkit run is writing into this folder"):
+            train(load_config(overrides=["model=espcn", "iters=1", *FAST]), tmp_path, log=lambda *_: None, progress=False)
+    assert not (tmp_path / "config.yaml").exists()
+
+
+def test_a_crash_between_log_and_checkpoint_resumes_with_every_record_once(tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from srkit.train import trainer
+
+    over = ["model=espcn", "iters=8", "val_every=2", *FAST]
+    real_save = trainer.save_checkpoint
+
+    class Crash(Exception):
+        pass
+
+    def crash_before_checkpoint(path: Path, st: trainer.State, *args: object) -> None:
+        if path.name == "latest.pt" and st.it == 6:
+            raise Crash  # the log already holds iteration 6; latest.pt stays at 4
+        real_save(path, st, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(trainer, "save_checkpoint", crash_before_checkpoint)
+    with pytest.raises(Crash):
+        train(load_config(overrides=over), tmp_path, log=lambda *_: None, progress=False)
+    with (tmp_path / "log.jsonl").open("a") as f:
+        f.write('{"iteration": 8, "lo')  # and a line torn mid-write
+    monkeypatch.setattr(trainer, "save_checkpoint", real_save)
+    train(load_config(overrides=over), tmp_path, resume=True, log=lambda *_: None, progress=False)
+    its = [json.loads(line)["iteration"] for line in (tmp_path / "log.jsonl").read_text().splitlines()]
+    assert its == [2, 4, 6, 8]
+
+
+def test_resume_applies_a_new_lr_and_length_and_refuses_other_changes(tmp_path: Path) -> None:
+    over = ["model=espcn", "iters=4", "val_every=2", "optim.schedule=none", *FAST]
+    train(load_config(overrides=over), tmp_path, log=lambda *_: None, progress=False)
+    with pytest.raises(ConfigError, match=r"--resume cannot change loss: 'l1' -> 'mse'"):
+        train(load_config(overrides=[*over, "loss=mse"]), tmp_path, resume=True, log=lambda *_: None, progress=False)
+    said: list[str] = []
+    more = [*over, "iters=6", "optim.lr=0.0005"]
+    m = train(load_config(overrides=more), tmp_path, resume=True, log=said.append, progress=False)
+    assert m["iterations"] == 6 and any("applying the changed iters, optim.lr" in s for s in said)
+    blob = torch.load(tmp_path / "latest.pt", weights_only=True)
+    assert blob["optimizer"]["param_groups"][0]["lr"] == pytest.approx(0.0005)  # what ran, not the old 0.002
+    assert load_config(tmp_path / "config.yaml").optim.lr == 0.0005  # and config.yaml says so

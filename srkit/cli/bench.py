@@ -29,6 +29,7 @@ from ..profiler import cases as opcases
 from ..profiler import lut as lutmod
 from ..profiler import modelbench, opbench, report
 from ..profiler.device import Peaks, dtype_name, fingerprint, parse_dtype, peaks, slug
+from .errors import run_cli
 
 OP_COLUMNS = [("op", "op", ""), ("impl", "impl", ""), ("ran", "backend_ran", ""), ("shape", "shape", ""), ("dtype", "dtype", ""),
               ("median ms", "median_ms", ".3f"), ("p10", "p10_ms", ".3f"), ("p90", "p90_ms", ".3f"), ("GB/s", "GB/s", ".1f"),
@@ -326,7 +327,7 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("srkit-bench: --reps must be >= 1 and --max-seconds > 0")
     if args.device.startswith("cuda") and not torch.cuda.is_available():
         raise SystemExit(f"srkit-bench: --device {args.device}, but no CUDA device is available")
-    return int(args.func(args) or 0)
+    return run_cli("srkit-bench", lambda: int(args.func(args) or 0))
 
 
 if __name__ == "__main__":

@@ -21,6 +21,20 @@ def backend_context(name: str | None) -> contextlib.AbstractContextManager[objec
     return ops.use_backend(name, strict=False) if name else contextlib.nullcontext()
 
 
+def count(minimum: int):  # noqa: ANN201 - an argparse type
+    """An argparse type: an integer >= ``minimum``, refused by argparse with the bound named."""
+    def parse(text: str) -> int:
+        try:
+            v = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer >= {minimum}, got {text!r}") from None
+        if v < minimum:
+            raise argparse.ArgumentTypeError(f"expected an integer >= {minimum}, got {v}")
+        return v
+
+    return parse
+
+
 def add_model_args(p: argparse.ArgumentParser, *, multiple: bool = False) -> None:
     if multiple:
         p.add_argument("--models", nargs="+", required=True,
@@ -31,8 +45,8 @@ def add_model_args(p: argparse.ArgumentParser, *, multiple: bool = False) -> Non
         p.add_argument("--weights", help="checkpoint for a zoo name given as --model")
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--dtype", default="fp32", choices=sorted(DTYPES), help="model precision")
-    p.add_argument("--tile", type=int, help="LR tile size (default: whole images)")
-    p.add_argument("--overlap", type=int, default=16, help="LR pixels shared by neighbouring tiles")
+    p.add_argument("--tile", type=count(1), help="LR tile size (default: whole images)")
+    p.add_argument("--overlap", type=count(0), default=16, help="LR pixels shared by neighbouring tiles")
     p.add_argument("--channels-last", action="store_true")
     p.add_argument("--compile", action="store_true", help="torch.compile the model")
     p.add_argument("--backend", help="force srkit's op backend (triton, cuda, cpp, torch); default: best available")

@@ -21,6 +21,8 @@ import torch
 
 from srkit.models.upsamplers import UPSAMPLERS
 
+from .errors import run_cli
+
 
 def _spos_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, help="run folder")
@@ -238,6 +240,10 @@ def run_reinforce(argv: list[str]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    return run_cli("srkit-search", lambda: _main(argv))
+
+
+def _main(argv: list[str] | None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "reinforce":
         return run_reinforce(argv[1:])

@@ -6,6 +6,7 @@ import argparse
 
 from ..models.detect import CheckpointError
 from ..train import ConfigError, load_config, train
+from ..train.runfolder import RunFolderError
 
 
 def run(args: argparse.Namespace) -> int:
@@ -18,8 +19,8 @@ def run(args: argparse.Namespace) -> int:
         overrides.append(f"data.data={args.data}")
     try:
         cfg = load_config(args.config, overrides)
-        m = train(cfg, args.out, resume=args.resume)
-    except (ConfigError, CheckpointError) as e:
+        m = train(cfg, args.out, resume=args.resume, overwrite=args.overwrite)
+    except (ConfigError, CheckpointError, RunFolderError) as e:
         raise SystemExit(f"srkit train: {e}") from e
     if "iterations" not in m:  # a rank other than 0 under torchrun: rank 0 reports
         return 0
@@ -39,5 +40,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-minutes", dest="max_minutes", type=float)
     p.add_argument("--device")
     p.add_argument("--resume", action="store_true", help="continue from <out>/latest.pt")
+    p.add_argument("--overwrite", action="store_true", help="replace the run already in --out (refused otherwise)")
     p.add_argument("--out", required=True, help="run folder")
     p.set_defaults(func=run)

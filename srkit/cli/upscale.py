@@ -10,7 +10,7 @@ import torch
 
 from ..data.imresize import imresize
 from ..data.io import IMAGE_SUFFIXES, ImageReadError, read_image, write_image
-from .modelspec import add_model_args, backend_context, resolve
+from .modelspec import add_model_args, backend_context, count, resolve
 
 
 def expand_inputs(items: list[str]) -> list[Path]:
@@ -40,6 +40,27 @@ def upscale_image(img: torch.Tensor, up, scale: int) -> torch.Tensor:  # noqa: A
     return torch.cat([sr, imresize(alpha, scale)], dim=0)
 
 
+def plan_outputs(files: list[Path], out: Path, scale: int, overwrite: bool) -> list[Path]:
+    """One output path per input, decided before anything is written: two inputs that would write
+    the same file, an output folder that is a file, or (without ``overwrite``) existing outputs
+    are refused with every case named."""
+    if out.exists() and not out.is_dir():
+        raise SystemExit(f"srkit upscale: the output {out} exists and is not a folder")
+    targets = [out / f"{f.stem}_x{scale}.png" for f in files]
+    by_target: dict[Path, list[Path]] = {}
+    for f, t in zip(files, targets):
+        by_target.setdefault(t, []).append(f)
+    clashes = {t: fs for t, fs in by_target.items() if len(fs) > 1}
+    if clashes:
+        named = "; ".join(f"{t.name} <- {', '.join(map(str, fs))}" for t, fs in clashes.items())
+        raise SystemExit(f"srkit upscale: inputs would overwrite each other's output ({named}); upscale them into separate folders")
+    existing = [t for t in targets if t.exists()]
+    if existing and not overwrite:
+        shown = ", ".join(str(t) for t in existing[:5]) + (f" and {len(existing) - 5} more" if len(existing) > 5 else "")
+        raise SystemExit(f"srkit upscale: {len(existing)} output(s) already exist ({shown}); pass --overwrite to replace them")
+    return targets
+
+
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm  # noqa: PLC0415
 
@@ -51,13 +72,14 @@ def run(args: argparse.Namespace) -> int:
     if scale is None:
         raise SystemExit("srkit upscale: bicubic needs --scale")
     out = Path(args.output)
+    targets = plan_outputs(files, out, scale, args.overwrite)
     failed: list[str] = []
     with backend_context(args.backend):
-        for f in tqdm(files, desc=f"{label} x{scale}", unit="img"):
+        for f, target in tqdm(list(zip(files, targets)), desc=f"{label} x{scale}", unit="img"):
             try:
                 img = read_image(f, alpha="keep")
-                write_image(out / f"{f.stem}_x{scale}.png", upscale_image(img, up, scale))
-            except (ImageReadError, ValueError, RuntimeError) as e:
+                write_image(target, upscale_image(img, up, scale))
+            except (ImageReadError, ValueError, RuntimeError, OSError) as e:  # OSError: this file's write failed
                 failed.append(f"{f}: {e}")
                 tqdm.write(f"skipped {f}: {e}")
     print(f"upscaled {len(files) - len(failed)} of {len(files)} image(s) into {out}")
@@ -70,6 +92,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("upscale", help="super-resolve images (files, folders, globs) with a model")
     p.add_argument("inputs", nargs="+", help="image files, folders or glob patterns")
     p.add_argument("-o", "--output", required=True, help="output folder (<name>_x<s>.png)")
-    p.add_argument("--scale", type=int, help="checked against the model's scale; needed for bicubic")
+    p.add_argument("--scale", type=count(1), help="checked against the model's scale; needed for bicubic")
+    p.add_argument("--overwrite", action="store_true", help="replace outputs that already exist (kept otherwise)")
     add_model_args(p)
     p.set_defaults(func=run)

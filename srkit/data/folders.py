@@ -15,6 +15,10 @@ class Pair:
     lr: Path | None  # None: make LR from HR with the MATLAB-compatible resize
 
 
+class DatasetError(ValueError):
+    """A dataset folder whose files do not fit together (an LR file of the wrong size for the scale)."""
+
+
 def find_pairs(root: str | Path, scale: int) -> list[Pair]:
     """The HR images of ``root/HR`` with their ``root/LR_bicubic/X<scale>`` partners when present.
 

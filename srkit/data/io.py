@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .. import atomic
 
@@ -17,6 +17,19 @@ IMAGE_SUFFIXES = (".png", ".bmp", ".jpg", ".jpeg", ".tif", ".tiff", ".webp")
 
 class ImageReadError(ValueError):
     """An image file that cannot be used, with the reason."""
+
+
+def _refuse_unsupported(im: Image.Image, p: Path) -> None:
+    """16-bit and float images, which Pillow would cut to 8 bits without a word (16-bit RGB/RGBA PNGs
+    open as plain RGB), and files of several frames, of which only the first would be read."""
+    raw = "".join(str(t[3]) for t in getattr(im, "tile", []) or [])  # e.g. 'RGB;16B' before load()
+    if im.mode in ("I;16", "I;16B", "I;16L", "I", "F") or ";16" in raw:
+        raise ImageReadError(f"{p}: {im.mode} {'16-bit' if ';16' in raw or '16' in im.mode else 'float or 32-bit'} images "
+                             "are not supported (srkit reads 8-bit images); convert to 8-bit first")
+    frames = getattr(im, "n_frames", 1)
+    if frames > 1:
+        raise ImageReadError(f"{p}: the file holds {frames} frames (animation or multi-page); srkit reads single "
+                             "images: extract the frames first")
 
 
 def read_image(path: str | os.PathLike[str], *, alpha: str = "error") -> torch.Tensor:
@@ -30,10 +43,10 @@ def read_image(path: str | os.PathLike[str], *, alpha: str = "error") -> torch.T
     p = Path(path)
     try:
         with Image.open(p) as im:
+            _refuse_unsupported(im, p)
             im.load()
+            im = ImageOps.exif_transpose(im)  # the orientation a viewer shows, as the camera recorded it
             mode = im.mode
-            if mode in ("I;16", "I;16B", "I;16L", "I", "F"):
-                raise ImageReadError(f"{p}: {mode} images (16-bit or float) are not supported; convert to 8-bit")
             if mode in ("RGBA", "LA", "PA") or (mode == "P" and "transparency" in im.info):
                 if alpha not in ("drop", "keep"):
                     raise ImageReadError(f"{p}: the image has an alpha channel; pass alpha='drop' to ignore it "

@@ -65,7 +65,7 @@ def read_checkpoint(path: str | os.PathLike[str]) -> tuple[dict[str, torch.Tenso
         obj = torch.load(p, map_location="cpu", weights_only=True)
     except Exception as e:  # torch raises RuntimeError, UnpicklingError, EOFError, zipfile errors...
         raise CheckpointError(f"{p}: cannot be read as a PyTorch checkpoint: corrupt, truncated, or it pickles "
-                              f"code (only weights load) ({type(e).__name__}: {str(e).splitlines()[0][:200]})") from e
+                              f"code (only weights load) ({type(e).__name__}: {(str(e).splitlines() or [''])[0][:200]})") from e
     return _unwrap(obj, str(p)), None
 
 
@@ -116,7 +116,11 @@ def load(path: str | os.PathLike[str], *, scale: int | None = None, arch: str | 
             raise CheckpointError(f"{p}: {name} file has heads for x{', x'.join(map(str, heads))}, not x{scale}")
         kwargs["scale"] = scale if scale is not None else heads[0]
     elif "scale" not in kwargs:
-        guessed = scale if scale is not None else _scale_from_name(p)
+        named = _scale_from_name(p)
+        if scale is not None and named is not None and scale != named:
+            raise CheckpointError(f"{p}: the file name says x{named}, not x{scale}; the {name} weights do not fix the "
+                                  "scale, so the name is the only record of it (rename the file if the name is wrong)")
+        guessed = scale if scale is not None else named
         if guessed is None:
             raise CheckpointError(f"{p}: the {name} weights do not determine the scale; pass scale=")
         kwargs["scale"] = guessed

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -141,18 +142,39 @@ def _build(cls: type, values: Any, where: str) -> Any:
     return cls(**kwargs)
 
 
+def _finite(v: float | None, low: float, *, strict: bool = True) -> bool:
+    return v is not None and math.isfinite(v) and (v > low if strict else v >= low)
+
+
+def _rules(cfg: TrainConfig) -> list[tuple[str, bool, str]]:
+    """(field, holds, what is allowed) for every value a run could not mean."""
+    o, d, a = cfg.optim, cfg.data, cfg.adversarial
+    return [
+        ("scale", cfg.scale >= 1, "an integer >= 1"), ("iters", cfg.iters >= 1, "an integer >= 1"),
+        ("max_minutes", cfg.max_minutes is None or _finite(cfg.max_minutes, 0), "null or a finite number > 0"),
+        ("data.patch", cfg.scale < 1 or (d.patch >= cfg.scale and d.patch % cfg.scale == 0), f"a multiple of the scale ({cfg.scale})"),
+        ("data.batch", d.batch >= 1, "an integer >= 1"), ("data.workers", d.workers >= 0, "an integer >= 0"),
+        ("optim.lr", _finite(o.lr, 0), "a finite number > 0"),
+        ("optim.weight_decay", _finite(o.weight_decay, 0, strict=False), "a finite number >= 0"),
+        ("optim.momentum", _finite(o.momentum, 0, strict=False) and o.momentum < 1, "a number in [0, 1)"),
+        ("optim.gamma", _finite(o.gamma, 0), "a finite number > 0"), ("optim.step_size", o.step_size >= 1, "an integer >= 1"),
+        ("optim.milestones", all(m >= 1 for m in o.milestones), "iterations >= 1"),
+        ("optim.warmup_iters", o.warmup_iters >= 0, "an integer >= 0"),
+        ("optim.clip_grad", o.clip_grad is None or _finite(o.clip_grad, 0), "null or a finite number > 0"),
+        ("amp", cfg.amp in ("none", "bf16", "fp16"), "none, bf16 or fp16"),
+        ("optim.name", o.name in ("adam", "adamw", "sgd"), "adam, adamw or sgd"),
+        ("optim.schedule", o.schedule in ("cosine", "step", "multistep", "none"), "cosine, step, multistep or none"),
+        ("ema", cfg.ema is None or 0 < cfg.ema < 1, "null or a number in (0, 1)"), ("val_every", cfg.val_every >= 1, "an integer >= 1"),
+        ("data.rgb_mean", _mean_ok(d.rgb_mean), "none, div2k, data, or one or three numbers r,g,b"),
+        ("adversarial.weight", _finite(a.weight, 0, strict=False), "a finite number >= 0"),
+        ("adversarial.d_lr", _finite(a.d_lr, 0), "a finite number > 0"),
+        ("adversarial.pretrain_iters", a.pretrain_iters >= 0, "an integer >= 0"),
+        ("adversarial.d_blocks", a.d_blocks >= 1, "an integer >= 1"), ("adversarial.d_channels", a.d_channels >= 1, "an integer >= 1"),
+        ("perceptual.criterion", cfg.perceptual.criterion in ("mse", "l1"), "mse or l1"),
+    ]
+
+
 def _check(cfg: TrainConfig) -> TrainConfig:
-    rules = [("scale", cfg.scale >= 1), ("iters", cfg.iters >= 1), ("data.patch", cfg.data.patch >= cfg.scale),
-             ("data.patch", cfg.data.patch % cfg.scale == 0), ("data.batch", cfg.data.batch >= 1),
-             ("optim.lr", cfg.optim.lr > 0), ("amp", cfg.amp in ("none", "bf16", "fp16")),
-             ("optim.name", cfg.optim.name in ("adam", "adamw", "sgd")),
-             ("optim.schedule", cfg.optim.schedule in ("cosine", "step", "multistep", "none")),
-             ("ema", cfg.ema is None or 0 < cfg.ema < 1), ("val_every", cfg.val_every >= 1),
-             ("data.rgb_mean", _mean_ok(cfg.data.rgb_mean)),
-             ("adversarial.weight", cfg.adversarial.weight >= 0), ("adversarial.d_lr", cfg.adversarial.d_lr > 0),
-             ("adversarial.pretrain_iters", 0 <= cfg.adversarial.pretrain_iters),
-             ("adversarial.d_blocks", cfg.adversarial.d_blocks >= 1), ("adversarial.d_channels", cfg.adversarial.d_channels >= 1),
-             ("perceptual.criterion", cfg.perceptual.criterion in ("mse", "l1"))]
     for where, spec in (("loss", cfg.loss), ("adversarial.pretrain_loss", cfg.adversarial.pretrain_loss)):
         try:
             terms = [name for name, _ in parse_loss(spec)]
@@ -161,12 +183,12 @@ def _check(cfg: TrainConfig) -> TrainConfig:
         if "perceptual" in terms and not cfg.perceptual.weights:
             raise ConfigError(f"{where}: the 'perceptual' term needs perceptual.weights, a VGG19 weights file in "
                               "torchvision's layout (e.g. vgg19-dcbb9e9d.pth); srkit does not download it")
-    for name, ok in rules:
+    for name, ok, allowed in _rules(cfg):
         if not ok:
             value = cfg.to_dict()
             for part in name.split("."):
                 value = value[part]
-            raise ConfigError(f"{name}: invalid value {value!r}")
+            raise ConfigError(f"{name}: invalid value {value!r} (allowed: {allowed})")
     return cfg
 
 
@@ -197,3 +219,34 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
             node = node.setdefault(part, {})
         node[parts[-1]] = yaml.safe_load(raw)
     return _check(_build(TrainConfig, values, ""))
+
+
+# What a resumed run can take from a changed configuration: how long it runs, how often it
+# validates, where, and its learning rate (the schedule's base, applied from the resume point).
+RESUMABLE = ("iters", "max_minutes", "val_every", "device", "tensorboard", "data.workers", "optim.lr")
+
+
+def _flat(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in d.items():
+        if isinstance(v, dict) and v and prefix + k != "model_args":
+            out |= _flat(v, f"{prefix}{k}.")
+        else:
+            out[prefix + k] = v
+    return out
+
+
+def resume_changes(saved: dict[str, Any] | None, cfg: TrainConfig) -> list[str]:
+    """The fields ``cfg`` changes against the checkpoint's configuration ``saved``; a change a
+    resumed run cannot honour (the model, the data, the loss...) is refused by name. Fields the
+    checkpoint predates are not compared."""
+    if not saved:
+        return []
+    old, new = _flat(saved), _flat(cfg.to_dict())
+    diff = sorted(k for k in old.keys() & new.keys() if old[k] != new[k])
+    refused = [k for k in diff if k not in RESUMABLE]
+    if refused:
+        shown = "; ".join(f"{k}: {old[k]!r} -> {new[k]!r}" for k in refused)
+        raise ConfigError(f"--resume cannot change {shown} (a resumed run can change {', '.join(RESUMABLE)}); "
+                          "start a new run folder, or --overwrite this one")
+    return diff

@@ -4,6 +4,7 @@ standard protocol, TensorBoard, and atomic checkpoints that resume a killed run 
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import io
 import json
@@ -27,9 +28,9 @@ from ..models import create_model, from_genotype
 from ..models import save as save_model
 from ..models.detect import CheckpointError
 from ..models.registry import set_input_mean
-from . import distributed
+from . import distributed, runfolder
 from .adversarial import Adversary
-from .config import TrainConfig
+from .config import TrainConfig, resume_changes
 from .data import PatchBatches, load_pairs, rgb_mean
 from .losses import make_loss
 from .perceptual import PerceptualLoss
@@ -94,7 +95,7 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
         blob = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:
         raise CheckpointError(f"{path}: cannot resume from it: corrupt or truncated "
-                              f"({type(e).__name__}: {str(e).splitlines()[0][:160]})") from e
+                              f"({type(e).__name__}: {(str(e).splitlines() or [''])[0][:160]})") from e
     if not isinstance(blob, dict) or "iteration" not in blob or "model" not in blob:
         raise CheckpointError(f"{path}: not an srkit training checkpoint")
     return blob
@@ -117,7 +118,7 @@ def validate(model: nn.Module, pairs: Pairs, scale: int, device: str) -> tuple[f
 
 
 def train(cfg: TrainConfig, out: str | Path, *, resume: bool = False, log: Any = print, progress: bool = True,
-          nni_final: bool = True) -> dict[str, Any]:
+          nni_final: bool = True, overwrite: bool = False) -> dict[str, Any]:
     """Train per ``cfg`` into ``out`` (config.yaml, latest.pt, best.pt, log.jsonl, metrics.json,
     model.safetensors, tensorboard/).
 
@@ -125,11 +126,15 @@ def train(cfg: TrainConfig, out: str | Path, *, resume: bool = False, log: Any =
     results, and the final one as the trial's result unless ``nni_final=False`` (a caller that
     reports its own, e.g. srkit-search's latency-aware reward). Under ``torchrun`` the run is data
     parallel (:mod:`.distributed`); rank 0 validates, logs and saves, and returns the metrics (the
-    other ranks return ``{"rank": r}``)."""
+    other ranks return ``{"rank": r}``). The folder is held for this run alone
+    (:mod:`.runfolder`): one that already holds a run is refused unless ``resume`` continues it or
+    ``overwrite`` replaces it."""
     world = distributed.setup(cfg.device)
     try:
-        return _train(cfg, Path(out), world, resume=resume, log=log if world.main else (lambda *_: None),
-                      progress=progress and world.main, nni_final=nni_final)
+        held = runfolder.claim(Path(out), resume=resume, overwrite=overwrite) if world.main else contextlib.nullcontext()
+        with held:
+            return _train(cfg, Path(out), world, resume=resume, log=log if world.main else (lambda *_: None),
+                          progress=progress and world.main, nni_final=nni_final)
     finally:
         distributed.teardown(world)
 
@@ -175,8 +180,15 @@ def _train(cfg: TrainConfig, out: Path, world: distributed.World, *, resume: boo
             d_losses = list(blob.get("d_losses", []))
         torch.set_rng_state(blob["rng_cpu"])
         st.it, st.best_psnr, losses = int(blob["iteration"]), float(blob["best_psnr"]), list(blob["losses"])
-        log(f"resumed at iteration {st.it}")
+        changed = resume_changes(blob.get("config"), cfg)
+        if "optim.lr" in changed:  # the new base rate, at the schedule's current point
+            sched.base_lrs = [cfg.optim.lr] * len(sched.base_lrs)
+            for g in opt.param_groups:
+                g["initial_lr"], g["lr"] = cfg.optim.lr, cfg.optim.lr * lr_factor(cfg, sched.last_epoch)
+        log(f"resumed at iteration {st.it}" + (f", applying the changed {', '.join(changed)}" if changed else ""))
     if world.main:
+        if resume:  # the log says no more than the checkpoint it resumes from
+            runfolder.reconcile_log(out / "log.jsonl", st.it)
         atomic.write_bytes(out / "config.yaml", yaml.safe_dump(cfg.to_dict(), sort_keys=False).encode())
     batches = PatchBatches(train_pairs, cfg.scale, cfg.data.patch, cfg.data.batch, channels, cfg.seed,
                            cfg.data.flips, cfg.data.rot90, start=st.it, stop=cfg.iters, rank=world.rank, world=world.size)

@@ -1,0 +1,51 @@
+"""One boundary for every srkit command: a user's mistake is one line and exit status 2; anything
+else is a bug, shown with its traceback and where to report it.
+
+User errors are the ones srkit raises about its inputs (files, checkpoints, configurations, run
+folders, devices) and the operating system's about paths and disks.
+"""
+
+from __future__ import annotations
+
+import errno
+import sys
+import traceback
+from collections.abc import Callable
+
+from ..data.folders import DatasetError
+from ..data.io import ImageReadError
+from ..models.detect import CheckpointError
+from ..ops.dispatch import BackendUnavailable
+from ..train.config import ConfigError
+from ..train.runfolder import RunFolderError
+
+USER_ERRORS: tuple[type[BaseException], ...] = (ImageReadError, DatasetError, CheckpointError, ConfigError, RunFolderError,
+                                                BackendUnavailable, FileNotFoundError, NotADirectoryError,
+                                                IsADirectoryError, PermissionError, FileExistsError)
+REPORT = "this is a bug in srkit, not in your input: please report it with the command and the traceback above"
+
+
+def user_message(e: BaseException) -> str | None:
+    """The one line for an expected error, or None for a bug."""
+    if isinstance(e, USER_ERRORS):
+        return str(e)
+    if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EROFS, errno.EDQUOT):
+        return f"{e.filename or 'output'}: {e.strerror} (nothing partial was kept: srkit writes files atomically)"
+    return None
+
+
+def run_cli(prog: str, fn: Callable[[], int]) -> int:
+    """Run a command's body under the boundary."""
+    try:
+        return fn()
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as e:  # noqa: BLE001 - the one place every error is sorted into the user's or a bug
+        msg = user_message(e)
+        if msg is not None:
+            print(f"{prog}: {msg}", file=sys.stderr)
+            return 2
+        traceback.print_exc()
+        print(f"{prog}: {REPORT}", file=sys.stderr)
+        return 1

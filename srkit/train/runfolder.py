@@ -1,0 +1,78 @@
+"""A run folder has one writer and is never replaced unasked.
+
+:func:`claim` takes the folder's lock (``filelock``; a second run into the same folder is refused
+while the first holds it) and refuses a folder that already holds a run unless the caller resumes
+it or asked to overwrite it, in which case the old run's files are removed first, so a fresh run
+never appends to an old log or leaves an old ``best.pt`` beside its own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+
+RUN_FILES = ("config.yaml", "latest.pt", "best.pt", "log.jsonl", "metrics.json", "model.safetensors", "tensorboard")
+LOCK_NAME = ".srkit-run.lock"
+
+
+class RunFolderError(RuntimeError):
+    """The run folder cannot be written: another run holds it, or it holds a run not asked to be replaced."""
+
+
+def existing_run(out: Path) -> list[str]:
+    """The run files already in ``out`` (empty for a new folder)."""
+    return [name for name in RUN_FILES if (out / name).exists()]
+
+
+@contextlib.contextmanager
+def claim(out: Path, *, resume: bool, overwrite: bool) -> Iterator[None]:
+    """Hold ``out`` for one run: locked against other writers, and checked (or cleared) first."""
+    if resume and overwrite:
+        raise RunFolderError(f"{out}: --resume continues the run in it, --overwrite replaces it: choose one")
+    if out.exists() and not out.is_dir():
+        raise RunFolderError(f"{out} exists and is not a folder")
+    out.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(out / LOCK_NAME)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise RunFolderError(f"{out}: another srkit run is writing into this folder (it holds {out / LOCK_NAME})") from None
+    try:
+        present = existing_run(out)
+        if present and not resume:
+            if not overwrite:
+                raise RunFolderError(f"{out} already holds a run ({', '.join(present)}): pass --resume to continue it "
+                                     "or --overwrite to replace it")
+            for name in present:
+                p = out / name
+                shutil.rmtree(p) if p.is_dir() else p.unlink()
+        yield
+    finally:
+        lock.release()
+
+
+def reconcile_log(path: Path, upto: int) -> int:
+    """Make ``log.jsonl`` agree with the checkpoint a run resumes from: keep the records of
+    iterations ``<= upto`` (a crash after a log write but before its checkpoint leaves a record the
+    resumed run will write again) and drop a torn last line; rewritten atomically. Returns the
+    number of records kept."""
+    import json
+
+    from .. import atomic
+
+    if not path.exists():
+        return 0
+    kept = []
+    for line in path.read_text(errors="replace").splitlines():
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            continue  # a line torn by a crash mid-write
+        if isinstance(rec, dict) and int(rec.get("iteration", upto + 1)) <= upto:
+            kept.append(line)
+    atomic.write_bytes(path, "".join(f"{line}\n" for line in kept).encode())
+    return len(kept)
