@@ -3,6 +3,8 @@ backend, dtype and layout, odd shapes smaller and larger than a tile, poisoned o
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -45,6 +47,10 @@ def test_forward_matches_float64(device_backend, n, c, expansion, k, h, w, dtype
     gen = torch.Generator().manual_seed(seed)
     ws = [t.to(device) for t in weights(c, c * expansion, k, gen)]
     x = in_layout(torch.randn((n, c, h, w), generator=gen).to(device=device, dtype=dtype), layout)
+    if name == "triton" and device == "cuda" and dtype == torch.float32 and not tf32:  # compiled, it needs tensor cores
+        with ops.use_backend(name, strict=True), fp32_mode(tf32), pytest.raises(ops.BackendUnavailable, match="needs tensor cores"):
+            ops.wdsr_a_fused(x, *ws, res_scale=0.7)
+        return
     with ops.use_backend(name, strict=True), fp32_mode(tf32):
         y = ops.wdsr_a_fused(x, *ws, res_scale=0.7)
     assert ops.last_backend("wdsr_a_fused") == name and y.dtype == dtype and y.shape == x.shape
@@ -87,3 +93,17 @@ def test_gradcheck_float64_and_bad_weights() -> None:
     torch.autograd.gradcheck(lambda *t: ops.wdsr_a_fused(*t, res_scale=0.5), ins)
     with pytest.raises(ValueError, match="do not make a block for 2 channels"):
         ops.wdsr_a_fused(ins[0], ins[1], ins[2], ins[3][:, :3], ins[4])
+
+
+def test_compiled_ieee_fp32_declines_the_fused_kernel_by_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Outside the interpreter (a GPU, or the compile gate), IEEE fp32 is refused with its reason and
+    the dispatcher names the fallback; TF32 and half precision keep the kernel."""
+    op = importlib.import_module("srkit.ops.wdsr_a_fused")  # the module (srkit.ops exports the function by its name)
+
+    monkeypatch.setattr(op, "triton_interpreting", lambda: False)
+    x = torch.randn(1, 4, 5, 5)
+    with fp32_mode(False):
+        assert "needs tensor cores" in op._unsupported(x)("triton")
+    with fp32_mode(True):
+        assert op._unsupported(x)("triton") == ""
+    assert op._unsupported(x.bfloat16())("triton") == "" and op._unsupported(x)("torch") == ""

@@ -12,11 +12,13 @@ Registered as ``srkit::wdsr_a_fused``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 
 from ..reference.wdsr_a_fused import wdsr_a_fused as reference
 from . import _checks, precision
-from .dispatch import dispatch, inline, register
+from .dispatch import dispatch, inline, register, triton_interpreting
 
 
 def _triton(x, w1, b1, w2, b2, res_scale, out) -> None:  # noqa: ANN001
@@ -28,12 +30,27 @@ def _triton(x, w1, b1, w2, b2, res_scale, out) -> None:  # noqa: ANN001
 register("wdsr_a_fused", {"triton": _triton, "torch": reference}, order={"cpu": ("torch",)})
 
 
+def _unsupported(x: torch.Tensor) -> Callable[[str], str]:
+    """The fused kernel exists for tensor-core throughput: compiled, it declines IEEE fp32 (TF32
+    turned off), where its FMA products over the halo tile and all C channels spill registers
+    (compile gate: up to 4.3 KB per thread on sm_90 with Triton 3.6). The dispatcher then names the
+    fallback. The interpreter compiles nothing, so tests there run the kernel in every mode."""
+    float64 = _checks.no_float64_on_tensor_cores(x)
+
+    def why(backend: str) -> str:
+        if backend == "triton" and x.dtype == torch.float32 and not precision.conv_allows_tf32() and not triton_interpreting():
+            return "the fused WDSR-A kernel needs tensor cores: fp16/bf16, or fp32 with TF32 allowed (PyTorch's conv TF32 flag is off)"
+        return float64(backend)
+
+    return why
+
+
 @torch.library.custom_op("srkit::wdsr_a_fused", mutates_args=())
 def _wdsr_a_fused_op(x: torch.Tensor, w1: torch.Tensor, b1: torch.Tensor, w2: torch.Tensor, b2: torch.Tensor,
                      res_scale: float) -> torch.Tensor:
     out = _checks.new_output(x, x.shape)
     args = [t.to(x.dtype) for t in (w1, b1, w2, b2)]  # every backend lays the weights out itself
-    dispatch("wdsr_a_fused", x.device, x.dtype, _checks.no_float64_on_tensor_cores(x))(x, *args, res_scale, out)
+    dispatch("wdsr_a_fused", x.device, x.dtype, _unsupported(x))(x, *args, res_scale, out)
     return out
 
 
