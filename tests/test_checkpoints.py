@@ -169,3 +169,12 @@ def test_a_truncated_legacy_pickle_is_a_checkpoint_error(tmp_path: Path) -> None
         (tmp_path / "cut_x2.pth").write_bytes(data[:cut])
         with pytest.raises(CheckpointError, match="cannot be read as a PyTorch checkpoint"):
             load(tmp_path / "cut_x2.pth")
+
+
+@pytest.mark.parametrize("meta", ["{not json", '{"arch": 3}', '["imdn"]'])
+def test_bad_srkit_metadata_in_safetensors_is_a_checkpoint_error(tmp_path: Path, meta: str) -> None:
+    from safetensors.torch import save_file
+
+    save_file(create_model("fsrcnn", scale=2).state_dict(), str(tmp_path / "m.safetensors"), metadata={"srkit": meta})
+    with pytest.raises(CheckpointError, match="metadata is not srkit's"):
+        load(tmp_path / "m.safetensors")

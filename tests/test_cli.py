@@ -69,13 +69,19 @@ def test_a_bug_keeps_its_traceback_and_says_so(capsys: pytest.CaptureFixture[str
                                                "srkit writes files atomically)")
 
 
-def test_no_gpu_for_device_cuda_is_one_line(tmp_path: Path) -> None:
+def test_no_gpu_for_device_cuda_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     import torch
+
+    from srkit.cli import search  # srkit-bench says it its own way (tests/test_bench_cli.py)
 
     if torch.cuda.is_available():
         pytest.skip("this machine has a GPU")
-    with pytest.raises(SystemExit, match="--device cuda, but no CUDA device is available"):
-        main(["eval", "--model", "bicubic", "--scale", "2", "--device", "cuda"])
+    for run, args in ((main, ["eval", "--model", "bicubic", "--scale", "2", "--device", "cuda"]),
+                      (main, ["train", "--device", "cuda:1", "--out", "unused"]),
+                      (search.main, ["--quick", "--device", "cuda", "--out", "x"])):
+        with pytest.raises(SystemExit) as e:
+            run(args)
+        assert e.value.code == 2 and "no CUDA device is available" in capsys.readouterr().err.splitlines()[-1]
 
 
 def test_entry_points_are_installed() -> None:

@@ -49,3 +49,19 @@ def run_cli(prog: str, fn: Callable[[], int]) -> int:
         traceback.print_exc()
         print(f"{prog}: {REPORT}", file=sys.stderr)
         return 1
+
+
+def device(text: str) -> str:
+    """An argparse type for ``--device``: a device this machine has, refused in one line otherwise."""
+    import argparse
+
+    import torch
+
+    try:
+        dev = torch.device(text)
+    except RuntimeError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a device (cpu, cuda, cuda:N)") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        build = "" if torch.version.cuda else ", a CPU-only build"
+        raise argparse.ArgumentTypeError(f"{text}: no CUDA device is available (torch {torch.__version__}{build})")
+    return text

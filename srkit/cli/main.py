@@ -6,8 +6,6 @@ import argparse
 import logging
 import sys
 
-import torch
-
 from . import compare, info, models, train, upscale
 from . import eval as eval_cmd
 from .errors import run_cli
@@ -25,10 +23,6 @@ def main(argv: list[str] | None = None) -> int:
     train.add_parser(sub)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
-    device = getattr(args, "device", None)
-    if isinstance(device, str) and device.startswith("cuda") and not torch.cuda.is_available():
-        raise SystemExit(f"srkit {args.command}: --device {device}, but no CUDA device is available "
-                         f"(torch {torch.__version__}{'' if torch.version.cuda else ', a CPU-only build'})")
     return run_cli(f"srkit {args.command}", lambda: int(args.func(args) or 0))
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import torch
 
 from .. import ops
+from .errors import device
 from ..data.degrade import bicubic_sr
 from ..evaluate import UpscaleFn
 from ..inference import DTYPES, Upscaler
@@ -43,7 +44,7 @@ def add_model_args(p: argparse.ArgumentParser, *, multiple: bool = False) -> Non
         p.add_argument("--model", default="bicubic",
                        help="a checkpoint file (.pth/.safetensors), 'bicubic', or a zoo name with --weights")
         p.add_argument("--weights", help="checkpoint for a zoo name given as --model")
-    p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    p.add_argument("--device", type=device, default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--dtype", default="fp32", choices=sorted(DTYPES), help="model precision")
     p.add_argument("--tile", type=count(1), help="LR tile size (default: whole images)")
     p.add_argument("--overlap", type=count(0), default=16, help="LR pixels shared by neighbouring tiles")

@@ -21,13 +21,13 @@ import torch
 
 from srkit.models.upsamplers import UPSAMPLERS
 
-from .errors import run_cli
+from .errors import device, run_cli
 
 
 def _spos_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, help="run folder")
     p.add_argument("--resume", action="store_true", help="continue the run in --out")
-    p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    p.add_argument("--device", type=device, default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--data", default="skimage", help="training folder (HR/ [+ LR_bicubic/X<s>/]) or 'skimage'")
     p.add_argument("--scale", type=int, default=4, choices=(2, 3, 4))
     p.add_argument("--channels", type=int, nargs="+", default=[32],
@@ -162,7 +162,7 @@ def run_nni(argv: list[str]) -> int:
     p.add_argument("--gpus", type=int, nargs="*", default=[], help="GPU indices for the trials (one GPU per trial)")
     p.add_argument("--port", type=int, default=8080, help="NNI web UI port")
     p.add_argument("--training-service", default="local")
-    p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    p.add_argument("--device", type=device, default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--data", default="skimage")
     p.add_argument("--scale", type=int, default=4, choices=(2, 3, 4))
     p.add_argument("--channels", type=int, nargs="+", default=[32], help="nas: widths to choose from")
@@ -214,7 +214,7 @@ def run_reinforce(argv: list[str]) -> int:
     p = argparse.ArgumentParser(prog="srkit-search reinforce", description="REINFORCE over DeCoNAS's dense connections")
     p.add_argument("--out", required=True)
     p.add_argument("--quick", action="store_true", help="a small run on the embedded photographs (minutes on a CPU)")
-    p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    p.add_argument("--device", type=device, default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--scale", type=int, default=4, choices=(2, 3, 4))
     p.add_argument("--blocks", type=int, default=4)
     p.add_argument("--layers", type=int, default=4)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..models.detect import CheckpointError
+from .errors import device
 from ..train import ConfigError, load_config, train
 from ..train.runfolder import RunFolderError
 
@@ -38,7 +39,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a field, e.g. optim.lr=1e-3 (repeatable)")
     p.add_argument("--iters", type=int)
     p.add_argument("--max-minutes", dest="max_minutes", type=float)
-    p.add_argument("--device")
+    p.add_argument("--device", type=device)
     p.add_argument("--resume", action="store_true", help="continue from <out>/latest.pt")
     p.add_argument("--overwrite", action="store_true", help="replace the run already in --out (refused otherwise)")
     p.add_argument("--out", required=True, help="run folder")

@@ -59,7 +59,14 @@ def read_checkpoint(path: str | os.PathLike[str]) -> tuple[dict[str, torch.Tenso
             sd = load_file(str(p))
         except (SafetensorError, OSError, ValueError) as e:
             raise CheckpointError(f"{p}: corrupt or truncated safetensors file ({e})") from e
-        info = json.loads(meta[META_KEY]) if META_KEY in meta else None
+        try:
+            info = json.loads(meta[META_KEY]) if META_KEY in meta else None
+            if info is not None and not (isinstance(info, dict) and isinstance(info.get("arch"), str)
+                                         and isinstance(info.get("hparams"), dict)):
+                raise ValueError("expected {'arch': name, 'hparams': {...}}")
+        except ValueError as e:
+            raise CheckpointError(f"{p}: its '{META_KEY}' metadata is not srkit's ({e}); remove it to detect the "
+                                  "architecture from the tensors") from e
         return _unwrap(sd, str(p)), info
     try:
         obj = torch.load(p, map_location="cpu", weights_only=True)
