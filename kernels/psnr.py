@@ -10,6 +10,7 @@ import torch
 import triton
 import triton.language as tl
 
+from .pixel_shuffle import row_warps
 from .protocol import multipliers, protocol_value
 
 ROWS = 4
@@ -53,6 +54,6 @@ def sse(
         block_w = min(1024, max(16, triton.next_power_of_2(ws)))
         _sse_kernel[(blocks, n)](
             sr, hr, partial, planes, hs, ws, shave, *sr.stride(), *hr.stride(), multipliers(sr_mul, hr_mul, sr.device), blocks,
-            QUANTIZE=quantize, Y_ONLY=y_only, ROWS=ROWS, BLOCK_W=block_w, num_warps=max(1, min(8, block_w // 256)), num_stages=1,
+            QUANTIZE=quantize, Y_ONLY=y_only, ROWS=ROWS, BLOCK_W=block_w, num_warps=row_warps(block_w), num_stages=1,
         )
     return partial.sum(1)

@@ -94,15 +94,13 @@ def _wdsr_a_fused_kernel(
 
 
 def wdsr_a_fused(x: torch.Tensor, w1: torch.Tensor, b1: torch.Tensor, w2: torch.Tensor, b2: torch.Tensor, res_scale: float,
-                 out: torch.Tensor, *, tile: tuple[int, int] | None = None, programs: int | None = None, allow_tf32: bool = False) -> None:
+                 out: torch.Tensor, *, tile: tuple[int, int] = (8, 8), programs: int | None = None, allow_tf32: bool = False) -> None:
     """Write the block's output into ``out``: w1 (E, C, k, k), w2 (C, E, k, k), biases, in x's dtype."""
     n, c, h, w = x.shape
     e, k = w1.shape[0], w1.shape[-1]
     if out.numel() == 0:
         return
-    precision = tensor_cores.precision(x.dtype, allow_tf32)
-    # IEEE fp32 (TF32 turned off) multiplies with FMAs, operands in registers: an 8 x 8 tile spills on sm_80
-    th, tw = tile or ((4, 8) if x.dtype == torch.float32 and precision == "ieee" else (8, 8))
+    th, tw = tile
     pad = k // 2
     hp = triton.next_power_of_2((th + 2 * pad) * (tw + 2 * pad))
     tiles = n * triton.cdiv(h, th) * triton.cdiv(w, tw)
@@ -117,7 +115,7 @@ def wdsr_a_fused(x: torch.Tensor, w1: torch.Tensor, b1: torch.Tensor, w2: torch.
         x, w1k, b1, w2k, b2, out, slab, c, e, h, w, triton.cdiv(w, tw), tiles, float(res_scale),
         *x.stride(), *out.stride(),
         K=k, TH=th, TW=tw, HP=hp, TP=triton.next_power_of_2(th * tw), BC=max(16, triton.next_power_of_2(c)), BE=32,
-        PRECISION=precision, DOT=tensor_cores.operand_type(x.dtype),
+        PRECISION=tensor_cores.precision(x.dtype, allow_tf32), DOT=tensor_cores.operand_type(x.dtype),
         # one stage: pipelining buffered every tap's tiles (569 KB of shared memory at C = 32 in fp32)
         num_warps=4, num_stages=1,
     )

@@ -75,25 +75,25 @@ def wide_pointwise(x: torch.Tensor, w1: torch.Tensor, b1: torch.Tensor, w2: torc
     )
 
 
-# (pixels, wide channels per step) by kernel and product type, from the compile gate
+# (pixels, wide channels per step, warps) by kernel and product type, from the compile gate
 # (``python -m srkit.profiler.kernel_gate``): the largest tiles that spill on neither sm_80 nor sm_90.
 # The backward holds five [pixels, channels] tiles at once (64 x 32 spilled 5-11 KB per thread in
 # fp32 at C = 64); IEEE fp32 (FMA products, only when TF32 is turned off) keeps its operands in
 # registers. Tensor-core forms keep 64 pixels, the least wgmma takes on sm_90; every product's K is
-# at least 16, the least Triton 3.6 accepts (3.9 takes 8).
-TILES = {(False, "half"): (64, 32), (False, "tf32"): (64, 32), (False, "ieee"): (16, 16),
-         (True, "half"): (64, 16), (True, "tf32"): (64, 16), (True, "ieee"): (16, 16)}
+# at least 16, the least Triton 3.6 accepts (3.9 takes 8). The 16-pixel IEEE forward takes 2 warps
+# (4 spilled 8 B on sm_90 at C >= 48, channels_last).
+TILES = {(False, "half"): (64, 32, 4), (False, "tf32"): (64, 32, 4), (False, "ieee"): (16, 16, 2),
+         (True, "half"): (64, 16, 8), (True, "tf32"): (64, 16, 8), (True, "ieee"): (16, 16, 8)}
 
 
 def launch(x: torch.Tensor, c: int, l: int, allow_tf32: bool, backward: bool) -> dict[str, object]:  # noqa: E741
     """Tile sizes, product types, warps and stages for either kernel. One stage in the backward:
-    its loads feed chained products that pipelining would only buffer in shared memory. The 16-pixel
-    IEEE forward takes 2 warps (4 spilled 8 B on sm_90 at C >= 48, channels_last)."""
+    its loads feed chained products that pipelining would only buffer in shared memory."""
     precision = tensor_cores.precision(x.dtype, allow_tf32)
-    bp, be = TILES[(backward, precision if x.dtype == torch.float32 else "half")]
+    bp, be, warps = TILES[(backward, precision if x.dtype == torch.float32 else "half")]
     return {"BP": bp, "BC": max(16, triton.next_power_of_2(c)), "BE": be, "BL": max(16, triton.next_power_of_2(l)),
             "PRECISION": precision, "DOT": tensor_cores.operand_type(x.dtype),
-            "num_warps": 8 if backward else (2 if bp == 16 else 4), "num_stages": 1 if backward else 2}
+            "num_warps": warps, "num_stages": 1 if backward else 2}
 
 
 @triton.jit(do_not_specialize=["HW", "W"])  # sizes vary per image: one compile serves all

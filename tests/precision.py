@@ -8,12 +8,9 @@ held to TF32's. Relative to the output's largest magnitude (at least 1).
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
-
 import torch
 
-from srkit.ops import precision
+from srkit.ops.precision import fp32_mode  # noqa: F401 - the tests' switch, re-exported
 
 TOL = {torch.float32: 2e-5, torch.bfloat16: 3e-2, torch.float16: 5e-3}
 TF32_TOL = 5e-3  # operands rounded to 2^-11 relative, sums of tens to hundreds of products
@@ -24,9 +21,3 @@ def tolerance(dtype: torch.dtype, device: str, tf32: bool) -> float:
     if dtype == torch.float32 and tf32 and device.startswith("cuda"):
         return TF32_TOL
     return TOL[dtype]
-
-
-@contextlib.contextmanager
-def fp32_mode(tf32: bool) -> Iterator[None]:
-    with precision.fp32_mode(tf32=tf32):
-        yield

@@ -46,7 +46,7 @@ def test_forward_matches_float64(backend, n, ci, co, k, h, w, epilogue, res_scal
     x = in_layout(x.to(dtype), layout)
     relu = "relu" in epilogue
     r = in_layout(r.to(dtype), LAYOUTS[seed % 3]) if "residual" in epilogue else None
-    with fp32_mode(tf32):
+    with fp32_mode(tf32=tf32):
         y = ops.conv_epilogue(x, wt, b, residual=r, res_scale=res_scale, relu=relu)
     assert ops.last_backend("conv_epilogue") == name and y.dtype == dtype and y.shape == (n, co, h, w)
     want = conv64(x, wt.to(dtype), b.to(dtype), r, res_scale, relu)  # the operands as the kernel sees them

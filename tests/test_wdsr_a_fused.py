@@ -48,10 +48,10 @@ def test_forward_matches_float64(device_backend, n, c, expansion, k, h, w, dtype
     ws = [t.to(device) for t in weights(c, c * expansion, k, gen)]
     x = in_layout(torch.randn((n, c, h, w), generator=gen).to(device=device, dtype=dtype), layout)
     if name == "triton" and device == "cuda" and dtype == torch.float32 and not tf32:  # compiled, it needs tensor cores
-        with ops.use_backend(name, strict=True), fp32_mode(tf32), pytest.raises(ops.BackendUnavailable, match="needs tensor cores"):
+        with ops.use_backend(name, strict=True), fp32_mode(tf32=tf32), pytest.raises(ops.BackendUnavailable, match="needs tensor cores"):
             ops.wdsr_a_fused(x, *ws, res_scale=0.7)
         return
-    with ops.use_backend(name, strict=True), fp32_mode(tf32):
+    with ops.use_backend(name, strict=True), fp32_mode(tf32=tf32):
         y = ops.wdsr_a_fused(x, *ws, res_scale=0.7)
     assert ops.last_backend("wdsr_a_fused") == name and y.dtype == dtype and y.shape == x.shape
     want = block64(x, *(t.to(dtype) for t in ws), 0.7)
@@ -102,8 +102,8 @@ def test_compiled_ieee_fp32_declines_the_fused_kernel_by_name(monkeypatch: pytes
 
     monkeypatch.setattr(op, "triton_interpreting", lambda: False)
     x = torch.randn(1, 4, 5, 5)
-    with fp32_mode(False):
+    with fp32_mode(tf32=False):
         assert "needs tensor cores" in op._unsupported(x)("triton")
-    with fp32_mode(True):
+    with fp32_mode(tf32=True):
         assert op._unsupported(x)("triton") == ""
     assert op._unsupported(x.bfloat16())("triton") == "" and op._unsupported(x)("torch") == ""

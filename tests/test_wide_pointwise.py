@@ -40,7 +40,7 @@ def test_forward_matches_float64(backend, n, c, expansion, l, h, w, dtype, layou
     gen = torch.Generator().manual_seed(seed)
     ws = [t.to(device) for t in weights(c, c * expansion, l, gen)]
     x = in_layout(torch.randn((n, c, h, w), generator=gen).to(device=device, dtype=dtype), layout)
-    with fp32_mode(tf32):
+    with fp32_mode(tf32=tf32):
         y = ops.wide_pointwise(x, *ws)
     assert ops.last_backend("wide_pointwise") == name and y.dtype == dtype and y.shape == (n, l, h, w)
     # the kernels round the inputs and the wide activation to x's dtype, as cuDNN does: compare with that

@@ -29,7 +29,7 @@ from ..profiler import cases as opcases
 from ..profiler import lut as lutmod
 from ..profiler import modelbench, opbench, report
 from ..profiler.device import Peaks, dtype_name, fingerprint, parse_dtype, peaks, slug
-from .errors import run_cli
+from .errors import device, run_cli
 
 OP_COLUMNS = [("op", "op", ""), ("impl", "impl", ""), ("ran", "backend_ran", ""), ("shape", "shape", ""), ("dtype", "dtype", ""),
               ("median ms", "median_ms", ".3f"), ("p10", "p10_ms", ".3f"), ("p90", "p90_ms", ".3f"), ("GB/s", "GB/s", ".1f"),
@@ -325,8 +325,10 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
     if args.reps < 1 or args.max_seconds <= 0:
         raise SystemExit("srkit-bench: --reps must be >= 1 and --max-seconds > 0")
-    if args.device.startswith("cuda") and not torch.cuda.is_available():
-        raise SystemExit(f"srkit-bench: --device {args.device}, but no CUDA device is available")
+    try:
+        device(args.device)  # the shared check (srkit.cli.errors), reported in srkit-bench's own line
+    except argparse.ArgumentTypeError as e:
+        raise SystemExit(f"srkit-bench: --device {e}") from None
     return run_cli("srkit-bench", lambda: int(args.func(args) or 0))
 
 

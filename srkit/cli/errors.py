@@ -7,10 +7,13 @@ folders, devices) and the operating system's about paths and disks.
 
 from __future__ import annotations
 
+import argparse
 import errno
 import sys
 import traceback
 from collections.abc import Callable
+
+import torch
 
 from ..data.folders import DatasetError
 from ..data.io import ImageReadError
@@ -53,10 +56,6 @@ def run_cli(prog: str, fn: Callable[[], int]) -> int:
 
 def device(text: str) -> str:
     """An argparse type for ``--device``: a device this machine has, refused in one line otherwise."""
-    import argparse
-
-    import torch
-
     try:
         dev = torch.device(text)
     except RuntimeError:

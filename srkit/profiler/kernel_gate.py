@@ -141,14 +141,14 @@ def triton_dispatch(compute: bool) -> Iterator[None]:
 
     def impls(op: str) -> dict[str, Any]:
         table = dict(real_impls(op))
+        run_triton, run_torch = table["triton"], table["torch"]
 
         def both(*a: Any, **k: Any) -> Any:
-            out = table_triton(*a, **k)
+            out = run_triton(*a, **k)
             if compute:
-                return table["torch"](*a, **k)
+                return run_torch(*a, **k)
             return out.zero_() if out is not None else None  # a returned result (metric sums): defined values
 
-        table_triton = table["triton"]
         table["triton"] = both
         return table
 

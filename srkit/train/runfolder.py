@@ -9,11 +9,14 @@ never appends to an old log or leaves an old ``best.pt`` beside its own.
 from __future__ import annotations
 
 import contextlib
+import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 from filelock import FileLock, Timeout
+
+from .. import atomic
 
 RUN_FILES = ("config.yaml", "latest.pt", "best.pt", "log.jsonl", "metrics.json", "model.safetensors", "tensorboard")
 LOCK_NAME = ".srkit-run.lock"
@@ -60,10 +63,6 @@ def reconcile_log(path: Path, upto: int) -> int:
     iterations ``<= upto`` (a crash after a log write but before its checkpoint leaves a record the
     resumed run will write again) and drop a torn last line; rewritten atomically. Returns the
     number of records kept."""
-    import json
-
-    from .. import atomic
-
     if not path.exists():
         return 0
     kept = []
