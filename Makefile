@@ -13,7 +13,7 @@ SOURCES := pyproject.toml setup.py $(shell find csrc -type f 2>/dev/null)
 $(STAMP): $(SOURCES)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check "$(TORCH_SPEC)" "setuptools>=69" wheel "pybind11>=2.12" ninja
-	$(PY) -m pip install -q --disable-pip-version-check --no-build-isolation -e ".[test]"
+	$(PY) -m pip install -q --disable-pip-version-check --no-build-isolation -e ".[test,onnx]"
 	touch $(STAMP)
 
 env: $(STAMP)

@@ -120,7 +120,7 @@ def models(args: argparse.Namespace, con: Any) -> tuple[list[dict[str, Any]], li
         label = f"{name} ({'official' if path and path.is_file() else 'random'} weights)"
         if hasattr(model, "fold_weight_norm"):
             model.fold_weight_norm()
-        x = torch.rand(1, 3, *modelbench.lr_size(hw, 4, int(getattr(model, "min_size", 1))), device=args.device)
+        x = torch.rand(1, 3, *modelbench.lr_size(hw, 4, model), device=args.device)
         con.print(f"timing {label} ...")
         rows += modelbench.bench_model(model, label, x, settings, reps=20, max_seconds=5.0)
         layers += [{"model": label} | r for r in modelbench.breakdown(model, x, settings[-1].dtype, reps=3)]

@@ -13,9 +13,10 @@ from typing import Protocol
 import torch
 from torch import nn
 
+from srkit.models.base import padded_hw
 from srkit.models.blocknet import BlockNet
 from srkit.profiler import lut
-from srkit.profiler.modelbench import time_forward
+from srkit.profiler.modelbench import time_runtime
 
 from .space import Arch
 
@@ -26,28 +27,32 @@ class Latency(Protocol):
     def __call__(self, arch: Arch) -> float: ...
 
 
-def time_model(model: nn.Module, lr_hw: tuple[int, int], device: str, *, reps: int = 10, dtype: torch.dtype = torch.float32) -> float:
-    """Median forward latency (ms) of ``model`` on a (1, 3, *lr_hw) input."""
+def time_model(model: nn.Module, lr_hw: tuple[int, int], device: str, *, reps: int = 10, dtype: torch.dtype = torch.float32,
+               runtime: str = "torch") -> float:
+    """Median forward latency (ms) of ``model`` on a (1, 3, *lr_hw) input, padded to what the model
+    needs (its minimum side and multiple) as :class:`srkit.Upscaler` would run it, on ``runtime``
+    (``torch``: srkit's ops; ``ort``: exported to ONNX and run by ONNX Runtime)."""
     m = model.eval().to(device, dtype)
-    x = torch.rand(1, 3, *lr_hw, device=device).to(dtype)
-    return float(time_forward(m, x, reps=reps, min_seconds=0.1)[0]["median_ms"])
+    x = torch.rand(1, 3, *padded_hw(m, lr_hw), device=device).to(dtype)
+    return float(time_runtime(m, x, runtime, reps=reps, min_seconds=0.1)[0]["median_ms"])
 
 
 class Measured:
     method = "measured"
 
-    def __init__(self, scale: int, lr_hw: tuple[int, int], device: str, reps: int = 10) -> None:
-        self.scale, self.lr_hw, self.device, self.reps = scale, lr_hw, device, reps
+    def __init__(self, scale: int, lr_hw: tuple[int, int], device: str, reps: int = 10, runtime: str = "torch") -> None:
+        self.scale, self.lr_hw, self.device, self.reps, self.runtime = scale, lr_hw, device, reps, runtime
 
     def __call__(self, arch: Arch) -> float:
-        return time_model(BlockNet(self.scale, arch.channels, list(arch.blocks), upsampler=arch.upsampler), self.lr_hw, self.device, reps=self.reps)
+        net = BlockNet(self.scale, arch.channels, list(arch.blocks), upsampler=arch.upsampler)
+        return time_model(net, self.lr_hw, self.device, reps=self.reps, runtime=self.runtime)
 
 
 class FromTable:
     method = "table"
 
-    def __init__(self, path: str | Path, scale: int, lr_hw: tuple[int, int], device: str) -> None:
-        self.table = lut.load(path, device=device)  # refuses a table made elsewhere
+    def __init__(self, path: str | Path, scale: int, lr_hw: tuple[int, int], device: str, runtime: str = "torch") -> None:
+        self.table = lut.load(path, device=device, runtime=runtime)  # refuses a table made elsewhere or on another runtime
         self.scale, self.lr_hw = scale, lr_hw
 
     def __call__(self, arch: Arch) -> float:

@@ -52,6 +52,7 @@ class NNISettings:
     patches: tuple[int, ...] = (64, 96)
     device: str = "cpu"
     latency_input: tuple[int, int] = (270, 480)
+    latency_runtime: str = "torch"  # torch (srkit's ops) or ort (ONNX Runtime)
     target_ms: float | None = None
     penalty_db: float = 1.0
     vgg_weights: str | None = None  # srgan: adds SRGAN's VGG54 perceptual term

@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     cfg, key = trial_config(s, p, out)
     m = train(cfg, out, resume=True, log=lambda t: None, progress=False, nni_final=False)  # the final report is ours
-    lat = time_model(build_model(cfg), s.latency_input, s.device)
+    lat = time_model(build_model(cfg), s.latency_input, s.device, runtime=s.latency_runtime)
     r = reward(m["val_psnr"], lat, s.target_ms, s.penalty_db)
     RunLog(Path(s.out) / "log.jsonl").append({"kind": "trial", "key": f"{trial}:{key}", "trial": trial, "parameters": p,
                                               "model": key, "psnr": m["val_psnr"], "bicubic_psnr": m["bicubic_psnr"],

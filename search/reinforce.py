@@ -14,6 +14,7 @@ and a killed run resumes.
 from __future__ import annotations
 
 import io
+import json
 import random
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -159,7 +160,12 @@ def complexity(space: DenseSpace, g: Genotype, kind: str, lr_hw: tuple[int, int]
 def run(cfg: DenseSearchConfig, out: str | Path, *, log: Callable[[str], None] = print) -> dict[str, Any]:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    atomic.write_json(out / "config.json", {**asdict(cfg), "space": cfg.space.as_dict()})
+    record = json.loads(json.dumps({**asdict(cfg), "space": cfg.space.as_dict()}))
+    cfg_path = out / "config.json"
+    if cfg_path.is_file() and json.loads(cfg_path.read_text()) != record:
+        raise ValueError(f"{out}: this run folder holds a search with another configuration ({cfg_path}); "
+                         "resume it with the same options or choose another --out")
+    atomic.write_json(cfg_path, record)
     space = cfg.space
     log(f"dense space: {space.size():,} genotypes ({space.blocks} blocks of {space.layers} layers, {space.channels} channels)")
     train_pairs = load_pairs(cfg.data, space.scale, "train")

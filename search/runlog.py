@@ -13,6 +13,11 @@ from pathlib import Path
 from typing import Any
 
 
+# what a search writes into its run folder (srkit.train.runfolder.claim guards them)
+RUN_FILES = ("config.json", "fingerprint.json", "space.json", "log.jsonl", "supernet.pt", "controller.pt", "front.json",
+             "pareto.png", "genotypes", "retrain", "nni_settings.json", "nni_experiment.json", "nni")
+
+
 class RunLog:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)

@@ -45,6 +45,7 @@ class SearchConfig:
     evolution: EvolutionConfig = field(default_factory=EvolutionConfig)
     latency_input: tuple[int, int] = (270, 480)  # LR size the latency is measured at (1080p output at x4)
     latency_table: str | None = None  # a `srkit-bench lut` table to predict from, instead of measuring
+    latency_runtime: str = "torch"  # what candidates are timed on: torch (srkit's ops) or ort (ONNX Runtime)
     budgets_ms: tuple[float, ...] = ()  # export the best architecture under each (default: every front point)
     retrain_iters: int = 0  # retrain the exported architectures (and the baselines) from scratch for this long
     retrain_baselines: tuple[str, ...] = ()
@@ -66,14 +67,20 @@ def quick(device: str = "cpu") -> SearchConfig:
                         latency_input=(64, 64), retrain_iters=800, retrain_baselines=("wdsr_b",), retrain_top=1)
 
 
+def same_config(before: dict[str, Any], cfg: SearchConfig) -> bool:
+    """Whether a run folder's recorded configuration is ``cfg``; a field added to srkit after the
+    run was recorded counts as its default (so older run folders still resume)."""
+    now, default = json.loads(json.dumps(cfg.as_dict())), json.loads(json.dumps(SearchConfig().as_dict()))
+    return set(before) <= set(now) and all(before.get(k, default.get(k)) == v for k, v in now.items())
+
+
 def run(cfg: SearchConfig, out: str | Path, *, log: Callable[[str], None] = print) -> dict[str, Any]:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     space, scale = cfg.space, cfg.space.scale
     cfg_path = out / "config.json"
     if cfg_path.is_file():
-        before = json.loads(cfg_path.read_text())
-        if before != json.loads(json.dumps(cfg.as_dict())):
+        if not same_config(json.loads(cfg_path.read_text()), cfg):
             raise ValueError(f"{out}: this run folder holds a search with another configuration ({cfg_path}); "
                              "resume it with the same options or choose another --out")
     atomic.write_json(cfg_path, cfg.as_dict())
@@ -91,8 +98,9 @@ def run(cfg: SearchConfig, out: str | Path, *, log: Callable[[str], None] = prin
     if losses:
         log(f"supernet: {len(losses)} steps, L1 {sum(losses[:20]) / len(losses[:20]):.4f} -> {sum(losses[-20:]) / len(losses[-20:]):.4f}")
 
-    latency = (FromTable(cfg.latency_table, scale, cfg.latency_input, cfg.device) if cfg.latency_table
-               else Measured(scale, cfg.latency_input, cfg.device))
+    rt = cfg.latency_runtime
+    latency = (FromTable(cfg.latency_table, scale, cfg.latency_input, cfg.device, runtime=rt) if cfg.latency_table
+               else Measured(scale, cfg.latency_input, cfg.device, runtime=rt))
     evaluator = Evaluator(runlog, lambda a: validate(net.subnet(a), val_pairs, scale, cfg.device)[0], latency, cfg.evolution.budget_ms)
     scored = evolve(space, cfg.channels, evaluator, cfg.evolution, progress=log)
     log(f"evolution: {len(scored)} architectures scored ({latency.method} latency)")
@@ -102,7 +110,7 @@ def run(cfg: SearchConfig, out: str | Path, *, log: Callable[[str], None] = prin
         if runlog.get(key) is None:
             m = create_model(name, scale=scale, **kw)
             runlog.append({"kind": "baseline", "key": key, "model": name, "params": sum(p.numel() for p in m.parameters()),
-                           "latency_ms": time_model(m, cfg.latency_input, cfg.device)})
+                           "latency_ms": time_model(m, cfg.latency_input, cfg.device, runtime=rt)})
     exported = report.export(out, runlog, scale, cfg.budgets_ms)
     if cfg.retrain_iters:
         retrain(cfg, out, runlog, exported, log)
@@ -128,6 +136,6 @@ def retrain(cfg: SearchConfig, out: Path, runlog: RunLog, exported: list[Path], 
                          optim=OptimConfig(lr=cfg.supernet.lr))
         log(f"retraining {label} from scratch for {cfg.retrain_iters} iterations")
         m = train_model(tc, out / "retrain" / label, resume=True, log=lambda s: None, progress=False)
-        lat = time_model(build_model(tc), cfg.latency_input, cfg.device)
+        lat = time_model(build_model(tc), cfg.latency_input, cfg.device, runtime=cfg.latency_runtime)
         runlog.append({"kind": "retrained", "key": key, "label": label, "model": model, "iters": cfg.retrain_iters,
                        "psnr": m["val_psnr"], "bicubic_psnr": m["bicubic_psnr"], "latency_ms": lat})

@@ -19,8 +19,11 @@ def write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
     """Write ``data`` to ``path`` so that readers see the old file or the new one, never a part.
     The file gets the usual permissions (0666 less the umask), not mkstemp's private 0600."""
     p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+    except OSError as e:  # named for the file the caller asked for, not the temporary one
+        raise type(e)(e.errno, f"cannot write there ({e.strerror})", str(p)) from None
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)

@@ -17,6 +17,7 @@ from torch import nn
 
 from .data.color import rgb2ycbcr, ycbcr2rgb
 from .data.imresize import imresize
+from .models.base import crop_output, input_needs, pad_input
 
 DTYPES = {"fp32": torch.float32, "float32": torch.float32, "fp16": torch.float16, "float16": torch.float16,
           "bf16": torch.bfloat16, "bfloat16": torch.bfloat16}
@@ -80,7 +81,7 @@ class Upscaler:
                  tile: int | None = None, overlap: int = 16, channels_last: bool = False, compile: bool = False) -> None:
         if tile is not None and (tile < 1 or overlap < 0 or overlap >= tile):
             raise ValueError(f"Upscaler: need tile >= 1 and 0 <= overlap < tile, got tile={tile}, overlap={overlap}")
-        self.min_size = int(getattr(model, "min_size", 1))  # smaller images are padded to it (tiles must reach it)
+        self.min_size = input_needs(model)[0]  # smaller images are padded to it (tiles must reach it)
         if tile is not None and tile < self.min_size:
             raise ValueError(f"Upscaler: {type(model).__name__} needs inputs of at least {self.min_size} pixels; tile={tile}")
         self.device = torch.device(device)
@@ -92,6 +93,7 @@ class Upscaler:
         model = model.eval().to(self.device, dtype)
         if channels_last:
             model = model.to(memory_format=torch.channels_last)
+        self._needs = model  # the module that declares min_size / size_multiple (a compiled one may not)
         self.model: nn.Module = torch.compile(model) if compile else model
 
     @torch.inference_mode()
@@ -110,17 +112,14 @@ class Upscaler:
         return out / norm
 
     def _forward(self, x: torch.Tensor) -> torch.Tensor:
-        """The model on ``x``; an input below the model's minimum size is padded (edge pixels
-        repeated) to it, and the padding's share of the output is cropped off."""
+        """The model on ``x``; an input the model cannot take as it is (below its minimum size, not
+        a multiple it needs) is padded (edge pixels repeated), and the padding's share of the output
+        is cropped off."""
         h, w = x.shape[-2:]
-        ph, pw = max(0, self.min_size - h), max(0, self.min_size - w)
-        x = x.to(self.device, self.dtype)
-        if ph or pw:
-            x = torch.nn.functional.pad(x, (0, pw, 0, ph), mode="replicate")
+        x = pad_input(self._needs, x.to(self.device, self.dtype))
         if self.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
-        y = self.model(x)
-        return y[..., : h * self.scale, : w * self.scale] if ph or pw else y
+        return crop_output(self.model(x), (h, w), self.scale)
 
     def __call__(self, lr: torch.Tensor) -> torch.Tensor:
         """uint8 (N, C, h, w) or (C, h, w) with C = 1 or 3 -> uint8 SR of the same channel count."""

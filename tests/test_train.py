@@ -35,7 +35,7 @@ def test_killed_run_resumes_to_the_uninterrupted_losses(tmp_path: Path) -> None:
     over = ["model=espcn", "model_args={in_channels: 3}", "iters=60", "val_every=10", *FAST]
     whole = train(load_config(overrides=over), tmp_path / "a", log=lambda *_: None)
     run = tmp_path / "b"
-    args = [sys.executable, "-m", "srkit.cli.main", "train", "--out", str(run)] + [a for o in over for a in ("--set", o)]
+    args = [sys.executable, "-m", "srkit.cli.main", "train", "--out", str(run), "--recipe", "none"] + [a for o in over for a in ("--set", o)]
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
     while not (run / "latest.pt").exists() and proc.poll() is None and time.monotonic() < deadline:

@@ -29,6 +29,7 @@ from ..profiler import cases as opcases
 from ..profiler import lut as lutmod
 from ..profiler import modelbench, opbench, report
 from ..profiler.device import Peaks, dtype_name, fingerprint, parse_dtype, peaks, slug
+from .args import count, number
 from .errors import device, run_cli
 
 OP_COLUMNS = [("op", "op", ""), ("impl", "impl", ""), ("ran", "backend_ran", ""), ("shape", "shape", ""), ("dtype", "dtype", ""),
@@ -124,6 +125,8 @@ def _model(spec: str, scale: int) -> tuple[str, torch.nn.Module]:
         except CheckpointError as e:
             raise SystemExit(f"srkit-bench: {e}") from e
         return Path(spec).stem, m
+    if Path(spec).suffix in (".pth", ".pt", ".safetensors", ".ckpt") or "/" in spec:
+        raise SystemExit(f"srkit-bench: {spec}: no such checkpoint file")
     try:
         return spec, create_model(spec, scale=scale)
     except (KeyError, ValueError, TypeError) as e:
@@ -139,7 +142,10 @@ def _settings(args: argparse.Namespace) -> list[modelbench.Setting]:
     for dt in dtypes:
         for cl in layouts:
             for v in args.variants:
-                out += [modelbench.Setting(v, dt, cl, g) for g in graphs]
+                if v == "ort":  # memory layout and graphs are ONNX Runtime's own business: one row per dtype
+                    out += [modelbench.Setting(v, dt)] if cl == layouts[0] else []
+                else:
+                    out += [modelbench.Setting(v, dt, cl, g) for g in graphs]
     return out
 
 
@@ -158,7 +164,7 @@ def run_models(args: argparse.Namespace, con: Any) -> tuple[list[dict[str, Any]]
             if hasattr(model, "fold_weight_norm"):
                 model.fold_weight_norm()  # inference weights, as deployed
             for hw in sizes:
-                lr = modelbench.lr_size(hw, int(model.scale), int(getattr(model, "min_size", 1)))
+                lr = modelbench.lr_size(hw, int(model.scale), model)
                 x = torch.rand(args.batch, int(getattr(model, "in_channels", 3)), *lr, device=dev, generator=None)
                 rows += modelbench.bench_model(model, name, x, settings, reps=args.reps, max_seconds=args.max_seconds, progress=step)
                 if args.breakdown:
@@ -202,9 +208,9 @@ def cmd_lut(args: argparse.Namespace) -> int:
     items = grid.items()
     with _progress(len(items), "lut") as step:
         table = lutmod.build(args.device, grid, dtype=args.dtype, batch=args.batch, channels_last=args.channels_last,
-                             reps=args.reps, max_seconds=args.max_seconds, progress=step)
+                             reps=args.reps, max_seconds=args.max_seconds, progress=step, runtime=args.runtime)
     out = Path(args.out)
-    stem = f"lut_{slug(fp)}_{table.dtype}"
+    stem = f"lut_{slug(fp)}_{table.dtype}" + ("" if table.runtime == "torch" else f"_{table.runtime}")
     path = table.save(out / f"{stem}.json")
     rows = [{"entry": k} | v for k, v in table.entries.items()]
     report.write_csv(out / f"{stem}.csv", rows)
@@ -254,8 +260,8 @@ def cmd_default(args: argparse.Namespace) -> int:
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--out", default="runs/bench", help="folder for JSON, CSV and PNG (default runs/bench)")
-    p.add_argument("--reps", type=int, default=20, help="timed repetitions per row (after 3 warm-up calls)")
-    p.add_argument("--max-seconds", type=float, default=5.0, help="stop repeating a row after this long (at least 3 reps)")
+    p.add_argument("--reps", type=count(1), default=20, help="timed repetitions per row (after 3 warm-up calls)")
+    p.add_argument("--max-seconds", type=number(0.0, above=True), default=5.0, help="stop repeating a row after this long (at least 3 reps)")
     p.add_argument("--remeasure-peaks", action="store_true", help="measure bandwidth and matmul peaks again (else cached)")
     p.add_argument("-v", "--verbose", action="store_true", help="log backend choices")
 
@@ -295,26 +301,29 @@ def parser() -> argparse.ArgumentParser:
     _common(m)
     m.add_argument("names", nargs="*", help="zoo names (random weights), checkpoint files, or genotype JSON files (srkit-search)")
     m.add_argument("--all", action="store_true", help="every zoo model")
-    m.add_argument("--scale", type=int, default=4)
+    m.add_argument("--scale", type=count(1), default=4)
     m.add_argument("--input", nargs="+", type=_resolution, default=[modelbench.RESOLUTIONS["720p"]], help="output resolution(s): 360p 540p 720p 1080p 4k or HxW (LR = output / scale)")
-    m.add_argument("--batch", type=int, default=1)
+    m.add_argument("--batch", type=count(1), default=1)
     m.add_argument("--dtypes", nargs="+", choices=("fp32", "fp16", "bf16"), help="default: fp32 (CPU), fp32 fp16 (GPU)")
     m.add_argument("--channels-last", choices=("no", "yes", "both"), default="no")
-    m.add_argument("--variants", nargs="+", choices=modelbench.VARIANTS, default=list(modelbench.VARIANTS))
+    m.add_argument("--variants", nargs="+", choices=modelbench.ALL_VARIANTS, default=list(modelbench.VARIANTS),
+                   help="eager, compile, srkit (default: all three) and ort (ONNX Runtime; pip install 'srkit[onnx]')")
     m.add_argument("--no-graphs", action="store_true", help="no CUDA-graph rows on a GPU")
     m.add_argument("--no-breakdown", dest="breakdown", action="store_false", help="skip the per-layer breakdown")
     m.set_defaults(func=cmd_model)
     t = sub.add_parser("lut", help="the latency table srkit-search consumes")
     _common(t)
-    t.add_argument("--widths", nargs="+", type=int, default=[16, 32])
+    t.add_argument("--widths", nargs="+", type=count(1), default=[16, 32])
     t.add_argument("--sizes", nargs="+", type=_resolution, default=[(64, 64)], help="LR feature-map sizes HxW")
-    t.add_argument("--scales", nargs="+", type=int, default=[4])
+    t.add_argument("--scales", nargs="+", type=count(1), default=[4])
     t.add_argument("--blocks", nargs="+", type=_block, help="block specs as YAML, e.g. '{type: wdsr_b, expansion: 6}' (default: the standard grid)")
     t.add_argument("--upsamplers", nargs="+", choices=UPSAMPLERS, default=list(UPSAMPLERS), help="the stems' upsamplers")
     t.add_argument("--dtype", default="fp32", choices=("fp32", "fp16", "bf16"))
-    t.add_argument("--batch", type=int, default=1)
+    t.add_argument("--batch", type=count(1), default=1)
     t.add_argument("--channels-last", action="store_true")
-    t.add_argument("--validate", type=int, default=0, metavar="N", help="also measure N random BlockNets against the table's prediction")
+    t.add_argument("--runtime", choices=modelbench.RUNTIMES, default="torch",
+                   help="time the blocks in PyTorch (srkit's ops) or ONNX Runtime (what srkit-search --latency-runtime reads)")
+    t.add_argument("--validate", type=count(0), default=0, metavar="N", help="also measure N random BlockNets against the table's prediction")
     t.set_defaults(func=cmd_lut)
     p.set_defaults(func=cmd_default)
     return p
@@ -323,8 +332,6 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
-    if args.reps < 1 or args.max_seconds <= 0:
-        raise SystemExit("srkit-bench: --reps must be >= 1 and --max-seconds > 0")
     try:
         device(args.device)  # the shared check (srkit.cli.errors), reported in srkit-bench's own line
     except argparse.ArgumentTypeError as e:

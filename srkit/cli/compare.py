@@ -12,6 +12,7 @@ from .. import atomic
 from ..data.degrade import bicubic_sr
 from ..evaluate import ImageScore, dataset, summary
 from ..metrics.protocol import sr_scores
+from .args import count
 from .eval import PROTOCOL
 from .modelspec import add_model_args, backend_context, resolve
 
@@ -96,7 +97,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--data", default="skimage", help="dataset folder (HR/ [+ LR_bicubic/X<s>/]) or 'skimage'")
     p.add_argument("--scale", type=int, default=4, choices=(2, 3, 4, 8))
     p.add_argument("--out", required=True, help="folder for compare_x<s>.json and .png")
-    p.add_argument("--crop", type=int, default=96, help="HR crop side for the grid")
-    p.add_argument("--grid-images", type=int, default=3, help="images drawn in the grid")
+    p.add_argument("--crop", type=count(8), default=96, help="HR crop side for the grid")
+    p.add_argument("--grid-images", type=count(1), default=3, help="images drawn in the grid")
     add_model_args(p, multiple=True)
     p.set_defaults(func=run)

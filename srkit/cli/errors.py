@@ -17,13 +17,14 @@ import torch
 
 from ..data.folders import DatasetError
 from ..data.io import ImageReadError
+from ..export import ExportError
 from ..models.detect import CheckpointError
 from ..ops.dispatch import BackendUnavailable
 from ..train.config import ConfigError
 from ..train.runfolder import RunFolderError
 
 USER_ERRORS: tuple[type[BaseException], ...] = (ImageReadError, DatasetError, CheckpointError, ConfigError, RunFolderError,
-                                                BackendUnavailable, FileNotFoundError, NotADirectoryError,
+                                                BackendUnavailable, ExportError, FileNotFoundError, NotADirectoryError,
                                                 IsADirectoryError, PermissionError, FileExistsError)
 REPORT = "this is a bug in srkit, not in your input: please report it with the command and the traceback above"
 

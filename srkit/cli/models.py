@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..models import create_model, list_models, model_entry
+from .args import count
 
 
 def run(args: argparse.Namespace) -> int:
@@ -25,5 +26,5 @@ def run(args: argparse.Namespace) -> int:
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("models", help="list the model zoo")
-    p.add_argument("--scale", type=int, default=4)
+    p.add_argument("--scale", type=count(1), default=4)
     p.set_defaults(func=run)

@@ -10,6 +10,7 @@ from pathlib import Path
 import torch
 
 from .. import ops
+from .args import count
 from .errors import device
 from ..data.degrade import bicubic_sr
 from ..evaluate import UpscaleFn
@@ -20,20 +21,6 @@ from ..models import CheckpointError, list_models, load
 def backend_context(name: str | None) -> contextlib.AbstractContextManager[object]:
     """``--backend``: put one op backend first (falling back, logged, where it cannot run)."""
     return ops.use_backend(name, strict=False) if name else contextlib.nullcontext()
-
-
-def count(minimum: int):  # noqa: ANN201 - an argparse type
-    """An argparse type: an integer >= ``minimum``, refused by argparse with the bound named."""
-    def parse(text: str) -> int:
-        try:
-            v = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected an integer >= {minimum}, got {text!r}") from None
-        if v < minimum:
-            raise argparse.ArgumentTypeError(f"expected an integer >= {minimum}, got {v}")
-        return v
-
-    return parse
 
 
 def add_model_args(p: argparse.ArgumentParser, *, multiple: bool = False) -> None:
@@ -53,11 +40,33 @@ def add_model_args(p: argparse.ArgumentParser, *, multiple: bool = False) -> Non
     p.add_argument("--backend", help="force srkit's op backend (triton, cuda, cpp, torch); default: best available")
 
 
+def _onnx(label: str, path: str, scale: int | None, args: argparse.Namespace) -> tuple[str, UpscaleFn, int]:
+    """An exported model (``srkit export``), run by ONNX Runtime on the CPU and padded, tiled and
+    cropped by :class:`Upscaler` from the size needs its metadata records."""
+    from ..export import OnnxModel
+
+    if not Path(path).is_file():
+        raise SystemExit(f"--model {path!r}: no such ONNX file")
+    if args.compile:
+        raise SystemExit(f"{path}: --compile applies to PyTorch models, not to an ONNX file")
+    model = OnnxModel(path)
+    if scale is not None and scale != model.scale:
+        raise SystemExit(f"{path} was exported for x{model.scale}, not x{scale}")
+    tile, overlap = args.tile, args.overlap
+    if model.fixed_hw is not None and tile is None:  # a static export runs tiles of its own size
+        tile = min(model.fixed_hw)
+        overlap = min(overlap, tile // 4)
+    up = Upscaler(model, device="cpu", tile=tile, overlap=overlap)
+    return label or Path(path).stem, lambda lr, s: up(lr), model.scale
+
+
 def resolve(spec: str, scale: int | None, args: argparse.Namespace, weights: str | None = None) -> tuple[str, UpscaleFn, int | None]:
     """(label, upscale function, the model's scale or None for bicubic)."""
     label, _, path = spec.partition("=") if "=" in spec else ("", "", spec)
     if path == "bicubic":
         return label or "bicubic", bicubic_sr, None
+    if path.endswith(".onnx"):
+        return _onnx(label, path, scale, args)
     if weights is None and not Path(path).is_file():
         if path in list_models():
             raise SystemExit(f"{path}: a zoo name needs weights to evaluate or upscale (add --weights FILE); "

@@ -14,6 +14,7 @@ no candidate scored twice.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -21,40 +22,61 @@ import torch
 
 from srkit.models.upsamplers import UPSAMPLERS
 
+from .args import check_order, count, number, size_hw
 from .errors import device, run_cli
 
 
 def _spos_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--out", required=True, help="run folder")
-    p.add_argument("--resume", action="store_true", help="continue the run in --out")
+    _folder_args(p)
     p.add_argument("--device", type=device, default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--data", default="skimage", help="training folder (HR/ [+ LR_bicubic/X<s>/]) or 'skimage'")
     p.add_argument("--scale", type=int, default=4, choices=(2, 3, 4))
-    p.add_argument("--channels", type=int, nargs="+", default=[32],
+    p.add_argument("--channels", type=count(1), nargs="+", default=[32],
                    help="width(s); several make the width a one-shot choice (one supernet sliced to each)")
     p.add_argument("--upsamplers", nargs="+", choices=UPSAMPLERS, help="upsampler choices (default: all three; imdb: direct)")
-    p.add_argument("--min-blocks", type=int, default=2)
-    p.add_argument("--max-blocks", type=int, default=6)
+    p.add_argument("--min-blocks", type=count(1), default=2)
+    p.add_argument("--max-blocks", type=count(1), default=6)
     p.add_argument("--space", choices=("blocks", "imdb"), default="blocks",
                    help="srkit's block catalogue, or the IMDB multi-path space")
     p.add_argument("--imdb-paths", choices=("dynamic", "five"), default="dynamic",
                    help="imdb: all 2^n stage patterns, or the five prefix paths of four stages")
-    p.add_argument("--imdb-stages", type=int, default=3, help="imdb --imdb-paths dynamic: stages per block")
-    p.add_argument("--distill", type=float, nargs="+", default=[0.25], help="imdb: distillation rates to choose from")
+    p.add_argument("--imdb-stages", type=count(1), default=3, help="imdb --imdb-paths dynamic: stages per block")
+    p.add_argument("--distill", type=number(0.0, above=True, maximum=1.0), nargs="+", default=[0.25], help="imdb: distillation rates to choose from")
     p.add_argument("--shared", action="store_true", help="imdb: share stage/last/fusion weights across paths")
-    p.add_argument("--iters", type=int, default=2000, help="supernet training steps")
-    p.add_argument("--patch", type=int, default=96, help="HR patch side")
-    p.add_argument("--batch", type=int, default=16)
-    p.add_argument("--population", type=int, default=16)
-    p.add_argument("--topk", type=int, default=8)
-    p.add_argument("--generations", type=int, default=5)
-    p.add_argument("--budget-ms", type=float, help="only architectures within this latency (else: the Pareto front)")
-    p.add_argument("--latency-input", default="270x480", help="LR size HxW the latency is measured at")
+    p.add_argument("--iters", type=count(1), default=2000, help="supernet training steps")
+    p.add_argument("--patch", type=count(8), default=96, help="HR patch side")
+    p.add_argument("--batch", type=count(1), default=16)
+    p.add_argument("--population", type=count(2), default=16)
+    p.add_argument("--topk", type=count(1), default=8)
+    p.add_argument("--generations", type=count(0), default=5)
+    p.add_argument("--budget-ms", type=number(0.0, above=True), help="only architectures within this latency (else: the Pareto front)")
+    p.add_argument("--latency-input", type=size_hw, default=(270, 480), help="LR size HxW the latency is measured at")
     p.add_argument("--latency-table", help="predict latency from this `srkit-bench lut` table (made on this device)")
-    p.add_argument("--budgets", nargs="+", type=float, default=(), help="export the best architecture under each (ms)")
-    p.add_argument("--retrain-iters", type=int, default=0, help="retrain the exported architectures from scratch")
+    _runtime_arg(p)
+    p.add_argument("--budgets", nargs="+", type=number(0.0, above=True), default=(), help="export the best architecture under each (ms)")
+    p.add_argument("--retrain-iters", type=count(0), default=0, help="retrain the exported architectures from scratch")
     p.add_argument("--retrain-baselines", nargs="*", default=(), help="zoo models to retrain alongside, e.g. rlfn imdn")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=count(0), default=0)
+
+
+def _folder_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--out", required=True, help="run folder")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out")
+    p.add_argument("--overwrite", action="store_true", help="replace the run already in --out")
+
+
+def _runtime_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--latency-runtime", choices=("torch", "ort"), default="torch",
+                   help="time candidates on PyTorch (srkit's ops) or ONNX Runtime (the runtime you ship; srkit[onnx])")
+
+
+def _owned(args: argparse.Namespace):  # noqa: ANN202 - a context manager
+    """The run folder, locked for this search and checked: a folder holding a search is refused
+    unless --resume continues it or --overwrite replaces it."""
+    from srkit.search.runlog import RUN_FILES
+    from srkit.train.runfolder import claim
+
+    return claim(Path(args.out), resume=args.resume, overwrite=args.overwrite, files=RUN_FILES)
 
 
 def _config(args: argparse.Namespace):  # noqa: ANN202
@@ -65,11 +87,7 @@ def _config(args: argparse.Namespace):  # noqa: ANN202
     from srkit.search.supernet import SupernetConfig
 
     if args.quick:
-        return quick(args.device)
-    try:
-        h, w = (int(v) for v in args.latency_input.lower().split("x"))
-    except ValueError:
-        raise SystemExit(f"--latency-input {args.latency_input!r}: give HxW, e.g. 270x480") from None
+        return dataclasses.replace(quick(args.device), latency_runtime=args.latency_runtime)
     if args.shared and args.space != "imdb":
         raise SystemExit("--shared applies to the IMDB multi-path space (--space imdb)")
     widths = tuple(args.channels)
@@ -85,22 +103,23 @@ def _config(args: argparse.Namespace):  # noqa: ANN202
                         supernet=SupernetConfig(iters=args.iters, patch=args.patch, batch=args.batch, seed=args.seed),
                         evolution=EvolutionConfig(population=args.population, topk=args.topk, iterations=args.generations,
                                                   budget_ms=args.budget_ms, seed=args.seed),
-                        latency_input=(h, w), latency_table=args.latency_table, budgets_ms=tuple(args.budgets),
+                        latency_input=tuple(args.latency_input), latency_table=args.latency_table,
+                        latency_runtime=args.latency_runtime, budgets_ms=tuple(args.budgets),
                         retrain_iters=args.retrain_iters, retrain_baselines=tuple(args.retrain_baselines))
 
 
-def run_spos(args: argparse.Namespace) -> int:
+def run_spos(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from srkit.search import spos
 
     con = Console()
-    out = Path(args.out)
-    if (out / "log.jsonl").exists() and not args.resume:
-        raise SystemExit(f"{out} already holds a search; add --resume to continue it, or choose another --out")
+    check_order(parser, ("--min-blocks", args.min_blocks), ("--max-blocks", args.max_blocks))
+    check_order(parser, ("--topk", args.topk), ("--population", args.population))
     try:
         cfg = _config(args)
-        res = spos.run(cfg, out, log=lambda s: con.print(s, highlight=False))
+        with _owned(args):
+            res = spos.run(cfg, Path(args.out), log=lambda s: con.print(s, highlight=False))
     except ValueError as e:
         raise SystemExit(f"srkit-search: {e}") from e
     _print(con, res)
@@ -149,39 +168,39 @@ def run_nni(argv: list[str]) -> int:
     from srkit.search.srgan_space import SRGANSpace
 
     p = argparse.ArgumentParser(prog="srkit-search nni", description="multi-trial search or tuning through an NNI experiment")
-    p.add_argument("--out", required=True)
-    p.add_argument("--resume", action="store_true", help="resume the experiment in --out")
+    _folder_args(p)
     p.add_argument("--mode", choices=("nas", "hpt", "srgan"), default="nas",
                    help="search architectures, tune --model's training, or search SRGAN's architecture and training")
     p.add_argument("--srgan-space", help="srgan: a JSON space (SRGANSpace.save) instead of the default")
     p.add_argument("--vgg-weights", help="srgan: VGG19 weights (torchvision layout) for the VGG54 perceptual term")
     p.add_argument("--model", help="hpt: zoo name or genotype JSON")
     p.add_argument("--tuner", choices=na.TUNERS, default="TPE")
-    p.add_argument("--trials", type=int, default=10)
-    p.add_argument("--concurrency", type=int, default=1)
-    p.add_argument("--gpus", type=int, nargs="*", default=[], help="GPU indices for the trials (one GPU per trial)")
-    p.add_argument("--port", type=int, default=8080, help="NNI web UI port")
+    p.add_argument("--trials", type=count(1), default=10)
+    p.add_argument("--concurrency", type=count(1), default=1)
+    p.add_argument("--gpus", type=count(0), nargs="*", default=[], help="GPU indices for the trials (one GPU per trial)")
+    p.add_argument("--port", type=count(1), default=8080, help="NNI web UI port")
     p.add_argument("--training-service", default="local")
     p.add_argument("--device", type=device, default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--data", default="skimage")
     p.add_argument("--scale", type=int, default=4, choices=(2, 3, 4))
-    p.add_argument("--channels", type=int, nargs="+", default=[32], help="nas: widths to choose from")
+    p.add_argument("--channels", type=count(1), nargs="+", default=[32], help="nas: widths to choose from")
     p.add_argument("--upsamplers", nargs="+", choices=UPSAMPLERS, default=list(UPSAMPLERS), help="nas: upsamplers to choose from")
-    p.add_argument("--min-blocks", type=int, default=2)
-    p.add_argument("--max-blocks", type=int, default=6)
-    p.add_argument("--iters", type=int, default=1000, help="training iterations per trial")
-    p.add_argument("--patch", type=int, default=96)
-    p.add_argument("--batch", type=int, default=16)
-    p.add_argument("--lr", type=float, default=5e-4)
-    p.add_argument("--latency-input", default="270x480", help="LR size HxW the latency is measured at")
-    p.add_argument("--target-ms", type=float, help="latency target: the reward loses --penalty-db per 100%% above it")
-    p.add_argument("--penalty-db", type=float, default=1.0)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--min-blocks", type=count(1), default=2)
+    p.add_argument("--max-blocks", type=count(1), default=6)
+    p.add_argument("--iters", type=count(1), default=1000, help="training iterations per trial")
+    p.add_argument("--patch", type=count(8), default=96)
+    p.add_argument("--batch", type=count(1), default=16)
+    p.add_argument("--lr", type=number(0.0, above=True), default=5e-4)
+    p.add_argument("--latency-input", type=size_hw, default=(270, 480), help="LR size HxW the latency is measured at")
+    _runtime_arg(p)
+    p.add_argument("--target-ms", type=number(0.0, above=True), help="latency target: the reward loses --penalty-db per 100%% above it")
+    p.add_argument("--penalty-db", type=number(0.0), default=1.0)
+    p.add_argument("--seed", type=count(0), default=0)
     a = p.parse_args(argv)
+    check_order(p, ("--min-blocks", a.min_blocks), ("--max-blocks", a.max_blocks))
     if a.mode == "hpt" and not a.model:
         raise SystemExit("srkit-search nni --mode hpt needs --model (a zoo name or a genotype JSON)")
     try:
-        h, w = (int(v) for v in a.latency_input.lower().split("x"))
         if a.mode == "srgan":
             space: BlockSpace | SRGANSpace = SRGANSpace.load(a.srgan_space) if a.srgan_space else SRGANSpace()
         else:
@@ -189,11 +208,13 @@ def run_nni(argv: list[str]) -> int:
                                upsamplers=tuple(a.upsamplers))
         print(f"search space: {space.size():,} points" + (" x a learning rate" if a.mode == "srgan" else ""))
         s = na.NNISettings(mode=a.mode, out=a.out, space=space.as_dict(), vgg_weights=a.vgg_weights, model=a.model, scale=a.scale, data=a.data, iters=a.iters,
-                           patch=a.patch, batch=a.batch, lr=a.lr, device=a.device, latency_input=(h, w), target_ms=a.target_ms,
+                           patch=a.patch, batch=a.batch, lr=a.lr, device=a.device, latency_input=tuple(a.latency_input), latency_runtime=a.latency_runtime,
+                           target_ms=a.target_ms,
                            penalty_db=a.penalty_db)
         cfg = na.ExperimentConfig(tuner=a.tuner, trials=a.trials, concurrency=a.concurrency, gpu_indices=tuple(a.gpus),
                                   port=a.port, training_service=a.training_service, seed=a.seed)
-        done = na.run(s, cfg, resume=a.resume)
+        with _owned(a):
+            done = na.run(s, cfg, resume=a.resume)
     except ValueError as e:
         raise SystemExit(f"srkit-search: {e}") from e
     for r in sorted(done, key=lambda r: -r["reward"]):
@@ -212,28 +233,28 @@ def run_reinforce(argv: list[str]) -> int:
     from srkit.search.supernet import SupernetConfig
 
     p = argparse.ArgumentParser(prog="srkit-search reinforce", description="REINFORCE over DeCoNAS's dense connections")
-    p.add_argument("--out", required=True)
+    _folder_args(p)
     p.add_argument("--quick", action="store_true", help="a small run on the embedded photographs (minutes on a CPU)")
     p.add_argument("--device", type=device, default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--scale", type=int, default=4, choices=(2, 3, 4))
-    p.add_argument("--blocks", type=int, default=4)
-    p.add_argument("--layers", type=int, default=4)
-    p.add_argument("--channels", type=int, default=32)
-    p.add_argument("--iters", type=int, default=5000, help="supernet training steps")
-    p.add_argument("--steps", type=int, default=200, help="controller steps")
-    p.add_argument("--penalty-db", type=float, default=0.5, help="dB per fully dense network's worth of complexity")
+    p.add_argument("--blocks", type=count(1), default=4)
+    p.add_argument("--layers", type=count(1), default=4)
+    p.add_argument("--channels", type=count(1), default=32)
+    p.add_argument("--iters", type=count(1), default=5000, help="supernet training steps")
+    p.add_argument("--steps", type=count(1), default=200, help="controller steps")
+    p.add_argument("--penalty-db", type=number(0.0), default=0.5, help="dB per fully dense network's worth of complexity")
     p.add_argument("--complexity", choices=("params", "flops", "latency"), default="params")
-    p.add_argument("--latency-input", default="270x480")
+    p.add_argument("--latency-input", type=size_hw, default=(270, 480))
     a = p.parse_args(argv)
     if a.quick:
         cfg = rf.quick_dense(a.device)
     else:
-        h, w = (int(v) for v in a.latency_input.lower().split("x"))
         cfg = rf.DenseSearchConfig(space=DenseSpace(a.scale, a.blocks, a.layers, a.channels), device=a.device,
-                                   supernet=SupernetConfig(iters=a.iters), latency_input=(h, w),
+                                   supernet=SupernetConfig(iters=a.iters), latency_input=tuple(a.latency_input),
                                    controller=rf.ReinforceConfig(steps=a.steps, penalty_db=a.penalty_db, complexity=a.complexity))
     try:
-        rf.run(cfg, a.out)
+        with _owned(a):
+            rf.run(cfg, a.out)
     except ValueError as e:
         raise SystemExit(f"srkit-search: {e}") from e
     return 0
@@ -259,7 +280,7 @@ def _main(argv: list[str] | None) -> int:
                                 formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n\n")[1])
     p.add_argument("--quick", action="store_true", help="the small end-to-end search on the embedded photographs")
     _spos_args(p)
-    return run_spos(p.parse_args(argv))
+    return run_spos(p, p.parse_args(argv))
 
 
 if __name__ == "__main__":

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import argparse
 
+import yaml
+
 from ..models.detect import CheckpointError
 from .errors import device
-from ..train import ConfigError, load_config, train
+from ..train import ConfigError, TrainConfig, load_config, recipes, train
 from ..train.runfolder import RunFolderError
 
 
 def run(args: argparse.Namespace) -> int:
-    overrides = list(args.set or [])
+    overrides = [f"recipe={args.recipe}", *(args.set or [])]
     for key in ("model", "scale", "max_minutes", "iters", "device"):
         v = getattr(args, key)
         if v is not None:
@@ -20,6 +22,10 @@ def run(args: argparse.Namespace) -> int:
         overrides.append(f"data.data={args.data}")
     try:
         cfg = load_config(args.config, overrides)
+        if args.show_recipe:
+            return show_recipe(cfg)
+        if not args.out:
+            raise SystemExit("srkit train: --out (the run folder) is required")
         m = train(cfg, args.out, resume=args.resume, overwrite=args.overwrite)
     except (ConfigError, CheckpointError, RunFolderError) as e:
         raise SystemExit(f"srkit train: {e}") from e
@@ -27,6 +33,16 @@ def run(args: argparse.Namespace) -> int:
         return 0
     print(f"{cfg.model} x{cfg.scale}: {m['iterations']} iterations, validation {m['val_psnr']:.3f} dB / {m['val_ssim']:.4f} "
           f"(bicubic {m['bicubic_psnr']:.3f} dB: {m['margin_db']:+.3f} dB) -> {args.out}/metrics.json")
+    return 0
+
+
+def show_recipe(cfg: TrainConfig) -> int:
+    """Print the recipe a run would take and every field it sets (YAML), without training."""
+    _, recipe = recipes.choose(cfg.recipe, cfg.model, cfg.iters, cfg.max_minutes)
+    print(f"# {cfg.model} x{cfg.scale}: recipe {cfg.recipe}" + (f" -- {recipe.source}" if recipe else ""))
+    if cfg.iters >= recipes.TIME_BOUNDED_ITERS:
+        print(f"# the run ends after {cfg.max_minutes} minutes; the schedule follows the clock")
+    print(yaml.safe_dump(cfg.to_dict(), sort_keys=False).rstrip())
     return 0
 
 
@@ -42,5 +58,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", type=device)
     p.add_argument("--resume", action="store_true", help="continue from <out>/latest.pt")
     p.add_argument("--overwrite", action="store_true", help="replace the run already in --out (refused otherwise)")
-    p.add_argument("--out", required=True, help="run folder")
+    p.add_argument("--recipe", choices=recipes.RECIPES_CHOICES, default="auto",
+                   help="the model's paper recipe, quick (runs of minutes), or none; auto: paper from 20,000 "
+                        "iterations (or an hour) up, quick below (fields you set are kept)")
+    p.add_argument("--show-recipe", action="store_true", help="print the recipe and the configuration it gives, and exit")
+    p.add_argument("--out", help="run folder")
     p.set_defaults(func=run)

@@ -10,7 +10,8 @@ import torch
 
 from ..data.imresize import imresize
 from ..data.io import IMAGE_SUFFIXES, ImageReadError, read_image, write_image
-from .modelspec import add_model_args, backend_context, count, resolve
+from .args import count
+from .modelspec import add_model_args, backend_context, resolve
 
 
 def expand_inputs(items: list[str]) -> list[Path]:

@@ -15,7 +15,9 @@ class SRNet(nn.Module):
 
     Models whose official weights expect another range scale inside ``forward`` (``io_range``), so
     every caller (evaluation, upscaling, training) speaks [0, 1]. ``min_size`` is the smallest LR
-    side the architecture accepts (ESA's strided pooling needs 15 pixels).
+    side the architecture accepts (ESA's strided pooling needs 15 pixels); ``size_multiple`` a number
+both LR sides must be a multiple of (1 for every zoo model today: SwinIR pads to its window inside
+``forward``). :func:`pad_input` meets both for any caller, and :func:`crop_output` undoes it.
 
     ``subtract_mean(mean)`` (``create_model(..., input_mean=[r, g, b])``): the network sees
     ``lr - mean`` and its output gets ``mean`` added back, the RGB mean subtraction of EDSR-style
@@ -24,6 +26,7 @@ class SRNet(nn.Module):
     """
 
     min_size: int = 1
+    size_multiple: int = 1
 
     def __init__(self, scale: int, in_channels: int = 3) -> None:
         super().__init__()
@@ -41,6 +44,31 @@ class SRNet(nn.Module):
         self.register_buffer("input_mean", torch.tensor([float(m) for m in mean]).view(1, -1, 1, 1), persistent=False)
         self.register_forward_pre_hook(_shift_in)
         self.register_forward_hook(_shift_out)
+
+
+def input_needs(model: nn.Module) -> tuple[int, int]:
+    """(minimum LR side, multiple both sides must be) for any module (1, 1 for a non-zoo one)."""
+    return int(getattr(model, "min_size", 1)), int(getattr(model, "size_multiple", 1))
+
+
+def padded_hw(model: nn.Module, hw: tuple[int, int]) -> tuple[int, int]:
+    """The LR size ``model`` runs an ``hw`` input at: raised to its minimum, rounded up to its multiple."""
+    low, mult = input_needs(model)
+    return tuple(-(-max(low, v) // mult) * mult for v in hw)  # type: ignore[return-value]
+
+
+def pad_input(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """``x`` (N, C, h, w) padded at the bottom and right (edge pixels repeated) to what ``model`` needs."""
+    h, w = x.shape[-2:]
+    ph, pw = padded_hw(model, (h, w))
+    if (ph, pw) == (h, w):
+        return x
+    return torch.nn.functional.pad(x, (0, pw - w, 0, ph - h), mode="replicate")
+
+
+def crop_output(y: torch.Tensor, lr_hw: tuple[int, int], scale: int) -> torch.Tensor:
+    """The part of an output made from an ``lr_hw`` input that :func:`pad_input` padded."""
+    return y[..., : lr_hw[0] * scale, : lr_hw[1] * scale]
 
 
 def _shift_in(m: nn.Module, args: tuple[Any, ...]) -> tuple[Any, ...]:

@@ -94,5 +94,9 @@ def fold_weight_norm(module: M) -> M:
     the plain weight it produces, in place, for inference; returns ``module``."""
     for m in module.modules():
         if parametrize.is_parametrized(m, "weight"):
+            # a deep copy shares the generated Parametrized* class with its original, and removing the
+            # parametrisation deletes the property from that class: give this module a class of its own
+            cls = type(m)
+            m.__class__ = type(cls.__name__, cls.__bases__, dict(cls.__dict__))
             parametrize.remove_parametrizations(m, "weight", leave_parametrized=True)
     return module

@@ -27,7 +27,7 @@ from ..models.blocknet import BlockNet
 from ..models.catalog import BlockSpec, build_block, min_size
 from ..models.upsamplers import UPSAMPLERS
 from .device import dtype_name, fingerprint, identity, parse_dtype
-from .modelbench import time_forward
+from .modelbench import RUNTIMES, time_runtime
 
 FORMAT = "srkit-latency-table"
 VERSION = 1
@@ -50,6 +50,7 @@ class LatencyTable:
     batch: int
     channels_last: bool
     entries: dict[str, dict[str, Any]] = field(default_factory=dict)
+    runtime: str = "torch"  # what timed the entries (modelbench.RUNTIMES); tables before it was recorded: torch
 
     def ms(self, key: str) -> float:
         try:
@@ -66,7 +67,8 @@ class LatencyTable:
 
     def as_dict(self) -> dict[str, Any]:
         return {"format": FORMAT, "version": VERSION, "fingerprint": self.fingerprint, "identity": identity(self.fingerprint),
-                "dtype": self.dtype, "batch": self.batch, "channels_last": self.channels_last, "entries": self.entries}
+                "dtype": self.dtype, "batch": self.batch, "channels_last": self.channels_last, "runtime": self.runtime,
+                "entries": self.entries}
 
     def save(self, path: str | Path) -> Path:
         p = Path(path)
@@ -74,9 +76,10 @@ class LatencyTable:
         return p
 
 
-def load(path: str | Path, device: str | torch.device | None = None) -> LatencyTable:
+def load(path: str | Path, device: str | torch.device | None = None, runtime: str | None = None) -> LatencyTable:
     """Read a table; with ``device``, refuse it unless it was measured on this device with this
-    srkit, torch and Triton (:class:`TableMismatch` says what differs)."""
+    srkit, torch and Triton (:class:`TableMismatch` says what differs); with ``runtime``, unless it
+    was timed on that runtime."""
     p = Path(path)
     try:
         data = json.loads(p.read_text())
@@ -88,7 +91,11 @@ def load(path: str | Path, device: str | torch.device | None = None) -> LatencyT
         raise TableMismatch(f"{p}: not an srkit latency table (no format {FORMAT!r})")
     if data.get("version") != VERSION:
         raise TableMismatch(f"{p}: latency table version {data.get('version')} is not {VERSION}; rebuild it with `srkit-bench lut`")
-    table = LatencyTable(data["fingerprint"], data["dtype"], int(data["batch"]), bool(data["channels_last"]), data["entries"])
+    table = LatencyTable(data["fingerprint"], data["dtype"], int(data["batch"]), bool(data["channels_last"]), data["entries"],
+                         str(data.get("runtime", "torch")))
+    if runtime is not None and table.runtime != runtime:
+        raise TableMismatch(f"{p}: this latency table was timed on the {table.runtime} runtime, not {runtime}; "
+                            f"build one with `srkit-bench lut --runtime {runtime}`")
     if device is not None:
         here = identity(fingerprint(device))
         there = identity(table.fingerprint)
@@ -154,10 +161,13 @@ def _input(channels: int, hw: Sequence[int], batch: int, device: torch.device, d
 
 
 def build(device: str | torch.device, grid: Grid, *, dtype: str = "fp32", batch: int = 1, channels_last: bool = False,
-          reps: int = 20, max_seconds: float = 2.0, progress: Callable[[str], None] | None = None) -> LatencyTable:
+          reps: int = 20, max_seconds: float = 2.0, progress: Callable[[str], None] | None = None,
+          runtime: str = "torch") -> LatencyTable:
+    if runtime not in RUNTIMES:
+        raise ValueError(f"latency runtime {runtime!r}: choose one of {', '.join(RUNTIMES)}")
     dev = torch.device(device)
     dt = parse_dtype(dtype)
-    table = LatencyTable(fingerprint(dev), dtype_name(dt), batch, channels_last)
+    table = LatencyTable(fingerprint(dev), dtype_name(dt), batch, channels_last, runtime=runtime)
     torch.manual_seed(0)
     for e in grid.items():
         kind, c, hw, spec, scale = e.kind, e.channels, e.hw, e.spec, e.scale
@@ -172,7 +182,7 @@ def build(device: str | torch.device, grid: Grid, *, dtype: str = "fp32", batch:
         if progress:
             progress(key)
         m = _prepare(m, dev, dt, channels_last)
-        t, backend = time_forward(m, _input(x_ch, hw, batch, dev, dt, channels_last), reps=reps, max_seconds=max_seconds)
+        t, backend = time_runtime(m, _input(x_ch, hw, batch, dev, dt, channels_last), runtime, reps=reps, max_seconds=max_seconds)
         table.entries[key] = {"kind": kind, "channels": c, "hw": list(hw), "spec": spec.canonical() if spec else None,
                               "scale": scale, "upsampler": e.upsampler,
                               "backend_ran": backend, **t}
@@ -192,7 +202,8 @@ def validate(table: LatencyTable, device: str | torch.device, archs: Sequence[Qu
     for channels, scale, blocks, hw, up in archs:
         predicted = table.predict(channels, scale, blocks, hw, up)
         m = _prepare(BlockNet(scale, channels, blocks, upsampler=up), dev, dt, table.channels_last)
-        t, backend = time_forward(m, _input(3, hw, table.batch, dev, dt, table.channels_last), reps=reps, max_seconds=max_seconds)
+        t, backend = time_runtime(m, _input(3, hw, table.batch, dev, dt, table.channels_last), table.runtime, reps=reps,
+                                  max_seconds=max_seconds)
         rows.append({"channels": channels, "scale": scale, "upsampler": up, "blocks": " ".join(b.short() for b in blocks),
                      "block_specs": [b.canonical() for b in blocks], "lr_hw": list(hw),
                      "predicted_ms": predicted, "measured_ms": t["median_ms"], "p10_ms": t["p10_ms"], "p90_ms": t["p90_ms"],

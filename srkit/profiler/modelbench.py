@@ -26,12 +26,15 @@ import torch
 from torch import nn
 
 from .. import ops
+from ..models.base import padded_hw
 from ..ops import dispatch
 from .device import dtype_name
 from .opbench import ran
 from .timing import measure, sync
 
-VARIANTS = ("eager", "compile", "srkit")
+VARIANTS = ("eager", "compile", "srkit")  # srkit-bench's default rows
+RUNTIMES = ("torch", "ort")  # what a search times candidates on: PyTorch (srkit's ops) or ONNX Runtime
+ALL_VARIANTS = (*VARIANTS, "ort")  # "ort": the model exported to ONNX, run by ONNX Runtime (srkit[onnx])
 RESOLUTIONS = {"360p": (360, 640), "540p": (540, 960), "720p": (720, 1280), "1080p": (1080, 1920), "4k": (2160, 3840)}
 
 
@@ -46,14 +49,16 @@ def parse_resolution(text: str) -> tuple[int, int]:
     return int(m.group(1)), int(m.group(2))
 
 
-def lr_size(output_hw: tuple[int, int], scale: int, min_size: int = 1) -> tuple[int, int]:
-    """The LR input that gives (at least) the requested output at ``scale``."""
-    return max(min_size, -(-output_hw[0] // scale)), max(min_size, -(-output_hw[1] // scale))
+def lr_size(output_hw: tuple[int, int], scale: int, model: nn.Module | None = None) -> tuple[int, int]:
+    """The LR input that gives (at least) the requested output at ``scale``, padded to what
+    ``model`` needs (its minimum side and multiple), as :class:`srkit.Upscaler` would run it."""
+    hw = -(-output_hw[0] // scale), -(-output_hw[1] // scale)
+    return padded_hw(model, hw) if model is not None else hw
 
 
 @dataclass(frozen=True)
 class Setting:
-    variant: str  # eager | compile | srkit
+    variant: str  # eager | compile | srkit | ort
     dtype: torch.dtype
     channels_last: bool = False
     cuda_graph: bool = False
@@ -75,7 +80,9 @@ class Runner:
             self.x = self.x.contiguous(memory_format=torch.channels_last)
         self.model = m
         fwd: Callable[[torch.Tensor], torch.Tensor] = m
-        if s.variant == "compile":
+        if s.variant == "ort":
+            fwd = OrtForward(model, self.x)
+        elif s.variant == "compile":
             mode = "max-autotune-no-cudagraphs" if x.device.type == "cuda" else "default"
             fwd = torch.compile(m, mode=mode, dynamic=False)
         self.fwd = fwd
@@ -91,7 +98,7 @@ class Runner:
                 self._capture()
 
     def _eager(self) -> torch.Tensor:
-        if self.setting.variant == "srkit":
+        if self.setting.variant in ("srkit", "ort"):
             return self.fwd(self.x)
         with ops.plain_torch():
             return self.fwd(self.x)
@@ -114,6 +121,41 @@ class Runner:
             assert self.static_out is not None
             return self.static_out
         return self._eager()
+
+
+class OrtForward:
+    """``model`` exported to ONNX (static shapes, ``x``'s size and dtype) and run by ONNX Runtime on
+    ``x``'s device (CPU execution provider; CUDA's where installed and ``x`` is on a GPU). The input
+    is converted to NumPy once, so a call times the session alone."""
+
+    def __init__(self, model: nn.Module, x: torch.Tensor) -> None:
+        from ..export import OnnxModel, onnx_runtime, to_onnx_bytes
+
+        cuda = x.device.type == "cuda" and "CUDAExecutionProvider" in onnx_runtime().get_available_providers()
+        self.provider = "CUDAExecutionProvider" if cuda else "CPUExecutionProvider"
+        self.onnx = OnnxModel(to_onnx_bytes(model, dtype=x.dtype, dynamic=False, example=x), providers=[self.provider])
+        self.feed = {self.onnx.input_name: x.detach().cpu().numpy()}
+        self.device = x.device
+
+    @property
+    def backend(self) -> str:
+        return "onnxruntime-" + self.provider.removesuffix("ExecutionProvider").lower()
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        del x  # the input was fixed at construction
+        return torch.from_numpy(self.onnx.session.run(None, self.feed)[0]).to(self.device)
+
+
+def time_runtime(model: nn.Module, x: torch.Tensor, runtime: str = "torch", *, reps: int = 20, min_seconds: float = 0.25,
+                 max_seconds: float = 3.0) -> tuple[dict[str, Any], str]:
+    """:func:`time_forward` on the runtime a user ships: ``torch`` (srkit's ops) or ``ort``."""
+    if runtime == "torch":
+        return time_forward(model, x, reps=reps, min_seconds=min_seconds, max_seconds=max_seconds)
+    if runtime != "ort":
+        raise ValueError(f"latency runtime {runtime!r}: choose one of {', '.join(RUNTIMES)}")
+    fwd = OrtForward(model, x)
+    t = measure(lambda: fwd(x), x.device, warmup=3, reps=reps, min_seconds=min(min_seconds, max_seconds), max_seconds=max_seconds)
+    return t.as_dict(), fwd.backend
 
 
 def time_forward(model: nn.Module, x: torch.Tensor, *, reps: int = 20, min_seconds: float = 0.25,
@@ -164,6 +206,8 @@ def bench_model(model: nn.Module, name: str, x: torch.Tensor, settings: list[Set
             rows.append(base | {"error": f"{type(e).__name__}: {e}"})
             continue
         backend, fallback = ran(r.calls) if s.variant == "srkit" else ("torch-" + s.variant, None)
+        if isinstance(r.fwd, OrtForward):
+            backend, fallback = r.fwd.backend, None
         rows.append(base | t.as_dict() | output_error(out, ref) | {
             "backend_ran": backend, "fallback": fallback, "images_per_s": n / (t.median_ms * 1e-3),
             "megapixels_per_s": out_px / (t.median_ms * 1e-3) / 1e6, "peak_memory_MiB": peak})

@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from . import recipes
 from .losses import parse_loss
 
 
@@ -87,6 +88,9 @@ class TrainConfig:
     perceptual: PerceptualConfig = field(default_factory=PerceptualConfig)
     adversarial: AdversarialConfig = field(default_factory=AdversarialConfig)
     tensorboard: bool = True  # event files in <out>/tensorboard
+    # auto | paper | quick | none: the model's training recipe fills the fields not given (srkit.train.recipes);
+    # `srkit train` asks for auto, the Python API for none
+    recipe: str = "none"
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -175,6 +179,11 @@ def _rules(cfg: TrainConfig) -> list[tuple[str, bool, str]]:
 
 
 def _check(cfg: TrainConfig) -> TrainConfig:
+    from ..models import list_models  # noqa: PLC0415 - the zoo is only needed to name the choices
+
+    if not cfg.model.endswith(".json") and cfg.model not in list_models():
+        raise ConfigError(f"model: unknown model {cfg.model!r} (a zoo name: {', '.join(list_models())}; "
+                          "or a genotype JSON file)")
     for where, spec in (("loss", cfg.loss), ("adversarial.pretrain_loss", cfg.adversarial.pretrain_loss)):
         try:
             terms = [name for name, _ in parse_loss(spec)]
@@ -218,7 +227,34 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
         for part in parts[:-1]:
             node = node.setdefault(part, {})
         node[parts[-1]] = yaml.safe_load(raw)
-    return _check(_build(TrainConfig, values, ""))
+    return _check(apply_recipe(_build(TrainConfig, values, ""), set(_flat(values))))
+
+
+def apply_recipe(cfg: TrainConfig, given: set[str]) -> TrainConfig:
+    """``cfg`` with its recipe's values in every field not in ``given`` (dotted names); with
+    ``max_minutes`` and no ``iters`` given, the clock ends the run and drives the schedule."""
+    if cfg.recipe not in recipes.RECIPES_CHOICES:
+        raise ConfigError(f"recipe: invalid value {cfg.recipe!r} (allowed: {', '.join(recipes.RECIPES_CHOICES)})")
+    if cfg.max_minutes is not None and "iters" not in given:
+        cfg = dataclasses.replace(cfg, iters=recipes.TIME_BOUNDED_ITERS)
+    name, recipe = recipes.choose(cfg.recipe, cfg.model, cfg.iters, cfg.max_minutes)
+    if recipe is None:
+        return cfg
+    values = _flat(cfg.to_dict())
+    values |= {k: v for k, v in recipe.fields(cfg.scale, cfg.iters).items() if k not in given}
+    values["recipe"] = name
+    return _build(TrainConfig, _nest(values), "")
+
+
+def _nest(flat: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, v in flat.items():
+        node = out
+        parts = key.split(".")
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = v
+    return out
 
 
 # What a resumed run can take from a changed configuration: how long it runs, how often it
@@ -247,6 +283,7 @@ def resume_changes(saved: dict[str, Any] | None, cfg: TrainConfig) -> list[str]:
     refused = [k for k in diff if k not in RESUMABLE]
     if refused:
         shown = "; ".join(f"{k}: {old[k]!r} -> {new[k]!r}" for k in refused)
+        hint = "; it predates training recipes: resume it with --recipe none" if "recipe" not in old and cfg.recipe != "none" else ""
         raise ConfigError(f"--resume cannot change {shown} (a resumed run can change {', '.join(RESUMABLE)}); "
-                          "start a new run folder, or --overwrite this one")
+                          f"start a new run folder, or --overwrite this one{hint}")
     return diff

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from filelock import FileLock, Timeout
@@ -26,14 +26,15 @@ class RunFolderError(RuntimeError):
     """The run folder cannot be written: another run holds it, or it holds a run not asked to be replaced."""
 
 
-def existing_run(out: Path) -> list[str]:
+def existing_run(out: Path, files: Sequence[str] = RUN_FILES) -> list[str]:
     """The run files already in ``out`` (empty for a new folder)."""
-    return [name for name in RUN_FILES if (out / name).exists()]
+    return [name for name in files if (out / name).exists()]
 
 
 @contextlib.contextmanager
-def claim(out: Path, *, resume: bool, overwrite: bool) -> Iterator[None]:
-    """Hold ``out`` for one run: locked against other writers, and checked (or cleared) first."""
+def claim(out: Path, *, resume: bool, overwrite: bool, files: Sequence[str] = RUN_FILES) -> Iterator[None]:
+    """Hold ``out`` for one run: locked against other writers, and checked (or cleared) first.
+    ``files``: the names a run of this kind writes (training's by default; a search passes its own)."""
     if resume and overwrite:
         raise RunFolderError(f"{out}: --resume continues the run in it, --overwrite replaces it: choose one")
     if out.exists() and not out.is_dir():
@@ -45,7 +46,7 @@ def claim(out: Path, *, resume: bool, overwrite: bool) -> Iterator[None]:
     except Timeout:
         raise RunFolderError(f"{out}: another srkit run is writing into this folder (it holds {out / LOCK_NAME})") from None
     try:
-        present = existing_run(out)
+        present = existing_run(out, files)
         if present and not resume:
             if not overwrite:
                 raise RunFolderError(f"{out} already holds a run ({', '.join(present)}): pass --resume to continue it "

@@ -29,6 +29,7 @@ from ..models import save as save_model
 from ..models.detect import CheckpointError
 from ..models.registry import set_input_mean
 from . import distributed, runfolder
+from .recipes import TIME_BOUNDED_ITERS
 from .adversarial import Adversary
 from .config import TrainConfig, resume_changes
 from .data import PatchBatches, load_pairs, rgb_mean
@@ -58,6 +59,14 @@ def lr_factor(cfg: TrainConfig, it: int) -> float:
     else:
         f = 1.0
     return warm * f
+
+
+def schedule_point(cfg: TrainConfig, it: int, elapsed_s: float) -> int:
+    """The iteration the schedule stands at: ``it``, or, with ``max_minutes``, as far along as the
+    clock is (the schedule follows the time budget, so a run the clock ends still decays fully)."""
+    if not cfg.max_minutes:
+        return it
+    return max(it, int(cfg.iters * min(1.0, elapsed_s / (cfg.max_minutes * 60))))
 
 
 def make_optimizer(cfg: TrainConfig, params: list[nn.Parameter]) -> torch.optim.Optimizer:
@@ -147,6 +156,12 @@ def _train(cfg: TrainConfig, out: Path, world: distributed.World, *, resume: boo
     blob = load_checkpoint(latest) if resume and latest.exists() else None
     if resume and blob is None:
         log(f"no checkpoint in {out}: starting from scratch")
+    # the run's clock: a resumed run continues its predecessor's (max_minutes is the whole run's budget)
+    started = time.monotonic() - (float(blob.get("elapsed_s", 0.0)) if blob is not None else 0.0)
+
+    def point(it: int) -> int:
+        return schedule_point(cfg, it, time.monotonic() - started)
+
     train_pairs = load_pairs(cfg.data.data, cfg.scale, "train")
     val_pairs = load_pairs(cfg.data.val_data or cfg.data.data, cfg.scale, "valid")
     torch.manual_seed(cfg.seed)
@@ -158,7 +173,7 @@ def _train(cfg: TrainConfig, out: Path, world: distributed.World, *, resume: boo
     model = model.to(device).train()
     ema = copy.deepcopy(model).eval().requires_grad_(False) if cfg.ema else None
     opt = make_optimizer(cfg, [p for p in model.parameters() if p.requires_grad])
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda it: lr_factor(cfg, it))
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda it: lr_factor(cfg, point(it)))
     scaler = torch.amp.GradScaler(device.split(":")[0], enabled=cfg.amp == "fp16")
     wrap = _ddp_wrapper(world)
     net = wrap(model)  # what the steps call: DDP under torchrun
@@ -184,7 +199,7 @@ def _train(cfg: TrainConfig, out: Path, world: distributed.World, *, resume: boo
         if "optim.lr" in changed:  # the new base rate, at the schedule's current point
             sched.base_lrs = [cfg.optim.lr] * len(sched.base_lrs)
             for g in opt.param_groups:
-                g["initial_lr"], g["lr"] = cfg.optim.lr, cfg.optim.lr * lr_factor(cfg, sched.last_epoch)
+                g["initial_lr"], g["lr"] = cfg.optim.lr, cfg.optim.lr * lr_factor(cfg, point(sched.last_epoch))
         log(f"resumed at iteration {st.it}" + (f", applying the changed {', '.join(changed)}" if changed else ""))
     if world.main:
         if resume:  # the log says no more than the checkpoint it resumes from
@@ -203,11 +218,10 @@ def _train(cfg: TrainConfig, out: Path, world: distributed.World, *, resume: boo
         return torch.autocast(device.split(":")[0], dtype=amp_dtype or torch.float32, enabled=amp_dtype is not None)
 
     board = _board(out, st.it) if cfg.tensorboard and world.main else None
-    t0 = time.monotonic()
-    deadline = t0 + cfg.max_minutes * 60 if cfg.max_minutes else math.inf
+    deadline = started + cfg.max_minutes * 60 if cfg.max_minutes else math.inf
     from tqdm import tqdm  # noqa: PLC0415
 
-    bar = tqdm(total=cfg.iters, initial=st.it, desc=f"train {cfg.model} x{cfg.scale}", unit="it", leave=False,
+    bar = tqdm(total=None if cfg.iters >= TIME_BOUNDED_ITERS else cfg.iters, initial=st.it, desc=f"train {cfg.model} x{cfg.scale}", unit="it", leave=False,
                disable=not progress)
     # EMA pairs of floating tensors, gathered once (state_dict tensors share the parameters' storage)
     both = list(zip(ema.state_dict().values(), model.state_dict().values(), strict=True)) if ema is not None else []
@@ -246,7 +260,7 @@ def _train(cfg: TrainConfig, out: Path, world: distributed.World, *, resume: boo
             torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.optim.clip_grad)
         scaler.step(opt)
         scaler.update()
-        d_loss = gan.step(sr, hr, lr_factor(cfg, it), autocast) if adversarial else None  # type: ignore[union-attr]
+        d_loss = gan.step(sr, hr, lr_factor(cfg, point(it)), autocast) if adversarial else None  # type: ignore[union-attr]
         sched.step()
         if ema_pairs:  # decay warmed up as min(ema, (1 + t) / (10 + t)), so short runs are not all init
             d = min(cfg.ema, (1 + it) / (10 + it))  # type: ignore[type-var]
@@ -264,7 +278,7 @@ def _train(cfg: TrainConfig, out: Path, world: distributed.World, *, resume: boo
             if world.main:
                 psnr, ssim = validate(ema or model, val_pairs, cfg.scale, device)
                 record = {"iteration": st.it, "loss": losses[-1], "val_psnr": psnr, "val_ssim": ssim,
-                          "lr": opt.param_groups[0]["lr"], "seconds": time.monotonic() - t0}
+                          "lr": opt.param_groups[0]["lr"], "seconds": time.monotonic() - started}
                 if d_losses:
                     record["d_loss"] = d_losses[-1]
                 with (out / "log.jsonl").open("a") as f:
@@ -274,7 +288,8 @@ def _train(cfg: TrainConfig, out: Path, world: distributed.World, *, resume: boo
                         board.add_scalar(k.replace("val_", "val/") if k != "lr" else "train/lr", record[k], st.it)
                     board.flush()
                 report_to_nni(psnr, final=False)
-                extra = {"adversary": gan.state_dict() if gan is not None else None, "d_losses": d_losses}
+                extra = {"adversary": gan.state_dict() if gan is not None else None, "d_losses": d_losses,
+                         "elapsed_s": time.monotonic() - started}
                 if psnr > st.best_psnr:
                     st.best_psnr = psnr
                     save_checkpoint(out / "best.pt", st, cfg, losses, extra)
@@ -289,7 +304,8 @@ def _train(cfg: TrainConfig, out: Path, world: distributed.World, *, resume: boo
     bic = mean_scores(bicubic_sr, val_pairs, cfg.scale)
     metrics = {"iterations": st.it, "val_psnr": psnr, "val_ssim": ssim, "bicubic_psnr": bic[0], "bicubic_ssim": bic[1],
                "margin_db": psnr - bic[0], "final_loss": losses[-1] if losses else None, "losses": losses,
-               "val_images": [n for n, _, _ in val_pairs], "seconds": time.monotonic() - t0, "world_size": world.size}
+               "val_images": [n for n, _, _ in val_pairs], "seconds": time.monotonic() - started, "world_size": world.size,
+               "recipe": cfg.recipe}
     if gan is not None:
         metrics["d_losses"] = d_losses
     if hasattr(final, "arch"):  # the trained weights (EMA when kept) as a checkpoint srkit upscale/eval/bench load

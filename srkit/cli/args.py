@@ -1,0 +1,56 @@
+"""Argparse types shared by every srkit command: each refuses a value it cannot mean in argparse's
+own one line (``error: argument --iters: expected an integer >= 1, got 0``, exit 2), so bounds are
+checked where the value is parsed, once, and named there."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import re
+from collections.abc import Callable
+
+
+def count(minimum: int) -> Callable[[str], int]:
+    """An integer >= ``minimum``."""
+
+    def parse(text: str) -> int:
+        try:
+            v = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer >= {minimum}, got {text!r}") from None
+        if v < minimum:
+            raise argparse.ArgumentTypeError(f"expected an integer >= {minimum}, got {v}")
+        return v
+
+    return parse
+
+
+def number(minimum: float = 0.0, *, above: bool = False, maximum: float | None = None) -> Callable[[str], float]:
+    """A finite float >= ``minimum`` (> with ``above``), and <= ``maximum`` where given."""
+    bound = f"{'>' if above else '>='} {minimum:g}" + (f" and <= {maximum:g}" if maximum is not None else "")
+
+    def parse(text: str) -> float:
+        try:
+            v = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number {bound}, got {text!r}") from None
+        low = v <= minimum if above else v < minimum
+        if not math.isfinite(v) or low or (maximum is not None and v > maximum):
+            raise argparse.ArgumentTypeError(f"expected a finite number {bound}, got {text}")
+        return v
+
+    return parse
+
+
+def size_hw(text: str) -> tuple[int, int]:
+    """``HxW`` with both sides >= 1 (e.g. 270x480)."""
+    m = re.fullmatch(r"\s*(\d+)\s*[xX]\s*(\d+)\s*", text)
+    if not m or int(m.group(1)) < 1 or int(m.group(2)) < 1:
+        raise argparse.ArgumentTypeError(f"expected HxW with both sides >= 1 (e.g. 270x480), got {text!r}")
+    return int(m.group(1)), int(m.group(2))
+
+
+def check_order(p: argparse.ArgumentParser, low: tuple[str, int], high: tuple[str, int]) -> None:
+    """Refuse ``low`` > ``high`` (e.g. --min-blocks 5 --max-blocks 3) in argparse's one line."""
+    if low[1] > high[1]:
+        p.error(f"{low[0]} ({low[1]}) is above {high[0]} ({high[1]})")

@@ -1,0 +1,188 @@
+"""srkit-search and srkit-bench under values that cannot be meant and run folders they do not own:
+one line naming the option or folder, exit 2, nothing written."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from filelock import FileLock
+from srkit.search.latency import time_model
+from srkit.search.runlog import RUN_FILES as SEARCH_FILES
+
+from srkit.cli import bench as bench_cli
+from srkit.cli import search as search_cli
+from srkit.models import create_model
+from srkit.models.base import SRNet, crop_output, pad_input, padded_hw
+from srkit.models.blocknet import BlockNet
+from srkit.profiler.modelbench import lr_size
+from srkit.train.runfolder import LOCK_NAME, RunFolderError, claim
+
+BAD_SEARCH = [
+    (["spos", "--iters", "0"], "--iters"),
+    (["spos", "--patch", "-4"], "--patch"),
+    (["spos", "--latency-input", "0x480"], "--latency-input"),
+    (["spos", "--latency-input", "270by480"], "--latency-input"),
+    (["spos", "--budget-ms", "inf"], "--budget-ms"),
+    (["spos", "--budgets", "5", "-1"], "--budgets"),
+    (["spos", "--distill", "1.5"], "--distill"),
+    (["spos", "--min-blocks", "5", "--max-blocks", "3"], "--min-blocks"),
+    (["spos", "--topk", "9", "--population", "4"], "--topk"),
+    (["spos", "--channels", "0"], "--channels"),
+    (["nni", "--lr", "nan"], "--lr"),
+    (["nni", "--trials", "0"], "--trials"),
+    (["nni", "--min-blocks", "4", "--max-blocks", "2"], "--min-blocks"),
+    (["reinforce", "--penalty-db", "-1"], "--penalty-db"),
+    (["reinforce", "--steps", "0"], "--steps"),
+]
+
+
+@pytest.mark.parametrize(("argv", "option"), BAD_SEARCH, ids=[" ".join(a) for a, _ in BAD_SEARCH])
+def test_search_refuses_values_it_cannot_mean(
+    argv: list[str], option: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "run"
+    with pytest.raises(SystemExit) as e:
+        search_cli.main([argv[0], "--out", str(out), *argv[1:]])
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and option in err.splitlines()[-1] and "Traceback" not in err
+    assert not out.exists()
+
+
+BAD_BENCH = [
+    (["--reps", "0"], "--reps"),
+    (["--max-seconds", "nan"], "--max-seconds"),
+    (["model", "imdn", "--batch", "0"], "--batch"),
+    (["model", "imdn", "--scale", "0"], "--scale"),
+    (["model", "imdn", "--input", "0x10"], "--input"),
+    (["lut", "--widths", "0"], "--widths"),
+    (["lut", "--validate", "-1"], "--validate"),
+]
+
+
+@pytest.mark.parametrize(("argv", "option"), BAD_BENCH, ids=[" ".join(a) for a, _ in BAD_BENCH])
+def test_bench_refuses_values_it_cannot_mean(
+    argv: list[str], option: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as e:
+        bench_cli.main(
+            [*argv[:1], "--out", str(tmp_path / "b"), *argv[1:]]
+            if argv[0] in ("model", "lut")
+            else ["--out", str(tmp_path / "b"), *argv]
+        )
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and option in err.splitlines()[-1] and "Traceback" not in err
+    assert not (tmp_path / "b").exists()
+
+
+def _old_search(out: Path) -> dict[str, str]:
+    out.mkdir(parents=True)
+    files = {"config.json": '{"old": true}', "log.jsonl": '{"key": "a"}\n'}
+    for name, text in files.items():
+        (out / name).write_text(text)
+    return files
+
+
+@pytest.mark.parametrize("command", ["spos", "reinforce", "nni"])
+def test_a_search_folder_is_not_restarted_unasked(
+    command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "run"
+    files = _old_search(out)
+    assert search_cli.main([command, "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "--resume" in err and "--overwrite" in err
+    assert {n: (out / n).read_text() for n in files} == files
+
+
+def test_a_search_folder_has_one_writer(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "run"
+    out.mkdir()
+    with FileLock(out / LOCK_NAME):  # another search holds it
+        assert search_cli.main(["spos", "--out", str(out), "--resume"]) == 2
+    assert "another srkit run" in capsys.readouterr().err
+    assert not (out / "log.jsonl").exists()
+
+
+def test_overwrite_clears_every_file_a_search_wrote(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    _old_search(out)
+    (out / "genotypes").mkdir()
+    (out / "genotypes" / "x4.json").write_text("{}")
+    (out / "notes.txt").write_text("mine")  # not a search's file: kept
+    with claim(out, resume=False, overwrite=True, files=SEARCH_FILES):
+        assert sorted(p.name for p in out.iterdir() if p.name != LOCK_NAME) == ["notes.txt"]
+    with pytest.raises(RunFolderError, match="choose one"):
+        with claim(out, resume=True, overwrite=True, files=SEARCH_FILES):
+            pass
+
+
+def test_a_resumed_dense_search_refuses_another_configuration(tmp_path: Path) -> None:
+    from srkit.search import reinforce as rf
+
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "config.json").write_text(json.dumps({"something": "else"}))
+    with pytest.raises(ValueError, match="another configuration"):
+        rf.run(rf.quick_dense("cpu"), out, log=lambda s: None)
+
+
+class _Multiple(SRNet):
+    """A model that can only take sides that are multiples of 4, at least 12."""
+
+    min_size, size_multiple = 12, 4
+
+    def __init__(self) -> None:
+        super().__init__(scale=2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        assert x.shape[-2] % 4 == 0 and x.shape[-1] % 4 == 0 and min(x.shape[-2:]) >= 12, x.shape
+        return torch.nn.functional.interpolate(x, scale_factor=2, mode="nearest")
+
+
+def test_size_needs_are_met_by_padding_and_cropping() -> None:
+    m = _Multiple()
+    assert padded_hw(m, (5, 13)) == (12, 16) and padded_hw(m, (16, 20)) == (16, 20)
+    x = torch.rand(1, 3, 5, 13)
+    y = crop_output(m(pad_input(m, x)), (5, 13), 2)
+    assert y.shape == (1, 3, 10, 26) and torch.equal(y[..., ::2, ::2], x)  # the image's pixels, the padding cut off
+    assert lr_size((20, 52), 4, m) == (12, 16)  # bench times what Upscaler would run
+    assert lr_size((20, 52), 4) == (5, 13)
+
+
+def test_upscaler_pads_to_a_multiple() -> None:
+    from srkit.inference import Upscaler
+
+    lr = torch.randint(0, 256, (3, 7, 9), dtype=torch.uint8)
+    assert Upscaler(_Multiple())(lr).shape == (3, 14, 18)
+    big = torch.randint(0, 256, (1, 3, 30, 41), dtype=torch.uint8)
+    assert Upscaler(_Multiple(), tile=14, overlap=4)(big).shape == (1, 3, 60, 82)  # tiles of 14 padded to 16
+    with pytest.raises(ValueError, match="at least 12"):
+        Upscaler(_Multiple(), tile=10, overlap=4)
+
+
+def test_search_latency_times_small_inputs_at_the_models_minimum() -> None:
+    net = BlockNet(2, 8, [{"type": "rfdb"}])
+    assert net.min_size == 15
+    assert time_model(net, (8, 8), "cpu", reps=3) > 0  # ESA alone would fail on 8x8
+    assert lr_size((32, 32), 4, create_model("rlfn", scale=4)) == (15, 15)
+
+
+def test_an_unknown_model_to_train_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from srkit.cli.main import main
+
+    with pytest.raises(SystemExit, match="model: unknown model 'nope'"):
+        main(["train", "--model", "nope", "--iters", "1", "--out", str(tmp_path / "t")])
+    assert not (tmp_path / "t").exists()
+
+
+def test_a_write_that_cannot_happen_names_the_file_not_its_temporary(tmp_path: Path) -> None:
+    from srkit import atomic
+
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(OSError) as e:
+        atomic.write_bytes(blocker / "out.json", b"{}")  # its folder is a file
+    assert e.value.filename == str(blocker / "out.json") and ".tmp" not in str(e.value)
