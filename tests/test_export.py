@@ -156,6 +156,17 @@ def test_export_cli_checks_and_upscale_runs_the_file(tmp_path: Path, capsys: pyt
         main(["upscale", str(tmp_path / "in"), "-o", str(tmp_path / "c"), "--model", str(out), "--scale", "4"])
 
 
+def test_export_cli_takes_a_searched_genotype(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    geno = tmp_path / "x3_best.json"
+    geno.write_text(json.dumps({"arch": "blocknet", "channels": 16, "upsampler": "nearest",
+                                "blocks": [{"type": "wdsr_b", "expansion": 4}, {"type": "rfdb"}], "_search": {"psnr": 1}}))
+    out = tmp_path / "found.onnx"
+    assert main(["export", str(geno), "--scale", "3", "-o", str(out)]) == 0
+    om = ex.OnnxModel(out)
+    assert om.scale == 3 and om.min_size == 15 and json.loads((tmp_path / "found.onnx.check.json").read_text())["ok"]
+    assert "matches PyTorch" in capsys.readouterr().out
+
+
 def test_export_cli_names_a_bare_zoo_name(tmp_path: Path) -> None:
     with pytest.raises(SystemExit, match="--weights"):
         main(["export", "imdn", "-o", str(tmp_path / "x.onnx")])

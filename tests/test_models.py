@@ -10,12 +10,13 @@ import torch
 
 from srkit import models, ops
 from srkit.models import create_model, list_models, model_entry
+from srkit.models.base import padded_hw
 from srkit.models.deconasnet import check_genotype, dense_genotype
 from srkit.models.span import Conv3XC
 
 # the heaviest defaults run their forward/backward checks at a reduced width (their defaults are
 # still built and counted in test_parameter_counts)
-LIGHT = {"edsr": {"channels": 32, "blocks": 2}, "rdn": {"blocks": 2, "layers": 2}}
+LIGHT = {"edsr": {"channels": 32, "blocks": 2}, "rdn": {"blocks": 2, "layers": 2}, "rrdbnet": {"blocks": 2}, "srvgg_compact": {"convs": 4}}
 
 
 def smallest_scale(name: str) -> int:
@@ -25,7 +26,8 @@ def smallest_scale(name: str) -> int:
 def small_input(model: torch.nn.Module, seed: int) -> torch.Tensor:
     g = torch.Generator().manual_seed(seed)
     side = max(int(getattr(model, "min_size", 1)), 11)
-    return torch.rand(2, model.in_channels, side + 2, side, generator=g)  # odd, non-square
+    h, w = padded_hw(model, (side + 2, side))  # odd and non-square where the model takes any size
+    return torch.rand(2, model.in_channels, h, w, generator=g)
 
 
 @pytest.mark.parametrize("name", list_models())
@@ -156,3 +158,14 @@ def test_imdn_fused_and_reference_paths_agree(backend: tuple[str, str]) -> None:
             ref = m(x)
     assert ops.last_backend("channel_stats") == "torch"
     torch.testing.assert_close(y, ref, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("name", list_models())
+def test_every_model_describes_itself(name: str) -> None:
+    s = smallest_scale(name)
+    m = create_model(name, scale=s, **LIGHT.get(name, {}))
+    info = m.info
+    assert (info.arch, info.scale, info.in_channels) == (name, s, m.in_channels)
+    assert info.min_size == m.min_size and info.size_multiple == m.size_multiple
+    assert info.params == sum(p.numel() for p in m.parameters()) and info.hparams["scale"] == s
+    assert info.tiling == "supported" or info.tiling.startswith("discouraged: ")

@@ -50,6 +50,10 @@ def collect() -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.file:
+        from .models import describe_file  # noqa: PLC0415
+
+        return describe_file(args.file)
     info = collect()
     if args.json:
         print(json.dumps(info, indent=2))
@@ -82,5 +86,6 @@ def run(args: argparse.Namespace) -> int:
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("info", help="versions, extension build, GPUs and the backend each op would use")
+    p.add_argument("file", nargs="?", help="a checkpoint: describe the model it holds (as srkit models --describe)")
     p.add_argument("--json", action="store_true", help="print JSON instead of tables")
     p.set_defaults(func=run)

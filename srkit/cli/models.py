@@ -4,11 +4,22 @@ from __future__ import annotations
 
 import argparse
 
-from ..models import create_model, list_models, model_entry
+from ..models import create_model, list_models, load, model_entry
 from .args import count
 
 
+def describe_file(path: str) -> int:
+    """Print what a checkpoint holds (architecture, hyper-parameters, scale, size needs, precision, layout)."""
+    model = load(path)
+    print(f"{path}:")
+    for line in model.info.lines():
+        print(f"  {line}")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.describe:
+        return describe_file(args.describe)
     from rich.console import Console  # noqa: PLC0415
     from rich.table import Table  # noqa: PLC0415
 
@@ -27,4 +38,5 @@ def run(args: argparse.Namespace) -> int:
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("models", help="list the model zoo")
     p.add_argument("--scale", type=count(1), default=4)
+    p.add_argument("--describe", metavar="FILE", help="describe the model a checkpoint holds instead of listing the zoo")
     p.set_defaults(func=run)

@@ -1,7 +1,8 @@
 """The model zoo on srkit's layers.
 
 ``create_model(name, scale=..., **kwargs)`` / ``list_models()``; ``load(path)`` reads srkit
-checkpoints and the official files of IMDN, RLFN, RFDN, SPAN, EFDN, BSRN-S, CARN-M and FSRCNN,
+checkpoints and the official files of IMDN, RLFN, RFDN, SPAN, EFDN, BSRN-S, CARN-M, FSRCNN and the
+ESRGAN family (RRDBNet in three layouts, SRVGGNetCompact),
 detecting the architecture from the state dict; ``save(model, path)`` writes safetensors.
 Every model file registers itself when imported below (explicitly: no folder scanning).
 """
@@ -13,6 +14,7 @@ from . import (  # noqa: F401  (imported to register)
     deconasnet,
     edsr,
     efdn,
+    esrgan,
     espcn,
     fsrcnn,
     imdn,

@@ -8,6 +8,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from .info import ModelInfo, describe
+
 
 class SRNet(nn.Module):
     """Base of the zoo. ``forward(lr) -> sr`` maps (N, in_channels, h, w) images in [0, 1] to
@@ -27,6 +29,14 @@ both LR sides must be a multiple of (1 for every zoo model today: SwinIR pads to
 
     min_size: int = 1
     size_multiple: int = 1
+    supports_fp16: bool = True  # declared per architecture (ModelInfo.fp16)
+    supports_bf16: bool = True
+    tiling: str = "supported"  # or "discouraged: <why>"
+
+    @property
+    def info(self) -> ModelInfo:
+        """What this model is and needs (:class:`srkit.models.info.ModelInfo`)."""
+        return describe(self)
 
     def __init__(self, scale: int, in_channels: int = 3) -> None:
         super().__init__()

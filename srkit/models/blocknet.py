@@ -31,6 +31,8 @@ class BlockNet(SRNet):
         specs = [b if isinstance(b, BlockSpec) else BlockSpec.from_dict(dict(b)) for b in blocks]
         self.specs = specs
         self.min_size = max([1] + [min_size(s) for s in specs])
+        if any(s.attention == "cca" for s in specs):
+            self.tiling = "discouraged: CCA blocks use whole-image statistics"
         self.head = conv(in_channels, channels, 3)
         self.body = nn.Sequential(*[build_block(s, channels) for s in specs])
         self.body_conv = conv(channels, channels, 3)

@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from .. import __version__, atomic
-from .detect import CheckpointError, StateDict, detect
+from .detect import CheckpointError, StateDict, detect, to_srkit_layout
 from .registry import create_model
 
 WRAPPERS = ("params_ema", "params", "state_dict", "model", "net", "generator")
@@ -37,7 +37,9 @@ def _unwrap(obj: Any, path: str) -> dict[str, torch.Tensor]:
         raise CheckpointError(f"{path}: holds {type(obj).__name__}, not a state dict of tensors")
     sd = dict(obj)
     for prefix in PREFIXES:
-        if all(k.startswith(prefix) for k in sd):
+        # a Sequential called `model` (the original ESRGAN's, KAIR's) is the layout itself, not a wrapper
+        sequential = all(k[len(prefix):][:1].isdigit() for k in sd)
+        if all(k.startswith(prefix) for k in sd) and not (prefix == "model." and sequential):
             sd = {k[len(prefix):]: v for k, v in sd.items()}
     return sd
 
@@ -109,9 +111,11 @@ def load(path: str | os.PathLike[str], *, scale: int | None = None, arch: str | 
     """
     p = Path(path)
     sd, info = read_checkpoint(p)
+    layout = None
     if info is not None:
         name, kwargs = info["arch"], dict(info["hparams"])
     else:
+        sd, layout = to_srkit_layout(sd)
         name, kwargs = detect(sd)
     if arch is not None and arch.replace("-", "_").lower() != name:
         raise CheckpointError(f"{p}: holds a {name} network, not {arch}")
@@ -136,6 +140,7 @@ def load(path: str | os.PathLike[str], *, scale: int | None = None, arch: str | 
     kwargs.update(overrides)
     model = create_model(name, **kwargs)
     load_state(model, sd, str(p))
+    model.source_layout = layout  # recorded in model.info
     return model.eval()
 
 

@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 import torch
 
-StateDict = Mapping[str, torch.Tensor]
+from . import esrgan_layouts
+from .errors import CheckpointError, StateDict
 
-
-class CheckpointError(ValueError):
-    """A checkpoint that cannot be read, recognised or loaded; the message says which and why."""
+__all__ = ["CheckpointError", "StateDict", "detect", "to_srkit_layout"]
 
 
 def _count(sd: StateDict, pattern: str) -> int:
@@ -87,7 +86,8 @@ def _fsrcnn(sd: StateDict) -> tuple[str, dict[str, Any]]:
     return "fsrcnn", {"d": w.shape[0], "s": sd["mid_part.0.weight"].shape[0], "m": m, "in_channels": w.shape[1]}
 
 
-RULES: tuple[tuple[tuple[str, ...], Callable[[StateDict], tuple[str, dict[str, Any]]]], ...] = (
+Rule = Callable[[StateDict], tuple[str, dict[str, Any]]]
+RULES: tuple[tuple[tuple[str, ...], Rule], ...] = (
     (("fea_conv.weight", "IMDB1.c1.weight", "IMDB1.cca.conv_du.0.weight"), _imdn),
     (("fea_conv.weight", "B1.c1_d.weight", "B1.esa.conv_max.weight"), _rfdn),
     (("fea_conv.pw.weight", "B1.cw", "B1.c1_r.dw.weight"), _bsrn),
@@ -96,7 +96,24 @@ RULES: tuple[tuple[tuple[str, ...], Callable[[StateDict], tuple[str, dict[str, A
     (("head.weight", "cells.0.conv1.conv1x1.weight", "local_fuse.0.weight"), _efdn),
     (("entry.weight", "b1.c1.body.0.weight", "exit.weight"), _carn),
     (("first_part.0.weight", "mid_part.0.weight", "last_part.weight"), _fsrcnn),
+    (("conv_first.weight", "body.0.rdb1.conv1.weight", "conv_body.weight", "conv_last.weight"), esrgan_layouts.rrdbnet),
 )
+# a layout recognised by more than key names (checked after RULES, in this order)
+SIGNATURES: tuple[tuple[Callable[[StateDict], bool], Rule], ...] = ((esrgan_layouts.is_srvgg, esrgan_layouts.srvgg_compact),)
+# foreign layouts of srkit's architectures, renamed to srkit's module names before detection
+LAYOUTS: tuple[tuple[str, Callable[[StateDict], dict[str, Any] | None]], ...] = (
+    ("ESRGAN (original repository)", esrgan_layouts.esrgan_old),
+    ("ESRGAN (RRDB_trunk release)", esrgan_layouts.esrgan_intermediate),
+)
+
+
+def to_srkit_layout(sd: StateDict) -> tuple[StateDict, str | None]:
+    """``sd`` in srkit's module names, and the name of the layout it came in (None: srkit's own)."""
+    for name, rename in LAYOUTS:
+        renamed = rename(sd)
+        if renamed is not None:
+            return renamed, name
+    return sd, None
 
 
 def detect(sd: StateDict) -> tuple[str, dict[str, Any]]:
@@ -108,6 +125,10 @@ def detect(sd: StateDict) -> tuple[str, dict[str, Any]]:
     for keys, rule in RULES:
         if all(k in sd for k in keys):
             return rule(sd)
+    for matches, rule in SIGNATURES:
+        if matches(sd):
+            return rule(sd)
     shown = ", ".join(list(sd)[:6])
     raise CheckpointError(f"no srkit architecture matches this state dict ({len(sd)} tensors; first keys: {shown}). "
-                          "Known: IMDN, RFDN, RLFN, SPAN, EFDN, BSRN, CARN(-M), FSRCNN and srkit's own checkpoints")
+                          "Known: IMDN, RFDN, RLFN, SPAN, EFDN, BSRN, CARN(-M), FSRCNN, RRDBNet (ESRGAN, Real-ESRGAN), "
+                          "SRVGGNetCompact and srkit's own checkpoints")

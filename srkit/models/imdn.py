@@ -46,6 +46,8 @@ class IMDB(nn.Module):
 
 
 class IMDN(SRNet):
+    tiling = "discouraged: CCA's contrast and mean are whole-image statistics, so tiles differ from the whole image"
+
     def __init__(self, scale: int, channels: int = 64, blocks: int = 6, in_channels: int = 3, slope: float = 0.05) -> None:
         super().__init__(scale, in_channels)
         self.fea_conv = conv(in_channels, channels, 3)

@@ -125,14 +125,16 @@ class Runner:
 
 class OrtForward:
     """``model`` exported to ONNX (static shapes, ``x``'s size and dtype) and run by ONNX Runtime on
-    ``x``'s device (CPU execution provider; CUDA's where installed and ``x`` is on a GPU). The input
+    ``x``'s device (CPU execution provider; TensorRT's or CUDA's where installed and ``x`` is on a
+    GPU; the row names the one that ran). The input
     is converted to NumPy once, so a call times the session alone."""
 
     def __init__(self, model: nn.Module, x: torch.Tensor) -> None:
         from ..export import OnnxModel, onnx_runtime, to_onnx_bytes
 
-        cuda = x.device.type == "cuda" and "CUDAExecutionProvider" in onnx_runtime().get_available_providers()
-        self.provider = "CUDAExecutionProvider" if cuda else "CPUExecutionProvider"
+        have = onnx_runtime().get_available_providers()
+        gpu = [p for p in ("TensorrtExecutionProvider", "CUDAExecutionProvider") if p in have] if x.device.type == "cuda" else []
+        self.provider = gpu[0] if gpu else "CPUExecutionProvider"  # TensorRT first where installed, as NTIRE times
         self.onnx = OnnxModel(to_onnx_bytes(model, dtype=x.dtype, dynamic=False, example=x), providers=[self.provider])
         self.feed = {self.onnx.input_name: x.detach().cpu().numpy()}
         self.device = x.device
