@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.srkit-installed
 SOURCES := pyproject.toml setup.py $(shell find csrc -type f 2>/dev/null)
 
-.PHONY: env demo test bench gate gpu-check clean
+.PHONY: env demo test lint bench gate gpu-check clean
 
 $(STAMP): $(SOURCES)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,8 +26,13 @@ demo: env
 	rm -rf runs/demo/search
 	$(VENV)/bin/srkit-search --quick --out runs/demo/search
 
-test: env
+test: env lint
 	$(PY) -m pytest -q
+
+# ruff's checks and format (configured in pyproject.toml); make test and CI run it first
+lint: env
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 bench: env
 	$(PY) bench/run_all.py --out bench/results

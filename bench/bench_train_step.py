@@ -39,8 +39,16 @@ def _saved_bytes(fn: Callable[[], torch.Tensor], params: set[int]) -> int:
     return sum(seen.values())
 
 
-def step_row(name: str, build: Callable[[], nn.Module], x: torch.Tensor, target: torch.Tensor, dtype: torch.dtype,
-             variant: str, *, reps: int = 10) -> dict[str, Any]:
+def step_row(
+    name: str,
+    build: Callable[[], nn.Module],
+    x: torch.Tensor,
+    target: torch.Tensor,
+    dtype: torch.dtype,
+    variant: str,
+    *,
+    reps: int = 10,
+) -> dict[str, Any]:
     """One training-step row for ``build()`` on ``x`` -> ``target`` (``variant``: srkit | eager)."""
     dev = x.device
     torch.manual_seed(0)
@@ -73,10 +81,19 @@ def step_row(name: str, build: Callable[[], nn.Module], x: torch.Tensor, target:
         sync(dev)
         peak = (torch.cuda.max_memory_allocated(dev) - base) / 2**20
     t = measure(step, dev, warmup=1, reps=reps, max_seconds=20.0)
-    return {"bench": name, "variant": variant, "dtype": dtype_name(dtype), "shape": list(x.shape),
-            "backend_ran": ran(calls)[0] if variant == "srkit" else "torch-eager", "median_ms": t.median_ms,
-            "p10_ms": t.p10_ms, "p90_ms": t.p90_ms, "items_per_s": x.shape[0] / (t.median_ms * 1e-3),
-            "saved_activation_MiB": saved / 2**20, "peak_step_MiB": peak}
+    return {
+        "bench": name,
+        "variant": variant,
+        "dtype": dtype_name(dtype),
+        "shape": list(x.shape),
+        "backend_ran": ran(calls)[0] if variant == "srkit" else "torch-eager",
+        "median_ms": t.median_ms,
+        "p10_ms": t.p10_ms,
+        "p90_ms": t.p90_ms,
+        "items_per_s": x.shape[0] / (t.median_ms * 1e-3),
+        "saved_activation_MiB": saved / 2**20,
+        "peak_step_MiB": peak,
+    }
 
 
 def run(device: str, quick: bool) -> list[dict[str, Any]]:
@@ -85,10 +102,17 @@ def run(device: str, quick: bool) -> list[dict[str, Any]]:
     n, hw, lr = (16, 128, 48) if cuda else (2, 32, 16)
     gen = torch.Generator().manual_seed(0)
     feats = torch.randn(n, 32, hw, hw, generator=gen).to(device)
-    stack = ("wdsr_b_stack16", lambda: nn.Sequential(*[WideActBlockB(32, 6, 0.8, weight_norm=True) for _ in range(16)]), feats, feats)
+    stack = (
+        "wdsr_b_stack16",
+        lambda: nn.Sequential(*[WideActBlockB(32, 6, 0.8, weight_norm=True) for _ in range(16)]),
+        feats,
+        feats,
+    )
     lr_img = torch.rand(n, 3, lr, lr, generator=gen).to(device)
     hr_img = torch.rand(n, 3, 4 * lr, 4 * lr, generator=gen).to(device)
-    jobs = [stack] + ([] if quick else [(f"{m}_x4", lambda m=m: create_model(m, scale=4), lr_img, hr_img) for m in ("wdsr_b", "imdn")])
+    jobs = [stack] + (
+        [] if quick else [(f"{m}_x4", lambda m=m: create_model(m, scale=4), lr_img, hr_img) for m in ("wdsr_b", "imdn")]
+    )
     return [step_row(name, build, x, y, dtype, v) for name, build, x, y in jobs for v in ("eager", "srkit")]
 
 
@@ -100,6 +124,15 @@ def goals(rows: list[dict[str, Any]], device: str) -> list[dict[str, Any]]:
         return []
     mem = s["peak_step_MiB"] / e["peak_step_MiB"]
     speed = e["median_ms"] / s["median_ms"]
-    return [{"goal": "16 stacked WDSR-B blocks, training step: peak memory <= 40% of eager", "measured": mem, "met": mem <= 0.4},
-            {"goal": "16 stacked WDSR-B blocks, training step: no slower than eager (speed ratio >= 1)", "measured": speed,
-             "met": speed >= 1.0}]
+    return [
+        {
+            "goal": "16 stacked WDSR-B blocks, training step: peak memory <= 40% of eager",
+            "measured": mem,
+            "met": mem <= 0.4,
+        },
+        {
+            "goal": "16 stacked WDSR-B blocks, training step: no slower than eager (speed ratio >= 1)",
+            "measured": speed,
+            "met": speed >= 1.0,
+        },
+    ]

@@ -18,6 +18,16 @@ def run(device: str, quick: bool, peaks: Peaks) -> list[dict[str, Any]]:
     for case in cases.upsample_tail(device, quick):
         skip = case.inputs[1]
         out = torch.empty_like(skip)
-        rows.append(extra_row(case, "copy-of-output", lambda: out.copy_(skip), device, peaks, rows,
-                              nbytes=2 * skip.numel() * skip.element_size(), reps=20))
+        rows.append(
+            extra_row(
+                case,
+                "copy-of-output",
+                lambda out=out, skip=skip: out.copy_(skip),
+                device,
+                peaks,
+                rows,
+                nbytes=2 * skip.numel() * skip.element_size(),
+                reps=20,
+            )
+        )
     return rows

@@ -12,5 +12,8 @@ from .common import op_rows
 
 
 def run(device: str, quick: bool, peaks: Peaks) -> list[dict[str, Any]]:
-    return (op_rows("wdsr_b", device, quick, peaks) + op_rows("wdsr_a", device, quick, peaks)
-            + op_rows("wdsr_a_fused", device, quick, peaks))
+    return (
+        op_rows("wdsr_b", device, quick, peaks)
+        + op_rows("wdsr_a", device, quick, peaks)
+        + op_rows("wdsr_a_fused", device, quick, peaks)
+    )

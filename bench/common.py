@@ -29,20 +29,43 @@ def op_rows(op: str, device: str, quick: bool, peaks: Peaks) -> list[dict[str, A
     return rows
 
 
-def extra_row(case: cases.OpCase, impl: str, fn: Callable[[], object], device: str, peaks: Peaks, rows: list[dict[str, Any]], *,
-              ok: bool = True, nbytes: float | None = None, reps: int = 5, op: str | None = None) -> dict[str, Any]:
+def extra_row(
+    case: cases.OpCase,
+    impl: str,
+    fn: Callable[[], object],
+    device: str,
+    peaks: Peaks,
+    rows: list[dict[str, Any]],
+    *,
+    ok: bool = True,
+    nbytes: float | None = None,
+    reps: int = 5,
+    op: str | None = None,
+) -> dict[str, Any]:
     """A row for a baseline outside srkit (timed the same way), its speed-up against the case's eager row."""
     t = measure(fn, device, warmup=1, reps=reps)
-    eager = next((r["median_ms"] for r in rows if r["op"] == case.op and r["shape"] == list(case.shape)
-                  and r["dtype"] == opbench.dtype_name(case.dtype) and r["impl"] == "torch-eager"), None)
+    eager = next(
+        (
+            r["median_ms"]
+            for r in rows
+            if r["op"] == case.op
+            and r["shape"] == list(case.shape)
+            and r["dtype"] == opbench.dtype_name(case.dtype)
+            and r["impl"] == "torch-eager"
+        ),
+        None,
+    )
     c = dataclasses.replace(case, nbytes=case.nbytes if nbytes is None else nbytes, op=op or case.op)
     return opbench.row(c, impl, impl, None, t, peaks, ok, 0.0, eager)
 
 
 def ratio(rows: list[dict[str, Any]], op: str, slow: str, fast: str, shape: list[int] | None = None) -> float | None:
     """How many times faster implementation ``fast`` ran than ``slow`` (median over median)."""
+
     def find(impl: str) -> dict[str, Any] | None:
-        return next((r for r in rows if r["op"] == op and r["impl"] == impl and (shape is None or r["shape"] == shape)), None)
+        return next(
+            (r for r in rows if r["op"] == op and r["impl"] == impl and (shape is None or r["shape"] == shape)), None
+        )
 
     a, b = find(slow), find(fast)
     return a["median_ms"] / b["median_ms"] if a and b else None

@@ -40,13 +40,31 @@ from srkit.profiler import modelbench, report  # noqa: E402
 from srkit.profiler.device import fingerprint, peaks, slug  # noqa: E402
 
 BENCHES = {
-    "pixel_shuffle": bench_pixel_shuffle, "upsample_tail": bench_upsample_tail, "psnr": bench_psnr, "ssim": bench_ssim,
-    "cca": bench_channel_attention, "conv_epilogue": bench_conv_epilogue, "wdsr": bench_wide_activation,
+    "pixel_shuffle": bench_pixel_shuffle,
+    "upsample_tail": bench_upsample_tail,
+    "psnr": bench_psnr,
+    "ssim": bench_ssim,
+    "cca": bench_channel_attention,
+    "conv_epilogue": bench_conv_epilogue,
+    "wdsr": bench_wide_activation,
 }
-TRAIN_COLUMNS = [("bench", "bench", ""), ("variant", "variant", ""), ("ran", "backend_ran", ""), ("dtype", "dtype", ""),
-                 ("median ms", "median_ms", ".2f"), ("items/s", "items_per_s", ".1f"), ("saved MiB", "saved_activation_MiB", ".1f"),
-                 ("peak MiB", "peak_step_MiB", ".1f")]
-MODELS = {"imdn": "imdn_x4.pth", "rfdn": "rfdn_aim2020_x4.pth", "rlfn": "rlfn_x4.pth", "span": "span_ch28_ntire24_x4.pth", "wdsr_b": None}
+TRAIN_COLUMNS = [
+    ("bench", "bench", ""),
+    ("variant", "variant", ""),
+    ("ran", "backend_ran", ""),
+    ("dtype", "dtype", ""),
+    ("median ms", "median_ms", ".2f"),
+    ("items/s", "items_per_s", ".1f"),
+    ("saved MiB", "saved_activation_MiB", ".1f"),
+    ("peak MiB", "peak_step_MiB", ".1f"),
+]
+MODELS = {
+    "imdn": "imdn_x4.pth",
+    "rfdn": "rfdn_aim2020_x4.pth",
+    "rlfn": "rlfn_x4.pth",
+    "span": "span_ch28_ntire24_x4.pth",
+    "wdsr_b": None,
+}
 
 
 def goals(rows: list[dict[str, Any]], model_rows: list[dict[str, Any]], device: str) -> list[dict[str, Any]]:
@@ -58,26 +76,44 @@ def goals(rows: list[dict[str, Any]], model_rows: list[dict[str, Any]], device: 
             out.append({"goal": goal, "measured": value, "met": bool(ok)})
 
     def find(op: str, impl: str, shape: list[int] | None = None) -> dict[str, Any] | None:
-        return next((r for r in rows if r["op"] == op and r["impl"] == impl and (shape is None or r["shape"] == shape)), None)
+        return next(
+            (r for r in rows if r["op"] == op and r["impl"] == impl and (shape is None or r["shape"] == shape)), None
+        )
 
     if device == "cpu":
         r = find("psnr+ssim", "srkit-cpp")
         if r:
-            add("C++ batched PSNR+SSIM >= 5x a scikit-image loop (8 x 512x512)", r["speedup_vs_baseline"], r["speedup_vs_baseline"] >= 5)
+            add(
+                "C++ batched PSNR+SSIM >= 5x a scikit-image loop (8 x 512x512)",
+                r["speedup_vs_baseline"],
+                r["speedup_vs_baseline"] >= 5,
+            )
         return out
     t = "srkit-triton"
     r = find("psnr", t)
     if r:
-        add("batched PSNR, 16 x 4K: >= 80% of measured bandwidth", r["fraction_of_bandwidth"], r["fraction_of_bandwidth"] >= 0.8)
+        add(
+            "batched PSNR, 16 x 4K: >= 80% of measured bandwidth",
+            r["fraction_of_bandwidth"],
+            r["fraction_of_bandwidth"] >= 0.8,
+        )
     v = ratio(rows, "psnr", "torch-per-image-f64", t)
     add("batched PSNR >= 10x the per-image torch reference", v, v is not None and v >= 10)
     for shape in {tuple(r["shape"]) for r in rows if r["op"] == "upsample_tail"}:
         v = ratio(rows, "upsample_tail", t, "copy-of-output", list(shape))
-        add(f"fused tail {list(shape)} within 10% of a plain copy of its output (time ratio)", v, v is not None and v <= 1.1)
+        add(
+            f"fused tail {list(shape)} within 10% of a plain copy of its output (time ratio)",
+            v,
+            v is not None and v <= 1.1,
+        )
     cca = [16, 64, 360, 640]
     r = find("cca", t, cca)
     if r:
-        add("CCA (16,64,360,640) bf16 >= 75% of measured bandwidth", r["fraction_of_bandwidth"], r["fraction_of_bandwidth"] >= 0.75)
+        add(
+            "CCA (16,64,360,640) bf16 >= 75% of measured bandwidth",
+            r["fraction_of_bandwidth"],
+            r["fraction_of_bandwidth"] >= 0.75,
+        )
         add("CCA (16,64,360,640) bf16 >= 3x eager", r["speedup_vs_eager"], r["speedup_vs_eager"] >= 3)
     big = [16, 32, 360, 640]
     r = find("wdsr_b", t, big)
@@ -85,31 +121,65 @@ def goals(rows: list[dict[str, Any]], model_rows: list[dict[str, Any]], device: 
         add("WDSR-B (16,32,360,640) bf16 >= 6x eager", r["speedup_vs_eager"], r["speedup_vs_eager"] >= 6)
         v = ratio(rows, "wdsr_b", "torch-compile", t, big)
         add("WDSR-B >= 2x torch.compile", v, v is not None and v >= 2)
-        add("WDSR-B within 2x of the fused floor (fraction of roofline >= 0.5)", r["fraction_of_roofline"], r["fraction_of_roofline"] >= 0.5)
+        add(
+            "WDSR-B within 2x of the fused floor (fraction of roofline >= 0.5)",
+            r["fraction_of_roofline"],
+            r["fraction_of_roofline"] >= 0.5,
+        )
     pair, fused = ratio(rows, "wdsr_a", "torch-compile", t, big), ratio(rows, "wdsr_a_fused", "torch-compile", t, big)
     if pair is not None or fused is not None:  # the faster of the two WDSR-A kernels is the one to keep
         which, v = max((("two conv_epilogue kernels", pair), ("one fused kernel", fused)), key=lambda kv: kv[1] or 0.0)
-        add(f"WDSR-A (16,32,360,640) bf16 >= 1.3x torch.compile (faster variant: {which})", v, v is not None and v >= 1.3)
+        add(
+            f"WDSR-A (16,32,360,640) bf16 >= 1.3x torch.compile (faster variant: {which})",
+            v,
+            v is not None and v >= 1.3,
+        )
 
     def mrow(variant: str) -> dict[str, Any] | None:
-        return next((r for r in model_rows if r["model"].startswith("imdn") and r["variant"] == variant and r["dtype"] == "fp16"
-                     and not r["channels_last"] and "median_ms" in r), None)
+        return next(
+            (
+                r
+                for r in model_rows
+                if r["model"].startswith("imdn")
+                and r["variant"] == variant
+                and r["dtype"] == "fp16"
+                and not r["channels_last"]
+                and "median_ms" in r
+            ),
+            None,
+        )
 
     s, e, c = mrow("srkit"), mrow("eager"), mrow("compile")
     if s and e:
-        add("IMDN x4 1080p fp16: srkit >= 3x eager fp16", e["median_ms"] / s["median_ms"], e["median_ms"] / s["median_ms"] >= 3)
+        add(
+            "IMDN x4 1080p fp16: srkit >= 3x eager fp16",
+            e["median_ms"] / s["median_ms"],
+            e["median_ms"] / s["median_ms"] >= 3,
+        )
     if s and c:
-        add("IMDN x4 1080p fp16: srkit >= 1.5x torch.compile", c["median_ms"] / s["median_ms"], c["median_ms"] / s["median_ms"] >= 1.5)
+        add(
+            "IMDN x4 1080p fp16: srkit >= 1.5x torch.compile",
+            c["median_ms"] / s["median_ms"],
+            c["median_ms"] / s["median_ms"] >= 1.5,
+        )
     if s:
-        add("IMDN x4 fp16 output within fp16 rounding of fp32 eager (max abs diff <= 1e-2)", s["max_abs_diff"], s["max_abs_diff"] <= 1e-2)
+        add(
+            "IMDN x4 fp16 output within fp16 rounding of fp32 eager (max abs diff <= 1e-2)",
+            s["max_abs_diff"],
+            s["max_abs_diff"] <= 1e-2,
+        )
     return out
 
 
 def models(args: argparse.Namespace, con: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     cuda = args.device.startswith("cuda")
     hw = modelbench.RESOLUTIONS["1080p" if cuda else "360p"]
-    settings = [modelbench.Setting(v, dt, False, g) for dt in ([torch.float32, torch.float16] if cuda else [torch.float32])
-                for v in (modelbench.VARIANTS if (cuda or not args.quick) else ("eager", "srkit")) for g in ([False, True] if cuda else [False])]
+    settings = [
+        modelbench.Setting(v, dt, False, g)
+        for dt in ([torch.float32, torch.float16] if cuda else [torch.float32])
+        for v in (modelbench.VARIANTS if (cuda or not args.quick) else ("eager", "srkit"))
+        for g in ([False, True] if cuda else [False])
+    ]
     rows: list[dict[str, Any]] = []
     layers: list[dict[str, Any]] = []
     names = ["imdn"] if args.quick and not cuda else list(MODELS)
@@ -144,7 +214,9 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     pk = peaks(args.device)
     fp = fingerprint(args.device)
-    con.print(f"[bold]{fp['device']}[/]: copy bandwidth {pk.bandwidth_GBps:.1f} GB/s, matmul TFLOP/s {pk.matmul_TFLOPs}")
+    con.print(
+        f"[bold]{fp['device']}[/]: copy bandwidth {pk.bandwidth_GBps:.1f} GB/s, matmul TFLOP/s {pk.matmul_TFLOPs}"
+    )
     rows: list[dict[str, Any]] = []
     for name, mod in BENCHES.items():
         if args.only and name not in args.only:
@@ -160,9 +232,20 @@ def main(argv: list[str] | None = None) -> int:
         con.print(report.table(f"training steps on {args.device}", train_rows, TRAIN_COLUMNS))
     g = goals(rows, model_rows, args.device) + bench_train_step.goals(train_rows, args.device)
     for item in g:
-        con.print(f"goal: {item['goal']}: measured {item['measured']:.3g} -> {'met' if item['met'] else '[red]not met[/]'}")
-    record = {"fingerprint": fp, "peaks": pk.as_dict(), "quick": args.quick, "seconds": time.perf_counter() - t0,
-              "rows": rows, "models": model_rows, "layers": layers, "train_steps": train_rows, "goals": g}
+        con.print(
+            f"goal: {item['goal']}: measured {item['measured']:.3g} -> {'met' if item['met'] else '[red]not met[/]'}"
+        )
+    record = {
+        "fingerprint": fp,
+        "peaks": pk.as_dict(),
+        "quick": args.quick,
+        "seconds": time.perf_counter() - t0,
+        "rows": rows,
+        "models": model_rows,
+        "layers": layers,
+        "train_steps": train_rows,
+        "goals": g,
+    }
     path = Path(args.out) / f"ops_{slug(fp)}{'_quick' if args.quick else ''}.json"
     atomic.write_json(path, record)
     con.print(f"wrote {path}")

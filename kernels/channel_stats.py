@@ -13,10 +13,21 @@ import triton
 import triton.language as tl
 
 
-@triton.jit(do_not_specialize=['W', 'HW'])  # sizes vary per image: one compile serves all
+@triton.jit(do_not_specialize=["W", "HW"])  # sizes vary per image: one compile serves all
 def _channel_stats_kernel(
-    x_ptr, mean_ptr, std_ptr, C, W, HW, sn, sc, sh, sw,
-    ACC: tl.constexpr, BC: tl.constexpr, BHW: tl.constexpr,
+    x_ptr,
+    mean_ptr,
+    std_ptr,
+    C,
+    W,
+    HW,
+    sn,
+    sc,
+    sh,
+    sw,
+    ACC: tl.constexpr,
+    BC: tl.constexpr,
+    BHW: tl.constexpr,
 ):
     n = tl.program_id(0).to(tl.int64)
     c = tl.program_id(1) * BC + tl.arange(0, BC)
@@ -55,5 +66,16 @@ def channel_stats(x: torch.Tensor, mean: torch.Tensor, std: torch.Tensor) -> Non
     bhw = max(16, min(4096 // bc, triton.next_power_of_2(h * w)))
     acc = tl.float64 if x.dtype == torch.float64 else tl.float32
     _channel_stats_kernel[(n, triton.cdiv(c, bc))](
-        x, mean, std, c, w, h * w, *x.stride(), ACC=acc, BC=bc, BHW=bhw, num_warps=4, num_stages=1,
+        x,
+        mean,
+        std,
+        c,
+        w,
+        h * w,
+        *x.stride(),
+        ACC=acc,
+        BC=bc,
+        BHW=bhw,
+        num_warps=4,
+        num_stages=1,
     )

@@ -10,17 +10,35 @@ import torch
 import triton
 import triton.language as tl
 
-from .pixel_shuffle import row_warps
+from .helpers import row_warps
 from .protocol import multipliers, protocol_value
 
 ROWS = 4
 
 
-@triton.jit(do_not_specialize=['Hs', 'Ws', 'shave', 'blocks'])  # sizes vary per image: one compile serves all
+@triton.jit(do_not_specialize=["Hs", "Ws", "shave", "blocks"])  # sizes vary per image: one compile serves all
 def _sse_kernel(
-    sr_ptr, hr_ptr, partial_ptr, planes, Hs, Ws, shave,
-    ssn, ssc, ssh, ssw, hsn, hsc, hsh, hsw, mul_ptr, blocks,
-    QUANTIZE: tl.constexpr, Y_ONLY: tl.constexpr, ROWS: tl.constexpr, BLOCK_W: tl.constexpr,
+    sr_ptr,
+    hr_ptr,
+    partial_ptr,
+    planes,
+    Hs,
+    Ws,
+    shave,
+    ssn,
+    ssc,
+    ssh,
+    ssw,
+    hsn,
+    hsc,
+    hsh,
+    hsw,
+    mul_ptr,
+    blocks,
+    QUANTIZE: tl.constexpr,
+    Y_ONLY: tl.constexpr,
+    ROWS: tl.constexpr,
+    BLOCK_W: tl.constexpr,
 ):
     pb = tl.program_id(0)
     n = tl.program_id(1).to(tl.int64)
@@ -53,7 +71,22 @@ def sse(
     if n and blocks:
         block_w = min(1024, max(16, triton.next_power_of_2(ws)))
         _sse_kernel[(blocks, n)](
-            sr, hr, partial, planes, hs, ws, shave, *sr.stride(), *hr.stride(), multipliers(sr_mul, hr_mul, sr.device), blocks,
-            QUANTIZE=quantize, Y_ONLY=y_only, ROWS=ROWS, BLOCK_W=block_w, num_warps=row_warps(block_w), num_stages=1,
+            sr,
+            hr,
+            partial,
+            planes,
+            hs,
+            ws,
+            shave,
+            *sr.stride(),
+            *hr.stride(),
+            multipliers(sr_mul, hr_mul, sr.device),
+            blocks,
+            QUANTIZE=quantize,
+            Y_ONLY=y_only,
+            ROWS=ROWS,
+            BLOCK_W=block_w,
+            num_warps=row_warps(block_w),
+            num_stages=1,
         )
     return partial.sum(1)

@@ -11,16 +11,40 @@ import torch
 import triton
 import triton.language as tl
 
-from .pixel_shuffle import row_coords, row_grid, row_warps, shuffle_source
+from .helpers import row_coords, row_grid, row_warps
+from .pixel_shuffle import shuffle_source
 
 
-@triton.jit(do_not_specialize=['H', 'W'])  # sizes vary per image: one compile serves all
+@triton.jit(do_not_specialize=["H", "W"])  # sizes vary per image: one compile serves all
 def _upsample_tail_kernel(
-    x_ptr, skip_ptr, mean_ptr, out_ptr, C, H, W,
-    xsn, xsc, xsh, xsw, ssn, ssc, ssh, ssw, osn, osc, osh, osw,
+    x_ptr,
+    skip_ptr,
+    mean_ptr,
+    out_ptr,
+    C,
+    H,
+    W,
+    xsn,
+    xsc,
+    xsh,
+    xsw,
+    ssn,
+    ssc,
+    ssh,
+    ssw,
+    osn,
+    osc,
+    osh,
+    osw,
     bounds_ptr,
-    R: tl.constexpr, HAS_SKIP: tl.constexpr, HAS_MEAN: tl.constexpr, HAS_LO: tl.constexpr, HAS_HI: tl.constexpr,
-    CHANNELS_LAST: tl.constexpr, ACC: tl.constexpr, BLOCK: tl.constexpr,
+    R: tl.constexpr,
+    HAS_SKIP: tl.constexpr,
+    HAS_MEAN: tl.constexpr,
+    HAS_LO: tl.constexpr,
+    HAS_HI: tl.constexpr,
+    CHANNELS_LAST: tl.constexpr,
+    ACC: tl.constexpr,
+    BLOCK: tl.constexpr,
 ):
     n, c, oh, ow, mask = row_coords(C, H, W, CHANNELS_LAST, BLOCK)
     ic, ih, iw = shuffle_source(c, oh, ow, R, True)
@@ -64,9 +88,26 @@ def upsample_tail(
     acc = tl.float64 if x.dtype == torch.float64 else tl.float32
     bounds = out if lo is None and hi is None else _bounds(lo, hi, x.dtype == torch.float64, x.device)
     _upsample_tail_kernel[(rows, triton.cdiv(length, block))](
-        x, s, m, out, c, h, w, *x.stride(), *s.stride(), *out.stride(),
+        x,
+        s,
+        m,
+        out,
+        c,
+        h,
+        w,
+        *x.stride(),
+        *s.stride(),
+        *out.stride(),
         bounds,
-        R=r, HAS_SKIP=skip is not None, HAS_MEAN=mean is not None, HAS_LO=lo is not None,
-        HAS_HI=hi is not None, CHANNELS_LAST=cl, ACC=acc, BLOCK=block, num_warps=row_warps(block), num_stages=1,
+        R=r,
+        HAS_SKIP=skip is not None,
+        HAS_MEAN=mean is not None,
+        HAS_LO=lo is not None,
+        HAS_HI=hi is not None,
+        CHANNELS_LAST=cl,
+        ACC=acc,
+        BLOCK=block,
+        num_warps=row_warps(block),
+        num_stages=1,
     )
     return out

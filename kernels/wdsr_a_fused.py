@@ -22,16 +22,44 @@ import torch
 import triton
 import triton.language as tl
 
-from . import tensor_cores
+from . import helpers
 
 
-@triton.jit(do_not_specialize=['H', 'W', 'tiles_w', 'tiles'])  # sizes vary per image: one compile serves all
+# Longer than 60 lines by design: one kernel whose tiles and accumulator stay in registers across its
+# loops; Triton inlines @jit helpers, so splitting it would move lines, not simplify it.
+@triton.jit(do_not_specialize=["H", "W", "tiles_w", "tiles"])  # sizes vary per image: one compile serves all
 def _wdsr_a_fused_kernel(
-    x_ptr, w1_ptr, b1_ptr, w2_ptr, b2_ptr, y_ptr, s_ptr,
-    C, E, H, W, tiles_w, tiles, res_scale,
-    xsn, xsc, xsh, xsw, ysn, ysc, ysh, ysw,
-    K: tl.constexpr, TH: tl.constexpr, TW: tl.constexpr, HP: tl.constexpr, TP: tl.constexpr,
-    BC: tl.constexpr, BE: tl.constexpr, PRECISION: tl.constexpr, DOT: tl.constexpr,
+    x_ptr,
+    w1_ptr,
+    b1_ptr,
+    w2_ptr,
+    b2_ptr,
+    y_ptr,
+    s_ptr,
+    C,
+    E,
+    H,
+    W,
+    tiles_w,
+    tiles,
+    res_scale,
+    xsn,
+    xsc,
+    xsh,
+    xsw,
+    ysn,
+    ysc,
+    ysh,
+    ysw,
+    K: tl.constexpr,
+    TH: tl.constexpr,
+    TW: tl.constexpr,
+    HP: tl.constexpr,
+    TP: tl.constexpr,
+    BC: tl.constexpr,
+    BE: tl.constexpr,
+    PRECISION: tl.constexpr,
+    DOT: tl.constexpr,
 ):
     PAD: tl.constexpr = K // 2
     HWID: tl.constexpr = TW + 2 * PAD
@@ -64,9 +92,12 @@ def _wdsr_a_fused_kernel(
                 iw = gw + (tap % K - PAD)
                 ok = inside & (ih >= 0) & (ih < H) & (iw >= 0) & (iw < W)
                 pix = n * xsn + ih.to(tl.int64) * xsh + iw.to(tl.int64) * xsw
-                xt = tl.load(x_ptr + pix[:, None] + c[None, :].to(tl.int64) * xsc,
-                             mask=ok[:, None] & cmask[None, :], other=0.0)  # all C channels: BC >= C
-                wt = tl.load(w1_ptr + (tap * C + c[:, None]) * E + e[None, :], mask=cmask[:, None] & emask[None, :], other=0.0)
+                xt = tl.load(
+                    x_ptr + pix[:, None] + c[None, :].to(tl.int64) * xsc, mask=ok[:, None] & cmask[None, :], other=0.0
+                )  # all C channels: BC >= C
+                wt = tl.load(
+                    w1_ptr + (tap * C + c[:, None]) * E + e[None, :], mask=cmask[:, None] & emask[None, :], other=0.0
+                )
                 acc += tl.dot(xt.to(DOT), wt.to(DOT), input_precision=PRECISION)
             acc += tl.load(b1_ptr + e, mask=emask, other=0.0).to(tl.float32)[None, :]
             acc = tl.where(inside[:, None], tl.maximum(acc, 0.0), 0.0)  # zero outside the image: conv 2's padding
@@ -79,22 +110,42 @@ def _wdsr_a_fused_kernel(
             for e0 in range(0, E, BE):
                 e = e0 + tl.arange(0, BE)
                 emask = e < E
-                ht = tl.load(slab + src[:, None] * E + e[None, :], mask=(op < TH * TW)[:, None] & emask[None, :], other=0.0)
-                wt = tl.load(w2_ptr + (tap * E + e[:, None]) * C + c[None, :], mask=emask[:, None] & cmask[None, :], other=0.0)
+                ht = tl.load(
+                    slab + src[:, None] * E + e[None, :], mask=(op < TH * TW)[:, None] & emask[None, :], other=0.0
+                )
+                wt = tl.load(
+                    w2_ptr + (tap * E + e[:, None]) * C + c[None, :], mask=emask[:, None] & cmask[None, :], other=0.0
+                )
                 out += tl.dot(ht.to(DOT), wt.to(DOT), input_precision=PRECISION)
         tl.debug_barrier()  # the slab is read before the next tile overwrites it
         out += tl.load(b2_ptr + c, mask=cmask, other=0.0).to(tl.float32)[None, :]
         yh = (h0 + oh).to(tl.int64)
         yw = (w0 + ow).to(tl.int64)
         m = ((op < TH * TW) & (yh < H) & (yw < W))[:, None] & cmask[None, :]
-        res = tl.load(x_ptr + n * xsn + c[None, :].to(tl.int64) * xsc + (yh * xsh + yw * xsw)[:, None], mask=m, other=0.0)
+        res = tl.load(
+            x_ptr + n * xsn + c[None, :].to(tl.int64) * xsc + (yh * xsh + yw * xsw)[:, None], mask=m, other=0.0
+        )
         out = res.to(tl.float32) + res_scale * out
-        tl.store(y_ptr + n * ysn + c[None, :].to(tl.int64) * ysc + (yh * ysh + yw * ysw)[:, None],
-                 out.to(y_ptr.dtype.element_ty), mask=m)
+        tl.store(
+            y_ptr + n * ysn + c[None, :].to(tl.int64) * ysc + (yh * ysh + yw * ysw)[:, None],
+            out.to(y_ptr.dtype.element_ty),
+            mask=m,
+        )
 
 
-def wdsr_a_fused(x: torch.Tensor, w1: torch.Tensor, b1: torch.Tensor, w2: torch.Tensor, b2: torch.Tensor, res_scale: float,
-                 out: torch.Tensor, *, tile: tuple[int, int] = (8, 8), programs: int | None = None, allow_tf32: bool = False) -> None:
+def wdsr_a_fused(
+    x: torch.Tensor,
+    w1: torch.Tensor,
+    b1: torch.Tensor,
+    w2: torch.Tensor,
+    b2: torch.Tensor,
+    res_scale: float,
+    out: torch.Tensor,
+    *,
+    tile: tuple[int, int] = (8, 8),
+    programs: int | None = None,
+    allow_tf32: bool = False,
+) -> None:
     """Write the block's output into ``out``: w1 (E, C, k, k), w2 (C, E, k, k), biases, in x's dtype."""
     n, c, h, w = x.shape
     e, k = w1.shape[0], w1.shape[-1]
@@ -112,10 +163,32 @@ def wdsr_a_fused(x: torch.Tensor, w1: torch.Tensor, b1: torch.Tensor, w2: torch.
     w1k = w1.permute(2, 3, 1, 0).contiguous()  # (k, k, C, E)
     w2k = w2.permute(2, 3, 1, 0).contiguous()  # (k, k, E, C)
     _wdsr_a_fused_kernel[(grid,)](
-        x, w1k, b1, w2k, b2, out, slab, c, e, h, w, triton.cdiv(w, tw), tiles, float(res_scale),
-        *x.stride(), *out.stride(),
-        K=k, TH=th, TW=tw, HP=hp, TP=triton.next_power_of_2(th * tw), BC=max(16, triton.next_power_of_2(c)), BE=32,
-        PRECISION=tensor_cores.precision(x.dtype, allow_tf32), DOT=tensor_cores.operand_type(x.dtype),
+        x,
+        w1k,
+        b1,
+        w2k,
+        b2,
+        out,
+        slab,
+        c,
+        e,
+        h,
+        w,
+        triton.cdiv(w, tw),
+        tiles,
+        float(res_scale),
+        *x.stride(),
+        *out.stride(),
+        K=k,
+        TH=th,
+        TW=tw,
+        HP=hp,
+        TP=triton.next_power_of_2(th * tw),
+        BC=max(16, triton.next_power_of_2(c)),
+        BE=32,
+        PRECISION=helpers.precision(x.dtype, allow_tf32),
+        DOT=helpers.operand_type(x.dtype),
         # one stage: pipelining buffered every tap's tiles (569 KB of shared memory at C = 32 in fp32)
-        num_warps=4, num_stages=1,
+        num_warps=4,
+        num_stages=1,
     )

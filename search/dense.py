@@ -48,13 +48,21 @@ class DenseSpace:
     def validate(self, genotype: Any) -> Genotype:
         g = check_genotype(genotype)
         if len(g) != self.blocks or any(len(b) != self.layers for b in g):
-            raise ValueError(f"genotype has {len(g)} blocks of {[len(b) for b in g]} layers; the space has "
-                             f"{self.blocks} blocks of {self.layers}")
+            raise ValueError(
+                f"genotype has {len(g)} blocks of {[len(b) for b in g]} layers; the space has "
+                f"{self.blocks} blocks of {self.layers}"
+            )
         return g
 
     def as_dict(self) -> dict[str, Any]:
-        return {"space": "dense", "scale": self.scale, "blocks": self.blocks, "layers": self.layers, "channels": self.channels,
-                "size": self.size()}
+        return {
+            "space": "dense",
+            "scale": self.scale,
+            "blocks": self.blocks,
+            "layers": self.layers,
+            "channels": self.channels,
+            "size": self.size(),
+        }
 
 
 def key(genotype: Genotype) -> str:
@@ -65,14 +73,16 @@ class _SharedBlock(nn.Module):
     def __init__(self, channels: int, layers: int) -> None:
         super().__init__()
         self.reduce = nn.ModuleList(nn.Conv2d(channels * i, channels, 1) for i in range(1, layers + 1))
-        self.convs = nn.ModuleList(nn.Sequential(conv(channels, channels, 3), nn.ReLU(inplace=True)) for _ in range(layers))
+        self.convs = nn.ModuleList(
+            nn.Sequential(conv(channels, channels, 3), nn.ReLU(inplace=True)) for _ in range(layers)
+        )
         self.fuse = nn.Conv2d(channels * layers, channels, 1)
         self.channels = channels
 
     def reduce_weight(self, i: int, ins: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
         c = self.channels
         w = self.reduce[i].weight
-        return torch.cat([w[:, j * c:(j + 1) * c] for j in ins], dim=1), self.reduce[i].bias
+        return torch.cat([w[:, j * c : (j + 1) * c] for j in ins], dim=1), self.reduce[i].bias
 
     def forward(self, x: torch.Tensor, layers: list[list[int]]) -> torch.Tensor:
         nodes = [x]
@@ -118,5 +128,8 @@ class DenseSupernet(nn.Module):
             for k, v in blk.fuse.state_dict().items():
                 state[f"blocks.{b}.fuse.{k}"] = v
         net.load_state_dict({k: v.detach().clone() for k, v in state.items()})
-        net.arch, net.hparams = "deconasnet", {"scale": self.space.scale, "genotype": g, "channels": self.space.channels}
+        net.arch, net.hparams = (
+            "deconasnet",
+            {"scale": self.space.scale, "genotype": g, "channels": self.space.channels},
+        )
         return net

@@ -60,8 +60,14 @@ class Evaluator:
     """Scores an architecture once: latency first (cheap, and decides the budget), then PSNR; the
     log holds every result, so nothing is computed twice, also across a resumed run."""
 
-    def __init__(self, log: RunLog, psnr: Callable[[Arch], float], latency: Callable[[Arch], float], budget_ms: float | None,
-                 stage: str = "evolution") -> None:
+    def __init__(
+        self,
+        log: RunLog,
+        psnr: Callable[[Arch], float],
+        latency: Callable[[Arch], float],
+        budget_ms: float | None,
+        stage: str = "evolution",
+    ) -> None:
         self.log, self.psnr, self.latency, self.budget, self.stage = log, psnr, latency, budget_ms, stage
 
     def __call__(self, arch: Arch, generation: int) -> dict[str, Any]:
@@ -71,8 +77,16 @@ class Evaluator:
             return rec
         lat = self.latency(arch)
         over = self.budget is not None and lat > self.budget
-        rec = {"kind": "candidate", "key": key, "arch": arch.as_dict(), "latency_ms": lat, "psnr": None if over else self.psnr(arch),
-               "over_budget": over, "generation": generation, "stage": self.stage}
+        rec = {
+            "kind": "candidate",
+            "key": key,
+            "arch": arch.as_dict(),
+            "latency_ms": lat,
+            "psnr": None if over else self.psnr(arch),
+            "over_budget": over,
+            "generation": generation,
+            "stage": self.stage,
+        }
         return self.log.append(rec)
 
 
@@ -84,8 +98,13 @@ def _select(scored: list[dict[str, Any]], k: int, budget: bool) -> list[dict[str
     return [scored[i] for i in order[:k]]
 
 
-def evolve(space: BlockSpace, channels: int | None, evaluate: Evaluator, cfg: EvolutionConfig,
-           progress: Callable[[str], None] | None = None) -> list[dict[str, Any]]:
+def evolve(
+    space: BlockSpace,
+    channels: int | None,
+    evaluate: Evaluator,
+    cfg: EvolutionConfig,
+    progress: Callable[[str], None] | None = None,
+) -> list[dict[str, Any]]:
     """Run the search at width ``channels`` (None: over all the space's widths, for a supernet that
     holds them all); returns every scored, within-budget candidate (the caller takes the front)."""
     widths = space.channels if channels is None else None
@@ -111,8 +130,14 @@ def evolve(space: BlockSpace, channels: int | None, evaluate: Evaluator, cfg: Ev
     if not scored:
         raise RuntimeError(f"no architecture of the space runs within {cfg.budget_ms} ms here; raise the budget")
     for gen in range(1, cfg.iterations + 1):
-        parents = [Arch.from_dict(r["arch"]) for r in _select(list(scored.values()), cfg.topk, cfg.budget_ms is not None)]
+        parents = [
+            Arch.from_dict(r["arch"]) for r in _select(list(scored.values()), cfg.topk, cfg.budget_ms is not None)
+        ]
         if len(parents) >= 2:
-            want(lambda: crossover(*rng.sample(parents, 2), space, rng), cfg.crossover, gen)
-        want(lambda: mutate(rng.choice(parents), space, rng, cfg.mutation, widths), cfg.mutation_children, gen)
+            want(lambda parents=parents: crossover(*rng.sample(parents, 2), space, rng), cfg.crossover, gen)
+        want(
+            lambda parents=parents: mutate(rng.choice(parents), space, rng, cfg.mutation, widths),
+            cfg.mutation_children,
+            gen,
+        )
     return list(scored.values())

@@ -40,12 +40,24 @@ def imdb_paths(kind: str = "dynamic", stages: int = 3) -> list[str]:
     raise ValueError(f"IMDB space: paths {kind!r} is not one of {', '.join(PATH_SETS)}")
 
 
-def imdb_space(scale: int = 4, channels: tuple[int, ...] = (32,), min_blocks: int = 2, max_blocks: int = 6,
-               paths: str = "dynamic", stages: int = 3, distill: tuple[float, ...] = (0.25,),
-               attention: tuple[str, ...] = ("none", "cca"), upsamplers: tuple[str, ...] = ("direct",)) -> BlockSpace:
+def imdb_space(
+    scale: int = 4,
+    channels: tuple[int, ...] = (32,),
+    min_blocks: int = 2,
+    max_blocks: int = 6,
+    paths: str = "dynamic",
+    stages: int = 3,
+    distill: tuple[float, ...] = (0.25,),
+    attention: tuple[str, ...] = ("none", "cca"),
+    upsamplers: tuple[str, ...] = ("direct",),
+) -> BlockSpace:
     """The block space whose candidates are IMDB paths x rates x attention (IMDN's upsampler by default)."""
-    cands = tuple(BlockSpec("imdb_path", path=p, distill=d, attention=a)
-                  for p in imdb_paths(paths, stages) for d in distill for a in attention)
+    cands = tuple(
+        BlockSpec("imdb_path", path=p, distill=d, attention=a)
+        for p in imdb_paths(paths, stages)
+        for d in distill
+        for a in attention
+    )
     return BlockSpace(scale, channels, min_blocks, max_blocks, cands, upsamplers)
 
 
@@ -59,8 +71,9 @@ class PathBank(nn.Module):
         self.stages = nn.ModuleList(nn.Conv2d(channels, channels, 3, padding=1) for _ in range(stages))
         self.last = nn.Conv2d(channels, self.dc, 3, padding=1)
         self.fuse = nn.Conv2d(self.dc * (stages + 1), channels, 1)  # column block i: the piece stage i keeps
-        self.cca = nn.ModuleDict({s.path: path_cca(self.dc * (s.path.count("1") + 1))
-                                  for s in specs if s.attention == "cca"})
+        self.cca = nn.ModuleDict(
+            {s.path: path_cca(self.dc * (s.path.count("1") + 1)) for s in specs if s.attention == "cca"}
+        )
 
     def convs(self, spec: BlockSpec) -> tuple[list[Conv], Conv, Conv]:
         """The path's (stage convs, last conv, fusion) weights: slices of the shared tensors; the
@@ -68,8 +81,8 @@ class PathBank(nn.Module):
         widths = stage_inputs(spec.path, self.channels, self.rc)
         stages = [(c.weight[:, :w], c.bias) for c, w in zip(self.stages, widths[:-1], strict=True)]
         kept = [i for i, bit in enumerate(spec.path) if bit == "1"] + [len(spec.path)]
-        cols = torch.cat([self.fuse.weight[:, i * self.dc:(i + 1) * self.dc] for i in kept], dim=1)
-        return stages, (self.last.weight[:, :widths[-1]], self.last.bias), (cols, self.fuse.bias)
+        cols = torch.cat([self.fuse.weight[:, i * self.dc : (i + 1) * self.dc] for i in kept], dim=1)
+        return stages, (self.last.weight[:, : widths[-1]], self.last.bias), (cols, self.fuse.bias)
 
     def weights(self, spec: BlockSpec) -> dict[str, torch.Tensor]:
         """The path's weights as an :class:`IMDBPath` state dict (views into the shared tensors)."""
@@ -82,8 +95,16 @@ class PathBank(nn.Module):
 
     def forward(self, x: torch.Tensor, spec: BlockSpec) -> torch.Tensor:
         stages, last, fuse = self.convs(spec)
-        return path_forward(x, spec.path, self.dc, stages, last, fuse, self.cca[spec.path] if spec.attention == "cca" else None,
-                            self.slope)
+        return path_forward(
+            x,
+            spec.path,
+            self.dc,
+            stages,
+            last,
+            fuse,
+            self.cca[spec.path] if spec.attention == "cca" else None,
+            self.slope,
+        )
 
 
 class SharedIMDBSupernet(Supernet):
@@ -102,8 +123,14 @@ class SharedIMDBSupernet(Supernet):
         """Per position, one :class:`PathBank` per distillation rate."""
         n = len(space.candidates[0].path)
         return nn.ModuleList(
-            nn.ModuleDict({_key(r): PathBank(channels, n, r, [c for c in space.candidates if c.distill == r])
-                           for r in sorted({c.distill for c in space.candidates})}) for _ in range(space.max_blocks))
+            nn.ModuleDict(
+                {
+                    _key(r): PathBank(channels, n, r, [c for c in space.candidates if c.distill == r])
+                    for r in sorted({c.distill for c in space.candidates})
+                }
+            )
+            for _ in range(space.max_blocks)
+        )
 
     def _bank(self, i: int, spec: BlockSpec) -> PathBank:
         return self.choices[i][_key(spec.distill)]  # type: ignore[return-value]

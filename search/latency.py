@@ -27,8 +27,15 @@ class Latency(Protocol):
     def __call__(self, arch: Arch) -> float: ...
 
 
-def time_model(model: nn.Module, lr_hw: tuple[int, int], device: str, *, reps: int = 10, dtype: torch.dtype = torch.float32,
-               runtime: str = "torch") -> float:
+def time_model(
+    model: nn.Module,
+    lr_hw: tuple[int, int],
+    device: str,
+    *,
+    reps: int = 10,
+    dtype: torch.dtype = torch.float32,
+    runtime: str = "torch",
+) -> float:
     """Median forward latency (ms) of ``model`` on a (1, 3, *lr_hw) input, padded to what the model
     needs (its minimum side and multiple) as :class:`srkit.Upscaler` would run it, on ``runtime``
     (``torch``: srkit's ops; ``ort``: exported to ONNX and run by ONNX Runtime)."""
@@ -51,8 +58,12 @@ class Measured:
 class FromTable:
     method = "table"
 
-    def __init__(self, path: str | Path, scale: int, lr_hw: tuple[int, int], device: str, runtime: str = "torch") -> None:
-        self.table = lut.load(path, device=device, runtime=runtime)  # refuses a table made elsewhere or on another runtime
+    def __init__(
+        self, path: str | Path, scale: int, lr_hw: tuple[int, int], device: str, runtime: str = "torch"
+    ) -> None:
+        self.table = lut.load(
+            path, device=device, runtime=runtime
+        )  # refuses a table made elsewhere or on another runtime
         self.scale, self.lr_hw = scale, lr_hw
 
     def __call__(self, arch: Arch) -> float:

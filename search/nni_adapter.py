@@ -56,6 +56,7 @@ class NNISettings:
     target_ms: float | None = None
     penalty_db: float = 1.0
     vgg_weights: str | None = None  # srgan: adds SRGAN's VGG54 perceptual term
+
     def save(self, path: Path) -> None:
         atomic.write_json(path, asdict(self))
 
@@ -79,13 +80,18 @@ def search_space(s: NNISettings) -> dict[str, Any]:
     if s.mode == "srgan":
         return srgan_space(s).nni()
     if s.mode == "hpt":
-        return {"lr": {"_type": "uniform", "_value": list(s.lr_range)}, "batch": {"_type": "choice", "_value": list(s.batches)},
-                "patch": {"_type": "choice", "_value": list(s.patches)}}
+        return {
+            "lr": {"_type": "uniform", "_value": list(s.lr_range)},
+            "batch": {"_type": "choice", "_value": list(s.batches)},
+            "patch": {"_type": "choice", "_value": list(s.patches)},
+        }
     space = BlockSpace.from_dict(s.space)
     names = [c.short() for c in space.candidates]
-    out: dict[str, Any] = {"channels": {"_type": "choice", "_value": list(space.channels)},
-                           "depth": {"_type": "choice", "_value": list(range(space.min_blocks, space.max_blocks + 1))},
-                           "upsampler": {"_type": "choice", "_value": list(space.upsamplers)}}
+    out: dict[str, Any] = {
+        "channels": {"_type": "choice", "_value": list(space.channels)},
+        "depth": {"_type": "choice", "_value": list(range(space.min_blocks, space.max_blocks + 1))},
+        "upsampler": {"_type": "choice", "_value": list(space.upsamplers)},
+    }
     for i in range(space.max_blocks):  # positions past the depth are ignored
         out[f"block{i}"] = {"_type": "choice", "_value": names}
     return out

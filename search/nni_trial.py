@@ -25,8 +25,16 @@ from .space import BlockSpace
 def trial_config(s: NNISettings, p: dict[str, Any], out: Path) -> tuple[TrainConfig, str]:
     """What this trial trains, and its key in the run log."""
     if s.mode == "srgan":
-        cfg = srgan_space(s).train_config(p, scale=s.scale, data=s.data, iters=s.iters, patch=s.patch, device=s.device,
-                                          train_images=len(load_pairs(s.data, s.scale, "train")), vgg_weights=s.vgg_weights)
+        cfg = srgan_space(s).train_config(
+            p,
+            scale=s.scale,
+            data=s.data,
+            iters=s.iters,
+            patch=s.patch,
+            device=s.device,
+            train_images=len(load_pairs(s.data, s.scale, "train")),
+            vgg_weights=s.vgg_weights,
+        )
         return cfg, "srgan:" + ",".join(f"{k}={p[k]:.3g}" if k == "lr" else f"{k}={p[k]}" for k in sorted(p))
     lr, batch, patch = float(p.get("lr", s.lr)), int(p.get("batch", s.batch)), int(p.get("patch", s.patch))
     if s.mode == "nas":
@@ -38,8 +46,16 @@ def trial_config(s: NNISettings, p: dict[str, Any], out: Path) -> tuple[TrainCon
         if not s.model:
             raise SystemExit("an hpt experiment needs a model")
         model, key = s.model, f"{s.model}:lr={lr:.3g},batch={batch},patch={patch}"
-    cfg = TrainConfig(model=model, scale=s.scale, iters=s.iters, val_every=max(1, s.iters // 4), device=s.device, ema=None,
-                      data=DataConfig(data=s.data, patch=patch, batch=batch), optim=OptimConfig(lr=lr))
+    cfg = TrainConfig(
+        model=model,
+        scale=s.scale,
+        iters=s.iters,
+        val_every=max(1, s.iters // 4),
+        device=s.device,
+        ema=None,
+        data=DataConfig(data=s.data, patch=patch, batch=batch),
+        optim=OptimConfig(lr=lr),
+    )
     return cfg, key
 
 
@@ -56,9 +72,19 @@ def main(argv: list[str] | None = None) -> int:
     m = train(cfg, out, resume=True, log=lambda t: None, progress=False, nni_final=False)  # the final report is ours
     lat = time_model(build_model(cfg), s.latency_input, s.device, runtime=s.latency_runtime)
     r = reward(m["val_psnr"], lat, s.target_ms, s.penalty_db)
-    RunLog(Path(s.out) / "log.jsonl").append({"kind": "trial", "key": f"{trial}:{key}", "trial": trial, "parameters": p,
-                                              "model": key, "psnr": m["val_psnr"], "bicubic_psnr": m["bicubic_psnr"],
-                                              "latency_ms": lat, "reward": r})
+    RunLog(Path(s.out) / "log.jsonl").append(
+        {
+            "kind": "trial",
+            "key": f"{trial}:{key}",
+            "trial": trial,
+            "parameters": p,
+            "model": key,
+            "psnr": m["val_psnr"],
+            "bicubic_psnr": m["bicubic_psnr"],
+            "latency_ms": lat,
+            "reward": r,
+        }
+    )
     nni.report_final_result({"default": r, "psnr": m["val_psnr"], "latency_ms": lat})
     return 0
 

@@ -10,13 +10,18 @@ T = TypeVar("T", bound=dict[str, Any])
 
 def dominates(a: dict[str, Any], b: dict[str, Any]) -> bool:
     """``a`` is at least as good as ``b`` in PSNR and latency, and better in one."""
-    return (a["psnr"] >= b["psnr"] and a["latency_ms"] <= b["latency_ms"]
-            and (a["psnr"] > b["psnr"] or a["latency_ms"] < b["latency_ms"]))
+    return (
+        a["psnr"] >= b["psnr"]
+        and a["latency_ms"] <= b["latency_ms"]
+        and (a["psnr"] > b["psnr"] or a["latency_ms"] < b["latency_ms"])
+    )
 
 
 def front(points: Sequence[T]) -> list[T]:
     """The non-dominated points, by increasing latency (ties in both objectives all stay)."""
-    return sorted((p for p in points if not any(dominates(q, p) for q in points)), key=lambda p: (p["latency_ms"], -p["psnr"]))
+    return sorted(
+        (p for p in points if not any(dominates(q, p) for q in points)), key=lambda p: (p["latency_ms"], -p["psnr"])
+    )
 
 
 def ranks(points: Sequence[dict[str, Any]]) -> list[int]:

@@ -28,6 +28,7 @@ from torch import nn
 from srkit import atomic
 from srkit.models.deconasnet import DeCoNASNet, Genotype, dense_genotype
 from srkit.train.data import load_pairs
+from srkit.train.runfolder import load_state
 from srkit.train.trainer import validate
 
 from .dense import DenseSpace, DenseSupernet, key
@@ -69,7 +70,10 @@ class Controller(nn.Module):
 
     def probabilities(self) -> list[list[list[float]]]:
         p = torch.sigmoid(self.logits.detach()) * self.mask
-        return [[[round(float(p[b, i, j]), 4) for j in range(i + 1)] for i in range(self.space.layers)] for b in range(self.space.blocks)]
+        return [
+            [[round(float(p[b, i, j]), 4) for j in range(i + 1)] for i in range(self.space.layers)]
+            for b in range(self.space.blocks)
+        ]
 
 
 @dataclass
@@ -83,16 +87,22 @@ class ReinforceConfig:
     seed: int = 0
 
 
-def reinforce(controller: Controller, reward: Callable[[Genotype], dict[str, float]], cfg: ReinforceConfig, *,
-              state_path: Path | None = None, runlog: RunLog | None = None,
-              progress: Callable[[str], None] | None = None) -> list[dict[str, Any]]:
+def reinforce(
+    controller: Controller,
+    reward: Callable[[Genotype], dict[str, float]],
+    cfg: ReinforceConfig,
+    *,
+    state_path: Path | None = None,
+    runlog: RunLog | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> list[dict[str, Any]]:
     """Policy-gradient steps; ``reward(g)`` returns at least ``{"reward": ...}``. With ``state_path``
     the controller, its optimiser, baseline and step are saved each step and a run resumes from them."""
     opt = torch.optim.Adam(controller.parameters(), lr=cfg.lr)
     baseline: float | None = None
     start = 0
     if state_path is not None and state_path.is_file():
-        blob = torch.load(state_path, map_location="cpu", weights_only=True)
+        blob = load_state(state_path, "a controller state", ("controller", "optimizer", "baseline", "step"))
         controller.load_state_dict(blob["controller"])
         opt.load_state_dict(blob["optimizer"])
         baseline, start = blob["baseline"], int(blob["step"])
@@ -102,18 +112,34 @@ def reinforce(controller: Controller, reward: Callable[[Genotype], dict[str, flo
         g, logp, ent = controller.sample(gen)
         r = reward(g)
         adv = 0.0 if baseline is None else r["reward"] - baseline
-        baseline = r["reward"] if baseline is None else cfg.baseline_decay * baseline + (1 - cfg.baseline_decay) * r["reward"]
+        baseline = (
+            r["reward"] if baseline is None else cfg.baseline_decay * baseline + (1 - cfg.baseline_decay) * r["reward"]
+        )
         loss = -adv * logp - cfg.entropy_weight * ent
         opt.zero_grad()
         loss.backward()
         opt.step()
-        rec = {"kind": "controller", "key": f"step{step}", "step": step, "genotype": g, "genotype_key": key(g), **r,
-               "baseline": baseline}
+        rec = {
+            "kind": "controller",
+            "key": f"step{step}",
+            "step": step,
+            "genotype": g,
+            "genotype_key": key(g),
+            **r,
+            "baseline": baseline,
+        }
         history.append(runlog.append(rec) if runlog else rec)
         if state_path is not None:
             buf = io.BytesIO()
-            torch.save({"controller": controller.state_dict(), "optimizer": opt.state_dict(), "baseline": baseline,
-                        "step": step + 1}, buf)
+            torch.save(
+                {
+                    "controller": controller.state_dict(),
+                    "optimizer": opt.state_dict(),
+                    "baseline": baseline,
+                    "step": step + 1,
+                },
+                buf,
+            )
             atomic.write_bytes(state_path, buf.getvalue())
         if progress:
             progress(f"step {step}: reward {r['reward']:.3f} (baseline {baseline:.3f})")
@@ -131,18 +157,29 @@ class DenseSearchConfig:
     device: str = "cpu"
 
 
-def centre_crop(pair: tuple[str, torch.Tensor, torch.Tensor], side: int | None, scale: int) -> tuple[str, torch.Tensor, torch.Tensor]:
+def centre_crop(
+    pair: tuple[str, torch.Tensor, torch.Tensor], side: int | None, scale: int
+) -> tuple[str, torch.Tensor, torch.Tensor]:
     name, hr, lr = pair
     if side is None or min(lr.shape[1:]) <= side:
         return pair
     y, x = (lr.shape[1] - side) // 2, (lr.shape[2] - side) // 2
-    return name, hr[:, y * scale:(y + side) * scale, x * scale:(x + side) * scale], lr[:, y:y + side, x:x + side]
+    return (
+        name,
+        hr[:, y * scale : (y + side) * scale, x * scale : (x + side) * scale],
+        lr[:, y : y + side, x : x + side],
+    )
 
 
 def quick_dense(device: str = "cpu") -> DenseSearchConfig:
-    return DenseSearchConfig(space=DenseSpace(scale=4, blocks=2, layers=4, channels=16), device=device, latency_input=(64, 64),
-                             supernet=SupernetConfig(iters=600, patch=64, batch=8, lr=2e-3, checkpoint_every=200),
-                             controller=ReinforceConfig(steps=60, lr=0.1), val_crop=48)
+    return DenseSearchConfig(
+        space=DenseSpace(scale=4, blocks=2, layers=4, channels=16),
+        device=device,
+        latency_input=(64, 64),
+        supernet=SupernetConfig(iters=600, patch=64, batch=8, lr=2e-3, checkpoint_every=200),
+        controller=ReinforceConfig(steps=60, lr=0.1),
+        val_crop=48,
+    )
 
 
 def complexity(space: DenseSpace, g: Genotype, kind: str, lr_hw: tuple[int, int], device: str) -> float:
@@ -163,19 +200,32 @@ def run(cfg: DenseSearchConfig, out: str | Path, *, log: Callable[[str], None] =
     record = json.loads(json.dumps({**asdict(cfg), "space": cfg.space.as_dict()}))
     cfg_path = out / "config.json"
     if cfg_path.is_file() and json.loads(cfg_path.read_text()) != record:
-        raise ValueError(f"{out}: this run folder holds a search with another configuration ({cfg_path}); "
-                         "resume it with the same options or choose another --out")
+        raise ValueError(
+            f"{out}: this run folder holds a search with another configuration ({cfg_path}); "
+            "resume it with the same options or choose another --out"
+        )
     atomic.write_json(cfg_path, record)
     space = cfg.space
-    log(f"dense space: {space.size():,} genotypes ({space.blocks} blocks of {space.layers} layers, {space.channels} channels)")
+    log(
+        f"dense space: {space.size():,} genotypes ({space.blocks} blocks of {space.layers} layers, {space.channels} channels)"
+    )
     train_pairs = load_pairs(cfg.data, space.scale, "train")
     val_pairs = [centre_crop(p, cfg.val_crop, space.scale) for p in load_pairs(cfg.data, space.scale, "valid")]
     torch.manual_seed(cfg.supernet.seed)
     net = DenseSupernet(space)
-    train_supernet(net, train_pairs, cfg.supernet, out, device=cfg.device, log=log,
-                   sampler=lambda i: space.sample(random.Random(cfg.supernet.seed * 1_000_003 + i)))
+    train_supernet(
+        net,
+        train_pairs,
+        cfg.supernet,
+        out,
+        device=cfg.device,
+        log=log,
+        sampler=lambda i: space.sample(random.Random(cfg.supernet.seed * 1_000_003 + i)),
+    )
     net.eval()
-    ref = complexity(space, dense_genotype(space.blocks, space.layers), cfg.controller.complexity, cfg.latency_input, cfg.device)
+    ref = complexity(
+        space, dense_genotype(space.blocks, space.layers), cfg.controller.complexity, cfg.latency_input, cfg.device
+    )
     runlog = RunLog(out / "log.jsonl")
 
     def reward(g: Genotype) -> dict[str, float]:
@@ -187,8 +237,12 @@ def run(cfg: DenseSearchConfig, out: str | Path, *, log: Callable[[str], None] =
     ctrl = Controller(space)
     reinforce(ctrl, reward, cfg.controller, state_path=out / "controller.pt", runlog=runlog, progress=log)
     best = ctrl.most_likely()
-    geno = {"arch": "deconasnet", "genotype": best, "channels": space.channels,
-            "_search": {"controller_probabilities": ctrl.probabilities(), **reward(best)}}
+    geno = {
+        "arch": "deconasnet",
+        "genotype": best,
+        "channels": space.channels,
+        "_search": {"controller_probabilities": ctrl.probabilities(), **reward(best)},
+    }
     atomic.write_json(out / "genotypes" / f"x{space.scale}_reinforce.json", geno)
     log(f"most likely genotype {key(best)}: {geno['_search']}")
     return geno

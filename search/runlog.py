@@ -12,10 +12,22 @@ import os
 from pathlib import Path
 from typing import Any
 
-
 # what a search writes into its run folder (srkit.train.runfolder.claim guards them)
-RUN_FILES = ("config.json", "fingerprint.json", "space.json", "log.jsonl", "supernet.pt", "controller.pt", "front.json",
-             "pareto.png", "genotypes", "retrain", "nni_settings.json", "nni_experiment.json", "nni")
+RUN_FILES = (
+    "config.json",
+    "fingerprint.json",
+    "space.json",
+    "log.jsonl",
+    "supernet.pt",
+    "controller.pt",
+    "front.json",
+    "pareto.png",
+    "genotypes",
+    "retrain",
+    "nni_settings.json",
+    "nni_experiment.json",
+    "nni",
+)
 
 
 class RunLog:

@@ -21,9 +21,14 @@ from srkit.models.catalog import BlockSpec, build_block
 from srkit.models.upsamplers import UPSAMPLERS, build_upsampler
 
 DEFAULT_CANDIDATES: tuple[BlockSpec, ...] = (
-    BlockSpec("wdsr_a", expansion=2), BlockSpec("wdsr_a", expansion=4),
-    BlockSpec("wdsr_b", expansion=4), BlockSpec("wdsr_b", expansion=6), BlockSpec("wdsr_b", expansion=6, attention="cca"),
-    BlockSpec("imdb", attention="none"), BlockSpec("imdb", attention="cca"), BlockSpec("rfdb"),
+    BlockSpec("wdsr_a", expansion=2),
+    BlockSpec("wdsr_a", expansion=4),
+    BlockSpec("wdsr_b", expansion=4),
+    BlockSpec("wdsr_b", expansion=6),
+    BlockSpec("wdsr_b", expansion=6, attention="cca"),
+    BlockSpec("imdb", attention="none"),
+    BlockSpec("imdb", attention="cca"),
+    BlockSpec("rfdb"),
 )
 
 
@@ -48,7 +53,11 @@ class Arch:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Arch:
         try:
-            return cls(int(d["channels"]), tuple(BlockSpec.from_dict(dict(b)) for b in d["blocks"]), str(d.get("upsampler", "direct")))
+            return cls(
+                int(d["channels"]),
+                tuple(BlockSpec.from_dict(dict(b)) for b in d["blocks"]),
+                str(d.get("upsampler", "direct")),
+            )
         except (KeyError, TypeError) as e:
             raise ValueError(f"not an architecture (channels, blocks[, upsampler]): {d!r}") from e
 
@@ -66,11 +75,17 @@ class BlockSpace:
         if not self.channels or not self.candidates or not self.upsamplers:
             raise ValueError("BlockSpace: needs at least one width, one candidate block and one upsampler")
         if len(set(self.upsamplers)) != len(self.upsamplers) or len(set(self.channels)) != len(self.channels):
-            raise ValueError(f"BlockSpace: a width or an upsampler is listed twice ({self.channels}, {self.upsamplers})")
+            raise ValueError(
+                f"BlockSpace: a width or an upsampler is listed twice ({self.channels}, {self.upsamplers})"
+            )
         for up in self.upsamplers:
-            build_upsampler(up, 1, 1, self.scale)  # raises, naming the upsampler, if it is unknown or cannot do the scale
+            build_upsampler(
+                up, 1, 1, self.scale
+            )  # raises, naming the upsampler, if it is unknown or cannot do the scale
         if not 0 <= self.min_blocks <= self.max_blocks:
-            raise ValueError(f"BlockSpace: need 0 <= min_blocks <= max_blocks, got {self.min_blocks}..{self.max_blocks}")
+            raise ValueError(
+                f"BlockSpace: need 0 <= min_blocks <= max_blocks, got {self.min_blocks}..{self.max_blocks}"
+            )
         if len(set(self.candidates)) != len(self.candidates):
             raise ValueError("BlockSpace: a candidate block is listed twice")
         for c in self.channels:
@@ -80,7 +95,9 @@ class BlockSpace:
     def size(self) -> int:
         """How many distinct architectures the space holds."""
         k = len(self.candidates)
-        return len(self.channels) * len(self.upsamplers) * sum(k**d for d in range(self.min_blocks, self.max_blocks + 1))
+        return (
+            len(self.channels) * len(self.upsamplers) * sum(k**d for d in range(self.min_blocks, self.max_blocks + 1))
+        )
 
     def sample(self, rng: random.Random, channels: int | None = None) -> Arch:
         """Uniform single-path sampling: the width (unless given), the depth, every block and the
@@ -94,7 +111,9 @@ class BlockSpace:
         if arch.channels not in self.channels:
             raise ValueError(f"{arch.key()}: width {arch.channels} is not one of the space's {self.channels}")
         if not self.min_blocks <= len(arch.blocks) <= self.max_blocks:
-            raise ValueError(f"{arch.key()}: {len(arch.blocks)} blocks, the space allows {self.min_blocks}..{self.max_blocks}")
+            raise ValueError(
+                f"{arch.key()}: {len(arch.blocks)} blocks, the space allows {self.min_blocks}..{self.max_blocks}"
+            )
         for b in arch.blocks:
             if b not in self.candidates:
                 raise ValueError(f"{arch.key()}: block {b.short()} is not a candidate of the space")
@@ -106,17 +125,29 @@ class BlockSpace:
         return self.candidates.index(spec)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"space": "blocks", "scale": self.scale, "channels": list(self.channels), "min_blocks": self.min_blocks,
-                "max_blocks": self.max_blocks, "candidates": [c.canonical() for c in self.candidates], "upsamplers": list(self.upsamplers), "size": self.size()}
+        return {
+            "space": "blocks",
+            "scale": self.scale,
+            "channels": list(self.channels),
+            "min_blocks": self.min_blocks,
+            "max_blocks": self.max_blocks,
+            "candidates": [c.canonical() for c in self.candidates],
+            "upsamplers": list(self.upsamplers),
+            "size": self.size(),
+        }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> BlockSpace:
         if d.get("space", "blocks") != "blocks":
             raise ValueError(f"not a block space: {d.get('space')!r}")
-        return cls(int(d.get("scale", 4)), tuple(int(c) for c in d.get("channels", (32,))), int(d.get("min_blocks", 2)),
-                   int(d.get("max_blocks", 6)),
-                   tuple(BlockSpec.from_dict(dict(c)) for c in d["candidates"]) if "candidates" in d else DEFAULT_CANDIDATES,
-                   tuple(str(u) for u in d.get("upsamplers", ("direct",))))  # spaces saved before the choice had one
+        return cls(
+            int(d.get("scale", 4)),
+            tuple(int(c) for c in d.get("channels", (32,))),
+            int(d.get("min_blocks", 2)),
+            int(d.get("max_blocks", 6)),
+            tuple(BlockSpec.from_dict(dict(c)) for c in d["candidates"]) if "candidates" in d else DEFAULT_CANDIDATES,
+            tuple(str(u) for u in d.get("upsamplers", ("direct",))),
+        )  # spaces saved before the choice had one
 
     def save(self, path: str | Path) -> None:
         from srkit import atomic

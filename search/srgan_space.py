@@ -70,22 +70,55 @@ class SRGANSpace:
             raise ValueError(f"SRGAN parameters: lr={p.get('lr')!r} is outside {list(self.lr)}")
         return p
 
-    def train_config(self, p: dict[str, Any], *, scale: int, data: str, iters: int, patch: int, device: str,
-                     train_images: int, vgg_weights: str | None = None) -> TrainConfig:
+    def train_config(
+        self,
+        p: dict[str, Any],
+        *,
+        scale: int,
+        data: str,
+        iters: int,
+        patch: int,
+        device: str,
+        train_images: int,
+        vgg_weights: str | None = None,
+    ) -> TrainConfig:
         """The trial's training: SRResNet and an SRGAN discriminator per ``p``; MSE pre-training for
         ``pretrain_epochs`` epochs, then MSE (+ VGG54 x 0.006 when ``vgg_weights`` is given) + 1e-3
         adversarial, for ``iters`` iterations in all."""
         p = self.validate(p)
         batch = int(p["batch"])
         per_epoch = math.ceil(train_images / batch)
-        gen = {"blocks": int(p["g_blocks"]), "kernel_size": int(p["kernel"]), "channels": int(p["g_width"]), "act": str(p["g_act"])}
-        adv = AdversarialConfig(enabled=True, weight=1e-3, pretrain_iters=int(p["pretrain_epochs"]) * per_epoch,
-                                pretrain_loss="mse", d_blocks=int(p["d_blocks"]), d_channels=int(p["d_width"]),
-                                d_kernel=int(p["kernel"]), d_lr=float(p["lr"]))
-        return TrainConfig(model="srresnet", scale=scale, model_args=gen, iters=iters, val_every=max(1, iters // 4),
-                           device=device, ema=None, loss="mse+perceptual*0.006" if vgg_weights else "mse",
-                           data=DataConfig(data=data, patch=patch, batch=batch), optim=OptimConfig(lr=float(p["lr"])),
-                           perceptual=PerceptualConfig(weights=vgg_weights), adversarial=adv, tensorboard=False)
+        gen = {
+            "blocks": int(p["g_blocks"]),
+            "kernel_size": int(p["kernel"]),
+            "channels": int(p["g_width"]),
+            "act": str(p["g_act"]),
+        }
+        adv = AdversarialConfig(
+            enabled=True,
+            weight=1e-3,
+            pretrain_iters=int(p["pretrain_epochs"]) * per_epoch,
+            pretrain_loss="mse",
+            d_blocks=int(p["d_blocks"]),
+            d_channels=int(p["d_width"]),
+            d_kernel=int(p["kernel"]),
+            d_lr=float(p["lr"]),
+        )
+        return TrainConfig(
+            model="srresnet",
+            scale=scale,
+            model_args=gen,
+            iters=iters,
+            val_every=max(1, iters // 4),
+            device=device,
+            ema=None,
+            loss="mse+perceptual*0.006" if vgg_weights else "mse",
+            data=DataConfig(data=data, patch=patch, batch=batch),
+            optim=OptimConfig(lr=float(p["lr"])),
+            perceptual=PerceptualConfig(weights=vgg_weights),
+            adversarial=adv,
+            tensorboard=False,
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return {"kind": "srgan", **{k: list(v) for k, v in asdict(self).items()}}

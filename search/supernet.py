@@ -18,7 +18,6 @@ path does.
 from __future__ import annotations
 
 import io
-import math
 import random
 import time
 from collections.abc import Callable
@@ -37,6 +36,8 @@ from srkit.models.blocks import conv
 from srkit.models.catalog import BlockSpec, build_block
 from srkit.models.upsamplers import build_upsampler
 from srkit.train.data import PatchBatches
+from srkit.train.runfolder import load_state
+from srkit.train.trainer import cosine
 
 from .space import Arch, BlockSpace
 
@@ -88,7 +89,9 @@ class Supernet(nn.Module):
             self._templates[key] = (m, {k: v.shape for k, v in [*m.named_parameters(), *m.named_buffers()]})
         return self._templates[key]
 
-    def sliced(self, module: nn.Module, name: str, c: int, build: Callable[[], nn.Module], x: torch.Tensor) -> torch.Tensor:
+    def sliced(
+        self, module: nn.Module, name: str, c: int, build: Callable[[], nn.Module], x: torch.Tensor
+    ) -> torch.Tensor:
         """``module`` run as its width-``c`` self: the leading slice of every weight."""
         if c == self.width:
             return module(x)
@@ -103,7 +106,9 @@ class Supernet(nn.Module):
 
     def build_choices(self, space: BlockSpace, channels: int) -> nn.ModuleList:
         """Per position, the candidates' weights: here one module per candidate."""
-        return nn.ModuleList(nn.ModuleList(build_block(s, channels) for s in space.candidates) for _ in range(space.max_blocks))
+        return nn.ModuleList(
+            nn.ModuleList(build_block(s, channels) for s in space.candidates) for _ in range(space.max_blocks)
+        )
 
     def run_block(self, i: int, spec: BlockSpec, y: torch.Tensor, c: int) -> torch.Tensor:
         """Position ``i`` through candidate ``spec`` at width ``c``."""
@@ -121,7 +126,9 @@ class Supernet(nn.Module):
         c, up = arch.channels, arch.upsampler
         net = BlockNet(self.scale, c, list(arch.blocks), upsampler=up)
         state = {f"head.{k}": v for k, v in self.state_at(self.head, "head", c, lambda: conv(3, c, 3)).items()}
-        state |= {f"body_conv.{k}": v for k, v in self.state_at(self.body_conv, "body_conv", c, lambda: conv(c, c, 3)).items()}
+        state |= {
+            f"body_conv.{k}": v for k, v in self.state_at(self.body_conv, "body_conv", c, lambda: conv(c, c, 3)).items()
+        }
         tail = self.state_at(self.tails[up], f"tail:{up}", c, lambda: build_upsampler(up, c, 3, self.scale))
         state |= {f"tail.{k}": v for k, v in tail.items()}
         for i, spec in enumerate(arch.blocks):
@@ -148,28 +155,48 @@ def path_for_step(space: BlockSpace, channels: int, seed: int, step: int) -> Arc
     return space.sample(random.Random(seed * 1_000_003 + step), channels)
 
 
-def _save(path: Path, net: nn.Module, opt: torch.optim.Optimizer, sched: torch.optim.lr_scheduler.LRScheduler, step: int,
-          losses: list[float], cfg: SupernetConfig) -> None:
+def _save(
+    path: Path,
+    net: nn.Module,
+    opt: torch.optim.Optimizer,
+    sched: torch.optim.lr_scheduler.LRScheduler,
+    step: int,
+    losses: list[float],
+    cfg: SupernetConfig,
+) -> None:
     buf = io.BytesIO()
-    torch.save({"step": step, "model": net.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(), "losses": losses,
-                "config": asdict(cfg), "space": net.space.as_dict(), "channels": getattr(net, "channels", None),
-                "kind": type(net).__name__}, buf)
+    torch.save(
+        {
+            "step": step,
+            "model": net.state_dict(),
+            "optimizer": opt.state_dict(),
+            "scheduler": sched.state_dict(),
+            "losses": losses,
+            "config": asdict(cfg),
+            "space": net.space.as_dict(),
+            "channels": getattr(net, "channels", None),
+            "kind": type(net).__name__,
+        },
+        buf,
+    )
     atomic.write_bytes(path, buf.getvalue())
 
 
 def load_checkpoint(path: Path) -> dict[str, Any]:
-    try:
-        blob = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:
-        raise ValueError(f"{path}: cannot resume the supernet from it: corrupt or truncated ({type(e).__name__})") from e
-    if not isinstance(blob, dict) or "step" not in blob or "model" not in blob:
-        raise ValueError(f"{path}: not a supernet checkpoint")
-    return blob
+    return load_state(path, "a supernet checkpoint", ("step", "model"))
 
 
-def train(net: nn.Module, pairs: list[tuple[str, torch.Tensor, torch.Tensor]], cfg: SupernetConfig, out: Path, *,
-          device: str = "cpu", resume: bool = True, log: Callable[[str], None] = print,
-          sampler: Callable[[int], Any] | None = None) -> list[float]:
+def train(
+    net: nn.Module,
+    pairs: list[tuple[str, torch.Tensor, torch.Tensor]],
+    cfg: SupernetConfig,
+    out: Path,
+    *,
+    device: str = "cpu",
+    resume: bool = True,
+    log: Callable[[str], None] = print,
+    sampler: Callable[[int], Any] | None = None,
+) -> list[float]:
     """Train a supernet (``net(x, path)``; ``net.space``, ``net.scale``) by uniform single-path
     sampling with an L1 loss: the path of step ``i`` is ``sampler(i)`` (default: a uniform
     :class:`BlockSpace` path of a pure function of (seed, i)). ``out/supernet.pt`` is written
@@ -179,7 +206,7 @@ def train(net: nn.Module, pairs: list[tuple[str, torch.Tensor, torch.Tensor]], c
     ckpt = out / "supernet.pt"
     net.to(device).train()
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.5 * (1 + math.cos(math.pi * min(s, cfg.iters) / cfg.iters)))
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: cosine(s, cfg.iters))
     step, losses = 0, []
     pending: list[torch.Tensor] = []  # read back at checkpoints, not per step (a device sync on a GPU)
     if resume and ckpt.is_file():
@@ -187,8 +214,10 @@ def train(net: nn.Module, pairs: list[tuple[str, torch.Tensor, torch.Tensor]], c
         if blob["space"] != net.space.as_dict() or blob["channels"] != getattr(net, "channels", None):
             raise ValueError(f"{ckpt}: this supernet checkpoint is of another space or width; use another --out")
         if blob.get("kind", type(net).__name__) != type(net).__name__:
-            raise ValueError(f"{ckpt}: this checkpoint holds a {blob['kind']}, not a {type(net).__name__} "
-                             "(--shared differs from the run being resumed); use the same options or another --out")
+            raise ValueError(
+                f"{ckpt}: this checkpoint holds a {blob['kind']}, not a {type(net).__name__} "
+                "(--shared differs from the run being resumed); use the same options or another --out"
+            )
         net.load_state_dict(blob["model"])
         opt.load_state_dict(blob["optimizer"])
         sched.load_state_dict(blob["scheduler"])

@@ -39,15 +39,18 @@ def dataset(data: str, scale: int, split: str = "valid") -> Iterator[tuple[str, 
         lr = read_image(pair.lr, alpha="drop") if pair.lr is not None else bicubic_lr(hr, scale)
         want = (hr.shape[1] // scale, hr.shape[2] // scale)  # LR = imresize(modcrop(HR, s), 1 / s)
         if tuple(lr.shape[1:]) != want:
-            raise DatasetError(f"{pair.lr}: LR is {lr.shape[1]}x{lr.shape[2]} (h x w), but its HR {pair.hr.name} "
-                             f"({hr.shape[1]}x{hr.shape[2]}) at x{scale} needs {want[0]}x{want[1]}: a file for another "
-                             "scale, or made another way")
+            raise DatasetError(
+                f"{pair.lr}: LR is {lr.shape[1]}x{lr.shape[2]} (h x w), but its HR {pair.hr.name} "
+                f"({hr.shape[1]}x{hr.shape[2]}) at x{scale} needs {want[0]}x{want[1]}: a file for another "
+                "scale, or made another way"
+            )
         h, w = lr.shape[1] * scale, lr.shape[2] * scale
         yield pair.name, hr[:, :h, :w], lr  # the ground truth is the top-left crop HR[:h_lr s, :w_lr s]
 
 
-def score(upscale: UpscaleFn, pairs: Iterable[tuple[str, torch.Tensor, torch.Tensor]], scale: int,
-          device: str = "cpu") -> list[ImageScore]:
+def score(
+    upscale: UpscaleFn, pairs: Iterable[tuple[str, torch.Tensor, torch.Tensor]], scale: int, device: str = "cpu"
+) -> list[ImageScore]:
     """Protocol scores of ``upscale`` on (name, HR, LR) pairs, e.g. from :func:`dataset` or kept in memory."""
     scores = []
     for name, hr, lr in pairs:

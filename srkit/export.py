@@ -129,7 +129,7 @@ def to_onnx_bytes(
                 dynamic_shapes=_dynamic(m) if dynamic else None,
                 verbose=False,
             )
-        except Exception as e:  # noqa: BLE001 - the exporter raises many types; the user gets the model and the cause
+        except Exception as e:  # the exporter raises many types; the user gets the model and the cause
             raise ExportError(f"{type(model).__name__}: ONNX export failed: {_root(e)}") from e
     proto = prog.model_proto
     for k, v in metadata(m, dtype, int(x.shape[1])).items():
@@ -150,7 +150,7 @@ def to_program(
     with ops.plain_torch(), torch.no_grad(), _quiet():
         try:
             return torch.export.export(m, (x,), dynamic_shapes=auto if dynamic else None)
-        except Exception as e:  # noqa: BLE001 - as above
+        except Exception as e:  # as above
             raise ExportError(f"{type(model).__name__}: torch.export failed: {_root(e)}") from e
 
 

@@ -19,8 +19,14 @@ from .data.color import rgb2ycbcr, ycbcr2rgb
 from .data.imresize import imresize
 from .models.base import crop_output, input_needs, pad_input
 
-DTYPES = {"fp32": torch.float32, "float32": torch.float32, "fp16": torch.float16, "float16": torch.float16,
-          "bf16": torch.bfloat16, "bfloat16": torch.bfloat16}
+DTYPES = {
+    "fp32": torch.float32,
+    "float32": torch.float32,
+    "fp16": torch.float16,
+    "float16": torch.float16,
+    "bf16": torch.bfloat16,
+    "bfloat16": torch.bfloat16,
+}
 
 
 def tile_starts(length: int, tile: int, overlap: int) -> list[int]:
@@ -39,8 +45,9 @@ def ramp(length: int, lo_band: int, hi_band: int) -> torch.Tensor:
     if lo_band:
         w[:lo_band] = torch.arange(1, lo_band + 1, dtype=torch.float32) / (lo_band + 1)
     if hi_band:
-        w[length - hi_band:] = torch.minimum(w[length - hi_band:],
-                                             torch.arange(hi_band, 0, -1, dtype=torch.float32) / (hi_band + 1))
+        w[length - hi_band :] = torch.minimum(
+            w[length - hi_band :], torch.arange(hi_band, 0, -1, dtype=torch.float32) / (hi_band + 1)
+        )
     return w
 
 
@@ -77,13 +84,24 @@ class Upscaler:
     and ``dtype`` (not copied).
     """
 
-    def __init__(self, model: nn.Module, *, device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32,
-                 tile: int | None = None, overlap: int = 16, channels_last: bool = False, compile: bool = False) -> None:
+    def __init__(
+        self,
+        model: nn.Module,
+        *,
+        device: str | torch.device = "cpu",
+        dtype: torch.dtype = torch.float32,
+        tile: int | None = None,
+        overlap: int = 16,
+        channels_last: bool = False,
+        compile: bool = False,
+    ) -> None:
         if tile is not None and (tile < 1 or overlap < 0 or overlap >= tile):
             raise ValueError(f"Upscaler: need tile >= 1 and 0 <= overlap < tile, got tile={tile}, overlap={overlap}")
         self.min_size = input_needs(model)[0]  # smaller images are padded to it (tiles must reach it)
         if tile is not None and tile < self.min_size:
-            raise ValueError(f"Upscaler: {type(model).__name__} needs inputs of at least {self.min_size} pixels; tile={tile}")
+            raise ValueError(
+                f"Upscaler: {type(model).__name__} needs inputs of at least {self.min_size} pixels; tile={tile}"
+            )
         self.device = torch.device(device)
         self.dtype = dtype
         self.scale = int(model.scale)
@@ -106,9 +124,9 @@ class Upscaler:
         out = torch.zeros(n, c, h * s, w * s)
         norm = torch.zeros(1, 1, h * s, w * s)
         for t in tiles(h, w, self.tile, self.overlap, s):
-            y = self._forward(x[:, :, t.y0:t.y0 + t.h, t.x0:t.x0 + t.w]).float().cpu()
-            out[:, :, t.y0 * s:(t.y0 + t.h) * s, t.x0 * s:(t.x0 + t.w) * s] += y * t.weight
-            norm[:, :, t.y0 * s:(t.y0 + t.h) * s, t.x0 * s:(t.x0 + t.w) * s] += t.weight
+            y = self._forward(x[:, :, t.y0 : t.y0 + t.h, t.x0 : t.x0 + t.w]).float().cpu()
+            out[:, :, t.y0 * s : (t.y0 + t.h) * s, t.x0 * s : (t.x0 + t.w) * s] += y * t.weight
+            norm[:, :, t.y0 * s : (t.y0 + t.h) * s, t.x0 * s : (t.x0 + t.w) * s] += t.weight
         return out / norm
 
     def _forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -7,7 +7,7 @@ import torch
 LAYOUTS = ("contiguous", "channels_last", "strided")
 
 
-def random_tensor(shape, dtype: torch.dtype, gen: torch.Generator, device: str = "cpu") -> torch.Tensor:  # noqa: ANN001
+def random_tensor(shape, dtype: torch.dtype, gen: torch.Generator, device: str = "cpu") -> torch.Tensor:
     if dtype == torch.uint8:
         return torch.randint(0, 256, shape, generator=gen, dtype=torch.uint8).to(device)
     return torch.randn(shape, generator=gen, dtype=torch.float64).to(device=device, dtype=dtype)
@@ -27,7 +27,7 @@ def in_layout(x: torch.Tensor, layout: str) -> torch.Tensor:
     return view
 
 
-def poisoned(shape, dtype: torch.dtype, device: str = "cpu", channels_last: bool = False) -> torch.Tensor:  # noqa: ANN001
+def poisoned(shape, dtype: torch.dtype, device: str = "cpu", channels_last: bool = False) -> torch.Tensor:
     """An output buffer full of values no kernel would write (NaN, or 0xA5 for integers)."""
     fmt = torch.channels_last if channels_last else torch.contiguous_format
     out = torch.empty(shape, dtype=dtype, device=device, memory_format=fmt)

@@ -19,20 +19,35 @@ TOL = {torch.float32: 1e-5, torch.bfloat16: 1e-2, torch.float16: 2e-3, torch.flo
 def inputs(n: int, c: int, r: int, h: int, w: int, gen: torch.Generator) -> list[torch.Tensor]:
     x = torch.randn(n, c, h, w, generator=gen)
     mean, std = torch.randn(n, c, generator=gen), torch.rand(n, c, generator=gen)
-    return [x, mean, std, torch.randn(r, c, generator=gen) / c**0.5, torch.randn(r, generator=gen) * 0.1,
-            torch.randn(c, r, generator=gen) / r**0.5, torch.randn(c, generator=gen) * 0.1]
+    return [
+        x,
+        mean,
+        std,
+        torch.randn(r, c, generator=gen) / c**0.5,
+        torch.randn(r, generator=gen) * 0.1,
+        torch.randn(c, r, generator=gen) / r**0.5,
+        torch.randn(c, generator=gen) * 0.1,
+    ]
 
 
-def scale64(x, mean, std, w1, b1, w2, b2) -> torch.Tensor:  # noqa: ANN001
+def scale64(x, mean, std, w1, b1, w2, b2) -> torch.Tensor:
     x, mean, std, w1, b1, w2, b2 = (t.double() for t in (x, mean, std, w1, b1, w2, b2))
     s = torch.sigmoid(torch.relu((mean + std) @ w1.t() + b1) @ w2.t() + b2)
     return x * s[:, :, None, None]
 
 
 @settings(max_examples=14)
-@given(n=st.integers(1, 3), c=st.integers(1, 70), r=st.integers(1, 5), h=st.integers(1, 7), w=st.integers(1, 9),
-       dtype=st.sampled_from(list(TOL)), layout=st.sampled_from(LAYOUTS), seed=st.integers(0, 2**31 - 1))
-def test_forward_matches_float64(backend, n, c, r, h, w, dtype, layout, seed) -> None:  # noqa: ANN001
+@given(
+    n=st.integers(1, 3),
+    c=st.integers(1, 70),
+    r=st.integers(1, 5),
+    h=st.integers(1, 7),
+    w=st.integers(1, 9),
+    dtype=st.sampled_from(list(TOL)),
+    layout=st.sampled_from(LAYOUTS),
+    seed=st.integers(0, 2**31 - 1),
+)
+def test_forward_matches_float64(backend, n, c, r, h, w, dtype, layout, seed) -> None:
     device, name = backend
     gen = torch.Generator().manual_seed(seed)
     x, *rest = (t.to(device) for t in inputs(n, c, r, h, w, gen))
@@ -44,7 +59,7 @@ def test_forward_matches_float64(backend, n, c, r, h, w, dtype, layout, seed) ->
 
 
 @pytest.mark.parametrize("channels_last", [False, True])
-def test_every_output_element_is_written(backend, channels_last: bool) -> None:  # noqa: ANN001
+def test_every_output_element_is_written(backend, channels_last: bool) -> None:
     device, name = backend
     gen = torch.Generator().manual_seed(2)
     x, *rest = (t.to(device) for t in inputs(2, 37, 3, 5, 11, gen))

@@ -19,8 +19,17 @@ PEAKS = Peaks(10.0, {"fp32": 0.1})
 
 def _shuffle_case(dtype: torch.dtype = torch.float32) -> cases.OpCase:
     x = (torch.rand(2, 12, 7, 5) * 100).to(dtype)
-    return cases.OpCase("pixel_shuffle", tuple(x.shape), dtype, "r=2", [x], lambda t: ops.pixel_shuffle(t, 2), 0.0,
-                        2 * x.numel() * x.element_size(), exact=True)
+    return cases.OpCase(
+        "pixel_shuffle",
+        tuple(x.shape),
+        dtype,
+        "r=2",
+        [x],
+        lambda t: ops.pixel_shuffle(t, 2),
+        0.0,
+        2 * x.numel() * x.element_size(),
+        exact=True,
+    )
 
 
 def test_rows_name_the_backend_that_ran_and_check_against_float64() -> None:
@@ -43,7 +52,10 @@ def test_a_fallback_is_shown() -> None:
     case.inputs = [case.inputs[0][:, :, :9, :11].double()]  # a small, odd, non-contiguous crop
     rows = opbench.run_case(case, "cpu", ["srkit-triton"], PEAKS, reps=2, warmup=0)
     assert rows[0]["backend_ran"] == "torch"  # the CPU's choice for both WDSR-B ops
-    assert "wide_pointwise: triton -> torch" in rows[0]["fallback"] and "conv_epilogue: triton -> torch" in rows[0]["fallback"]
+    assert (
+        "wide_pointwise: triton -> torch" in rows[0]["fallback"]
+        and "conv_epilogue: triton -> torch" in rows[0]["fallback"]
+    )
     assert rows[0]["correct"]
 
 
@@ -67,7 +79,10 @@ def test_wrong_results_are_caught() -> None:
 
 def test_ran_summarises_a_trace() -> None:
     assert opbench.ran([]) == ("aten", None)
-    calls = [dispatch.Call("a", "cpp", "cpu", "float32"), dispatch.Call("b", "torch", "cpu", "float32", "cpp", "no cpp")]
+    calls = [
+        dispatch.Call("a", "cpp", "cpu", "float32"),
+        dispatch.Call("b", "torch", "cpu", "float32", "cpp", "no cpp"),
+    ]
     assert opbench.ran(calls) == ("cpp+torch", "b: cpp -> torch: no cpp")
 
 
@@ -97,7 +112,26 @@ def _fast_peaks(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_ops_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _fast_peaks(monkeypatch)
     out = tmp_path / "o"
-    assert _run(["ops", "--only", "pixel_shuffle", "cca", "--quick", "--reps", "2", "--max-seconds", "0.2", "--out", str(out)], tmp_path, monkeypatch) == 0
+    assert (
+        _run(
+            [
+                "ops",
+                "--only",
+                "pixel_shuffle",
+                "cca",
+                "--quick",
+                "--reps",
+                "2",
+                "--max-seconds",
+                "0.2",
+                "--out",
+                str(out),
+            ],
+            tmp_path,
+            monkeypatch,
+        )
+        == 0
+    )
     (j,) = out.glob("ops_*.json")
     rec = json.loads(j.read_text())
     assert rec["fingerprint"]["device_type"] == "cpu" and rec["peaks"]["bandwidth_GBps"] == 10.0
@@ -111,8 +145,31 @@ def test_ops_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def test_model_command_with_breakdown(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _fast_peaks(monkeypatch)
     out = tmp_path / "m"
-    assert _run(["model", "srcnn_ps", "imdn", "--scale", "2", "--input", "24x40", "--variants", "eager", "srkit",
-                 "--reps", "2", "--max-seconds", "0.2", "--out", str(out)], tmp_path, monkeypatch) == 0
+    assert (
+        _run(
+            [
+                "model",
+                "srcnn_ps",
+                "imdn",
+                "--scale",
+                "2",
+                "--input",
+                "24x40",
+                "--variants",
+                "eager",
+                "srkit",
+                "--reps",
+                "2",
+                "--max-seconds",
+                "0.2",
+                "--out",
+                str(out),
+            ],
+            tmp_path,
+            monkeypatch,
+        )
+        == 0
+    )
     (j,) = out.glob("model_*.json")
     rec = json.loads(j.read_text())
     rows = {(r["model"], r["variant"]): r for r in rec["rows"]}
@@ -135,15 +192,45 @@ def test_model_command_names_bad_input(tmp_path: Path, monkeypatch: pytest.Monke
     with pytest.raises(SystemExit):
         _run(["model", "imdn", "--input", "huge", "--out", str(tmp_path)], tmp_path, monkeypatch)
     with pytest.raises(SystemExit, match="no CUDA"):
-        _run(["ops", "--device", "cuda"] if not torch.cuda.is_available() else ["ops", "--reps", "0"], tmp_path, monkeypatch)
+        _run(
+            ["ops", "--device", "cuda"] if not torch.cuda.is_available() else ["ops", "--reps", "0"],
+            tmp_path,
+            monkeypatch,
+        )
 
 
 def test_lut_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     out = tmp_path / "l"
-    assert _run(["lut", "--widths", "16", "--sizes", "16x16", "--scales", "2", "--blocks", "{type: wdsr_b, expansion: 2}",
-                 "{type: wdsr_a, expansion: 2}", "--upsamplers", "direct", "nearest", "--reps", "2", "--max-seconds", "0.2",
-                 "--validate", "2", "--out", str(out)],
-                tmp_path, monkeypatch) == 0
+    assert (
+        _run(
+            [
+                "lut",
+                "--widths",
+                "16",
+                "--sizes",
+                "16x16",
+                "--scales",
+                "2",
+                "--blocks",
+                "{type: wdsr_b, expansion: 2}",
+                "{type: wdsr_a, expansion: 2}",
+                "--upsamplers",
+                "direct",
+                "nearest",
+                "--reps",
+                "2",
+                "--max-seconds",
+                "0.2",
+                "--validate",
+                "2",
+                "--out",
+                str(out),
+            ],
+            tmp_path,
+            monkeypatch,
+        )
+        == 0
+    )
     (j,) = out.glob("lut_*_fp32.json")
     from srkit.profiler import lut
 
@@ -154,3 +241,12 @@ def test_lut_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert len(v["rows"]) == 2 and v["max_abs_relative_error"] >= v["mean_abs_relative_error"] >= 0
     with pytest.raises(SystemExit):
         cli.parser().parse_args(["lut", "--blocks", "{type: wdsr_c}"])
+
+
+def test_every_registered_op_is_benchmarked_by_its_own_name() -> None:
+    for op in dispatch.registered_ops():
+        chosen = cases.resolve([op])
+        assert chosen and all(c in cases.OPS for c in chosen), op
+        cli.parser().parse_args(["ops", "--only", op])  # accepted by srkit-bench ops --only
+    with pytest.raises(ValueError, match="unknown op"):
+        cases.resolve(["nope"])

@@ -13,7 +13,9 @@ from srkit.models.catalog import ATTENTIONS
 from srkit.nn import ContrastChannelAttention
 
 SPECS = [BlockSpec(t, attention=a) for t in BLOCK_TYPES for a in ATTENTIONS] + [
-    BlockSpec("wdsr_b", expansion=3, low_rank=0.5, kernel_size=5), BlockSpec("wdsr_a", expansion=2, kernel_size=1)]
+    BlockSpec("wdsr_b", expansion=3, low_rank=0.5, kernel_size=5),
+    BlockSpec("wdsr_a", expansion=2, kernel_size=1),
+]
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.short())
@@ -47,7 +49,10 @@ def test_spec_validation_names_the_problem() -> None:
 
 
 def test_canonical_forms_and_names() -> None:
-    assert BlockSpec("imdb", expansion=7).canonical() == {"type": "imdb", "attention": "none"}  # irrelevant options dropped
+    assert BlockSpec("imdb", expansion=7).canonical() == {
+        "type": "imdb",
+        "attention": "none",
+    }  # irrelevant options dropped
     assert BlockSpec("imdb", expansion=7).key() == BlockSpec("imdb").key()
     assert BlockSpec("wdsr_b", expansion=6, attention="cca").short() == "B6+cca"
     assert BlockSpec("wdsr_b", expansion=6, low_rank=0.5, kernel_size=5).short() == "B6k5r0.5"

@@ -17,13 +17,15 @@ def cca64(x: torch.Tensor, m: ContrastChannelAttention) -> torch.Tensor:
     mean = x.mean((2, 3), keepdim=True)
     var = (x - mean).pow(2).mean((2, 3), keepdim=True)
     std = torch.where(var > 0, var.clamp_min(1e-300).sqrt(), torch.zeros_like(var))
-    w1, b1, w2, b2 = (p.double() for p in (m.conv_du[0].weight, m.conv_du[0].bias, m.conv_du[2].weight, m.conv_du[2].bias))
+    w1, b1, w2, b2 = (
+        p.double() for p in (m.conv_du[0].weight, m.conv_du[0].bias, m.conv_du[2].weight, m.conv_du[2].bias)
+    )
     y = torch.sigmoid(F.conv2d(F.relu(F.conv2d(std + mean, w1, b1)), w2, b2))
     return x * y
 
 
 @pytest.mark.parametrize("shape", [(2, 32, 7, 9), (1, 16, 1, 1)])
-def test_forward_and_backward_match_float64(backend, shape) -> None:  # noqa: ANN001
+def test_forward_and_backward_match_float64(backend, shape) -> None:
     device, name = backend
     torch.manual_seed(0)
     m = ContrastChannelAttention(shape[1], reduction=16).to(device)
@@ -84,7 +86,7 @@ def test_scaling_folded_into_the_following_1x1_conv(channels_last: bool) -> None
     g = torch.randn_like(plain)
     got = torch.autograd.grad(folded, (x, conv.weight, cca.conv_du[0].weight), g)
     want = torch.autograd.grad(plain, (x, conv.weight, cca.conv_du[0].weight), g)
-    for a, b in zip(got, want):
+    for a, b in zip(got, want, strict=True):
         torch.testing.assert_close(a, b)
     with pytest.raises(ValueError, match="plain 1x1 convolution"):
         scaled_conv1x1(x, cca.attention(x), torch.nn.Conv2d(32, 8, 3).double())

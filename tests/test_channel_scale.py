@@ -22,7 +22,7 @@ from .test_upsample_tail import TOL, check_close
     layout=st.sampled_from(LAYOUTS),
     seed=st.integers(0, 2**31 - 1),
 )
-def test_matches_float64(backend, n, c, h, w, dtype, layout, seed) -> None:  # noqa: ANN001
+def test_matches_float64(backend, n, c, h, w, dtype, layout, seed) -> None:
     device, name = backend
     gen = torch.Generator().manual_seed(seed)
     x = in_layout(random_tensor((n, c, h, w), dtype, gen, device), layout)
@@ -35,7 +35,7 @@ def test_matches_float64(backend, n, c, h, w, dtype, layout, seed) -> None:  # n
 
 
 @pytest.mark.parametrize("channels_last", [False, True])
-def test_every_output_element_is_written(backend, channels_last: bool) -> None:  # noqa: ANN001
+def test_every_output_element_is_written(backend, channels_last: bool) -> None:
     device, name = backend
     x = torch.randn(2, 5, 6, 7, device=device)
     s = torch.rand(2, 5, device=device)
@@ -44,7 +44,7 @@ def test_every_output_element_is_written(backend, channels_last: bool) -> None: 
     check_close(out, x.double() * s.double()[:, :, None, None])
 
 
-def test_gradients(backend) -> None:  # noqa: ANN001
+def test_gradients(backend) -> None:
     device, _ = backend
     x = torch.randn(2, 3, 4, 5, dtype=torch.float64, device=device, requires_grad=True)
     s = torch.rand(2, 3, dtype=torch.float64, device=device, requires_grad=True)

@@ -25,7 +25,7 @@ TOL = {torch.float64: 1e-12, torch.float32: 1e-5, torch.float16: 1e-5, torch.bfl
     offset=st.sampled_from([0.0, 100.0]),
     seed=st.integers(0, 2**31 - 1),
 )
-def test_matches_float64(backend, n, c, h, w, dtype, layout, offset, seed) -> None:  # noqa: ANN001
+def test_matches_float64(backend, n, c, h, w, dtype, layout, offset, seed) -> None:
     device, name = backend
     gen = torch.Generator().manual_seed(seed)
     x = in_layout((random_tensor((n, c, h, w), torch.float64, gen, device) + offset).to(dtype), layout)
@@ -35,10 +35,12 @@ def test_matches_float64(backend, n, c, h, w, dtype, layout, offset, seed) -> No
     x64 = x.double()
     scale = 1.0 + offset  # a large mean must not ruin the std: that is what two passes are for
     torch.testing.assert_close(mean.double(), x64.mean((2, 3)), rtol=TOL[dtype], atol=TOL[dtype] * scale)
-    torch.testing.assert_close(std.double(), x64.std((2, 3), correction=0), rtol=TOL[dtype] * 10, atol=TOL[dtype] * scale)
+    torch.testing.assert_close(
+        std.double(), x64.std((2, 3), correction=0), rtol=TOL[dtype] * 10, atol=TOL[dtype] * scale
+    )
 
 
-def test_poisoned_outputs_are_overwritten(backend) -> None:  # noqa: ANN001
+def test_poisoned_outputs_are_overwritten(backend) -> None:
     device, name = backend
     x = torch.randn(3, 7, 5, 6, device=device).contiguous(memory_format=torch.channels_last)
     mean, std = torch.full((3, 7), float("nan"), device=device), torch.full((3, 7), float("nan"), device=device)
@@ -47,11 +49,14 @@ def test_poisoned_outputs_are_overwritten(backend) -> None:  # noqa: ANN001
     torch.testing.assert_close(std.double(), x.double().std((2, 3), correction=0), rtol=1e-5, atol=1e-6)
 
 
-def test_gradients(backend) -> None:  # noqa: ANN001
+def test_gradients(backend) -> None:
     device, _ = backend
     x = torch.randn(2, 3, 4, 5, dtype=torch.float64, device=device, requires_grad=True)
     torch.autograd.gradcheck(lambda t: ops.channel_stats(t), (x,), fast_mode=True)
-    g_m, g_s = torch.randn(2, 3, dtype=torch.float64, device=device), torch.randn(2, 3, dtype=torch.float64, device=device)
+    g_m, g_s = (
+        torch.randn(2, 3, dtype=torch.float64, device=device),
+        torch.randn(2, 3, dtype=torch.float64, device=device),
+    )
     m, s = ops.channel_stats(x)
     (got,) = torch.autograd.grad((m * g_m).sum() + (s * g_s).sum(), x)
     x2 = x.detach().requires_grad_()
@@ -59,7 +64,7 @@ def test_gradients(backend) -> None:  # noqa: ANN001
     torch.testing.assert_close(got, want)
 
 
-def test_constant_planes_have_zero_std_and_finite_gradients(backend) -> None:  # noqa: ANN001
+def test_constant_planes_have_zero_std_and_finite_gradients(backend) -> None:
     device, _ = backend
     x = torch.full((2, 3, 1, 1), 0.5, device=device, requires_grad=True)  # 1x1 images
     mean, std = ops.channel_stats(x)

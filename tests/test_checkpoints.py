@@ -16,12 +16,21 @@ from srkit.models import CheckpointError, create_model, load
 
 # (file, load kwargs, architecture, parameter count of the file as SOURCES.md gives it)
 OFFICIAL = [
-    ("imdn_x2.pth", {}, "imdn", 694_404), ("imdn_x3.pth", {}, "imdn", 703_059), ("imdn_x4.pth", {}, "imdn", 715_176),
-    ("rlfn_x2.pth", {}, "rlfn", 526_856), ("rlfn_x4.pth", {}, "rlfn", 543_740), ("rlfn_ntire_x4.pth", {}, "rlfn", 317_218),
-    ("rfdn_aim2020_x4.pth", {}, "rfdn", 433_448), ("span_ch28_ntire24_x4.pth", {}, "span", 150_688),
-    ("spantiny_ch26_ntire24_x4.pth", {}, "span", 130_828), ("efdn_ntire_x4.pth", {}, "efdn", 276_192),
-    ("bsrn_s_ntire22_x4.pth", {}, "bsrn", 156_288), ("carn_m_x234.pth", {"scale": 3}, "carn_m", 414_811),
-    ("fsrcnn_x2.pth", {}, "fsrcnn", 12_809), ("fsrcnn_x3.pth", {}, "fsrcnn", 12_809), ("fsrcnn_x4.pth", {}, "fsrcnn", 12_809),
+    ("imdn_x2.pth", {}, "imdn", 694_404),
+    ("imdn_x3.pth", {}, "imdn", 703_059),
+    ("imdn_x4.pth", {}, "imdn", 715_176),
+    ("rlfn_x2.pth", {}, "rlfn", 526_856),
+    ("rlfn_x4.pth", {}, "rlfn", 543_740),
+    ("rlfn_ntire_x4.pth", {}, "rlfn", 317_218),
+    ("rfdn_aim2020_x4.pth", {}, "rfdn", 433_448),
+    ("span_ch28_ntire24_x4.pth", {}, "span", 150_688),
+    ("spantiny_ch26_ntire24_x4.pth", {}, "span", 130_828),
+    ("efdn_ntire_x4.pth", {}, "efdn", 276_192),
+    ("bsrn_s_ntire22_x4.pth", {}, "bsrn", 156_288),
+    ("carn_m_x234.pth", {"scale": 3}, "carn_m", 414_811),
+    ("fsrcnn_x2.pth", {}, "fsrcnn", 12_809),
+    ("fsrcnn_x3.pth", {}, "fsrcnn", 12_809),
+    ("fsrcnn_x4.pth", {}, "fsrcnn", 12_809),
 ]
 # IMDN's published Set5 scores (PSNR dB, SSIM) at x2 / x3 / x4
 IMDN_SET5 = {2: (38.00, 0.9605), 3: (34.36, 0.9270), 4: (32.21, 0.8948)}
@@ -123,7 +132,10 @@ def test_mismatched_state_dict_names_the_tensors(tmp_path: Path) -> None:
     sd["extra.weight"] = torch.zeros(1)
     path = tmp_path / "imdn_x4.pth"
     torch.save({"params": sd}, path)
-    with pytest.raises(CheckpointError, match=r"shape mismatch.*fea_conv.weight: file \(64, 3, 5, 5\).*missing: LR_conv.bias.*unexpected: extra.weight"):
+    with pytest.raises(
+        CheckpointError,
+        match=r"shape mismatch.*fea_conv.weight: file \(64, 3, 5, 5\).*missing: LR_conv.bias.*unexpected: extra.weight",
+    ):
         models.load(path)
 
 
@@ -150,7 +162,11 @@ def test_saved_metadata_records_the_architecture(tmp_path: Path) -> None:
     path = _saved(tmp_path)
     with safe_open(str(path), framework="pt") as f:
         info = json.loads(f.metadata()["srkit"])
-    assert info["arch"] == "espcn" and info["hparams"] == {"scale": 2, "in_channels": 3} and info["input_range"] == [0.0, 1.0]
+    assert (
+        info["arch"] == "espcn"
+        and info["hparams"] == {"scale": 2, "in_channels": 3}
+        and info["input_range"] == [0.0, 1.0]
+    )
 
 
 def test_a_scale_named_in_the_file_is_checked_where_the_weights_cannot_tell(tmp_path: Path) -> None:

@@ -29,7 +29,22 @@ def test_info_reports_versions_build_and_backends(capsys: pytest.CaptureFixture[
 
 
 def test_eval_bicubic_on_set5_writes_json(shared_data: Path, tmp_path: Path) -> None:
-    assert main(["eval", "--model", "bicubic", "--data", str(shared_data / "datasets/Set5"), "--scale", "4", "--out", str(tmp_path)]) == 0
+    assert (
+        main(
+            [
+                "eval",
+                "--model",
+                "bicubic",
+                "--data",
+                str(shared_data / "datasets/Set5"),
+                "--scale",
+                "4",
+                "--out",
+                str(tmp_path),
+            ]
+        )
+        == 0
+    )
     res = json.loads((tmp_path / "eval_bicubic_x4.json").read_text())
     assert res["mean_psnr"] == pytest.approx(BICUBIC[4], abs=0.02) and len(res["images"]) == 5
 
@@ -65,8 +80,9 @@ def test_a_bug_keeps_its_traceback_and_says_so(capsys: pytest.CaptureFixture[str
     err = capsys.readouterr().err
     assert "Traceback" in err and "KeyError: 'an internal slip'" in err and "this is a bug in srkit" in err
     assert run_cli("srkit eval", lambda: (_ for _ in ()).throw(OSError(28, "No space left on device", "out.png"))) == 2
-    assert capsys.readouterr().err.strip() == ("srkit eval: out.png: No space left on device (nothing partial was kept: "
-                                               "srkit writes files atomically)")
+    assert capsys.readouterr().err.strip() == (
+        "srkit eval: out.png: No space left on device (nothing partial was kept: srkit writes files atomically)"
+    )
 
 
 def test_no_gpu_for_device_cuda_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
@@ -76,9 +92,11 @@ def test_no_gpu_for_device_cuda_is_one_line(capsys: pytest.CaptureFixture[str]) 
 
     if torch.cuda.is_available():
         pytest.skip("this machine has a GPU")
-    for run, args in ((main, ["eval", "--model", "bicubic", "--scale", "2", "--device", "cuda"]),
-                      (main, ["train", "--device", "cuda:1", "--out", "unused"]),
-                      (search.main, ["--quick", "--device", "cuda", "--out", "x"])):
+    for run, args in (
+        (main, ["eval", "--model", "bicubic", "--scale", "2", "--device", "cuda"]),
+        (main, ["train", "--device", "cuda:1", "--out", "unused"]),
+        (search.main, ["--quick", "--device", "cuda", "--out", "x"]),
+    ):
         with pytest.raises(SystemExit) as e:
             run(args)
         assert e.value.code == 2 and "no CUDA device is available" in capsys.readouterr().err.splitlines()[-1]
@@ -121,16 +139,51 @@ def test_eval_refuses_a_scale_the_checkpoint_lacks_and_a_bare_zoo_name(tmp_path:
 
 def test_imdn_eval_reproduces_set5_through_the_cli(shared_data: Path, tmp_path: Path) -> None:
     w = shared_data / "weights" / "imdn_x3.pth"
-    assert main(["eval", "--model", "imdn", "--weights", str(w), "--data", str(shared_data / "datasets/Set5"),
-                 "--scale", "3", "--out", str(tmp_path)]) == 0
+    assert (
+        main(
+            [
+                "eval",
+                "--model",
+                "imdn",
+                "--weights",
+                str(w),
+                "--data",
+                str(shared_data / "datasets/Set5"),
+                "--scale",
+                "3",
+                "--out",
+                str(tmp_path),
+            ]
+        )
+        == 0
+    )
     res = json.loads((tmp_path / "eval_imdn_x3.json").read_text())
     assert res["mean_psnr"] == pytest.approx(34.36, abs=0.01) and res["mean_ssim"] == pytest.approx(0.9270, abs=0.0005)
 
 
 def test_compare_ranks_and_draws(tmp_path: Path) -> None:
     ckpt = _tiny_checkpoint(tmp_path)
-    assert main(["compare", "--models", "bicubic", f"untrained={ckpt}", "--data", "skimage", "--scale", "2",
-                 "--out", str(tmp_path), "--grid-images", "2", "--crop", "48"]) == 0
+    assert (
+        main(
+            [
+                "compare",
+                "--models",
+                "bicubic",
+                f"untrained={ckpt}",
+                "--data",
+                "skimage",
+                "--scale",
+                "2",
+                "--out",
+                str(tmp_path),
+                "--grid-images",
+                "2",
+                "--crop",
+                "48",
+            ]
+        )
+        == 0
+    )
     res = json.loads((tmp_path / "compare_x2.json").read_text())
     assert [r["model"] for r in res["ranking"]] == ["bicubic", "untrained"]  # an untrained net loses to bicubic
     from PIL import Image
@@ -152,7 +205,20 @@ def test_upscale_folder_keeps_going_past_bad_files(tmp_path: Path) -> None:
     Image.fromarray(rng.integers(0, 65535, (20, 24), dtype=np.uint16)).save(src / "deep.png")
     (src / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n broken")
     out = tmp_path / "out"
-    rc = main(["upscale", str(src), "-o", str(out), "--model", str(_tiny_checkpoint(tmp_path)), "--tile", "12", "--overlap", "4"])
+    rc = main(
+        [
+            "upscale",
+            str(src),
+            "-o",
+            str(out),
+            "--model",
+            str(_tiny_checkpoint(tmp_path)),
+            "--tile",
+            "12",
+            "--overlap",
+            "4",
+        ]
+    )
     assert rc == 1  # two files failed, and said so
     with Image.open(out / "rgba_x2.png") as im:
         assert im.mode == "RGBA" and im.size == (48, 40)
@@ -173,7 +239,9 @@ def _png(path: Path, seed: int = 0) -> Path:
 def test_upscale_refuses_inputs_that_would_share_an_output(tmp_path: Path) -> None:
     a, b = _png(tmp_path / "a" / "pic.png"), _png(tmp_path / "b" / "pic.png", 1)
     out = tmp_path / "out"
-    with pytest.raises(SystemExit, match=r"would overwrite each other's output \(pic_x2.png <- .*a/pic.png, .*b/pic.png\)"):
+    with pytest.raises(
+        SystemExit, match=r"would overwrite each other's output \(pic_x2.png <- .*a/pic.png, .*b/pic.png\)"
+    ):
         main(["upscale", str(a.parent), str(b.parent), "-o", str(out), "--model", "bicubic", "--scale", "2"])
     assert not out.exists() or not any(out.iterdir())  # refused before anything was written
 

@@ -41,8 +41,11 @@ def test_fullgraph_compile_forward_and_backward() -> None:
 def test_metric_ops_compile_without_graph_breaks() -> None:
     """The metric ops are graph-safe (srkit.metrics adds a data-dependent NaN check on top, by design)."""
     a, b = torch.rand(2, 3, 16, 16), torch.rand(2, 3, 16, 16)
-    fn = torch.compile(lambda s, h: (ops.psnr(s, h, 255.0, 255.0, True, True, 2), ops.ssim(s, h, 255.0, 255.0, True, True, 2)),
-                       fullgraph=True, backend="eager")
+    fn = torch.compile(
+        lambda s, h: (ops.psnr(s, h, 255.0, 255.0, True, True, 2), ops.ssim(s, h, 255.0, 255.0, True, True, 2)),
+        fullgraph=True,
+        backend="eager",
+    )
     p, q = fn(a, b)
     torch.testing.assert_close(p, metrics.psnr(a, b, y_only=True, shave=2, quantize=True))
     torch.testing.assert_close(q, metrics.ssim(a, b, y_only=True, shave=2, quantize=True))

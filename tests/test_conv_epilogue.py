@@ -13,20 +13,19 @@ from srkit import ops
 from srkit.ops.dispatch import implementations
 
 from .layouts import LAYOUTS, in_layout, poisoned
-
 from .precision import TOL, fp32_mode, tolerance
 
 pytestmark = pytest.mark.usefixtures("ieee")  # fixed fp32 tolerances below; TF32 where a test says
 
 
-def conv64(x, w, b, residual=None, res_scale=1.0, relu=False) -> torch.Tensor:  # noqa: ANN001
+def conv64(x, w, b, residual=None, res_scale=1.0, relu=False) -> torch.Tensor:
     y = F.conv2d(x.double(), w.double(), b.double(), padding=w.shape[-1] // 2)
     if relu:
         y = F.relu(y)
     return y if residual is None else residual.double() + res_scale * y
 
 
-def case(n: int, ci: int, co: int, k: int, h: int, w: int, gen: torch.Generator):  # noqa: ANN201
+def case(n: int, ci: int, co: int, k: int, h: int, w: int, gen: torch.Generator):
     x = torch.randn(n, ci, h, w, generator=gen)
     wt = torch.randn(co, ci, k, k, generator=gen) / (ci * k * k) ** 0.5
     return x, wt, torch.randn(co, generator=gen) * 0.1, torch.randn(n, co, h, w, generator=gen)
@@ -34,12 +33,20 @@ def case(n: int, ci: int, co: int, k: int, h: int, w: int, gen: torch.Generator)
 
 @settings(max_examples=14)
 @given(
-    n=st.integers(1, 2), ci=st.integers(1, 19), co=st.integers(1, 21), k=st.sampled_from([1, 3, 5]),
-    h=st.integers(1, 9), w=st.integers(1, 11), epilogue=st.sampled_from(["bias", "relu", "residual", "relu+residual"]),
-    res_scale=st.sampled_from([1.0, 0.1, -2.0]), dtype=st.sampled_from(list(TOL)), layout=st.sampled_from(LAYOUTS),
-    tf32=st.booleans(), seed=st.integers(0, 2**31 - 1),
+    n=st.integers(1, 2),
+    ci=st.integers(1, 19),
+    co=st.integers(1, 21),
+    k=st.sampled_from([1, 3, 5]),
+    h=st.integers(1, 9),
+    w=st.integers(1, 11),
+    epilogue=st.sampled_from(["bias", "relu", "residual", "relu+residual"]),
+    res_scale=st.sampled_from([1.0, 0.1, -2.0]),
+    dtype=st.sampled_from(list(TOL)),
+    layout=st.sampled_from(LAYOUTS),
+    tf32=st.booleans(),
+    seed=st.integers(0, 2**31 - 1),
 )
-def test_forward_matches_float64(backend, n, ci, co, k, h, w, epilogue, res_scale, dtype, layout, tf32, seed) -> None:  # noqa: ANN001
+def test_forward_matches_float64(backend, n, ci, co, k, h, w, epilogue, res_scale, dtype, layout, tf32, seed) -> None:
     device, name = backend
     gen = torch.Generator().manual_seed(seed)
     x, wt, b, r = (t.to(device) for t in case(n, ci, co, k, h, w, gen))
@@ -55,7 +62,7 @@ def test_forward_matches_float64(backend, n, ci, co, k, h, w, epilogue, res_scal
 
 
 @pytest.mark.parametrize("channels_last", [False, True])
-def test_every_output_element_is_written(backend, channels_last: bool) -> None:  # noqa: ANN001
+def test_every_output_element_is_written(backend, channels_last: bool) -> None:
     device, name = backend
     gen = torch.Generator().manual_seed(3)
     x, wt, b, r = (t.to(device) for t in case(2, 5, 17, 3, 7, 13, gen))
@@ -65,15 +72,16 @@ def test_every_output_element_is_written(backend, channels_last: bool) -> None: 
         torch.testing.assert_close(out.double(), conv64(x, wt, b, residual, 0.5, relu), rtol=1e-5, atol=2e-5)
 
 
-def test_without_a_bias(backend) -> None:  # noqa: ANN001
+def test_without_a_bias(backend) -> None:
     """b=None adds nothing (and allocates no zeros); the backward returns no bias gradient."""
     device, name = backend
     gen = torch.Generator().manual_seed(9)
     x, wt, _, r = (t.to(device) for t in case(1, 5, 18, 3, 6, 7, gen))
     out = poisoned((1, 18, 6, 7), torch.float32, device, True)
     implementations("conv_epilogue")[name](x, wt, None, r, 0.5, True, out)
-    torch.testing.assert_close(out.double(), r.double() + 0.5 * F.relu(F.conv2d(x.double(), wt.double(), padding=1)),
-                               rtol=1e-5, atol=2e-5)
+    torch.testing.assert_close(
+        out.double(), r.double() + 0.5 * F.relu(F.conv2d(x.double(), wt.double(), padding=1)), rtol=1e-5, atol=2e-5
+    )
     xg = x.clone().requires_grad_()
     gx, gw = torch.autograd.grad(ops.conv_epilogue(xg, wt.requires_grad_(), relu=True).sum(), (xg, wt))
     x64, w64 = x.double().requires_grad_(), wt.detach().double().requires_grad_()
@@ -107,7 +115,9 @@ def test_backward_matches_float64(backend_name: str, epilogue: str) -> None:
         y = ops.conv_epilogue(ins[0], ins[1], ins[2], residual=ins[3] if res else None, res_scale=0.7, relu=relu)
         got = torch.autograd.grad(y, ins if res else ins[:3], g)
     ins64 = [t.detach().double().requires_grad_() for t in (x, wt, b, r)]
-    want = torch.autograd.grad(conv64(*ins64[:3], ins64[3] if res else None, 0.7, relu), ins64 if res else ins64[:3], g.double())
+    want = torch.autograd.grad(
+        conv64(*ins64[:3], ins64[3] if res else None, 0.7, relu), ins64 if res else ins64[:3], g.double()
+    )
     for a, w in zip(got, want, strict=True):
         torch.testing.assert_close(a.double(), w, rtol=1e-4, atol=1e-5)
 
@@ -117,7 +127,9 @@ def test_gradcheck_float64() -> None:
     x, wt, b, r = (t.double().requires_grad_() for t in case(1, 3, 2, 3, 3, 4, gen))
     for name in ("torch", "cpp"):
         with ops.use_backend(name, strict=True):
-            torch.autograd.gradcheck(lambda *t: ops.conv_epilogue(t[0], t[1], t[2], residual=t[3], res_scale=0.5), (x, wt, b, r))
+            torch.autograd.gradcheck(
+                lambda *t: ops.conv_epilogue(t[0], t[1], t[2], residual=t[3], res_scale=0.5), (x, wt, b, r)
+            )
             torch.autograd.gradcheck(lambda *t: ops.conv_epilogue(*t, relu=True), (x, wt, b))
 
 

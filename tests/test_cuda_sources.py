@@ -23,6 +23,8 @@ def test_cuda_sources_do_not_include_torch() -> None:
 def test_nvcc_compiles(source: Path, tmp_path: Path) -> None:
     res = subprocess.run(
         ["nvcc", "-c", "-std=c++17", "-O2", "-arch=sm_90", str(source), "-o", str(tmp_path / "k.o")],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert res.returncode == 0, res.stderr

@@ -62,7 +62,10 @@ def test_unavailable_backend_falls_back_loudly(caplog: pytest.LogCaptureFixture)
 
 
 def test_strict_mode_raises_instead_of_falling_back() -> None:
-    with ops.use_backend("cuda", strict=True), pytest.raises(ops.BackendUnavailable, match="cuda backend runs CUDA tensors only"):
+    with (
+        ops.use_backend("cuda", strict=True),
+        pytest.raises(ops.BackendUnavailable, match="cuda backend runs CUDA tensors only"),
+    ):
         ops.pixel_shuffle(torch.zeros(1, 4, 2, 2), 2)
 
 

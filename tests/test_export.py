@@ -15,18 +15,18 @@ import torch
 pytest.importorskip("onnxruntime")
 pytest.importorskip("onnxscript")
 
-from srkit import export as ex  # noqa: E402
-from srkit.cli import bench as bench_cli  # noqa: E402
-from srkit.cli.main import main  # noqa: E402
-from srkit.data.io import read_image, write_image  # noqa: E402
-from srkit.inference import Upscaler  # noqa: E402
-from srkit.models import create_model, list_models, save  # noqa: E402
-from srkit.models.base import pad_input  # noqa: E402
-from srkit.models.catalog import BLOCK_TYPES  # noqa: E402
-from srkit.models.upsamplers import UPSAMPLERS  # noqa: E402
-from srkit.profiler import lut  # noqa: E402
+from srkit import export as ex
+from srkit.cli import bench as bench_cli
+from srkit.cli.main import main
+from srkit.data.io import read_image, write_image
+from srkit.inference import Upscaler
+from srkit.models import create_model, list_models, save
+from srkit.models.base import pad_input
+from srkit.models.catalog import BLOCK_TYPES
+from srkit.models.upsamplers import UPSAMPLERS
+from srkit.profiler import lut
 
-from .test_models import LIGHT, smallest_scale  # noqa: E402
+from .test_models import LIGHT, smallest_scale
 
 # the cheapest configuration of each family (export time grows with depth, not with what is exported)
 SMALL = {
@@ -158,8 +158,17 @@ def test_export_cli_checks_and_upscale_runs_the_file(tmp_path: Path, capsys: pyt
 
 def test_export_cli_takes_a_searched_genotype(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     geno = tmp_path / "x3_best.json"
-    geno.write_text(json.dumps({"arch": "blocknet", "channels": 16, "upsampler": "nearest",
-                                "blocks": [{"type": "wdsr_b", "expansion": 4}, {"type": "rfdb"}], "_search": {"psnr": 1}}))
+    geno.write_text(
+        json.dumps(
+            {
+                "arch": "blocknet",
+                "channels": 16,
+                "upsampler": "nearest",
+                "blocks": [{"type": "wdsr_b", "expansion": 4}, {"type": "rfdb"}],
+                "_search": {"psnr": 1},
+            }
+        )
+    )
     out = tmp_path / "found.onnx"
     assert main(["export", str(geno), "--scale", "3", "-o", str(out)]) == 0
     om = ex.OnnxModel(out)

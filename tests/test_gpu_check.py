@@ -11,13 +11,30 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_the_dry_run_shows_every_step_and_checks_it_can_start(tmp_path: Path) -> None:
     env = os.environ | {"PYTHON": os.environ.get("PYTHON", __import__("sys").executable)}
-    res = subprocess.run(["bash", str(ROOT / "bench" / "gpu_check.sh"), "--dry-run", "--out", str(tmp_path)], cwd=ROOT, env=env,
-                         capture_output=True, text=True, timeout=600)
+    res = subprocess.run(
+        ["bash", str(ROOT / "bench" / "gpu_check.sh"), "--dry-run", "--out", str(tmp_path)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
-    for step in ("1/4", "2/4", "3/4", "4/4", "pip install", "-k cuda", "run_all.py --device cuda", "every step can start"):
+    for step in (
+        "1/4",
+        "2/4",
+        "3/4",
+        "4/4",
+        "pip install",
+        "-k cuda",
+        "run_all.py --device cuda",
+        "every step can start",
+    ):
         assert step in res.stdout, step
 
 
 def test_an_unknown_option_is_refused_in_one_line() -> None:
-    res = subprocess.run(["bash", str(ROOT / "bench" / "gpu_check.sh"), "--bogus"], capture_output=True, text=True, timeout=60)
+    res = subprocess.run(
+        ["bash", str(ROOT / "bench" / "gpu_check.sh"), "--bogus"], capture_output=True, text=True, timeout=60
+    )
     assert res.returncode == 2 and res.stderr.strip().count("\n") == 0 and "--bogus" in res.stderr

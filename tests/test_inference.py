@@ -9,14 +9,16 @@ from srkit.inference import Upscaler, ramp, tile_starts, tiles
 from srkit.models import create_model
 
 
-@pytest.mark.parametrize(("length", "tile", "overlap"), [(100, 32, 8), (33, 32, 4), (7, 32, 4), (64, 16, 15), (50, 10, 0)])
+@pytest.mark.parametrize(
+    ("length", "tile", "overlap"), [(100, 32, 8), (33, 32, 4), (7, 32, 4), (64, 16, 15), (50, 10, 0)]
+)
 def test_tiles_cover_every_pixel(length: int, tile: int, overlap: int) -> None:
     starts = tile_starts(length, tile, overlap)
     covered = torch.zeros(length, dtype=torch.bool)
     for s in starts:
-        covered[s:s + min(tile, length)] = True
+        covered[s : s + min(tile, length)] = True
     assert covered.all() and starts[0] == 0 and starts[-1] + min(tile, length) == length
-    assert all(b - a <= tile - overlap for a, b in zip(starts, starts[1:]))
+    assert all(b - a <= tile - overlap for a, b in zip(starts, starts[1:], strict=False))
 
 
 def test_blend_weights_are_positive_ramps() -> None:
@@ -40,8 +42,8 @@ def test_tiled_equals_untiled_outside_the_blending_band() -> None:
     band_x = torch.zeros(58 * s, dtype=torch.bool)
     for band, length in ((band_y, 45), (band_x, 58)):
         starts = tile_starts(length, tile, overlap)
-        for a, b in zip(starts, starts[1:]):
-            band[b * s:(a + tile) * s] = True
+        for a, b in zip(starts, starts[1:], strict=False):
+            band[b * s : (a + tile) * s] = True
     inside = band_y[:, None] | band_x[None, :]
     assert inside.any() and (~inside).any()
     diff = (tiled - whole).abs()[0].amax(0)

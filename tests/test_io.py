@@ -26,7 +26,9 @@ def test_alpha_is_refused_unless_dropped(tmp_path: Path) -> None:
     Image.fromarray(rgba, "RGBA").save(tmp_path / "a.png")
     with pytest.raises(ImageReadError, match="alpha channel"):
         read_image(tmp_path / "a.png")
-    assert torch.equal(read_image(tmp_path / "a.png", alpha="drop"), torch.from_numpy(rgba[:, :, :3].transpose(2, 0, 1).copy()))
+    assert torch.equal(
+        read_image(tmp_path / "a.png", alpha="drop"), torch.from_numpy(rgba[:, :, :3].transpose(2, 0, 1).copy())
+    )
 
 
 def test_alpha_can_be_kept(tmp_path: Path) -> None:
@@ -62,7 +64,9 @@ def _png16(path: Path, arr: np.ndarray) -> Path:
 
     raw = b"".join(b"\x00" + arr[y].astype(">u2").tobytes() for y in range(h))
     ihdr = struct.pack(">IIBBBBB", w, h, 16, {3: 2, 4: 6}[c], 0, 0, 0)
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+    )
     return path
 
 

@@ -16,7 +16,12 @@ from srkit.models.span import Conv3XC
 
 # the heaviest defaults run their forward/backward checks at a reduced width (their defaults are
 # still built and counted in test_parameter_counts)
-LIGHT = {"edsr": {"channels": 32, "blocks": 2}, "rdn": {"blocks": 2, "layers": 2}, "rrdbnet": {"blocks": 2}, "srvgg_compact": {"convs": 4}}
+LIGHT = {
+    "edsr": {"channels": 32, "blocks": 2},
+    "rdn": {"blocks": 2, "layers": 2},
+    "rrdbnet": {"blocks": 2},
+    "srvgg_compact": {"convs": 4},
+}
 
 
 def smallest_scale(name: str) -> int:
@@ -69,10 +74,16 @@ def test_safetensors_round_trip(name: str, tmp_path: Path) -> None:
 
 
 def _configs() -> list[tuple[str, dict, int, int, str]]:
-    return [(name, cfg, count, unit, src) for name in list_models() for cfg, count, unit, src in model_entry(name).paper_params]
+    return [
+        (name, cfg, count, unit, src)
+        for name in list_models()
+        for cfg, count, unit, src in model_entry(name).paper_params
+    ]
 
 
-@pytest.mark.parametrize(("name", "cfg", "count", "unit", "src"), _configs(), ids=lambda v: v if isinstance(v, str) else "")
+@pytest.mark.parametrize(
+    ("name", "cfg", "count", "unit", "src"), _configs(), ids=lambda v: v if isinstance(v, str) else ""
+)
 def test_parameter_counts(name: str, cfg: dict, count: int, unit: int, src: str) -> None:
     m = create_model(name, **cfg)
     # SwinIR's published counts leave out the relative-position bias tables
@@ -81,8 +92,28 @@ def test_parameter_counts(name: str, cfg: dict, count: int, unit: int, src: str)
 
 
 def test_every_zoo_family_of_the_issue_is_registered() -> None:
-    wanted = {"srcnn", "srcnn_ps", "fsrcnn", "espcn", "vdsr", "lapsrn", "edsr", "edsr_baseline", "wdsr_a", "wdsr_b", "rdn",
-              "srresnet", "carn", "carn_m", "imdn", "rfdn", "rlfn", "span", "swinir_light", "deconasnet"}
+    wanted = {
+        "srcnn",
+        "srcnn_ps",
+        "fsrcnn",
+        "espcn",
+        "vdsr",
+        "lapsrn",
+        "edsr",
+        "edsr_baseline",
+        "wdsr_a",
+        "wdsr_b",
+        "rdn",
+        "srresnet",
+        "carn",
+        "carn_m",
+        "imdn",
+        "rfdn",
+        "rlfn",
+        "span",
+        "swinir_light",
+        "deconasnet",
+    }
     assert wanted <= set(list_models())
 
 

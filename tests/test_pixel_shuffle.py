@@ -26,7 +26,7 @@ DTYPES = [torch.float32, torch.float16, torch.bfloat16, torch.uint8, torch.float
     layout=st.sampled_from(LAYOUTS),
     seed=st.integers(0, 2**31 - 1),
 )
-def test_shuffle_and_unshuffle_bit_exact(backend, r, n, c, h, w, dtype, layout, seed) -> None:  # noqa: ANN001
+def test_shuffle_and_unshuffle_bit_exact(backend, r, n, c, h, w, dtype, layout, seed) -> None:
     device, name = backend
     gen = torch.Generator().manual_seed(seed)
     x = in_layout(random_tensor((n, c * r * r, h, w), dtype, gen, device), layout)
@@ -44,7 +44,7 @@ def test_shuffle_and_unshuffle_bit_exact(backend, r, n, c, h, w, dtype, layout, 
 
 @pytest.mark.parametrize("channels_last", [False, True])
 @pytest.mark.parametrize("shuffle", [True, False])
-def test_every_output_element_is_written(backend, shuffle: bool, channels_last: bool) -> None:  # noqa: ANN001
+def test_every_output_element_is_written(backend, shuffle: bool, channels_last: bool) -> None:
     device, name = backend
     r = 3
     gen = torch.Generator().manual_seed(1)
@@ -56,7 +56,7 @@ def test_every_output_element_is_written(backend, shuffle: bool, channels_last: 
         assert torch.equal(out, want)
 
 
-def test_gradients_are_each_others_ops(backend) -> None:  # noqa: ANN001
+def test_gradients_are_each_others_ops(backend) -> None:
     device, _ = backend
     x = torch.randn(2, 12, 3, 5, dtype=torch.float64, device=device, requires_grad=True)
     torch.autograd.gradcheck(lambda t: ops.pixel_shuffle(t, 2), (x,), fast_mode=True)
@@ -85,6 +85,6 @@ def test_modules_match_torch() -> None:
         (lambda: ops.pixel_shuffle([[1.0]], 2), r"must be a torch.Tensor"),
     ],
 )
-def test_bad_input_is_named(call, match: str) -> None:  # noqa: ANN001
+def test_bad_input_is_named(call, match: str) -> None:
     with pytest.raises((ValueError, TypeError), match=match):
         call()

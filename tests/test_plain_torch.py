@@ -17,15 +17,25 @@ from srkit.ops import dispatch
 def _model_inputs() -> list[tuple[str, torch.nn.Module, torch.Tensor]]:
     torch.manual_seed(0)
     out = []
-    for name, kw in [("imdn", {"blocks": 2, "channels": 32}), ("wdsr_b", {"blocks": 2}), ("wdsr_a", {"blocks": 1}),
-                     ("span", {}), ("blocknet", {"channels": 16, "blocks": [{"type": "wdsr_b", "attention": "cca"}, {"type": "imdb", "attention": "cca"}]})]:
+    for name, kw in [
+        ("imdn", {"blocks": 2, "channels": 32}),
+        ("wdsr_b", {"blocks": 2}),
+        ("wdsr_a", {"blocks": 1}),
+        ("span", {}),
+        (
+            "blocknet",
+            {"channels": 16, "blocks": [{"type": "wdsr_b", "attention": "cca"}, {"type": "imdb", "attention": "cca"}]},
+        ),
+    ]:
         m = create_model(name, scale=3, **kw).eval()
         out.append((name, m, torch.rand(2, 3, 9, 13)))
     return out
 
 
 @pytest.mark.parametrize(("name", "model", "x"), _model_inputs(), ids=lambda v: v if isinstance(v, str) else "")
-def test_models_compute_the_same_in_plain_torch_without_srkit_ops(name: str, model: torch.nn.Module, x: torch.Tensor) -> None:
+def test_models_compute_the_same_in_plain_torch_without_srkit_ops(
+    name: str, model: torch.nn.Module, x: torch.Tensor
+) -> None:
     model = model.double()
     x = x.double()
     with torch.no_grad():

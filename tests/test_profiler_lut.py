@@ -11,8 +11,13 @@ import torch
 from srkit.models.catalog import BlockSpec
 from srkit.profiler import device, lut
 
-GRID = lut.Grid(widths=(16,), sizes=((16, 16),), scales=(2,),
-                specs=(BlockSpec("wdsr_b", expansion=2), BlockSpec("imdb", attention="cca")), upsamplers=("direct", "nearest"))
+GRID = lut.Grid(
+    widths=(16,),
+    sizes=((16, 16),),
+    scales=(2,),
+    specs=(BlockSpec("wdsr_b", expansion=2), BlockSpec("imdb", attention="cca")),
+    upsamplers=("direct", "nearest"),
+)
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +30,11 @@ def test_table_covers_the_grid_and_predicts_stem_plus_blocks(table: lut.LatencyT
     assert {e["kind"] for e in table.entries.values()} == {"stem", "block"}
     assert all(e["median_ms"] > 0 and e["p10_ms"] <= e["median_ms"] <= e["p90_ms"] for e in table.entries.values())
     assert {e["backend_ran"] for e in table.entries.values()} >= {"cpp"}  # imdb's CCA runs the C++ ops
-    blocks = [{"type": "wdsr_b", "expansion": 2}, {"type": "imdb", "attention": "cca"}, {"type": "wdsr_b", "expansion": 2}]
+    blocks = [
+        {"type": "wdsr_b", "expansion": 2},
+        {"type": "imdb", "attention": "cca"},
+        {"type": "wdsr_b", "expansion": 2},
+    ]
     stem = table.entries["stem|scale=2|c=16|16x16"]["median_ms"]
     b = table.entries[f"block|{BlockSpec('wdsr_b', expansion=2).key()}|c=16|16x16"]["median_ms"]
     i = table.entries[f"block|{BlockSpec('imdb', attention='cca').key()}|c=16|16x16"]["median_ms"]
@@ -60,13 +69,18 @@ def test_round_trip_on_this_device(table: lut.LatencyTable, tmp_path: Path) -> N
     assert back.dtype == "fp32" and back.batch == 1
 
 
-@pytest.mark.parametrize(("field", "value", "message"), [
-    ("device", "NVIDIA H100 80GB HBM3", "device"),
-    ("device_type", "cuda", "device_type"),
-    ("srkit", "0.0.1", "srkit"),
-    ("torch", "1.0.0", "torch"),
-])
-def test_a_table_from_elsewhere_is_refused(table: lut.LatencyTable, tmp_path: Path, field: str, value: str, message: str) -> None:
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("device", "NVIDIA H100 80GB HBM3", "device"),
+        ("device_type", "cuda", "device_type"),
+        ("srkit", "0.0.1", "srkit"),
+        ("torch", "1.0.0", "torch"),
+    ],
+)
+def test_a_table_from_elsewhere_is_refused(
+    table: lut.LatencyTable, tmp_path: Path, field: str, value: str, message: str
+) -> None:
     data = table.as_dict()
     data["fingerprint"][field] = value
     p = tmp_path / "foreign.json"

@@ -42,7 +42,9 @@ def test_slow_calls_after_warmup_are_timed() -> None:
 
 def test_statistics_of_known_samples() -> None:
     t = Timing.from_samples([float(v) for v in range(10, 0, -1)], warmup=0)
-    assert (t.median_ms, t.p10_ms, t.p90_ms, t.min_ms, t.mean_ms, t.reps) == pytest.approx((5.5, 1.9, 9.1, 1.0, 5.5, 10))
+    assert (t.median_ms, t.p10_ms, t.p90_ms, t.min_ms, t.mean_ms, t.reps) == pytest.approx(
+        (5.5, 1.9, 9.1, 1.0, 5.5, 10)
+    )
     rng = np.random.default_rng()
     s = rng.exponential(3.0, size=101)
     t = Timing.from_samples(s.tolist(), warmup=1)

@@ -22,7 +22,10 @@ RCAN = {2: (38.274168, 0.961445), 3: (34.742155, 0.929886), 4: (32.633562, 0.900
 
 def set5(root: Path, scale: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
     return [
-        (read_image(root / "datasets/Set5/HR" / f"{n}.png"), read_image(root / f"datasets/Set5/LR_bicubic/X{scale}/{n}x{scale}.png"))
+        (
+            read_image(root / "datasets/Set5/HR" / f"{n}.png"),
+            read_image(root / f"datasets/Set5/LR_bicubic/X{scale}/{n}x{scale}.png"),
+        )
         for n in NAMES
     ]
 
@@ -47,7 +50,7 @@ def test_batched_resize_equals_per_image() -> None:
 def test_bicubic_baseline_and_rcan_scores(shared_data: Path, scale: int, backend_name: str) -> None:
     with use_backend(backend_name, strict=True):
         psnrs, rcan_p, rcan_s = [], [], []
-        for (hr, lr), name in zip(set5(shared_data, scale), NAMES):
+        for (hr, lr), name in zip(set5(shared_data, scale), NAMES, strict=True):
             sr = imresize(lr, scale)
             gt = hr[:, : sr.shape[1], : sr.shape[2]]
             psnrs.append(float(sr_scores(sr[None], gt[None], scale)[0][0]))

@@ -18,7 +18,7 @@ from .references import psnr64, skimage_loop
 DTYPES = [torch.uint8, torch.float16, torch.bfloat16, torch.float32, torch.float64]
 
 
-def image_batch(shape, dtype: torch.dtype, gen: torch.Generator, device: str) -> tuple[torch.Tensor, float]:  # noqa: ANN001
+def image_batch(shape, dtype: torch.dtype, gen: torch.Generator, device: str) -> tuple[torch.Tensor, float]:
     """Random images in their dtype's natural range, and the multiplier to 0..255."""
     if dtype == torch.uint8:
         return torch.randint(0, 256, shape, generator=gen, dtype=torch.uint8).to(device), 1.0
@@ -38,7 +38,9 @@ def image_batch(shape, dtype: torch.dtype, gen: torch.Generator, device: str) ->
     shave=st.integers(0, 3),
     seed=st.integers(0, 2**31 - 1),
 )
-def test_matches_float64_reference(backend, n, c, h, w, sr_dtype, hr_dtype, layout, y_only, quantize, shave, seed) -> None:  # noqa: ANN001
+def test_matches_float64_reference(
+    backend, n, c, h, w, sr_dtype, hr_dtype, layout, y_only, quantize, shave, seed
+) -> None:
     device, name = backend
     if min(h, w) - 2 * shave < 1:
         shave = 0
@@ -53,17 +55,19 @@ def test_matches_float64_reference(backend, n, c, h, w, sr_dtype, hr_dtype, layo
     torch.testing.assert_close(got, want, rtol=1e-12, atol=1e-10)
 
 
-def test_matches_scikit_image_on_y(backend) -> None:  # noqa: ANN001
+def test_matches_scikit_image_on_y(backend) -> None:
     device, _ = backend
     rng = np.random.default_rng(0)
     hr = rng.integers(0, 256, (3, 37, 41, 3), dtype=np.uint8)
     sr = np.clip(hr.astype(np.int16) + rng.integers(-20, 21, hr.shape), 0, 255).astype(np.uint8)
-    got = metrics.psnr(torch.from_numpy(sr).to(device), torch.from_numpy(hr).to(device), y_only=True, shave=2, layout="NHWC")
+    got = metrics.psnr(
+        torch.from_numpy(sr).to(device), torch.from_numpy(hr).to(device), y_only=True, shave=2, layout="NHWC"
+    )
     want = [p for p, _ in skimage_loop(sr, hr, shave=2)]
     np.testing.assert_allclose(got.cpu().numpy(), want, rtol=1e-12)
 
 
-def test_identical_images_give_inf_not_nan(backend) -> None:  # noqa: ANN001
+def test_identical_images_give_inf_not_nan(backend) -> None:
     device, _ = backend
     x = torch.rand(2, 3, 8, 9, device=device)
     got = metrics.psnr(x, x.clone(), y_only=True, shave=1)
@@ -100,16 +104,36 @@ def test_data_range_for_float_inputs() -> None:
     [
         (torch.zeros(1, 1, 1, 3, 3), torch.zeros(1, 1, 1, 3, 3), {}, r"must be \(N, C, H, W\)"),
         (torch.zeros(1, 3, 4, 4), torch.zeros(1, 3, 4, 5), {}, r"shapes differ: \(1, 3, 4, 4\) vs \(1, 3, 4, 5\)"),
-        (torch.zeros(1, 3, 4, 4, dtype=torch.int32), torch.zeros(1, 3, 4, 4, dtype=torch.int32), {}, r"unsupported dtype torch.int32"),
+        (
+            torch.zeros(1, 3, 4, 4, dtype=torch.int32),
+            torch.zeros(1, 3, 4, 4, dtype=torch.int32),
+            {},
+            r"unsupported dtype torch.int32",
+        ),
         (torch.zeros(1, 3, 8, 8), torch.zeros(1, 3, 8, 8), {"shave": 4}, r"shave=4 leaves 0x0 pixels"),
         (torch.zeros(1, 3, 8, 8), torch.zeros(1, 3, 8, 8), {"shave": -1}, r"non-negative"),
-        (torch.zeros(1, 4, 8, 8), torch.zeros(1, 4, 8, 8), {"y_only": True}, r"y_only needs 3 \(RGB\) or 1 \(grey\) channels, got 4"),
-        (torch.zeros(1, 3, 8, 8, dtype=torch.uint8), torch.zeros(1, 3, 8, 8, dtype=torch.uint8), {"data_range": 1.0}, r"uint8, so its range is 255"),
-        (torch.full((2, 3, 8, 8), float("nan")), torch.zeros(2, 3, 8, 8), {}, r"contains NaN or Inf \(images \[0, 1\]\)"),
+        (
+            torch.zeros(1, 4, 8, 8),
+            torch.zeros(1, 4, 8, 8),
+            {"y_only": True},
+            r"y_only needs 3 \(RGB\) or 1 \(grey\) channels, got 4",
+        ),
+        (
+            torch.zeros(1, 3, 8, 8, dtype=torch.uint8),
+            torch.zeros(1, 3, 8, 8, dtype=torch.uint8),
+            {"data_range": 1.0},
+            r"uint8, so its range is 255",
+        ),
+        (
+            torch.full((2, 3, 8, 8), float("nan")),
+            torch.zeros(2, 3, 8, 8),
+            {},
+            r"contains NaN or Inf \(images \[0, 1\]\)",
+        ),
         ([1, 2], [1, 2], {}, r"torch tensor, numpy array or cupy array"),
     ],
 )
-def test_bad_input_is_named(sr, hr, kwargs, match: str) -> None:  # noqa: ANN001
+def test_bad_input_is_named(sr, hr, kwargs, match: str) -> None:
     with pytest.raises((ValueError, TypeError), match=match):
         metrics.psnr(sr, hr, **kwargs)
 

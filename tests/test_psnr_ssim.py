@@ -9,14 +9,13 @@ from srkit import metrics, ops
 
 from .references import psnr64, ssim64
 
-
 # Tall images cover several of the C++ kernel's 32-row strips; Triton's interpreter gets small ones.
 SHAPES = [(2, 3, 80, 14), (1, 1, 11, 11), (3, 3, 43, 12)]
 SMALL = [(1, 1, 11, 11), (2, 3, 13, 12), (1, 3, 12, 15)]
 
 
 @pytest.mark.parametrize("index", range(len(SHAPES)))
-def test_fused_equals_separate_and_reference(backend, index: int) -> None:  # noqa: ANN001
+def test_fused_equals_separate_and_reference(backend, index: int) -> None:
     device, name = backend
     shape = (SMALL if name == "triton" else SHAPES)[index]
     g = torch.Generator().manual_seed(sum(shape))

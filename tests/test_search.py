@@ -14,22 +14,41 @@ from pathlib import Path
 
 import pytest
 import torch
-
-from srkit.models import BlockSpec, from_genotype
-from srkit.models.blocknet import BlockNet
 from srkit.search import pareto
-from srkit.search.evolution import EvolutionConfig, Evaluator, evolve
+from srkit.search.evolution import Evaluator, EvolutionConfig, evolve
 from srkit.search.runlog import RunLog
 from srkit.search.space import DEFAULT_CANDIDATES, Arch, BlockSpace
 from srkit.search.supernet import Supernet, SupernetConfig, train
 
-SPACE = BlockSpace(scale=2, channels=(16,), min_blocks=1, max_blocks=3,
-                   candidates=(BlockSpec("wdsr_a", expansion=2), BlockSpec("wdsr_b", expansion=4, attention="cca"),
-                               BlockSpec("imdb", attention="cca"), BlockSpec("rfdb")), upsamplers=("direct",))
+from srkit.models import BlockSpec, from_genotype
+from srkit.models.blocknet import BlockNet
+
+SPACE = BlockSpace(
+    scale=2,
+    channels=(16,),
+    min_blocks=1,
+    max_blocks=3,
+    candidates=(
+        BlockSpec("wdsr_a", expansion=2),
+        BlockSpec("wdsr_b", expansion=4, attention="cca"),
+        BlockSpec("imdb", attention="cca"),
+        BlockSpec("rfdb"),
+    ),
+    upsamplers=("direct",),
+)
 # width and upsampler as one-shot choices: one supernet at width 16, sliced to 12
-WIDE = BlockSpace(scale=2, channels=(12, 16), min_blocks=1, max_blocks=3,
-                  candidates=(BlockSpec("wdsr_a", expansion=2), BlockSpec("wdsr_b", expansion=4),
-                              BlockSpec("imdb", attention="none"), BlockSpec("rfdb")))
+WIDE = BlockSpace(
+    scale=2,
+    channels=(12, 16),
+    min_blocks=1,
+    max_blocks=3,
+    candidates=(
+        BlockSpec("wdsr_a", expansion=2),
+        BlockSpec("wdsr_b", expansion=4),
+        BlockSpec("imdb", attention="none"),
+        BlockSpec("rfdb"),
+    ),
+)
 
 
 def test_space_samples_only_valid_networks() -> None:
@@ -126,7 +145,9 @@ def test_width_and_upsampler_subnets_equal_the_supernet_paths() -> None:
 
 
 def test_evolution_searches_widths_and_upsamplers(tmp_path: Path) -> None:
-    latency = lambda a: a.channels / 4 + len(a.blocks) + {"direct": 0.0, "progressive": 2.0, "nearest": 1.0}[a.upsampler]  # noqa: E731
+    def latency(a: Arch) -> float:
+        return a.channels / 4 + len(a.blocks) + {"direct": 0.0, "progressive": 2.0, "nearest": 1.0}[a.upsampler]
+
     psnr = lambda a: 25.0 + 0.01 * a.channels + 0.1 * len(a.blocks)  # noqa: E731
     cfg = EvolutionConfig(population=6, topk=3, iterations=4, crossover=3, mutation_children=3, mutation=0.5, seed=1)
     scored = evolve(WIDE, None, Evaluator(RunLog(tmp_path / "log.jsonl"), psnr, latency, None), cfg)
@@ -179,8 +200,21 @@ def test_evolution_resumes_from_its_log_without_rescoring(tmp_path: Path) -> Non
 
 
 def test_pareto_filtering() -> None:
-    pts = [{"psnr": p, "latency_ms": t, "id": i} for i, (p, t) in enumerate(
-        [(30.0, 10.0), (31.0, 20.0), (29.0, 5.0), (30.5, 20.0), (28.0, 6.0), (31.0, 20.0), (32.0, 50.0), (29.5, 10.0)])]
+    pts = [
+        {"psnr": p, "latency_ms": t, "id": i}
+        for i, (p, t) in enumerate(
+            [
+                (30.0, 10.0),
+                (31.0, 20.0),
+                (29.0, 5.0),
+                (30.5, 20.0),
+                (28.0, 6.0),
+                (31.0, 20.0),
+                (32.0, 50.0),
+                (29.5, 10.0),
+            ]
+        )
+    ]
     assert [p["id"] for p in pareto.front(pts)] == [2, 0, 1, 5, 6]  # ties in both objectives stay
     assert pareto.ranks(pts) == [0, 0, 0, 1, 1, 0, 0, 1]
     assert pareto.best_under(pts, 12.0)["id"] == 0 and pareto.best_under(pts, 4.0) is None
@@ -188,8 +222,13 @@ def test_pareto_filtering() -> None:
     rand = [{"psnr": rng.uniform(25, 30), "latency_ms": rng.uniform(1, 10)} for _ in range(60)]
     fr = pareto.front(rand)
     for p in rand:  # brute force: on the front iff nothing beats it in both
-        beaten = any(q["psnr"] >= p["psnr"] and q["latency_ms"] <= p["latency_ms"] and q is not p
-                     and (q["psnr"] > p["psnr"] or q["latency_ms"] < p["latency_ms"]) for q in rand)
+        beaten = any(
+            q["psnr"] >= p["psnr"]
+            and q["latency_ms"] <= p["latency_ms"]
+            and q is not p
+            and (q["psnr"] > p["psnr"] or q["latency_ms"] < p["latency_ms"])
+            for q in rand
+        )
         assert (p in fr) != beaten
     assert [p["latency_ms"] for p in fr] == sorted(p["latency_ms"] for p in fr)
     assert [p["psnr"] for p in fr] == sorted(p["psnr"] for p in fr)
@@ -218,7 +257,13 @@ def test_supernet_training_resumes_exactly(tmp_path: Path) -> None:
     torch.manual_seed(0)
     whole = train(Supernet(SPACE, 16), pairs, cfg, tmp_path / "a", log=lambda s: None)
     torch.manual_seed(0)
-    first = train(Supernet(SPACE, 16), pairs, SupernetConfig(**{**cfg.__dict__, "max_minutes": 0.0}), tmp_path / "b", log=lambda s: None)
+    first = train(
+        Supernet(SPACE, 16),
+        pairs,
+        SupernetConfig(**{**cfg.__dict__, "max_minutes": 0.0}),
+        tmp_path / "b",
+        log=lambda s: None,
+    )
     assert len(first) == 1  # stopped (and checkpointed) after one step
     torch.manual_seed(123)  # the resumed run takes everything from the checkpoint
     resumed = train(Supernet(SPACE, 16), pairs, cfg, tmp_path / "b", log=lambda s: None)
@@ -229,8 +274,30 @@ def test_supernet_training_resumes_exactly(tmp_path: Path) -> None:
         train(Supernet(SPACE, 16), pairs, cfg, tmp_path / "c", log=lambda s: None)
 
 
-TINY = ["--scale", "2", "--channels", "16", "--min-blocks", "1", "--max-blocks", "2", "--iters", "20", "--patch", "32",
-        "--batch", "2", "--population", "4", "--topk", "2", "--generations", "2", "--latency-input", "16x16"]
+TINY = [
+    "--scale",
+    "2",
+    "--channels",
+    "16",
+    "--min-blocks",
+    "1",
+    "--max-blocks",
+    "2",
+    "--iters",
+    "20",
+    "--patch",
+    "32",
+    "--batch",
+    "2",
+    "--population",
+    "4",
+    "--topk",
+    "2",
+    "--generations",
+    "2",
+    "--latency-input",
+    "16x16",
+]
 
 
 @pytest.mark.slow
@@ -244,7 +311,9 @@ def test_a_killed_search_resumes_without_losing_or_rescoring(tmp_path: Path) -> 
         if log.is_file() and len(log.read_text().splitlines()) >= 3:
             break
         time.sleep(0.05)
-    assert proc.poll() is None, f"the search ended before it could be killed: {proc.stderr.read() if proc.stderr else ''}"
+    assert proc.poll() is None, (
+        f"the search ended before it could be killed: {proc.stderr.read() if proc.stderr else ''}"
+    )
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     before = [json.loads(x) for x in log.read_text().splitlines() if x.strip().endswith("}")]
@@ -258,7 +327,13 @@ def test_a_killed_search_resumes_without_losing_or_rescoring(tmp_path: Path) -> 
     assert len(keys) == len(set(keys))  # nothing scored twice
     assert after[: len(before)] == before  # nothing lost
     front = json.loads((out / "front.json").read_text())
-    assert front["front"] and {b["model"] for b in front["baselines"]} == {"imdn", "wdsr_b", "rfdn", "rlfn", "edsr_baseline"}
+    assert front["front"] and {b["model"] for b in front["baselines"]} == {
+        "imdn",
+        "wdsr_b",
+        "rfdn",
+        "rlfn",
+        "edsr_baseline",
+    }
     assert (out / "pareto.png").read_bytes()[:4] == b"\x89PNG"
     geno = out / front["genotypes"][0]
     net = from_genotype(geno, scale=2)

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 import torch
-
-from srkit.models import from_genotype
 from srkit.search.dense import DenseSpace, DenseSupernet, key
 from srkit.search.reinforce import Controller, ReinforceConfig, complexity, reinforce
 from srkit.search.runlog import RunLog
+
+from srkit.models import from_genotype
 
 SPACE = DenseSpace(scale=2, blocks=2, layers=3, channels=8)
 
@@ -45,7 +45,9 @@ def test_subnets_equal_the_supernet() -> None:
 def test_complexity_grows_with_connections() -> None:
     sparse, dense = [[[0], [1], [2]]] * 2, [[[0], [0, 1], [0, 1, 2]]] * 2
     assert complexity(SPACE, sparse, "params", (8, 8), "cpu") < complexity(SPACE, dense, "params", (8, 8), "cpu")
-    assert complexity(SPACE, dense, "flops", (8, 8), "cpu") == 2 * 64 * complexity(SPACE, dense, "params", (8, 8), "cpu")
+    assert complexity(SPACE, dense, "flops", (8, 8), "cpu") == 2 * 64 * complexity(
+        SPACE, dense, "params", (8, 8), "cpu"
+    )
     with pytest.raises(ValueError, match="complexity"):
         complexity(SPACE, dense, "macs", (8, 8), "cpu")
 

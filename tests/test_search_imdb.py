@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 import torch
-
-from srkit.cli.search import main
-from srkit.models import BlockSpec, build_block, from_genotype
-from srkit.models.imdb_path import IMDBPath
-from srkit.models.imdn import IMDB
 from srkit.search.imdb_space import SharedIMDBSupernet, imdb_paths, imdb_space, make_supernet
 from srkit.search.space import Arch
+
+from srkit.cli.search import main
+from srkit.models import BlockSpec, from_genotype
+from srkit.models.imdb_path import IMDBPath
+from srkit.models.imdn import IMDB
 
 
 def test_path_sets() -> None:
@@ -27,7 +27,7 @@ def test_path_sets() -> None:
         imdb_paths("seven")
     space = imdb_space(scale=2, channels=(32,), min_blocks=1, max_blocks=2, distill=(0.25, 0.5))
     assert len(space.candidates) == 8 * 2 * 2  # paths x rates x attention
-    assert space.size() == 32 + 32 ** 2
+    assert space.size() == 32 + 32**2
     with pytest.raises(ValueError, match="'12': expected a string of 0/1 bits"):
         BlockSpec("imdb_path", path="12")
     with pytest.raises(ValueError, match="need 0 < distill < 1"):
@@ -71,7 +71,7 @@ def test_subnets_are_exact_and_weights_are_shared(paths: str, shared: bool) -> N
     dc = bank.dc
     kept = {i for i, bit in enumerate(a.blocks[0].path) if bit == "1"} | {len(a.blocks[0].path)}
     for i in range(len(a.blocks[0].path) + 1):
-        g = bank.fuse.weight.grad[:, i * dc:(i + 1) * dc]
+        g = bank.fuse.weight.grad[:, i * dc : (i + 1) * dc]
         assert (g.abs().sum() > 0) == (i in kept), i
     # two paths read the same first-stage weights
     p, q = (BlockSpec("imdb_path", path=s) for s in imdb_paths(paths)[:2])
@@ -83,9 +83,45 @@ def test_subnets_are_exact_and_weights_are_shared(paths: str, shared: bool) -> N
 
 def test_a_search_over_the_shared_imdb_space(tmp_path: Path) -> None:
     out = tmp_path / "run"
-    assert main(["spos", "--out", str(out), "--space", "imdb", "--shared", "--imdb-paths", "five", "--channels", "16",
-                 "--scale", "2", "--min-blocks", "1", "--max-blocks", "2", "--iters", "8", "--patch", "32", "--batch", "2",
-                 "--population", "4", "--topk", "2", "--generations", "1", "--latency-input", "16x16", "--device", "cpu"]) == 0
+    assert (
+        main(
+            [
+                "spos",
+                "--out",
+                str(out),
+                "--space",
+                "imdb",
+                "--shared",
+                "--imdb-paths",
+                "five",
+                "--channels",
+                "16",
+                "--scale",
+                "2",
+                "--min-blocks",
+                "1",
+                "--max-blocks",
+                "2",
+                "--iters",
+                "8",
+                "--patch",
+                "32",
+                "--batch",
+                "2",
+                "--population",
+                "4",
+                "--topk",
+                "2",
+                "--generations",
+                "1",
+                "--latency-input",
+                "16x16",
+                "--device",
+                "cpu",
+            ]
+        )
+        == 0
+    )
     cfg = json.loads((out / "config.json").read_text())
     assert cfg["shared"] is True and {c["type"] for c in cfg["space"]["candidates"]} == {"imdb_path"}
     front = json.loads((out / "front.json").read_text())
@@ -98,6 +134,7 @@ def test_a_search_over_the_shared_imdb_space(tmp_path: Path) -> None:
 
 def test_resuming_with_other_sharing_is_refused(tmp_path: Path) -> None:
     from srkit.search.supernet import SupernetConfig, train
+
     from srkit.train.data import load_pairs
 
     space = imdb_space(scale=2, channels=(16,), min_blocks=1, max_blocks=1, paths="five", attention=("none",))

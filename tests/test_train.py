@@ -21,7 +21,9 @@ FAST = ["scale=4", "data.patch=48", "data.batch=8", "optim.lr=0.002"]
 
 
 def test_short_training_beats_bicubic(tmp_path: Path) -> None:
-    cfg = load_config(overrides=["model=srcnn_ps", "iters=300", "val_every=300", *FAST, "data.patch=64", "data.batch=16"])
+    cfg = load_config(
+        overrides=["model=srcnn_ps", "iters=300", "val_every=300", *FAST, "data.patch=64", "data.batch=16"]
+    )
     m = train(cfg, tmp_path, log=lambda *_: None)
     first, last = sum(m["losses"][:20]) / 20, sum(m["losses"][-20:]) / 20
     assert last < 0.8 * first
@@ -35,7 +37,9 @@ def test_killed_run_resumes_to_the_uninterrupted_losses(tmp_path: Path) -> None:
     over = ["model=espcn", "model_args={in_channels: 3}", "iters=60", "val_every=10", *FAST]
     whole = train(load_config(overrides=over), tmp_path / "a", log=lambda *_: None)
     run = tmp_path / "b"
-    args = [sys.executable, "-m", "srkit.cli.main", "train", "--out", str(run), "--recipe", "none"] + [a for o in over for a in ("--set", o)]
+    args = [sys.executable, "-m", "srkit.cli.main", "train", "--out", str(run), "--recipe", "none"] + [
+        a for o in over for a in ("--set", o)
+    ]
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
     while not (run / "latest.pt").exists() and proc.poll() is None and time.monotonic() < deadline:
@@ -66,11 +70,19 @@ def test_config_errors_name_the_field(tmp_path: Path) -> None:
         load_config(overrides=["data.batch=many"])
     with pytest.raises(ConfigError, match="amp: invalid value 'fp8'"):
         load_config(overrides=["amp=fp8"])
-    for bad, allowed in (("optim.lr=.inf", "a finite number > 0"), ("optim.lr=.nan", "a finite number > 0"),
-                         ("optim.clip_grad=-1", "null or a finite number > 0"), ("optim.warmup_iters=-5", "an integer >= 0"),
-                         ("max_minutes=-1", "null or a finite number > 0"), ("scale=0", "an integer >= 1"),
-                         ("data.workers=-1", "an integer >= 0"), ("optim.momentum=1.5", "a number in [0, 1)")):
-        with pytest.raises(ConfigError, match=rf"^{bad.split('=')[0]}: invalid value .* \(allowed: {re.escape(allowed)}\)$"):
+    for bad, allowed in (
+        ("optim.lr=.inf", "a finite number > 0"),
+        ("optim.lr=.nan", "a finite number > 0"),
+        ("optim.clip_grad=-1", "null or a finite number > 0"),
+        ("optim.warmup_iters=-5", "an integer >= 0"),
+        ("max_minutes=-1", "null or a finite number > 0"),
+        ("scale=0", "an integer >= 1"),
+        ("data.workers=-1", "an integer >= 0"),
+        ("optim.momentum=1.5", "a number in [0, 1)"),
+    ):
+        with pytest.raises(
+            ConfigError, match=rf"^{bad.split('=')[0]}: invalid value .* \(allowed: {re.escape(allowed)}\)$"
+        ):
             load_config(overrides=[bad])
     y = tmp_path / "run.yaml"
     y.write_text("model: espcn\noptim:\n  lr: 1e-3\n  schedule: step\n")
@@ -81,8 +93,28 @@ def test_config_errors_name_the_field(tmp_path: Path) -> None:
 def test_cli_trains_a_genotype(tmp_path: Path) -> None:
     g = tmp_path / "arch.json"
     g.write_text(json.dumps({"arch": "deconasnet", "genotype": [[[0], [0, 1]]], "channels": 8}))
-    assert main(["train", "--model", str(g), "--scale", "2", "--iters", "3", "--set", "val_every=3",
-                 "--set", "data.patch=32", "--set", "data.batch=2", "--out", str(tmp_path / "run")]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--model",
+                str(g),
+                "--scale",
+                "2",
+                "--iters",
+                "3",
+                "--set",
+                "val_every=3",
+                "--set",
+                "data.patch=32",
+                "--set",
+                "data.batch=2",
+                "--out",
+                str(tmp_path / "run"),
+            ]
+        )
+        == 0
+    )
     m = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert m["iterations"] == 3 and m["val_images"] == ["chelsea", "coffee", "motorcycle_right"]
     with pytest.raises(SystemExit, match="scale: expected int"):
@@ -92,8 +124,12 @@ def test_cli_trains_a_genotype(tmp_path: Path) -> None:
 def test_a_finished_run_is_kept_unless_resumed_or_overwritten(tmp_path: Path) -> None:
     over = ["model=espcn", "iters=2", "val_every=2", *FAST]
     train(load_config(overrides=over), tmp_path, log=lambda *_: None, progress=False)
-    before = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file() and p.suffix in (".pt", ".json", ".jsonl")}
-    with pytest.raises(SystemExit, match=r"already holds a run \(config.yaml, latest.pt, best.pt, log.jsonl.*--resume.*--overwrite"):
+    before = {
+        p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file() and p.suffix in (".pt", ".json", ".jsonl")
+    }
+    with pytest.raises(
+        SystemExit, match=r"already holds a run \(config.yaml, latest.pt, best.pt, log.jsonl.*--resume.*--overwrite"
+    ):
         main(["train", "--out", str(tmp_path), *[a for o in over for a in ("--set", o)]])
     assert {n: (tmp_path / n).read_bytes() for n in before} == before  # nothing replaced, nothing appended
     log_lines = len((tmp_path / "log.jsonl").read_text().splitlines())
@@ -110,12 +146,15 @@ def test_a_second_writer_is_refused_while_the_first_holds_the_folder(tmp_path: P
 
     with FileLock(tmp_path / LOCK_NAME):  # what a running training holds
         with pytest.raises(RunFolderError, match="another srkit run is writing into this folder"):
-            train(load_config(overrides=["model=espcn", "iters=1", *FAST]), tmp_path, log=lambda *_: None, progress=False)
+            train(
+                load_config(overrides=["model=espcn", "iters=1", *FAST]), tmp_path, log=lambda *_: None, progress=False
+            )
     assert not (tmp_path / "config.yaml").exists()
 
 
-def test_a_crash_between_log_and_checkpoint_resumes_with_every_record_once(tmp_path: Path,
-                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_crash_between_log_and_checkpoint_resumes_with_every_record_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from srkit.train import trainer
 
     over = ["model=espcn", "iters=8", "val_every=2", *FAST]

@@ -16,8 +16,17 @@ from srkit.cli.main import main
 
 pytestmark = pytest.mark.slow
 
-OVER = ["model=espcn", "model_args={in_channels: 3}", "scale=2", "iters=6", "val_every=3", "data.patch=32",
-        "data.batch=4", "ema=null", "tensorboard=false"]
+OVER = [
+    "model=espcn",
+    "model_args={in_channels: 3}",
+    "scale=2",
+    "iters=6",
+    "val_every=3",
+    "data.patch=32",
+    "data.batch=4",
+    "ema=null",
+    "tensorboard=false",
+]
 
 
 def free_port() -> int:
@@ -27,8 +36,22 @@ def free_port() -> int:
 
 
 def torchrun(out: Path, over: list[str]) -> subprocess.CompletedProcess[str]:
-    args = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_addr", "127.0.0.1",
-            "--master_port", str(free_port()), "-m", "srkit.cli.main", "train", "--out", str(out)]
+    args = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc_per_node",
+        "2",
+        "--master_addr",
+        "127.0.0.1",
+        "--master_port",
+        str(free_port()),
+        "-m",
+        "srkit.cli.main",
+        "train",
+        "--out",
+        str(out),
+    ]
     return subprocess.run(args + [a for o in over for a in ("--set", o)], capture_output=True, text=True, timeout=300)
 
 
@@ -46,9 +69,19 @@ def test_two_ranks_equal_one_process_with_the_whole_batch(tmp_path: Path) -> Non
 
 
 def test_adversarial_training_under_torchrun(tmp_path: Path) -> None:
-    over = ["model=srresnet", "model_args={blocks: 1, channels: 8, bn: false}", "scale=2", "iters=4", "val_every=2",
-            "data.patch=32", "data.batch=4", "adversarial.enabled=true", "adversarial.pretrain_iters=1",
-            "adversarial.d_blocks=1", "adversarial.d_channels=8"]
+    over = [
+        "model=srresnet",
+        "model_args={blocks: 1, channels: 8, bn: false}",
+        "scale=2",
+        "iters=4",
+        "val_every=2",
+        "data.patch=32",
+        "data.batch=4",
+        "adversarial.enabled=true",
+        "adversarial.pretrain_iters=1",
+        "adversarial.d_blocks=1",
+        "adversarial.d_channels=8",
+    ]
     proc = torchrun(tmp_path / "gan", over)
     assert proc.returncode == 0, proc.stderr[-3000:]
     m = json.loads((tmp_path / "gan" / "metrics.json").read_text())

@@ -16,16 +16,31 @@ from srkit.train import ConfigError, load_config, train
 
 from .test_train_losses import fake_vgg19
 
-SMALL_GAN = ["model=srresnet", "model_args={blocks: 2, channels: 16}", "scale=2", "iters=8", "val_every=3",
-             "data.patch=32", "data.batch=4", "optim.lr=0.001", "adversarial.enabled=true", "adversarial.pretrain_iters=3",
-             "adversarial.d_blocks=2", "adversarial.d_channels=8", "loss=mse+perceptual*0.006", "perceptual.layer=relu2_2"]
+SMALL_GAN = [
+    "model=srresnet",
+    "model_args={blocks: 2, channels: 16}",
+    "scale=2",
+    "iters=8",
+    "val_every=3",
+    "data.patch=32",
+    "data.batch=4",
+    "optim.lr=0.001",
+    "adversarial.enabled=true",
+    "adversarial.pretrain_iters=3",
+    "adversarial.d_blocks=2",
+    "adversarial.d_channels=8",
+    "loss=mse+perceptual*0.006",
+    "perceptual.layer=relu2_2",
+]
 
 
 class Crash(Exception):
     pass
 
 
-def test_gan_training_pretrains_then_trains_both_and_resumes_exactly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_gan_training_pretrains_then_trains_both_and_resumes_exactly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     fake_vgg19(tmp_path / "vgg19.pth")
     over = [*SMALL_GAN, f"perceptual.weights={tmp_path / 'vgg19.pth'}"]
     whole = train(load_config(overrides=over), tmp_path / "a", log=lambda *_: None, progress=False)
@@ -59,8 +74,9 @@ def test_gan_training_pretrains_then_trains_both_and_resumes_exactly(tmp_path: P
     assert [e.value for e in acc.Scalars("train/loss")] == pytest.approx(whole["losses"], rel=1e-6)
     assert len(acc.Scalars("train/d_loss")) == 5
     logged = [json.loads(line) for line in (tmp_path / "a" / "log.jsonl").read_text().splitlines()]
-    assert [e.value for e in EventAccumulator(str(tmp_path / "a" / "tensorboard")).Reload().Scalars("val/psnr")] == \
-        pytest.approx([r["val_psnr"] for r in logged], rel=1e-6)
+    assert [
+        e.value for e in EventAccumulator(str(tmp_path / "a" / "tensorboard")).Reload().Scalars("val/psnr")
+    ] == pytest.approx([r["val_psnr"] for r in logged], rel=1e-6)
     model = load(tmp_path / "a" / "model.safetensors")
     assert model.arch == "srresnet" and model.scale == 2
 
@@ -75,8 +91,17 @@ def test_adversarial_config_errors(tmp_path: Path) -> None:
 
 
 def test_rgb_mean_subtraction_trains_and_is_recorded(tmp_path: Path) -> None:
-    over = ["model=espcn", "model_args={in_channels: 3}", "scale=2", "iters=4", "val_every=4", "data.patch=32",
-            "data.batch=2", "data.rgb_mean=data", "tensorboard=false"]
+    over = [
+        "model=espcn",
+        "model_args={in_channels: 3}",
+        "scale=2",
+        "iters=4",
+        "val_every=4",
+        "data.patch=32",
+        "data.batch=2",
+        "data.rgb_mean=data",
+        "tensorboard=false",
+    ]
     m = train(load_config(overrides=over), tmp_path, log=lambda *_: None, progress=False)
     model = load(tmp_path / "model.safetensors")
     assert len(model.hparams["input_mean"]) == 3 and 0.2 < min(model.hparams["input_mean"]) < 0.8
@@ -86,11 +111,24 @@ def test_rgb_mean_subtraction_trains_and_is_recorded(tmp_path: Path) -> None:
 def test_mixed_precision_adversarial_training(tmp_path: Path) -> None:
     """bf16 and fp16 autocast (fp16 with loss scaling, for both networks) train the generator and the
     discriminator; their losses follow the float32 run's to within the precision's rounding."""
-    over = ["model=srresnet", "model_args={blocks: 1, channels: 8}", "scale=2", "iters=4", "val_every=4", "data.patch=32",
-            "data.batch=2", "adversarial.enabled=true", "adversarial.pretrain_iters=1", "adversarial.d_blocks=1",
-            "adversarial.d_channels=8", "tensorboard=false"]
-    runs = {amp: train(load_config(overrides=[*over, f"amp={amp}"]), tmp_path / amp, log=lambda *_: None, progress=False)
-            for amp in ("none", "bf16", "fp16")}
+    over = [
+        "model=srresnet",
+        "model_args={blocks: 1, channels: 8}",
+        "scale=2",
+        "iters=4",
+        "val_every=4",
+        "data.patch=32",
+        "data.batch=2",
+        "adversarial.enabled=true",
+        "adversarial.pretrain_iters=1",
+        "adversarial.d_blocks=1",
+        "adversarial.d_channels=8",
+        "tensorboard=false",
+    ]
+    runs = {
+        amp: train(load_config(overrides=[*over, f"amp={amp}"]), tmp_path / amp, log=lambda *_: None, progress=False)
+        for amp in ("none", "bf16", "fp16")
+    }
     for amp in ("bf16", "fp16"):
         assert runs[amp]["losses"] == pytest.approx(runs["none"]["losses"], rel=0.05)
         assert runs[amp]["d_losses"] == pytest.approx(runs["none"]["d_losses"], rel=0.05)

@@ -26,7 +26,14 @@ def fake_vgg19(path: Path, seed: int = 0) -> dict[str, torch.Tensor]:
 
 def test_layer_indices_are_torchvisions() -> None:
     # torchvision's vgg19().features: relu1_2 = 3, relu2_2 = 8, relu3_4 = 17, relu4_4 = 26, conv5_4 = 34, relu5_4 = 35
-    assert [layer_index(n) for n in ("relu1_2", "relu2_2", "relu3_4", "relu4_4", "conv5_4", "relu5_4")] == [3, 8, 17, 26, 34, 35]
+    assert [layer_index(n) for n in ("relu1_2", "relu2_2", "relu3_4", "relu4_4", "conv5_4", "relu5_4")] == [
+        3,
+        8,
+        17,
+        26,
+        34,
+        35,
+    ]
     assert len(vgg19_features(36)) == 37
     with pytest.raises(PerceptualError, match="relu2_3"):
         layer_index("relu2_3")  # stage 2 has two convs
@@ -66,7 +73,9 @@ def test_perceptual_loss_names_what_is_wrong(tmp_path: Path) -> None:
         PerceptualLoss(None)
     with pytest.raises(PerceptualError, match="no such checkpoint file"):
         PerceptualLoss(tmp_path / "missing.pth")
-    torch.save({"features.0.weight": torch.zeros(64, 3, 5, 5), "features.0.bias": torch.zeros(64)}, tmp_path / "bad.pth")
+    torch.save(
+        {"features.0.weight": torch.zeros(64, 3, 5, 5), "features.0.bias": torch.zeros(64)}, tmp_path / "bad.pth"
+    )
     with pytest.raises(PerceptualError, match="does not match.*features|shape mismatch.*0.weight"):
         PerceptualLoss(tmp_path / "bad.pth", "relu1_1")
     (tmp_path / "junk.pth").write_bytes(b"not a checkpoint")
@@ -82,8 +91,11 @@ def test_loss_specs() -> None:
         make_loss("l1+perceptual")
     sr, hr = torch.rand(2, 3, 8, 8), torch.rand(2, 3, 8, 8)
     f = make_loss("l1+tv*0.5", {})
-    torch.testing.assert_close(f(sr, hr), F.l1_loss(sr, hr) + 0.5 * ((sr[..., 1:, :] - sr[..., :-1, :]).abs().mean()
-                                                                  + (sr[..., 1:] - sr[..., :-1]).abs().mean()))
+    torch.testing.assert_close(
+        f(sr, hr),
+        F.l1_loss(sr, hr)
+        + 0.5 * ((sr[..., 1:, :] - sr[..., :-1, :]).abs().mean() + (sr[..., 1:] - sr[..., :-1]).abs().mean()),
+    )
 
 
 def test_input_mean_shifts_any_model_and_survives_a_checkpoint(tmp_path: Path) -> None:
@@ -108,7 +120,9 @@ def test_rgb_mean_specs() -> None:
     hr[0] = 255
     pairs = [("a", hr, hr[:, :2, :2]), ("b", torch.full((3, 2, 2), 51, dtype=torch.uint8), hr[:, :1, :1])]
     # every HR pixel counts once: red (16 * 255 + 4 * 51) / 20 / 255, green and blue 4 * 51 / 20 / 255
-    torch.testing.assert_close(torch.tensor(rgb_mean("data", pairs, 3)), torch.tensor([0.84, 0.04, 0.04]), rtol=0, atol=1e-7)
+    torch.testing.assert_close(
+        torch.tensor(rgb_mean("data", pairs, 3)), torch.tensor([0.84, 0.04, 0.04]), rtol=0, atol=1e-7
+    )
     assert rgb_mean("none", pairs, 3) is None
     assert rgb_mean("0.5,0.4,0.3", pairs, 3) == [0.5, 0.4, 0.3]
     (y,) = rgb_mean("1,1,1", pairs, 1)  # type: ignore[misc]

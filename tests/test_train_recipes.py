@@ -79,3 +79,9 @@ def test_the_quick_recipe_beats_bicubic_in_a_short_run(tmp_path: Path) -> None:
     m = train(cfg, tmp_path / "run", log=lambda s: None, progress=False)
     assert m["margin_db"] > 0.3, m["margin_db"]  # the default recipe (lr 5e-4, EMA) was at +0.07 dB after 2 minutes
     assert json.loads((tmp_path / "run" / "metrics.json").read_text())["recipe"] == "quick"
+
+
+def test_command_line_values_keep_their_types(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["train", "--model", "espcn", "--data", "null", "--iters", "30000", "--show-recipe"]) == 0
+    out = capsys.readouterr().out
+    assert "data: 'null'" in out and "iters: 30000" in out  # a folder called null, not None

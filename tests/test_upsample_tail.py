@@ -39,7 +39,7 @@ def check_close(got: torch.Tensor, want64: torch.Tensor) -> None:
     clamp=st.sampled_from(CLAMPS),
     seed=st.integers(0, 2**31 - 1),
 )
-def test_forward_matches_float64(backend, r, n, c, h, w, dtype, layout, use_skip, use_mean, clamp, seed) -> None:  # noqa: ANN001
+def test_forward_matches_float64(backend, r, n, c, h, w, dtype, layout, use_skip, use_mean, clamp, seed) -> None:
     device, name = backend
     gen = torch.Generator().manual_seed(seed)
     x = in_layout(random_tensor((n, c * r * r, h, w), dtype, gen, device), layout)
@@ -53,7 +53,7 @@ def test_forward_matches_float64(backend, r, n, c, h, w, dtype, layout, use_skip
 
 
 @pytest.mark.parametrize("channels_last", [False, True])
-def test_every_output_element_is_written(backend, channels_last: bool) -> None:  # noqa: ANN001
+def test_every_output_element_is_written(backend, channels_last: bool) -> None:
     device, name = backend
     gen = torch.Generator().manual_seed(3)
     for dtype in (torch.float32, torch.bfloat16):
@@ -65,7 +65,7 @@ def test_every_output_element_is_written(backend, channels_last: bool) -> None: 
         check_close(out, tail64(x, 3, skip, mean.tolist(), 0.0, 1.0))
 
 
-def test_nan_passes_through_the_clamp(backend) -> None:  # noqa: ANN001
+def test_nan_passes_through_the_clamp(backend) -> None:
     device, _ = backend
     x = torch.zeros(1, 4, 1, 1, device=device)
     x[0, 1] = float("nan")
@@ -74,7 +74,7 @@ def test_nan_passes_through_the_clamp(backend) -> None:  # noqa: ANN001
 
 
 @pytest.mark.parametrize("clamp", [None, (-0.3, 0.3)])
-def test_gradients(backend, clamp) -> None:  # noqa: ANN001
+def test_gradients(backend, clamp) -> None:
     device, _ = backend
     gen = torch.Generator().manual_seed(7)
     x = random_tensor((2, 12, 3, 4), torch.float64, gen, device).requires_grad_()
@@ -91,7 +91,7 @@ def test_gradients(backend, clamp) -> None:  # noqa: ANN001
     v = F.pixel_shuffle(x, 2) + skip + m64.view(1, -1, 1, 1)
     v = torch.clamp(v, lo, hi) if clamp else v
     want = torch.autograd.grad(v, (x, skip, m64), g)
-    for a, b in zip(got, want):
+    for a, b in zip(got, want, strict=True):
         assert torch.allclose(a.double(), b, rtol=1e-6, atol=1e-6)
 
 
@@ -115,6 +115,6 @@ def test_module_and_bf16_training_step() -> None:
         (dict(x=torch.zeros(1, 4, 2, 2), r=2, clamp=(1.0, 0.0)), r"reversed"),
     ],
 )
-def test_bad_input_is_named(kwargs, match: str) -> None:  # noqa: ANN001
+def test_bad_input_is_named(kwargs, match: str) -> None:
     with pytest.raises((ValueError, TypeError), match=match):
         ops.upsample_tail(**kwargs)

@@ -13,42 +13,59 @@ from hypothesis import strategies as st
 
 from srkit import ops
 from srkit.nn import WideActBlockA
-from srkit.ops.dispatch import implementations
 
 from .layouts import LAYOUTS, in_layout, poisoned
-
 from .precision import TOL, fp32_mode, tolerance
 
 pytestmark = pytest.mark.usefixtures("ieee")  # fixed fp32 tolerances below; TF32 where a test says
 
 
-def block64(x, w1, b1, w2, b2, res_scale) -> torch.Tensor:  # noqa: ANN001
+def block64(x, w1, b1, w2, b2, res_scale) -> torch.Tensor:
     pad = w1.shape[-1] // 2
     x, w1, b1, w2, b2 = (t.double() for t in (x, w1, b1, w2, b2))
     return x + res_scale * F.conv2d(F.relu(F.conv2d(x, w1, b1, padding=pad)), w2, b2, padding=pad)
 
 
 def weights(c: int, e: int, k: int, gen: torch.Generator) -> list[torch.Tensor]:
-    return [torch.randn(e, c, k, k, generator=gen) / (c * k * k) ** 0.5, torch.randn(e, generator=gen) * 0.1,
-            torch.randn(c, e, k, k, generator=gen) / (e * k * k) ** 0.5, torch.randn(c, generator=gen) * 0.1]
+    return [
+        torch.randn(e, c, k, k, generator=gen) / (c * k * k) ** 0.5,
+        torch.randn(e, generator=gen) * 0.1,
+        torch.randn(c, e, k, k, generator=gen) / (e * k * k) ** 0.5,
+        torch.randn(c, generator=gen) * 0.1,
+    ]
 
 
 # no C++ kernel (on the CPU the reference is the choice): Triton and the reference, on each device
-PAIRS = [("cpu", "torch"), ("cpu", "triton")] + ([("cuda", "triton"), ("cuda", "torch")] if torch.cuda.is_available() else [])
+PAIRS = [("cpu", "torch"), ("cpu", "triton")] + (
+    [("cuda", "triton"), ("cuda", "torch")] if torch.cuda.is_available() else []
+)
 
 
 @pytest.mark.parametrize("device_backend", PAIRS, ids=lambda p: f"{p[0]}-{p[1]}")
 @settings(max_examples=10)
-@given(n=st.integers(1, 2), c=st.integers(1, 9), expansion=st.integers(1, 4), k=st.sampled_from([1, 3, 5]),
-       h=st.integers(1, 19), w=st.integers(1, 21), dtype=st.sampled_from(list(TOL)), layout=st.sampled_from(LAYOUTS),
-       tf32=st.booleans(), seed=st.integers(0, 2**31 - 1))
-def test_forward_matches_float64(device_backend, n, c, expansion, k, h, w, dtype, layout, tf32, seed) -> None:  # noqa: ANN001
+@given(
+    n=st.integers(1, 2),
+    c=st.integers(1, 9),
+    expansion=st.integers(1, 4),
+    k=st.sampled_from([1, 3, 5]),
+    h=st.integers(1, 19),
+    w=st.integers(1, 21),
+    dtype=st.sampled_from(list(TOL)),
+    layout=st.sampled_from(LAYOUTS),
+    tf32=st.booleans(),
+    seed=st.integers(0, 2**31 - 1),
+)
+def test_forward_matches_float64(device_backend, n, c, expansion, k, h, w, dtype, layout, tf32, seed) -> None:
     device, name = device_backend
     gen = torch.Generator().manual_seed(seed)
     ws = [t.to(device) for t in weights(c, c * expansion, k, gen)]
     x = in_layout(torch.randn((n, c, h, w), generator=gen).to(device=device, dtype=dtype), layout)
     if name == "triton" and device == "cuda" and dtype == torch.float32 and not tf32:  # compiled, it needs tensor cores
-        with ops.use_backend(name, strict=True), fp32_mode(tf32=tf32), pytest.raises(ops.BackendUnavailable, match="needs tensor cores"):
+        with (
+            ops.use_backend(name, strict=True),
+            fp32_mode(tf32=tf32),
+            pytest.raises(ops.BackendUnavailable, match="needs tensor cores"),
+        ):
             ops.wdsr_a_fused(x, *ws, res_scale=0.7)
         return
     with ops.use_backend(name, strict=True), fp32_mode(tf32=tf32):

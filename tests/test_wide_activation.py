@@ -28,7 +28,7 @@ def test_matches_plain_pytorch_forward_and_backward(backend_name: str) -> None:
     want = eager_block(x, block)
     want_grads = torch.autograd.grad(want.square().sum(), (x, *block.parameters()))
     torch.testing.assert_close(y, want, rtol=1e-5, atol=1e-5)
-    for a, b in zip(grads, want_grads):
+    for a, b in zip(grads, want_grads, strict=True):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-4)
 
 
@@ -56,7 +56,10 @@ def test_block_a_matches_plain_pytorch_forward_and_backward(backend_name: str) -
 @pytest.mark.slow
 def test_blocks_compile_fullgraph_and_run_under_autocast() -> None:
     torch.manual_seed(4)
-    for block, eager in ((WideActBlockA(8, 2, 0.5, weight_norm=False), eager_block_a), (WideActBlockB(8, 4, 0.5, 0.5), eager_block)):
+    for block, eager in (
+        (WideActBlockA(8, 2, 0.5, weight_norm=False), eager_block_a),
+        (WideActBlockB(8, 4, 0.5, 0.5), eager_block),
+    ):
         x = torch.randn(1, 8, 6, 7, requires_grad=True)
         compiled = torch.compile(block, fullgraph=True)
         torch.testing.assert_close(compiled(x), block(x))
@@ -88,7 +91,7 @@ def test_a_stack_stores_a_fraction_of_eager_activations() -> None:
     x = torch.randn(2, 32, 24, 24, requires_grad=True)
     params = {p.data_ptr() for p in blocks.parameters()}
 
-    def saved_activation_bytes(fn) -> int:  # noqa: ANN001
+    def saved_activation_bytes(fn) -> int:
         seen: dict[int, int] = {}
 
         def pack(t: torch.Tensor) -> torch.Tensor:

@@ -9,33 +9,42 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from srkit import ops
-
 from srkit.ops.dispatch import implementations
 
 from .layouts import LAYOUTS, in_layout, poisoned
-
 from .precision import TOL, fp32_mode, tolerance
 
 pytestmark = pytest.mark.usefixtures("ieee")  # fixed fp32 tolerances below; TF32 where a test says
 
 
-def weights(c: int, e: int, l: int, gen: torch.Generator) -> list[torch.Tensor]:  # noqa: E741
-    return [torch.randn(e, c, generator=gen) / c**0.5, torch.randn(e, generator=gen) * 0.1,
-            torch.randn(l, e, generator=gen) / e**0.5, torch.randn(l, generator=gen) * 0.1]
+def weights(c: int, e: int, l: int, gen: torch.Generator) -> list[torch.Tensor]:
+    return [
+        torch.randn(e, c, generator=gen) / c**0.5,
+        torch.randn(e, generator=gen) * 0.1,
+        torch.randn(l, e, generator=gen) / e**0.5,
+        torch.randn(l, generator=gen) * 0.1,
+    ]
 
 
-def pointwise64(x, w1, b1, w2, b2) -> torch.Tensor:  # noqa: ANN001
+def pointwise64(x, w1, b1, w2, b2) -> torch.Tensor:
     hid = F.relu(F.conv2d(x.double(), w1.double()[:, :, None, None], b1.double()))
     return F.conv2d(hid, w2.double()[:, :, None, None], b2.double())
 
 
 @settings(max_examples=12)
 @given(
-    n=st.integers(1, 2), c=st.integers(1, 9), expansion=st.integers(1, 6), l=st.integers(1, 7),
-    h=st.integers(1, 6), w=st.integers(1, 9), dtype=st.sampled_from(list(TOL)), layout=st.sampled_from(LAYOUTS),
-    tf32=st.booleans(), seed=st.integers(0, 2**31 - 1),
+    n=st.integers(1, 2),
+    c=st.integers(1, 9),
+    expansion=st.integers(1, 6),
+    l=st.integers(1, 7),
+    h=st.integers(1, 6),
+    w=st.integers(1, 9),
+    dtype=st.sampled_from(list(TOL)),
+    layout=st.sampled_from(LAYOUTS),
+    tf32=st.booleans(),
+    seed=st.integers(0, 2**31 - 1),
 )
-def test_forward_matches_float64(backend, n, c, expansion, l, h, w, dtype, layout, tf32, seed) -> None:  # noqa: ANN001, E741
+def test_forward_matches_float64(backend, n, c, expansion, l, h, w, dtype, layout, tf32, seed) -> None:
     device, name = backend
     gen = torch.Generator().manual_seed(seed)
     ws = [t.to(device) for t in weights(c, c * expansion, l, gen)]
@@ -59,20 +68,28 @@ def test_backward_matches_float64(backend_name: str) -> None:
         y = ops.wide_pointwise(x, w1, b1, w2, b2)
     with ops.use_backend(backend_name), ops.trace() as calls:  # the backward has no C++ kernel: cpp falls back
         got = torch.autograd.grad(y, (x, w1, b1, w2, b2), g)
-    assert [(c.op, c.backend) for c in calls] == [("wide_pointwise_backward", "torch" if backend_name == "cpp" else backend_name)]
+    assert [(c.op, c.backend) for c in calls] == [
+        ("wide_pointwise_backward", "torch" if backend_name == "cpp" else backend_name)
+    ]
     ins64 = [t.detach().double().requires_grad_() for t in (x, w1, b1, w2, b2)]
     want = torch.autograd.grad(pointwise64(*ins64), ins64, g.double())
-    for a, b in zip(got, want):
+    for a, b in zip(got, want, strict=True):
         torch.testing.assert_close(a.double(), b, rtol=1e-4, atol=1e-5)
 
 
 @settings(max_examples=10)
 @given(
-    n=st.integers(1, 2), c=st.integers(1, 9), expansion=st.integers(1, 6), l=st.integers(1, 7),
-    h=st.integers(1, 6), w=st.integers(1, 9), dtype=st.sampled_from(list(TOL)), layout=st.sampled_from(LAYOUTS),
+    n=st.integers(1, 2),
+    c=st.integers(1, 9),
+    expansion=st.integers(1, 6),
+    l=st.integers(1, 7),
+    h=st.integers(1, 6),
+    w=st.integers(1, 9),
+    dtype=st.sampled_from(list(TOL)),
+    layout=st.sampled_from(LAYOUTS),
     seed=st.integers(0, 2**31 - 1),
 )
-def test_backward_kernel_matches_float64(n, c, expansion, l, h, w, dtype, layout, seed) -> None:  # noqa: ANN001, E741
+def test_backward_kernel_matches_float64(n, c, expansion, l, h, w, dtype, layout, seed) -> None:
     """The Triton backward (the wide activation recomputed per tile) into a poisoned input gradient."""
     gen = torch.Generator().manual_seed(seed)
     e = c * expansion
@@ -99,7 +116,7 @@ def test_gradcheck_float64_on_the_reference() -> None:
 
 def test_the_wide_activation_is_not_saved_for_backward() -> None:
     gen = torch.Generator().manual_seed(7)
-    c, e, l = 8, 48, 6  # noqa: E741
+    c, e, l = 8, 48, 6
     ws = [t.requires_grad_() for t in weights(c, e, l, gen)]
     x = torch.randn(2, c, 16, 16, generator=gen, requires_grad=True)
     saved: list[int] = []
@@ -115,12 +132,20 @@ def test_cpu_default_is_onednn_and_float64_on_triton_falls_back_loudly(monkeypat
     call = ops.last_call("wide_pointwise")
     assert call is not None and call.backend == "torch" and call.fallback_from is None  # measured faster: a choice
     with ops.use_backend("triton"):
-        ops.wide_pointwise(torch.randn(1, 3, 4, 4, generator=gen, dtype=torch.float64),
-                           *(t.double() for t in weights(3, 6, 2, gen)))
+        ops.wide_pointwise(
+            torch.randn(1, 3, 4, 4, generator=gen, dtype=torch.float64), *(t.double() for t in weights(3, 6, 2, gen))
+        )
     call = ops.last_call("wide_pointwise")
-    assert call is not None and call.backend == "torch" and call.fallback_from == "triton" and "tensor cores" in (call.reason or "")
+    assert (
+        call is not None
+        and call.backend == "torch"
+        and call.fallback_from == "triton"
+        and "tensor cores" in (call.reason or "")
+    )
 
 
 def test_weights_that_do_not_chain_are_named() -> None:
     with pytest.raises(ValueError, match="weights do not chain"):
-        ops.wide_pointwise(torch.zeros(1, 3, 2, 2), torch.zeros(6, 4), torch.zeros(6), torch.zeros(2, 6), torch.zeros(2))
+        ops.wide_pointwise(
+            torch.zeros(1, 3, 2, 2), torch.zeros(6, 4), torch.zeros(6), torch.zeros(2, 6), torch.zeros(2)
+        )

@@ -32,15 +32,44 @@ from ..profiler.device import Peaks, dtype_name, fingerprint, parse_dtype, peaks
 from .args import count, number
 from .errors import device, run_cli
 
-OP_COLUMNS = [("op", "op", ""), ("impl", "impl", ""), ("ran", "backend_ran", ""), ("shape", "shape", ""), ("dtype", "dtype", ""),
-              ("median ms", "median_ms", ".3f"), ("p10", "p10_ms", ".3f"), ("p90", "p90_ms", ".3f"), ("GB/s", "GB/s", ".1f"),
-              ("TFLOP/s", "TFLOP/s", ".3f"), ("% roofline", "fraction_of_roofline", ".1%"), ("vs eager", "speedup_vs_eager", ".2f"),
-              ("ok", "correct", "")]
-MODEL_COLUMNS = [("model", "model", ""), ("variant", "variant", ""), ("dtype", "dtype", ""), ("cl", "channels_last", ""),
-                 ("ran", "backend_ran", ""), ("median ms", "median_ms", ".3f"), ("p10", "p10_ms", ".3f"), ("p90", "p90_ms", ".3f"),
-                 ("img/s", "images_per_s", ".2f"), ("MP/s", "megapixels_per_s", ".2f"), ("peak MiB", "peak_memory_MiB", ".0f"),
-                 ("vs eager", "speedup_vs_eager", ".2f"), ("dB vs fp32", "psnr_vs_fp32_eager_dB", ".1f"), ("error", "error", "")]
-LAYER_COLUMNS = [("level", "level", ""), ("layer", "layer", ""), ("type", "type", ""), ("ms", "ms", ".3f"), ("share", "share", ".1%")]
+OP_COLUMNS = [
+    ("op", "op", ""),
+    ("impl", "impl", ""),
+    ("ran", "backend_ran", ""),
+    ("shape", "shape", ""),
+    ("dtype", "dtype", ""),
+    ("median ms", "median_ms", ".3f"),
+    ("p10", "p10_ms", ".3f"),
+    ("p90", "p90_ms", ".3f"),
+    ("GB/s", "GB/s", ".1f"),
+    ("TFLOP/s", "TFLOP/s", ".3f"),
+    ("% roofline", "fraction_of_roofline", ".1%"),
+    ("vs eager", "speedup_vs_eager", ".2f"),
+    ("ok", "correct", ""),
+]
+MODEL_COLUMNS = [
+    ("model", "model", ""),
+    ("variant", "variant", ""),
+    ("dtype", "dtype", ""),
+    ("cl", "channels_last", ""),
+    ("ran", "backend_ran", ""),
+    ("median ms", "median_ms", ".3f"),
+    ("p10", "p10_ms", ".3f"),
+    ("p90", "p90_ms", ".3f"),
+    ("img/s", "images_per_s", ".2f"),
+    ("MP/s", "megapixels_per_s", ".2f"),
+    ("peak MiB", "peak_memory_MiB", ".0f"),
+    ("vs eager", "speedup_vs_eager", ".2f"),
+    ("dB vs fp32", "psnr_vs_fp32_eager_dB", ".1f"),
+    ("error", "error", ""),
+]
+LAYER_COLUMNS = [
+    ("level", "level", ""),
+    ("layer", "layer", ""),
+    ("type", "type", ""),
+    ("ms", "ms", ".3f"),
+    ("share", "share", ".1%"),
+]
 
 
 def _console() -> Any:
@@ -53,8 +82,14 @@ def _console() -> Any:
 def _progress(total: int, what: str) -> Iterator[Callable[[str], None]]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=_console(), transient=True) as prog:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=_console(),
+        transient=True,
+    ) as prog:
         task = prog.add_task(what, total=total)
         first = [True]
 
@@ -104,8 +139,19 @@ def cmd_ops(args: argparse.Namespace) -> int:
     rows, ok = run_ops(args, con, pk)
     out = Path(args.out)
     stem = f"ops_{slug(fp)}{'_quick' if args.quick else ''}"
-    paths = _write(out, stem, {"command": "ops", "fingerprint": fp, "peaks": pk.as_dict(), "quick": args.quick,
-                               "seconds": time.perf_counter() - t0, "rows": rows}, rows)
+    paths = _write(
+        out,
+        stem,
+        {
+            "command": "ops",
+            "fingerprint": fp,
+            "peaks": pk.as_dict(),
+            "quick": args.quick,
+            "seconds": time.perf_counter() - t0,
+            "rows": rows,
+        },
+        rows,
+    )
     png = report.plot_op_speedups(out / f"{stem}.png", rows, fp["device"])
     con.print("wrote " + ", ".join(str(p) for p in paths + ([png] if png else [])))
     if not ok:
@@ -166,7 +212,9 @@ def run_models(args: argparse.Namespace, con: Any) -> tuple[list[dict[str, Any]]
             for hw in sizes:
                 lr = modelbench.lr_size(hw, int(model.scale), model)
                 x = torch.rand(args.batch, int(getattr(model, "in_channels", 3)), *lr, device=dev, generator=None)
-                rows += modelbench.bench_model(model, name, x, settings, reps=args.reps, max_seconds=args.max_seconds, progress=step)
+                rows += modelbench.bench_model(
+                    model, name, x, settings, reps=args.reps, max_seconds=args.max_seconds, progress=step
+                )
                 if args.breakdown:
                     dt = settings[0].dtype
                     for r in modelbench.breakdown(model, x, dt, variant="srkit", reps=3):
@@ -176,8 +224,14 @@ def run_models(args: argparse.Namespace, con: Any) -> tuple[list[dict[str, Any]]
     if layers:
         for name in dict.fromkeys(r["model"] for r in layers):
             mine = [r for r in layers if r["model"] == name]
-            con.print(report.table(f"where {name}'s forward spends its time (srkit path, {mine[0]['dtype']}, "
-                                   f"{'x'.join(map(str, mine[0]['out_hw']))} output)", mine, LAYER_COLUMNS))
+            con.print(
+                report.table(
+                    f"where {name}'s forward spends its time (srkit path, {mine[0]['dtype']}, "
+                    f"{'x'.join(map(str, mine[0]['out_hw']))} output)",
+                    mine,
+                    LAYER_COLUMNS,
+                )
+            )
     return rows, layers
 
 
@@ -189,8 +243,21 @@ def cmd_model(args: argparse.Namespace) -> int:
     rows, layers = run_models(args, con)
     out = Path(args.out)
     stem = f"model_{slug(fp)}"
-    paths = _write(out, stem, {"command": "model", "fingerprint": fp, "peaks": pk.as_dict(), "scale": args.scale,
-                               "batch": args.batch, "seconds": time.perf_counter() - t0, "rows": rows, "layers": layers}, rows)
+    paths = _write(
+        out,
+        stem,
+        {
+            "command": "model",
+            "fingerprint": fp,
+            "peaks": pk.as_dict(),
+            "scale": args.scale,
+            "batch": args.batch,
+            "seconds": time.perf_counter() - t0,
+            "rows": rows,
+            "layers": layers,
+        },
+        rows,
+    )
     if layers:
         paths.append(report.write_csv(out / f"{stem}_layers.csv", layers))
     png = report.plot_model_latency(out / f"{stem}.png", rows, fp["device"])
@@ -207,28 +274,70 @@ def cmd_lut(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     items = grid.items()
     with _progress(len(items), "lut") as step:
-        table = lutmod.build(args.device, grid, dtype=args.dtype, batch=args.batch, channels_last=args.channels_last,
-                             reps=args.reps, max_seconds=args.max_seconds, progress=step, runtime=args.runtime)
+        table = lutmod.build(
+            args.device,
+            grid,
+            dtype=args.dtype,
+            batch=args.batch,
+            channels_last=args.channels_last,
+            reps=args.reps,
+            max_seconds=args.max_seconds,
+            progress=step,
+            runtime=args.runtime,
+        )
     out = Path(args.out)
     stem = f"lut_{slug(fp)}_{table.dtype}" + ("" if table.runtime == "torch" else f"_{table.runtime}")
     path = table.save(out / f"{stem}.json")
     rows = [{"entry": k} | v for k, v in table.entries.items()]
     report.write_csv(out / f"{stem}.csv", rows)
-    con.print(report.table(f"latency table ({len(rows)} entries, {time.perf_counter() - t0:.0f} s)", rows,
-                           [("entry", "entry", ""), ("ran", "backend_ran", ""), ("median ms", "median_ms", ".3f"),
-                            ("p10", "p10_ms", ".3f"), ("p90", "p90_ms", ".3f")]))
+    con.print(
+        report.table(
+            f"latency table ({len(rows)} entries, {time.perf_counter() - t0:.0f} s)",
+            rows,
+            [
+                ("entry", "entry", ""),
+                ("ran", "backend_ran", ""),
+                ("median ms", "median_ms", ".3f"),
+                ("p10", "p10_ms", ".3f"),
+                ("p90", "p90_ms", ".3f"),
+            ],
+        )
+    )
     con.print(f"wrote {path}")
     if args.validate:
-        checks = lutmod.validate(table, args.device, lutmod.sample_archs(grid, args.validate), reps=args.reps)
-        errs = [abs(r["relative_error"]) for r in checks]
-        con.print(report.table("the table's predictions against whole-model measurements", checks,
-                               [("c", "channels", ""), ("x", "scale", ""), ("blocks", "blocks", ""), ("upsampler", "upsampler", ""), ("predicted ms", "predicted_ms", ".3f"),
-                                ("measured ms", "measured_ms", ".3f"), ("error", "relative_error", "+.1%")]))
-        con.print(f"mean |error| {sum(errs) / len(errs):.1%}, max {max(errs):.1%}")
-        report.write_json(out / f"{stem}_validation.json", {"fingerprint": fp, "rows": checks,
-                                                            "mean_abs_relative_error": sum(errs) / len(errs),
-                                                            "max_abs_relative_error": max(errs)})
+        _validate_lut(con, args, table, grid, fp, out / f"{stem}_validation.json")
     return 0
+
+
+def _validate_lut(con: Any, args: argparse.Namespace, table: Any, grid: Any, fp: dict[str, Any], path: Path) -> None:
+    """``--validate N``: N random BlockNets measured whole against the table's prediction."""
+    checks = lutmod.validate(table, args.device, lutmod.sample_archs(grid, args.validate), reps=args.reps)
+    errs = [abs(r["relative_error"]) for r in checks]
+    con.print(
+        report.table(
+            "the table's predictions against whole-model measurements",
+            checks,
+            [
+                ("c", "channels", ""),
+                ("x", "scale", ""),
+                ("blocks", "blocks", ""),
+                ("upsampler", "upsampler", ""),
+                ("predicted ms", "predicted_ms", ".3f"),
+                ("measured ms", "measured_ms", ".3f"),
+                ("error", "relative_error", "+.1%"),
+            ],
+        )
+    )
+    con.print(f"mean |error| {sum(errs) / len(errs):.1%}, max {max(errs):.1%}")
+    report.write_json(
+        path,
+        {
+            "fingerprint": fp,
+            "rows": checks,
+            "mean_abs_relative_error": sum(errs) / len(errs),
+            "max_abs_relative_error": max(errs),
+        },
+    )
 
 
 def cmd_default(args: argparse.Namespace) -> int:
@@ -248,12 +357,24 @@ def cmd_default(args: argparse.Namespace) -> int:
     model_rows, layers = run_models(ns, con)
     out = Path(args.out)
     stem = f"bench_{slug(fp)}"
-    record = {"command": "default", "fingerprint": fp, "peaks": pk.as_dict(), "seconds": time.perf_counter() - t0,
-              "ops": op_rows, "models": model_rows, "layers": layers}
-    paths = [report.write_json(out / f"{stem}.json", record), report.write_csv(out / f"{stem}_ops.csv", op_rows),
-             report.write_csv(out / f"{stem}_models.csv", model_rows)]
+    record = {
+        "command": "default",
+        "fingerprint": fp,
+        "peaks": pk.as_dict(),
+        "seconds": time.perf_counter() - t0,
+        "ops": op_rows,
+        "models": model_rows,
+        "layers": layers,
+    }
+    paths = [
+        report.write_json(out / f"{stem}.json", record),
+        report.write_csv(out / f"{stem}_ops.csv", op_rows),
+        report.write_csv(out / f"{stem}_models.csv", model_rows),
+    ]
     png = report.plot_op_speedups(out / f"{stem}_ops.png", op_rows, fp["device"])
-    con.print("wrote " + ", ".join(str(p) for p in paths + ([png] if png else [])) + f" in {time.perf_counter() - t0:.0f} s")
+    con.print(
+        "wrote " + ", ".join(str(p) for p in paths + ([png] if png else [])) + f" in {time.perf_counter() - t0:.0f} s"
+    )
     return 0 if ok and not any("error" in r for r in model_rows) else 1
 
 
@@ -261,8 +382,15 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--out", default="runs/bench", help="folder for JSON, CSV and PNG (default runs/bench)")
     p.add_argument("--reps", type=count(1), default=20, help="timed repetitions per row (after 3 warm-up calls)")
-    p.add_argument("--max-seconds", type=number(0.0, above=True), default=5.0, help="stop repeating a row after this long (at least 3 reps)")
-    p.add_argument("--remeasure-peaks", action="store_true", help="measure bandwidth and matmul peaks again (else cached)")
+    p.add_argument(
+        "--max-seconds",
+        type=number(0.0, above=True),
+        default=5.0,
+        help="stop repeating a row after this long (at least 3 reps)",
+    )
+    p.add_argument(
+        "--remeasure-peaks", action="store_true", help="measure bandwidth and matmul peaks again (else cached)"
+    )
     p.add_argument("-v", "--verbose", action="store_true", help="log backend choices")
 
 
@@ -285,48 +413,104 @@ def _block(text: str) -> dict[str, Any]:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="srkit-bench", description=__doc__.split("\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n\n")[1])
+    p = argparse.ArgumentParser(
+        prog="srkit-bench",
+        description=__doc__.split("\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__.split("\n\n")[1],
+    )
     _common(p)
     sub = p.add_subparsers(dest="command")
+    _ops_parser(sub)
+    _model_parser(sub)
+    _lut_parser(sub)
+    p.set_defaults(func=cmd_default)
+    return p
+
+
+def _ops_parser(sub: Any) -> None:
     o = sub.add_parser("ops", help="every op x implementation x shape x dtype")
     _common(o)
-    o.add_argument("--only", nargs="+", choices=opcases.OPS, help="these ops only")
+    o.add_argument(
+        "--only",
+        nargs="+",
+        choices=opcases.NAMES,
+        help="these ops (any registered op by its name; an op of a block runs its block's case) or cases",
+    )
     o.add_argument("--quick", action="store_true", help="fewer shapes; no torch.compile unless --compile")
     o.add_argument("--compile", dest="compile", action="store_true", default=None, help="include torch.compile rows")
     o.add_argument("--no-compile", dest="compile", action="store_false", help="leave out torch.compile rows")
-    o.add_argument("--backends", nargs="+", choices=("triton", "cuda", "cpp", "torch"), help="srkit backends to time (default: all that run here)")
+    o.add_argument(
+        "--backends",
+        nargs="+",
+        choices=("triton", "cuda", "cpp", "torch"),
+        help="srkit backends to time (default: all that run here)",
+    )
     o.set_defaults(func=cmd_ops)
+
+
+def _model_parser(sub: Any) -> None:
     m = sub.add_parser("model", help="end-to-end model latency with a per-layer breakdown")
     _common(m)
-    m.add_argument("names", nargs="*", help="zoo names (random weights), checkpoint files, or genotype JSON files (srkit-search)")
+    m.add_argument(
+        "names", nargs="*", help="zoo names (random weights), checkpoint files, or genotype JSON files (srkit-search)"
+    )
     m.add_argument("--all", action="store_true", help="every zoo model")
     m.add_argument("--scale", type=count(1), default=4)
-    m.add_argument("--input", nargs="+", type=_resolution, default=[modelbench.RESOLUTIONS["720p"]], help="output resolution(s): 360p 540p 720p 1080p 4k or HxW (LR = output / scale)")
+    m.add_argument(
+        "--input",
+        nargs="+",
+        type=_resolution,
+        default=[modelbench.RESOLUTIONS["720p"]],
+        help="output resolution(s): 360p 540p 720p 1080p 4k or HxW (LR = output / scale)",
+    )
     m.add_argument("--batch", type=count(1), default=1)
     m.add_argument("--dtypes", nargs="+", choices=("fp32", "fp16", "bf16"), help="default: fp32 (CPU), fp32 fp16 (GPU)")
     m.add_argument("--channels-last", choices=("no", "yes", "both"), default="no")
-    m.add_argument("--variants", nargs="+", choices=modelbench.ALL_VARIANTS, default=list(modelbench.VARIANTS),
-                   help="eager, compile, srkit (default: all three) and ort (ONNX Runtime; pip install 'srkit[onnx]')")
+    m.add_argument(
+        "--variants",
+        nargs="+",
+        choices=modelbench.ALL_VARIANTS,
+        default=list(modelbench.VARIANTS),
+        help="eager, compile, srkit (default: all three) and ort (ONNX Runtime; pip install 'srkit[onnx]')",
+    )
     m.add_argument("--no-graphs", action="store_true", help="no CUDA-graph rows on a GPU")
     m.add_argument("--no-breakdown", dest="breakdown", action="store_false", help="skip the per-layer breakdown")
     m.set_defaults(func=cmd_model)
+
+
+def _lut_parser(sub: Any) -> None:
     t = sub.add_parser("lut", help="the latency table srkit-search consumes")
     _common(t)
     t.add_argument("--widths", nargs="+", type=count(1), default=[16, 32])
     t.add_argument("--sizes", nargs="+", type=_resolution, default=[(64, 64)], help="LR feature-map sizes HxW")
     t.add_argument("--scales", nargs="+", type=count(1), default=[4])
-    t.add_argument("--blocks", nargs="+", type=_block, help="block specs as YAML, e.g. '{type: wdsr_b, expansion: 6}' (default: the standard grid)")
-    t.add_argument("--upsamplers", nargs="+", choices=UPSAMPLERS, default=list(UPSAMPLERS), help="the stems' upsamplers")
+    t.add_argument(
+        "--blocks",
+        nargs="+",
+        type=_block,
+        help="block specs as YAML, e.g. '{type: wdsr_b, expansion: 6}' (default: the standard grid)",
+    )
+    t.add_argument(
+        "--upsamplers", nargs="+", choices=UPSAMPLERS, default=list(UPSAMPLERS), help="the stems' upsamplers"
+    )
     t.add_argument("--dtype", default="fp32", choices=("fp32", "fp16", "bf16"))
     t.add_argument("--batch", type=count(1), default=1)
     t.add_argument("--channels-last", action="store_true")
-    t.add_argument("--runtime", choices=modelbench.RUNTIMES, default="torch",
-                   help="time the blocks in PyTorch (srkit's ops) or ONNX Runtime (what srkit-search --latency-runtime reads)")
-    t.add_argument("--validate", type=count(0), default=0, metavar="N", help="also measure N random BlockNets against the table's prediction")
+    t.add_argument(
+        "--runtime",
+        choices=modelbench.RUNTIMES,
+        default="torch",
+        help="time the blocks in PyTorch (srkit's ops) or ONNX Runtime (what srkit-search --latency-runtime reads)",
+    )
+    t.add_argument(
+        "--validate",
+        type=count(0),
+        default=0,
+        metavar="N",
+        help="also measure N random BlockNets against the table's prediction",
+    )
     t.set_defaults(func=cmd_lut)
-    p.set_defaults(func=cmd_default)
-    return p
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -25,10 +25,10 @@ def crop_box(h: int, w: int, size: int) -> tuple[int, int, int]:
 
 def draw_grid(path: Path, rows: list[tuple[str, list[tuple[str, torch.Tensor]]]]) -> None:
     """One row per image, one column per method (each an HWC-able uint8 crop)."""
-    import matplotlib  # noqa: PLC0415
+    import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt  # noqa: PLC0415
+    import matplotlib.pyplot as plt
 
     cols = len(rows[0][1])
     fig, axes = plt.subplots(len(rows), cols, figsize=(2.2 * cols, 2.4 * len(rows)), squeeze=False)
@@ -36,8 +36,11 @@ def draw_grid(path: Path, rows: list[tuple[str, list[tuple[str, torch.Tensor]]]]
         for c, (title, img) in enumerate(panels):
             ax = axes[r][c]
             arr = img.permute(1, 2, 0).numpy()
-            ax.imshow(arr[:, :, 0] if arr.shape[2] == 1 else arr, cmap="gray" if arr.shape[2] == 1 else None,
-                      interpolation="nearest")
+            ax.imshow(
+                arr[:, :, 0] if arr.shape[2] == 1 else arr,
+                cmap="gray" if arr.shape[2] == 1 else None,
+                interpolation="nearest",
+            )
             ax.set_title(title, fontsize=7)
             ax.set_xticks([])
             ax.set_yticks([])
@@ -66,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
             if i < args.grid_images:
                 top, left, side = crop_box(hr.shape[1], hr.shape[2], args.crop)
                 sl = (slice(None), slice(top, top + side), slice(left, left + side))
-                lr_crop = lr[:, top // s:(top + side) // s, left // s:(left + side) // s]
+                lr_crop = lr[:, top // s : (top + side) // s, left // s : (left + side) // s]
                 panels = [("LR (nearest)", lr_crop.repeat_interleave(s, 1).repeat_interleave(s, 2))]
                 if all(up is not bicubic_sr for _, up, _ in specs):
                     panels.append(("bicubic", bicubic_sr(lr[None], s)[0][sl]))
@@ -75,8 +78,8 @@ def run(args: argparse.Namespace) -> int:
                 grid.append((name, panels))
     table = [{"model": label, **summary(per_model[label])} for label in labels]
     table.sort(key=lambda r: -float(r["mean_psnr"]))  # type: ignore[arg-type]
-    from rich.console import Console  # noqa: PLC0415
-    from rich.table import Table  # noqa: PLC0415
+    from rich.console import Console
+    from rich.table import Table
 
     t = Table(title=f"x{s} on {args.data} ({PROTOCOL})")
     for col in ("rank", "model", "PSNR (dB)", "SSIM"):
@@ -85,7 +88,9 @@ def run(args: argparse.Namespace) -> int:
         t.add_row(str(rank), r["model"], f"{r['mean_psnr']:.3f}", f"{r['mean_ssim']:.4f}")
     Console().print(t)
     out = Path(args.out)
-    atomic.write_json(out / f"compare_x{s}.json", {"data": args.data, "scale": s, "protocol": PROTOCOL, "ranking": table})
+    atomic.write_json(
+        out / f"compare_x{s}.json", {"data": args.data, "scale": s, "protocol": PROTOCOL, "ranking": table}
+    )
     if grid:
         draw_grid(out / f"compare_x{s}.png", grid)
     print(f"wrote {out / f'compare_x{s}.json'}" + (f" and {out / f'compare_x{s}.png'}" if grid else ""))

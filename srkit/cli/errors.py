@@ -23,9 +23,20 @@ from ..ops.dispatch import BackendUnavailable
 from ..train.config import ConfigError
 from ..train.runfolder import RunFolderError
 
-USER_ERRORS: tuple[type[BaseException], ...] = (ImageReadError, DatasetError, CheckpointError, ConfigError, RunFolderError,
-                                                BackendUnavailable, ExportError, FileNotFoundError, NotADirectoryError,
-                                                IsADirectoryError, PermissionError, FileExistsError)
+USER_ERRORS: tuple[type[BaseException], ...] = (
+    ImageReadError,
+    DatasetError,
+    CheckpointError,
+    ConfigError,
+    RunFolderError,
+    BackendUnavailable,
+    ExportError,
+    FileNotFoundError,
+    NotADirectoryError,
+    IsADirectoryError,
+    PermissionError,
+    FileExistsError,
+)
 REPORT = "this is a bug in srkit, not in your input: please report it with the command and the traceback above"
 
 

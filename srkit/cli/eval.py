@@ -22,13 +22,23 @@ def run(args: argparse.Namespace) -> int:
     with backend_context(args.backend), ops.trace() as calls:
         scores = evaluate(upscale, args.data, args.scale)
     res = {
-        "model": args.model, "label": label, "data": args.data, "scale": args.scale, "protocol": PROTOCOL,
-        **summary(scores), "backends": sorted({f"{c.op}:{c.backend}" for c in calls}),
-        "device": args.device, "dtype": args.dtype, "tile": args.tile,
-        "seconds": time.perf_counter() - t0, "srkit": __version__, "torch": torch.__version__, "host": platform.node(),
+        "model": args.model,
+        "label": label,
+        "data": args.data,
+        "scale": args.scale,
+        "protocol": PROTOCOL,
+        **summary(scores),
+        "backends": sorted({f"{c.op}:{c.backend}" for c in calls}),
+        "device": args.device,
+        "dtype": args.dtype,
+        "tile": args.tile,
+        "seconds": time.perf_counter() - t0,
+        "srkit": __version__,
+        "torch": torch.__version__,
+        "host": platform.node(),
     }
-    from rich.console import Console  # noqa: PLC0415
-    from rich.table import Table  # noqa: PLC0415
+    from rich.console import Console
+    from rich.table import Table
 
     t = Table(title=f"{label} x{args.scale} on {args.data}")
     t.add_column("image")

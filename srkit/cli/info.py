@@ -9,13 +9,16 @@ from typing import Any
 
 import torch
 
-from .. import __version__
-from .. import ops  # noqa: F401 - importing the ops registers them
+from .. import (
+    __version__,
+    ops,  # noqa: F401 - importing the ops registers them
+)
 from ..ops import dispatch
+
 
 def collect() -> dict[str, Any]:
     try:
-        import triton  # noqa: PLC0415
+        import triton
 
         triton_version = triton.__version__
     except Exception as e:  # noqa: BLE001
@@ -35,7 +38,9 @@ def collect() -> dict[str, Any]:
             "openmp_threads": ext.openmp_threads() if ext else None,
             "error": dispatch.extension_error() or None,
         },
-        "gpus": [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())] if torch.cuda.is_available() else [],
+        "gpus": [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+        if torch.cuda.is_available()
+        else [],
         "backends": {d: dispatch.report(d) for d in devices},
         "ops": {},
     }
@@ -51,35 +56,50 @@ def collect() -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> int:
     if args.file:
-        from .models import describe_file  # noqa: PLC0415
+        from .models import describe_file
 
         return describe_file(args.file)
     info = collect()
     if args.json:
         print(json.dumps(info, indent=2))
         return 0
-    from rich.console import Console  # noqa: PLC0415
-    from rich.table import Table  # noqa: PLC0415
+    from rich.console import Console
+    from rich.table import Table
 
     con = Console()
     ext = info["extension"]
-    con.print(f"[bold]srkit[/] {info['srkit']}  python {info['python']}  torch {info['torch']} (CUDA {info['torch_cuda']})  triton {info['triton']}")
-    con.print(f"extension srkit._C: {'built' if ext['built'] else 'NOT built: ' + str(ext['error'])}"
-              f"{', with CUDA' if ext['with_cuda'] else ', CPU only'}" + (f", {ext['openmp_threads']} OpenMP threads" if ext["built"] else ""))
-    con.print(f"GPUs: {', '.join(info['gpus']) or 'none'}   Triton interpreter: {'on' if info['triton_interpreter'] else 'off'}")
+    con.print(
+        f"[bold]srkit[/] {info['srkit']}  python {info['python']}  torch {info['torch']} (CUDA {info['torch_cuda']})  triton {info['triton']}"
+    )
+    con.print(
+        f"extension srkit._C: {'built' if ext['built'] else 'NOT built: ' + str(ext['error'])}"
+        f"{', with CUDA' if ext['with_cuda'] else ', CPU only'}"
+        + (f", {ext['openmp_threads']} OpenMP threads" if ext["built"] else "")
+    )
+    con.print(
+        f"GPUs: {', '.join(info['gpus']) or 'none'}   Triton interpreter: {'on' if info['triton_interpreter'] else 'off'}"
+    )
     t = Table(title="backend availability")
     t.add_column("device")
     for b in dispatch.BACKENDS:
         t.add_column(b)
     for d, rep in info["backends"].items():
-        t.add_row(d, *("ok" if rep[b]["status"] == "ok" else f"[dim]no: {rep[b]['reason']}[/]" for b in dispatch.BACKENDS))
+        t.add_row(
+            d, *("ok" if rep[b]["status"] == "ok" else f"[dim]no: {rep[b]['reason']}[/]" for b in dispatch.BACKENDS)
+        )
     con.print(t)
     t = Table(title="backend each op would use")
     t.add_column("op")
     for d in info["backends"]:
         t.add_column(d)
     for op, per in info["ops"].items():
-        t.add_row(op, *(f"{v['backend']}" + (f" [yellow](not {v['instead_of']})[/]" if v.get("instead_of") else "") for v in per.values()))
+        t.add_row(
+            op,
+            *(
+                f"{v['backend']}" + (f" [yellow](not {v['instead_of']})[/]" if v.get("instead_of") else "")
+                for v in per.values()
+            ),
+        )
     con.print(t)
     return 0
 

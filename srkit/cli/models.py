@@ -20,8 +20,8 @@ def describe_file(path: str) -> int:
 def run(args: argparse.Namespace) -> int:
     if args.describe:
         return describe_file(args.describe)
-    from rich.console import Console  # noqa: PLC0415
-    from rich.table import Table  # noqa: PLC0415
+    from rich.console import Console
+    from rich.table import Table
 
     t = Table(title="srkit model zoo (create_model(name, scale=...))")
     for col in ("name", "scales", f"params at x{args.scale}", "what"):
@@ -38,5 +38,7 @@ def run(args: argparse.Namespace) -> int:
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("models", help="list the model zoo")
     p.add_argument("--scale", type=count(1), default=4)
-    p.add_argument("--describe", metavar="FILE", help="describe the model a checkpoint holds instead of listing the zoo")
+    p.add_argument(
+        "--describe", metavar="FILE", help="describe the model a checkpoint holds instead of listing the zoo"
+    )
     p.set_defaults(func=run)

@@ -10,12 +10,12 @@ from pathlib import Path
 import torch
 
 from .. import ops
-from .args import count
-from .errors import device
 from ..data.degrade import bicubic_sr
 from ..evaluate import UpscaleFn
 from ..inference import DTYPES, Upscaler
 from ..models import CheckpointError, list_models, load
+from .args import count
+from .errors import device
 
 
 def backend_context(name: str | None) -> contextlib.AbstractContextManager[object]:
@@ -25,11 +25,18 @@ def backend_context(name: str | None) -> contextlib.AbstractContextManager[objec
 
 def add_model_args(p: argparse.ArgumentParser, *, multiple: bool = False) -> None:
     if multiple:
-        p.add_argument("--models", nargs="+", required=True,
-                       help="checkpoints (.pth/.safetensors) or 'bicubic'; NAME=PATH to label one")
+        p.add_argument(
+            "--models",
+            nargs="+",
+            required=True,
+            help="checkpoints (.pth/.safetensors) or 'bicubic'; NAME=PATH to label one",
+        )
     else:
-        p.add_argument("--model", default="bicubic",
-                       help="a checkpoint file (.pth/.safetensors), 'bicubic', or a zoo name with --weights")
+        p.add_argument(
+            "--model",
+            default="bicubic",
+            help="a checkpoint file (.pth/.safetensors), 'bicubic', or a zoo name with --weights",
+        )
         p.add_argument("--weights", help="checkpoint for a zoo name given as --model")
     p.add_argument("--device", type=device, default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--dtype", default="fp32", choices=sorted(DTYPES), help="model precision")
@@ -60,7 +67,9 @@ def _onnx(label: str, path: str, scale: int | None, args: argparse.Namespace) ->
     return label or Path(path).stem, lambda lr, s: up(lr), model.scale
 
 
-def resolve(spec: str, scale: int | None, args: argparse.Namespace, weights: str | None = None) -> tuple[str, UpscaleFn, int | None]:
+def resolve(
+    spec: str, scale: int | None, args: argparse.Namespace, weights: str | None = None
+) -> tuple[str, UpscaleFn, int | None]:
     """(label, upscale function, the model's scale or None for bicubic)."""
     label, _, path = spec.partition("=") if "=" in spec else ("", "", spec)
     if path == "bicubic":
@@ -69,8 +78,10 @@ def resolve(spec: str, scale: int | None, args: argparse.Namespace, weights: str
         return _onnx(label, path, scale, args)
     if weights is None and not Path(path).is_file():
         if path in list_models():
-            raise SystemExit(f"{path}: a zoo name needs weights to evaluate or upscale (add --weights FILE); "
-                             f"an untrained {path} = create_model('{path}', scale={scale or 4}) would give noise")
+            raise SystemExit(
+                f"{path}: a zoo name needs weights to evaluate or upscale (add --weights FILE); "
+                f"an untrained {path} = create_model('{path}', scale={scale or 4}) would give noise"
+            )
         raise SystemExit(f"--model {path!r}: no such checkpoint file, and not 'bicubic' or a zoo name")
     if weights is not None and path not in list_models():
         raise SystemExit(f"unknown zoo model {path!r}; srkit models: {', '.join(list_models())}")
@@ -78,6 +89,13 @@ def resolve(spec: str, scale: int | None, args: argparse.Namespace, weights: str
         model = load(weights, scale=scale, arch=path) if weights is not None else load(path, scale=scale)
     except CheckpointError as e:
         raise SystemExit(f"srkit: {e}") from e
-    up = Upscaler(model, device=args.device, dtype=DTYPES[args.dtype], tile=args.tile, overlap=args.overlap,
-                  channels_last=args.channels_last, compile=args.compile)
+    up = Upscaler(
+        model,
+        device=args.device,
+        dtype=DTYPES[args.dtype],
+        tile=args.tile,
+        overlap=args.overlap,
+        channels_last=args.channels_last,
+        compile=args.compile,
+    )
     return label or Path(path).stem, lambda lr, s: up(lr), int(model.scale)

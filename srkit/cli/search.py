@@ -17,6 +17,7 @@ import argparse
 import dataclasses
 import sys
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -31,29 +32,65 @@ def _spos_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", type=device, default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--data", default="skimage", help="training folder (HR/ [+ LR_bicubic/X<s>/]) or 'skimage'")
     p.add_argument("--scale", type=int, default=4, choices=(2, 3, 4))
-    p.add_argument("--channels", type=count(1), nargs="+", default=[32],
-                   help="width(s); several make the width a one-shot choice (one supernet sliced to each)")
-    p.add_argument("--upsamplers", nargs="+", choices=UPSAMPLERS, help="upsampler choices (default: all three; imdb: direct)")
+    p.add_argument(
+        "--channels",
+        type=count(1),
+        nargs="+",
+        default=[32],
+        help="width(s); several make the width a one-shot choice (one supernet sliced to each)",
+    )
+    p.add_argument(
+        "--upsamplers", nargs="+", choices=UPSAMPLERS, help="upsampler choices (default: all three; imdb: direct)"
+    )
     p.add_argument("--min-blocks", type=count(1), default=2)
     p.add_argument("--max-blocks", type=count(1), default=6)
-    p.add_argument("--space", choices=("blocks", "imdb"), default="blocks",
-                   help="srkit's block catalogue, or the IMDB multi-path space")
-    p.add_argument("--imdb-paths", choices=("dynamic", "five"), default="dynamic",
-                   help="imdb: all 2^n stage patterns, or the five prefix paths of four stages")
+    p.add_argument(
+        "--space",
+        choices=("blocks", "imdb"),
+        default="blocks",
+        help="srkit's block catalogue, or the IMDB multi-path space",
+    )
+    p.add_argument(
+        "--imdb-paths",
+        choices=("dynamic", "five"),
+        default="dynamic",
+        help="imdb: all 2^n stage patterns, or the five prefix paths of four stages",
+    )
     p.add_argument("--imdb-stages", type=count(1), default=3, help="imdb --imdb-paths dynamic: stages per block")
-    p.add_argument("--distill", type=number(0.0, above=True, maximum=1.0), nargs="+", default=[0.25], help="imdb: distillation rates to choose from")
+    p.add_argument(
+        "--distill",
+        type=number(0.0, above=True, maximum=1.0),
+        nargs="+",
+        default=[0.25],
+        help="imdb: distillation rates to choose from",
+    )
     p.add_argument("--shared", action="store_true", help="imdb: share stage/last/fusion weights across paths")
+    _spos_run_args(p)
+
+
+def _spos_run_args(p: argparse.ArgumentParser) -> None:
+    """Supernet training, evolution, latency, export and retraining options."""
     p.add_argument("--iters", type=count(1), default=2000, help="supernet training steps")
     p.add_argument("--patch", type=count(8), default=96, help="HR patch side")
     p.add_argument("--batch", type=count(1), default=16)
     p.add_argument("--population", type=count(2), default=16)
     p.add_argument("--topk", type=count(1), default=8)
     p.add_argument("--generations", type=count(0), default=5)
-    p.add_argument("--budget-ms", type=number(0.0, above=True), help="only architectures within this latency (else: the Pareto front)")
+    p.add_argument(
+        "--budget-ms",
+        type=number(0.0, above=True),
+        help="only architectures within this latency (else: the Pareto front)",
+    )
     p.add_argument("--latency-input", type=size_hw, default=(270, 480), help="LR size HxW the latency is measured at")
     p.add_argument("--latency-table", help="predict latency from this `srkit-bench lut` table (made on this device)")
     _runtime_arg(p)
-    p.add_argument("--budgets", nargs="+", type=number(0.0, above=True), default=(), help="export the best architecture under each (ms)")
+    p.add_argument(
+        "--budgets",
+        nargs="+",
+        type=number(0.0, above=True),
+        default=(),
+        help="export the best architecture under each (ms)",
+    )
     p.add_argument("--retrain-iters", type=count(0), default=0, help="retrain the exported architectures from scratch")
     p.add_argument("--retrain-baselines", nargs="*", default=(), help="zoo models to retrain alongside, e.g. rlfn imdn")
     p.add_argument("--seed", type=count(0), default=0)
@@ -66,11 +103,15 @@ def _folder_args(p: argparse.ArgumentParser) -> None:
 
 
 def _runtime_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--latency-runtime", choices=("torch", "ort"), default="torch",
-                   help="time candidates on PyTorch (srkit's ops) or ONNX Runtime (the runtime you ship; srkit[onnx])")
+    p.add_argument(
+        "--latency-runtime",
+        choices=("torch", "ort"),
+        default="torch",
+        help="time candidates on PyTorch (srkit's ops) or ONNX Runtime (the runtime you ship; srkit[onnx])",
+    )
 
 
-def _owned(args: argparse.Namespace):  # noqa: ANN202 - a context manager
+def _owned(args: argparse.Namespace):  # a context manager
     """The run folder, locked for this search and checked: a folder holding a search is refused
     unless --resume continues it or --overwrite replaces it."""
     from srkit.search.runlog import RUN_FILES
@@ -79,7 +120,7 @@ def _owned(args: argparse.Namespace):  # noqa: ANN202 - a context manager
     return claim(Path(args.out), resume=args.resume, overwrite=args.overwrite, files=RUN_FILES)
 
 
-def _config(args: argparse.Namespace):  # noqa: ANN202
+def _config(args: argparse.Namespace):
     from srkit.search.evolution import EvolutionConfig
     from srkit.search.imdb_space import imdb_space
     from srkit.search.space import BlockSpace
@@ -92,20 +133,47 @@ def _config(args: argparse.Namespace):  # noqa: ANN202
         raise SystemExit("--shared applies to the IMDB multi-path space (--space imdb)")
     widths = tuple(args.channels)
     if args.space == "imdb":
-        space = imdb_space(args.scale, widths, args.min_blocks, args.max_blocks, args.imdb_paths, args.imdb_stages,
-                           tuple(args.distill), upsamplers=tuple(args.upsamplers or ("direct",)))
+        space = imdb_space(
+            args.scale,
+            widths,
+            args.min_blocks,
+            args.max_blocks,
+            args.imdb_paths,
+            args.imdb_stages,
+            tuple(args.distill),
+            upsamplers=tuple(args.upsamplers or ("direct",)),
+        )
     else:
-        space = BlockSpace(scale=args.scale, channels=widths, min_blocks=args.min_blocks, max_blocks=args.max_blocks,
-                           upsamplers=tuple(args.upsamplers or UPSAMPLERS))
+        space = BlockSpace(
+            scale=args.scale,
+            channels=widths,
+            min_blocks=args.min_blocks,
+            max_blocks=args.max_blocks,
+            upsamplers=tuple(args.upsamplers or UPSAMPLERS),
+        )
     if args.shared and len(widths) > 1:
         raise SystemExit("--shared: the shared IMDB supernet holds one width; give one --channels")
-    return SearchConfig(space=space, channels=widths[0] if len(widths) == 1 else None, shared=args.shared, data=args.data, device=args.device,
-                        supernet=SupernetConfig(iters=args.iters, patch=args.patch, batch=args.batch, seed=args.seed),
-                        evolution=EvolutionConfig(population=args.population, topk=args.topk, iterations=args.generations,
-                                                  budget_ms=args.budget_ms, seed=args.seed),
-                        latency_input=tuple(args.latency_input), latency_table=args.latency_table,
-                        latency_runtime=args.latency_runtime, budgets_ms=tuple(args.budgets),
-                        retrain_iters=args.retrain_iters, retrain_baselines=tuple(args.retrain_baselines))
+    return SearchConfig(
+        space=space,
+        channels=widths[0] if len(widths) == 1 else None,
+        shared=args.shared,
+        data=args.data,
+        device=args.device,
+        supernet=SupernetConfig(iters=args.iters, patch=args.patch, batch=args.batch, seed=args.seed),
+        evolution=EvolutionConfig(
+            population=args.population,
+            topk=args.topk,
+            iterations=args.generations,
+            budget_ms=args.budget_ms,
+            seed=args.seed,
+        ),
+        latency_input=tuple(args.latency_input),
+        latency_table=args.latency_table,
+        latency_runtime=args.latency_runtime,
+        budgets_ms=tuple(args.budgets),
+        retrain_iters=args.retrain_iters,
+        retrain_baselines=tuple(args.retrain_baselines),
+    )
 
 
 def run_spos(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
@@ -126,10 +194,12 @@ def run_spos(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     return 0
 
 
-def _print(con, res: dict) -> None:  # noqa: ANN001
+def _print(con, res: dict) -> None:
     from rich.table import Table
 
-    t = Table(title=f"Pareto front: {res['scored']} scored, latency {res['latency_method']} at LR {res['latency_input_lr']}")
+    t = Table(
+        title=f"Pareto front: {res['scored']} scored, latency {res['latency_method']} at LR {res['latency_input_lr']}"
+    )
     for c in ("architecture", "PSNR (supernet)", "latency ms"):
         t.add_column(c, justify="left" if c == "architecture" else "right")
     for p in res["front"]:
@@ -138,7 +208,9 @@ def _print(con, res: dict) -> None:  # noqa: ANN001
     for b in res["baselines"]:
         con.print(f"baseline {b['model']}: {b['latency_ms']:.3f} ms ({b['params']:,} parameters)")
     for r in res["retrained"]:
-        con.print(f"retrained {r['label']}: {r['psnr']:.3f} dB (bicubic {r['bicubic_psnr']:.3f}) at {r['latency_ms']:.3f} ms")
+        con.print(
+            f"retrained {r['label']}: {r['psnr']:.3f} dB (bicubic {r['bicubic_psnr']:.3f}) at {r['latency_ms']:.3f} ms"
+        )
     con.print("genotypes: " + ", ".join(res["genotypes"]))
 
 
@@ -162,29 +234,37 @@ def run_report(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_nni(argv: list[str]) -> int:
+def _nni_parser() -> argparse.ArgumentParser:
     from srkit.search import nni_adapter as na
-    from srkit.search.space import BlockSpace
-    from srkit.search.srgan_space import SRGANSpace
 
-    p = argparse.ArgumentParser(prog="srkit-search nni", description="multi-trial search or tuning through an NNI experiment")
+    p = argparse.ArgumentParser(
+        prog="srkit-search nni", description="multi-trial search or tuning through an NNI experiment"
+    )
     _folder_args(p)
-    p.add_argument("--mode", choices=("nas", "hpt", "srgan"), default="nas",
-                   help="search architectures, tune --model's training, or search SRGAN's architecture and training")
+    p.add_argument(
+        "--mode",
+        choices=("nas", "hpt", "srgan"),
+        default="nas",
+        help="search architectures, tune --model's training, or search SRGAN's architecture and training",
+    )
     p.add_argument("--srgan-space", help="srgan: a JSON space (SRGANSpace.save) instead of the default")
     p.add_argument("--vgg-weights", help="srgan: VGG19 weights (torchvision layout) for the VGG54 perceptual term")
     p.add_argument("--model", help="hpt: zoo name or genotype JSON")
     p.add_argument("--tuner", choices=na.TUNERS, default="TPE")
     p.add_argument("--trials", type=count(1), default=10)
     p.add_argument("--concurrency", type=count(1), default=1)
-    p.add_argument("--gpus", type=count(0), nargs="*", default=[], help="GPU indices for the trials (one GPU per trial)")
+    p.add_argument(
+        "--gpus", type=count(0), nargs="*", default=[], help="GPU indices for the trials (one GPU per trial)"
+    )
     p.add_argument("--port", type=count(1), default=8080, help="NNI web UI port")
     p.add_argument("--training-service", default="local")
     p.add_argument("--device", type=device, default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--data", default="skimage")
     p.add_argument("--scale", type=int, default=4, choices=(2, 3, 4))
     p.add_argument("--channels", type=count(1), nargs="+", default=[32], help="nas: widths to choose from")
-    p.add_argument("--upsamplers", nargs="+", choices=UPSAMPLERS, default=list(UPSAMPLERS), help="nas: upsamplers to choose from")
+    p.add_argument(
+        "--upsamplers", nargs="+", choices=UPSAMPLERS, default=list(UPSAMPLERS), help="nas: upsamplers to choose from"
+    )
     p.add_argument("--min-blocks", type=count(1), default=2)
     p.add_argument("--max-blocks", type=count(1), default=6)
     p.add_argument("--iters", type=count(1), default=1000, help="training iterations per trial")
@@ -193,32 +273,82 @@ def run_nni(argv: list[str]) -> int:
     p.add_argument("--lr", type=number(0.0, above=True), default=5e-4)
     p.add_argument("--latency-input", type=size_hw, default=(270, 480), help="LR size HxW the latency is measured at")
     _runtime_arg(p)
-    p.add_argument("--target-ms", type=number(0.0, above=True), help="latency target: the reward loses --penalty-db per 100%% above it")
+    p.add_argument(
+        "--target-ms",
+        type=number(0.0, above=True),
+        help="latency target: the reward loses --penalty-db per 100%% above it",
+    )
     p.add_argument("--penalty-db", type=number(0.0), default=1.0)
     p.add_argument("--seed", type=count(0), default=0)
+    return p
+
+
+def _nni_settings(a: argparse.Namespace) -> tuple[Any, Any]:
+    """(NNISettings, ExperimentConfig) from the parsed options; the space is printed with its size."""
+    from srkit.search import nni_adapter as na
+    from srkit.search.space import BlockSpace
+    from srkit.search.srgan_space import SRGANSpace
+
+    if a.mode == "srgan":
+        space: BlockSpace | SRGANSpace = SRGANSpace.load(a.srgan_space) if a.srgan_space else SRGANSpace()
+    else:
+        space = BlockSpace(
+            scale=a.scale,
+            channels=tuple(a.channels),
+            min_blocks=a.min_blocks,
+            max_blocks=a.max_blocks,
+            upsamplers=tuple(a.upsamplers),
+        )
+    print(f"search space: {space.size():,} points" + (" x a learning rate" if a.mode == "srgan" else ""))
+    s = na.NNISettings(
+        mode=a.mode,
+        out=a.out,
+        space=space.as_dict(),
+        vgg_weights=a.vgg_weights,
+        model=a.model,
+        scale=a.scale,
+        data=a.data,
+        iters=a.iters,
+        patch=a.patch,
+        batch=a.batch,
+        lr=a.lr,
+        device=a.device,
+        latency_input=tuple(a.latency_input),
+        latency_runtime=a.latency_runtime,
+        target_ms=a.target_ms,
+        penalty_db=a.penalty_db,
+    )
+    cfg = na.ExperimentConfig(
+        tuner=a.tuner,
+        trials=a.trials,
+        concurrency=a.concurrency,
+        gpu_indices=tuple(a.gpus),
+        port=a.port,
+        training_service=a.training_service,
+        seed=a.seed,
+    )
+    return s, cfg
+
+
+def run_nni(argv: list[str]) -> int:
+    from srkit.search import nni_adapter as na
+
+    p = _nni_parser()
     a = p.parse_args(argv)
     check_order(p, ("--min-blocks", a.min_blocks), ("--max-blocks", a.max_blocks))
     if a.mode == "hpt" and not a.model:
         raise SystemExit("srkit-search nni --mode hpt needs --model (a zoo name or a genotype JSON)")
     try:
-        if a.mode == "srgan":
-            space: BlockSpace | SRGANSpace = SRGANSpace.load(a.srgan_space) if a.srgan_space else SRGANSpace()
-        else:
-            space = BlockSpace(scale=a.scale, channels=tuple(a.channels), min_blocks=a.min_blocks, max_blocks=a.max_blocks,
-                               upsamplers=tuple(a.upsamplers))
-        print(f"search space: {space.size():,} points" + (" x a learning rate" if a.mode == "srgan" else ""))
-        s = na.NNISettings(mode=a.mode, out=a.out, space=space.as_dict(), vgg_weights=a.vgg_weights, model=a.model, scale=a.scale, data=a.data, iters=a.iters,
-                           patch=a.patch, batch=a.batch, lr=a.lr, device=a.device, latency_input=tuple(a.latency_input), latency_runtime=a.latency_runtime,
-                           target_ms=a.target_ms,
-                           penalty_db=a.penalty_db)
-        cfg = na.ExperimentConfig(tuner=a.tuner, trials=a.trials, concurrency=a.concurrency, gpu_indices=tuple(a.gpus),
-                                  port=a.port, training_service=a.training_service, seed=a.seed)
+        s, cfg = _nni_settings(a)
         with _owned(a):
             done = na.run(s, cfg, resume=a.resume)
     except ValueError as e:
         raise SystemExit(f"srkit-search: {e}") from e
     for r in sorted(done, key=lambda r: -r["reward"]):
-        print(f"{r['model']}: reward {r['reward']:.3f}, PSNR {r['psnr']:.3f} dB, latency {r['latency_ms']:.3f} ms ({r['trial']})")
+        print(
+            f"{r['model']}: reward {r['reward']:.3f}, PSNR {r['psnr']:.3f} dB, "
+            f"latency {r['latency_ms']:.3f} ms ({r['trial']})"
+        )
     b = na.best(done)
     if b is None:
         print("no trial finished; see the NNI logs under", Path(a.out) / "nni")
@@ -242,16 +372,22 @@ def run_reinforce(argv: list[str]) -> int:
     p.add_argument("--channels", type=count(1), default=32)
     p.add_argument("--iters", type=count(1), default=5000, help="supernet training steps")
     p.add_argument("--steps", type=count(1), default=200, help="controller steps")
-    p.add_argument("--penalty-db", type=number(0.0), default=0.5, help="dB per fully dense network's worth of complexity")
+    p.add_argument(
+        "--penalty-db", type=number(0.0), default=0.5, help="dB per fully dense network's worth of complexity"
+    )
     p.add_argument("--complexity", choices=("params", "flops", "latency"), default="params")
     p.add_argument("--latency-input", type=size_hw, default=(270, 480))
     a = p.parse_args(argv)
     if a.quick:
         cfg = rf.quick_dense(a.device)
     else:
-        cfg = rf.DenseSearchConfig(space=DenseSpace(a.scale, a.blocks, a.layers, a.channels), device=a.device,
-                                   supernet=SupernetConfig(iters=a.iters), latency_input=tuple(a.latency_input),
-                                   controller=rf.ReinforceConfig(steps=a.steps, penalty_db=a.penalty_db, complexity=a.complexity))
+        cfg = rf.DenseSearchConfig(
+            space=DenseSpace(a.scale, a.blocks, a.layers, a.channels),
+            device=a.device,
+            supernet=SupernetConfig(iters=a.iters),
+            latency_input=tuple(a.latency_input),
+            controller=rf.ReinforceConfig(steps=a.steps, penalty_db=a.penalty_db, complexity=a.complexity),
+        )
     try:
         with _owned(a):
             rf.run(cfg, a.out)
@@ -276,8 +412,12 @@ def _main(argv: list[str] | None) -> int:
         return run_report(p.parse_args(argv[1:]))
     if argv and argv[0] == "spos":
         argv = argv[1:]
-    p = argparse.ArgumentParser(prog="srkit-search", description=__doc__.split("\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n\n")[1])
+    p = argparse.ArgumentParser(
+        prog="srkit-search",
+        description=__doc__.split("\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__.split("\n\n")[1],
+    )
     p.add_argument("--quick", action="store_true", help="the small end-to-end search on the embedded photographs")
     _spos_args(p)
     return run_spos(p, p.parse_args(argv))

@@ -7,21 +7,24 @@ import argparse
 import yaml
 
 from ..models.detect import CheckpointError
-from .errors import device
 from ..train import ConfigError, TrainConfig, load_config, recipes, train
 from ..train.runfolder import RunFolderError
+from .errors import device
 
 
 def run(args: argparse.Namespace) -> int:
-    overrides = [f"recipe={args.recipe}", *(args.set or [])]
-    for key in ("model", "scale", "max_minutes", "iters", "device"):
-        v = getattr(args, key)
-        if v is not None:
-            overrides.append(f"{key}={v}")
-    if args.data is not None:
-        overrides.append(f"data.data={args.data}")
+    names = {
+        "model": "model",
+        "scale": "scale",
+        "max_minutes": "max_minutes",
+        "iters": "iters",
+        "device": "device",
+        "data": "data.data",
+        "recipe": "recipe",
+    }
+    typed = {field: getattr(args, opt) for opt, field in names.items() if getattr(args, opt) is not None}
     try:
-        cfg = load_config(args.config, overrides)
+        cfg = load_config(args.config, list(args.set or []), typed)
         if args.show_recipe:
             return show_recipe(cfg)
         if not args.out:
@@ -31,8 +34,10 @@ def run(args: argparse.Namespace) -> int:
         raise SystemExit(f"srkit train: {e}") from e
     if "iterations" not in m:  # a rank other than 0 under torchrun: rank 0 reports
         return 0
-    print(f"{cfg.model} x{cfg.scale}: {m['iterations']} iterations, validation {m['val_psnr']:.3f} dB / {m['val_ssim']:.4f} "
-          f"(bicubic {m['bicubic_psnr']:.3f} dB: {m['margin_db']:+.3f} dB) -> {args.out}/metrics.json")
+    print(
+        f"{cfg.model} x{cfg.scale}: {m['iterations']} iterations, validation {m['val_psnr']:.3f} dB / {m['val_ssim']:.4f} "
+        f"(bicubic {m['bicubic_psnr']:.3f} dB: {m['margin_db']:+.3f} dB) -> {args.out}/metrics.json"
+    )
     return 0
 
 
@@ -52,15 +57,23 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--scale", type=int)
     p.add_argument("--data", help="folder (HR/ [+ LR_bicubic/X<s>/]) or 'skimage'")
     p.add_argument("--config", help="YAML file with TrainConfig fields")
-    p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a field, e.g. optim.lr=1e-3 (repeatable)")
+    p.add_argument(
+        "--set", action="append", metavar="KEY=VALUE", help="override a field, e.g. optim.lr=1e-3 (repeatable)"
+    )
     p.add_argument("--iters", type=int)
     p.add_argument("--max-minutes", dest="max_minutes", type=float)
     p.add_argument("--device", type=device)
     p.add_argument("--resume", action="store_true", help="continue from <out>/latest.pt")
     p.add_argument("--overwrite", action="store_true", help="replace the run already in --out (refused otherwise)")
-    p.add_argument("--recipe", choices=recipes.RECIPES_CHOICES, default="auto",
-                   help="the model's paper recipe, quick (runs of minutes), or none; auto: paper from 20,000 "
-                        "iterations (or an hour) up, quick below (fields you set are kept)")
-    p.add_argument("--show-recipe", action="store_true", help="print the recipe and the configuration it gives, and exit")
+    p.add_argument(
+        "--recipe",
+        choices=recipes.RECIPES_CHOICES,
+        default="auto",
+        help="the model's paper recipe, quick (runs of minutes), or none; auto: paper from 20,000 "
+        "iterations (or an hour) up, quick below (fields you set are kept)",
+    )
+    p.add_argument(
+        "--show-recipe", action="store_true", help="print the recipe and the configuration it gives, and exit"
+    )
     p.add_argument("--out", help="run folder")
     p.set_defaults(func=run)

@@ -31,10 +31,10 @@ def expand_inputs(items: list[str]) -> list[Path]:
     return list(dict.fromkeys(found))
 
 
-def upscale_image(img: torch.Tensor, up, scale: int) -> torch.Tensor:  # noqa: ANN001
+def upscale_image(img: torch.Tensor, up, scale: int) -> torch.Tensor:
     """(C, h, w) uint8 with C in 1..4: colour through the model, alpha (if any) by bicubic."""
     c = img.shape[0]
-    colour, alpha = (img[: c - 1], img[c - 1:]) if c in (2, 4) else (img, None)
+    colour, alpha = (img[: c - 1], img[c - 1 :]) if c in (2, 4) else (img, None)
     sr = up(colour[None], scale)[0]
     if alpha is None:
         return sr
@@ -49,21 +49,27 @@ def plan_outputs(files: list[Path], out: Path, scale: int, overwrite: bool) -> l
         raise SystemExit(f"srkit upscale: the output {out} exists and is not a folder")
     targets = [out / f"{f.stem}_x{scale}.png" for f in files]
     by_target: dict[Path, list[Path]] = {}
-    for f, t in zip(files, targets):
+    for f, t in zip(files, targets, strict=True):
         by_target.setdefault(t, []).append(f)
     clashes = {t: fs for t, fs in by_target.items() if len(fs) > 1}
     if clashes:
         named = "; ".join(f"{t.name} <- {', '.join(map(str, fs))}" for t, fs in clashes.items())
-        raise SystemExit(f"srkit upscale: inputs would overwrite each other's output ({named}); upscale them into separate folders")
+        raise SystemExit(
+            f"srkit upscale: inputs would overwrite each other's output ({named}); upscale them into separate folders"
+        )
     existing = [t for t in targets if t.exists()]
     if existing and not overwrite:
-        shown = ", ".join(str(t) for t in existing[:5]) + (f" and {len(existing) - 5} more" if len(existing) > 5 else "")
-        raise SystemExit(f"srkit upscale: {len(existing)} output(s) already exist ({shown}); pass --overwrite to replace them")
+        shown = ", ".join(str(t) for t in existing[:5]) + (
+            f" and {len(existing) - 5} more" if len(existing) > 5 else ""
+        )
+        raise SystemExit(
+            f"srkit upscale: {len(existing)} output(s) already exist ({shown}); pass --overwrite to replace them"
+        )
     return targets
 
 
 def run(args: argparse.Namespace) -> int:
-    from tqdm import tqdm  # noqa: PLC0415
+    from tqdm import tqdm
 
     files = expand_inputs(args.inputs)
     if not files:
@@ -76,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
     targets = plan_outputs(files, out, scale, args.overwrite)
     failed: list[str] = []
     with backend_context(args.backend):
-        for f, target in tqdm(list(zip(files, targets)), desc=f"{label} x{scale}", unit="img"):
+        for f, target in tqdm(list(zip(files, targets, strict=True)), desc=f"{label} x{scale}", unit="img"):
             try:
                 img = read_image(f, alpha="keep")
                 write_image(target, upscale_image(img, up, scale))

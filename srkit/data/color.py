@@ -10,9 +10,7 @@ import torch
 
 from ..reference.protocol import LUMA
 
-_RGB2YCC = torch.tensor(
-    [list(LUMA), [-37.797, -74.203, 112.0], [112.0, -93.786, -18.214]], dtype=torch.float64
-) / 255.0
+_RGB2YCC = torch.tensor([list(LUMA), [-37.797, -74.203, 112.0], [112.0, -93.786, -18.214]], dtype=torch.float64) / 255.0
 _OFFSET = torch.tensor([16.0, 128.0, 128.0], dtype=torch.float64) / 255.0
 
 

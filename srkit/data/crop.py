@@ -11,4 +11,3 @@ def modcrop(x: torch.Tensor, scale: int) -> torch.Tensor:
         raise ValueError(f"srkit.data.modcrop: scale must be >= 1, got {scale}")
     h, w = x.shape[-2:]
     return x[..., : h - h % scale, : w - w % scale]
-

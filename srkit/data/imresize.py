@@ -30,8 +30,9 @@ def cubic(x: torch.Tensor) -> torch.Tensor:
     return near + far
 
 
-def weight_matrix(in_len: int, out_len: int, scale: float, antialiasing: bool = True,
-                  device: torch.device | str = "cpu") -> torch.Tensor:
+def weight_matrix(
+    in_len: int, out_len: int, scale: float, antialiasing: bool = True, device: torch.device | str = "cpu"
+) -> torch.Tensor:
     """The (out_len, in_len) float64 matrix of one 1-D bicubic resize pass, as MATLAB builds it."""
     width = 4.0
     shrink = scale < 1 and antialiasing

@@ -24,12 +24,16 @@ def _refuse_unsupported(im: Image.Image, p: Path) -> None:
     open as plain RGB), and files of several frames, of which only the first would be read."""
     raw = "".join(str(t[3]) for t in getattr(im, "tile", []) or [])  # e.g. 'RGB;16B' before load()
     if im.mode in ("I;16", "I;16B", "I;16L", "I", "F") or ";16" in raw:
-        raise ImageReadError(f"{p}: {im.mode} {'16-bit' if ';16' in raw or '16' in im.mode else 'float or 32-bit'} images "
-                             "are not supported (srkit reads 8-bit images); convert to 8-bit first")
+        raise ImageReadError(
+            f"{p}: {im.mode} {'16-bit' if ';16' in raw or '16' in im.mode else 'float or 32-bit'} images "
+            "are not supported (srkit reads 8-bit images); convert to 8-bit first"
+        )
     frames = getattr(im, "n_frames", 1)
     if frames > 1:
-        raise ImageReadError(f"{p}: the file holds {frames} frames (animation or multi-page); srkit reads single "
-                             "images: extract the frames first")
+        raise ImageReadError(
+            f"{p}: the file holds {frames} frames (animation or multi-page); srkit reads single "
+            "images: extract the frames first"
+        )
 
 
 def read_image(path: str | os.PathLike[str], *, alpha: str = "error") -> torch.Tensor:
@@ -49,8 +53,10 @@ def read_image(path: str | os.PathLike[str], *, alpha: str = "error") -> torch.T
             mode = im.mode
             if mode in ("RGBA", "LA", "PA") or (mode == "P" and "transparency" in im.info):
                 if alpha not in ("drop", "keep"):
-                    raise ImageReadError(f"{p}: the image has an alpha channel; pass alpha='drop' to ignore it "
-                                         "or alpha='keep' to keep it")
+                    raise ImageReadError(
+                        f"{p}: the image has an alpha channel; pass alpha='drop' to ignore it "
+                        "or alpha='keep' to keep it"
+                    )
                 grey = mode == "LA"
                 im = im.convert(("L" if grey else "RGB") + ("A" if alpha == "keep" else ""))
             elif mode not in ("RGB", "L"):
@@ -72,5 +78,6 @@ def write_image(path: str | os.PathLike[str], x: torch.Tensor) -> None:
     arr = x.permute(1, 2, 0).cpu().numpy()
     buf = io.BytesIO()
     Image.fromarray(arr[:, :, 0] if arr.shape[2] == 1 else arr).save(
-        buf, format=Image.registered_extensions().get(p.suffix.lower(), "PNG"))
+        buf, format=Image.registered_extensions().get(p.suffix.lower(), "PNG")
+    )
     atomic.write_bytes(p, buf.getvalue())

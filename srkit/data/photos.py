@@ -11,7 +11,7 @@ VALID = ("chelsea", "coffee", "motorcycle_right")
 
 def load_photo(name: str) -> torch.Tensor:
     """One photograph as a (3, H, W) uint8 tensor."""
-    import skimage.data as d  # noqa: PLC0415 - imported on use: it is slow to import
+    import skimage.data as d  # imported on use: it is slow to import
 
     loaders = {
         "motorcycle_left": lambda: d.stereo_motorcycle()[0],

@@ -34,7 +34,9 @@ def _to_torch(a: Any, name: str, op: str) -> tuple[torch.Tensor, str]:
             return torch.from_numpy(a), "numpy"
     if type(a).__module__.split(".")[0] == "cupy":
         return torch.from_dlpack(a), "cupy"
-    raise TypeError(f"srkit.metrics.{op}: {name} must be a torch tensor, numpy array or cupy array, got {type(a).__name__}")
+    raise TypeError(
+        f"srkit.metrics.{op}: {name} must be a torch tensor, numpy array or cupy array, got {type(a).__name__}"
+    )
 
 
 def _nchw(t: torch.Tensor, name: str, op: str, layout: Layout) -> torch.Tensor:
@@ -45,13 +47,17 @@ def _nchw(t: torch.Tensor, name: str, op: str, layout: Layout) -> torch.Tensor:
     if t.dim() == 3:
         t = t[None]
     if t.dim() != 4:
-        raise ValueError(f"srkit.metrics.{op}: {name} must be (N, C, H, W), (C, H, W) or (H, W); got shape {tuple(t.shape)}")
+        raise ValueError(
+            f"srkit.metrics.{op}: {name} must be (N, C, H, W), (C, H, W) or (H, W); got shape {tuple(t.shape)}"
+        )
     return t.permute(0, 3, 1, 2) if layout == "NHWC" else t
 
 
 def _multiplier(t: torch.Tensor, data_range: float | None, name: str, op: str) -> float:
     if t.dtype not in SUPPORTED:
-        raise TypeError(f"srkit.metrics.{op}: {name} has unsupported dtype {t.dtype} (uint8, float16, bfloat16, float32, float64)")
+        raise TypeError(
+            f"srkit.metrics.{op}: {name} has unsupported dtype {t.dtype} (uint8, float16, bfloat16, float32, float64)"
+        )
     if t.dtype == torch.uint8:
         if data_range not in (None, 255, 255.0):
             raise ValueError(f"srkit.metrics.{op}: {name} is uint8, so its range is 255, not {data_range}")
@@ -91,14 +97,16 @@ def check_finite(res: torch.Tensor, op: str, allow_pos_inf: bool = False) -> Non
     """NaN or Inf in the inputs surfaces as a non-finite score: name the images it hit."""
     bad = torch.isnan(res) | (res == float("-inf")) if allow_pos_inf else ~torch.isfinite(res)
     if bool(bad.any()):
-        raise ValueError(f"srkit.metrics.{op}: sr or hr contains NaN or Inf (images {bad.nonzero().flatten().tolist()})")
+        raise ValueError(
+            f"srkit.metrics.{op}: sr or hr contains NaN or Inf (images {bad.nonzero().flatten().tolist()})"
+        )
 
 
 def wrap(result: torch.Tensor, kind: str) -> Any:
     if kind == "numpy":
         return result.cpu().numpy()
     if kind == "cupy":
-        import cupy  # noqa: PLC0415 - only when the caller passed cupy arrays
+        import cupy  # only when the caller passed cupy arrays
 
         return cupy.from_dlpack(result)
     return result

@@ -14,8 +14,8 @@ from . import (  # noqa: F401  (imported to register)
     deconasnet,
     edsr,
     efdn,
-    esrgan,
     espcn,
+    esrgan,
     fsrcnn,
     imdn,
     lapsrn,
@@ -37,4 +37,20 @@ from .genotype import from_genotype
 from .registry import ModelEntry, create_model, list_models, model_entry
 from .srresnet import SRGANDiscriminator
 
-__all__ = ["BLOCK_TYPES", "BlockSpec", "CheckpointError", "build_block", "ModelEntry", "SRGANDiscriminator", "SRNet", "create_model", "detect", "from_genotype", "list_models", "load", "model_entry", "read_checkpoint", "save"]
+__all__ = [
+    "BLOCK_TYPES",
+    "BlockSpec",
+    "CheckpointError",
+    "build_block",
+    "ModelEntry",
+    "SRGANDiscriminator",
+    "SRNet",
+    "create_model",
+    "detect",
+    "from_genotype",
+    "list_models",
+    "load",
+    "model_entry",
+    "read_checkpoint",
+    "save",
+]

@@ -13,18 +13,18 @@ from .info import ModelInfo, describe
 
 class SRNet(nn.Module):
     """Base of the zoo. ``forward(lr) -> sr`` maps (N, in_channels, h, w) images in [0, 1] to
-    (N, in_channels, h * scale, w * scale) in [0, 1] (unclamped while training).
+        (N, in_channels, h * scale, w * scale) in [0, 1] (unclamped while training).
 
-    Models whose official weights expect another range scale inside ``forward`` (``io_range``), so
-    every caller (evaluation, upscaling, training) speaks [0, 1]. ``min_size`` is the smallest LR
-    side the architecture accepts (ESA's strided pooling needs 15 pixels); ``size_multiple`` a number
-both LR sides must be a multiple of (1 for every zoo model today: SwinIR pads to its window inside
-``forward``). :func:`pad_input` meets both for any caller, and :func:`crop_output` undoes it.
+        Models whose official weights expect another range scale inside ``forward`` (``io_range``), so
+        every caller (evaluation, upscaling, training) speaks [0, 1]. ``min_size`` is the smallest LR
+        side the architecture accepts (ESA's strided pooling needs 15 pixels); ``size_multiple`` a number
+    both LR sides must be a multiple of (1 for every zoo model today: SwinIR pads to its window inside
+    ``forward``). :func:`pad_input` meets both for any caller, and :func:`crop_output` undoes it.
 
-    ``subtract_mean(mean)`` (``create_model(..., input_mean=[r, g, b])``): the network sees
-    ``lr - mean`` and its output gets ``mean`` added back, the RGB mean subtraction of EDSR-style
-    training, for any model. The mean is a hyper-parameter, not a weight: the state dict is the
-    plain model's, and a saved checkpoint records the mean among its hyper-parameters.
+        ``subtract_mean(mean)`` (``create_model(..., input_mean=[r, g, b])``): the network sees
+        ``lr - mean`` and its output gets ``mean`` added back, the RGB mean subtraction of EDSR-style
+        training, for any model. The mean is a hyper-parameter, not a weight: the state dict is the
+        plain model's, and a saved checkpoint records the mean among its hyper-parameters.
     """
 
     min_size: int = 1
@@ -48,7 +48,9 @@ both LR sides must be a multiple of (1 for every zoo model today: SwinIR pads to
     def subtract_mean(self, mean: Sequence[float]) -> None:
         """Run the network on ``x - mean`` and add ``mean`` to its output (per channel, [0, 1] units)."""
         if len(mean) != self.in_channels:
-            raise ValueError(f"{type(self).__name__}: input_mean has {len(mean)} values for {self.in_channels} channels")
+            raise ValueError(
+                f"{type(self).__name__}: input_mean has {len(mean)} values for {self.in_channels} channels"
+            )
         if hasattr(self, "input_mean"):
             raise ValueError(f"{type(self).__name__}: the input mean is already set")
         self.register_buffer("input_mean", torch.tensor([float(m) for m in mean]).view(1, -1, 1, 1), persistent=False)

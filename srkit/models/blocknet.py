@@ -25,8 +25,14 @@ DEFAULT_BLOCKS: tuple[dict[str, Any], ...] = tuple({"type": "wdsr_b", "expansion
 
 
 class BlockNet(SRNet):
-    def __init__(self, scale: int, channels: int = 32, blocks: Sequence[BlockSpec | dict[str, Any]] = DEFAULT_BLOCKS,
-                 in_channels: int = 3, upsampler: str = "direct") -> None:
+    def __init__(
+        self,
+        scale: int,
+        channels: int = 32,
+        blocks: Sequence[BlockSpec | dict[str, Any]] = DEFAULT_BLOCKS,
+        in_channels: int = 3,
+        upsampler: str = "direct",
+    ) -> None:
         super().__init__(scale, in_channels)
         specs = [b if isinstance(b, BlockSpec) else BlockSpec.from_dict(dict(b)) for b in blocks]
         self.specs = specs
@@ -45,8 +51,13 @@ class BlockNet(SRNet):
 
 
 @register("blocknet", scales=(2, 3, 4))
-def blocknet(scale: int = 4, channels: int = 32, blocks: Sequence[dict[str, Any]] = DEFAULT_BLOCKS, in_channels: int = 3,
-             upsampler: str = "direct") -> BlockNet:
+def blocknet(
+    scale: int = 4,
+    channels: int = 32,
+    blocks: Sequence[dict[str, Any]] = DEFAULT_BLOCKS,
+    in_channels: int = 3,
+    upsampler: str = "direct",
+) -> BlockNet:
     """BlockNet: head conv, a chain of catalogue blocks (WDSR-A/B, IMDB, RFDB, +CCA), an upsampler
     (direct sub-pixel, progressive sub-pixel or nearest+conv)."""
     return BlockNet(scale, channels, [dict(b) for b in blocks], in_channels, upsampler)

@@ -111,7 +111,9 @@ class BSRN(SRNet):
         return self.upsampler(self.c2(F.gelu(self.c1(torch.cat(outs, dim=1)))) + f)
 
 
-@register("bsrn", scales=(2, 3, 4), paper_params=(({"scale": 4}, 156_288, 1, "BSRN-S NTIRE 2022 entry (official file)"),))
+@register(
+    "bsrn", scales=(2, 3, 4), paper_params=(({"scale": 4}, 156_288, 1, "BSRN-S NTIRE 2022 entry (official file)"),)
+)
 def bsrn(scale: int = 4, channels: int = 48, blocks: int = 5, in_channels: int = 3) -> BSRN:
     """BSRN-S: blueprint-separable distillation blocks (Li et al. 2022); the paper's BSRN is channels=64, blocks=8."""
     return BSRN(scale, channels, blocks, in_channels)

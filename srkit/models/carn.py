@@ -26,8 +26,11 @@ class ResidualUnit(nn.Module):
 
     def __init__(self, channels: int, groups: int = 1, efficient: bool = False) -> None:
         super().__init__()
-        layers: list[nn.Module] = [conv(channels, channels, 3, groups=groups), nn.ReLU(inplace=True),
-                                   conv(channels, channels, 3, groups=groups)]
+        layers: list[nn.Module] = [
+            conv(channels, channels, 3, groups=groups),
+            nn.ReLU(inplace=True),
+            conv(channels, channels, 3, groups=groups),
+        ]
         if efficient:
             layers += [nn.ReLU(inplace=True), nn.Conv2d(channels, channels, 1)]
         self.body = nn.Sequential(*layers)
@@ -80,8 +83,14 @@ class CARN(SRNet):
     """``scales``: the upsampling heads to hold (the released files are multi-scale, x2/x3/x4 in
     one); ``scale`` picks the one ``forward`` uses."""
 
-    def __init__(self, scale: int, channels: int = 64, mobile: bool = False, groups: int | None = None,
-                 scales: tuple[int, ...] | None = None) -> None:
+    def __init__(
+        self,
+        scale: int,
+        channels: int = 64,
+        mobile: bool = False,
+        groups: int | None = None,
+        scales: tuple[int, ...] | None = None,
+    ) -> None:
         super().__init__(scale, 3)
         scales = tuple(scales or (scale,))
         if scale not in scales:
@@ -108,14 +117,23 @@ class CARN(SRNet):
         return self.add_mean(self.exit(getattr(self.upsample, f"up{self.scale}")(o)))
 
 
-@register("carn", scales=(2, 3, 4), paper_params=(({"scale": 2, "scales": (2, 3, 4)}, 1_592_000, 1000, "CARN, 1,592K (the multi-scale model)"),))
+@register(
+    "carn",
+    scales=(2, 3, 4),
+    paper_params=(({"scale": 2, "scales": (2, 3, 4)}, 1_592_000, 1000, "CARN, 1,592K (the multi-scale model)"),),
+)
 def carn(scale: int = 4, channels: int = 64, scales: tuple[int, ...] | None = None) -> CARN:
     """CARN: cascading residual network (Ahn et al. 2018); ``scales=(2, 3, 4)`` is the paper's multi-scale model."""
     return CARN(scale, channels, mobile=False, scales=scales)
 
 
-@register("carn_m", scales=(2, 3, 4), paper_params=(({"scale": 2, "scales": (2, 3, 4)}, 414_787, 1,
-                                                    "CARN-M official file (414,811 with its fixed mean shift)"),))
+@register(
+    "carn_m",
+    scales=(2, 3, 4),
+    paper_params=(
+        ({"scale": 2, "scales": (2, 3, 4)}, 414_787, 1, "CARN-M official file (414,811 with its fixed mean shift)"),
+    ),
+)
 def carn_m(scale: int = 4, channels: int = 64, groups: int = 4, scales: tuple[int, ...] | None = None) -> CARN:
     """CARN-M: the mobile CARN with grouped, weight-shared efficient residual units (Ahn et al. 2018)."""
     return CARN(scale, channels, mobile=True, groups=groups, scales=scales)

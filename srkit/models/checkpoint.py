@@ -30,17 +30,19 @@ def _unwrap(obj: Any, path: str) -> dict[str, torch.Tensor]:
     while isinstance(obj, Mapping) and not all(isinstance(v, torch.Tensor) for v in obj.values()):
         inner = next((obj[k] for k in WRAPPERS if isinstance(obj.get(k), Mapping)), None)
         if inner is None:
-            raise CheckpointError(f"{path}: a dict without tensors or a known wrapper key ({', '.join(WRAPPERS)}); "
-                                  f"its keys: {list(obj)[:8]}")
+            raise CheckpointError(
+                f"{path}: a dict without tensors or a known wrapper key ({', '.join(WRAPPERS)}); "
+                f"its keys: {list(obj)[:8]}"
+            )
         obj = inner
     if not isinstance(obj, Mapping) or not obj:
         raise CheckpointError(f"{path}: holds {type(obj).__name__}, not a state dict of tensors")
     sd = dict(obj)
     for prefix in PREFIXES:
         # a Sequential called `model` (the original ESRGAN's, KAIR's) is the layout itself, not a wrapper
-        sequential = all(k[len(prefix):][:1].isdigit() for k in sd)
+        sequential = all(k[len(prefix) :][:1].isdigit() for k in sd)
         if all(k.startswith(prefix) for k in sd) and not (prefix == "model." and sequential):
-            sd = {k[len(prefix):]: v for k, v in sd.items()}
+            sd = {k[len(prefix) :]: v for k, v in sd.items()}
     return sd
 
 
@@ -52,8 +54,8 @@ def read_checkpoint(path: str | os.PathLike[str]) -> tuple[dict[str, torch.Tenso
     if p.stat().st_size == 0:
         raise CheckpointError(f"{p}: empty file (an interrupted download or copy?)")
     if p.suffix == ".safetensors":
-        from safetensors import SafetensorError  # noqa: PLC0415
-        from safetensors.torch import load_file, safe_open  # noqa: PLC0415
+        from safetensors import SafetensorError
+        from safetensors.torch import load_file, safe_open
 
         try:
             with safe_open(str(p), framework="pt") as f:
@@ -63,18 +65,23 @@ def read_checkpoint(path: str | os.PathLike[str]) -> tuple[dict[str, torch.Tenso
             raise CheckpointError(f"{p}: corrupt or truncated safetensors file ({e})") from e
         try:
             info = json.loads(meta[META_KEY]) if META_KEY in meta else None
-            if info is not None and not (isinstance(info, dict) and isinstance(info.get("arch"), str)
-                                         and isinstance(info.get("hparams"), dict)):
+            if info is not None and not (
+                isinstance(info, dict) and isinstance(info.get("arch"), str) and isinstance(info.get("hparams"), dict)
+            ):
                 raise ValueError("expected {'arch': name, 'hparams': {...}}")
         except ValueError as e:
-            raise CheckpointError(f"{p}: its '{META_KEY}' metadata is not srkit's ({e}); remove it to detect the "
-                                  "architecture from the tensors") from e
+            raise CheckpointError(
+                f"{p}: its '{META_KEY}' metadata is not srkit's ({e}); remove it to detect the "
+                "architecture from the tensors"
+            ) from e
         return _unwrap(sd, str(p)), info
     try:
         obj = torch.load(p, map_location="cpu", weights_only=True)
     except Exception as e:  # torch raises RuntimeError, UnpicklingError, EOFError, zipfile errors...
-        raise CheckpointError(f"{p}: cannot be read as a PyTorch checkpoint: corrupt, truncated, or it pickles "
-                              f"code (only weights load) ({type(e).__name__}: {(str(e).splitlines() or [''])[0][:200]})") from e
+        raise CheckpointError(
+            f"{p}: cannot be read as a PyTorch checkpoint: corrupt, truncated, or it pickles "
+            f"code (only weights load) ({type(e).__name__}: {(str(e).splitlines() or [''])[0][:200]})"
+        ) from e
     return _unwrap(obj, str(p)), None
 
 
@@ -86,8 +93,11 @@ def _scale_from_name(path: Path) -> int | None:
 def load_state(model: nn.Module, sd: StateDict, what: str) -> None:
     """``load_state_dict(strict=True)`` with an error naming missing, unexpected and mis-shaped tensors."""
     own = model.state_dict()
-    shapes = [f"{k}: file {tuple(v.shape)} vs model {tuple(own[k].shape)}" for k, v in sd.items()
-              if k in own and own[k].shape != v.shape]
+    shapes = [
+        f"{k}: file {tuple(v.shape)} vs model {tuple(own[k].shape)}"
+        for k, v in sd.items()
+        if k in own and own[k].shape != v.shape
+    ]
     missing = [k for k in own if k not in sd]
     unexpected = [k for k in sd if k not in own]
     if shapes or missing or unexpected:
@@ -102,7 +112,9 @@ def load_state(model: nn.Module, sd: StateDict, what: str) -> None:
     model.load_state_dict(sd, strict=True)
 
 
-def load(path: str | os.PathLike[str], *, scale: int | None = None, arch: str | None = None, **overrides: Any) -> nn.Module:
+def load(
+    path: str | os.PathLike[str], *, scale: int | None = None, arch: str | None = None, **overrides: Any
+) -> nn.Module:
     """Build and fill the model a checkpoint holds, in eval mode on the CPU.
 
     ``scale``: needed where the weights do not fix it (CARN's multi-scale files; FSRCNN, where the
@@ -122,15 +134,19 @@ def load(path: str | os.PathLike[str], *, scale: int | None = None, arch: str | 
     if "scales" in kwargs and kwargs["scales"] and "scale" not in kwargs:  # multi-head (CARN)
         heads = tuple(kwargs["scales"])
         if scale is None and len(heads) > 1:
-            raise CheckpointError(f"{p}: a multi-scale {name} file with heads x{', x'.join(map(str, heads))}; pass scale=")
+            raise CheckpointError(
+                f"{p}: a multi-scale {name} file with heads x{', x'.join(map(str, heads))}; pass scale="
+            )
         if scale is not None and scale not in heads:
             raise CheckpointError(f"{p}: {name} file has heads for x{', x'.join(map(str, heads))}, not x{scale}")
         kwargs["scale"] = scale if scale is not None else heads[0]
     elif "scale" not in kwargs:
         named = _scale_from_name(p)
         if scale is not None and named is not None and scale != named:
-            raise CheckpointError(f"{p}: the file name says x{named}, not x{scale}; the {name} weights do not fix the "
-                                  "scale, so the name is the only record of it (rename the file if the name is wrong)")
+            raise CheckpointError(
+                f"{p}: the file name says x{named}, not x{scale}; the {name} weights do not fix the "
+                "scale, so the name is the only record of it (rename the file if the name is wrong)"
+            )
         guessed = scale if scale is not None else named
         if guessed is None:
             raise CheckpointError(f"{p}: the {name} weights do not determine the scale; pass scale=")
@@ -146,11 +162,16 @@ def load(path: str | os.PathLike[str], *, scale: int | None = None, arch: str | 
 
 def save(model: nn.Module, path: str | os.PathLike[str], *, extra: Mapping[str, Any] | None = None) -> None:
     """Write ``model`` (built by ``create_model``) as safetensors with its architecture in the metadata, atomically."""
-    from safetensors.torch import save as st_save  # noqa: PLC0415
+    from safetensors.torch import save as st_save
 
     if not hasattr(model, "arch"):
         raise ValueError("srkit.models.save: the model was not built by create_model (no arch/hparams to record)")
-    info = {"arch": model.arch, "hparams": model.hparams, "srkit": __version__, "input_range": [0.0, 1.0],
-            **(dict(extra) if extra else {})}
+    info = {
+        "arch": model.arch,
+        "hparams": model.hparams,
+        "srkit": __version__,
+        "input_range": [0.0, 1.0],
+        **(dict(extra) if extra else {}),
+    }
     sd = {k: v.detach().cpu().contiguous().clone() for k, v in model.state_dict().items()}
     atomic.write_bytes(path, st_save(sd, metadata={META_KEY: json.dumps(info)}))

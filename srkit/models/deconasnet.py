@@ -36,8 +36,10 @@ def check_genotype(genotype: Sequence[Sequence[Sequence[int]]]) -> Genotype:
         for i, inputs in enumerate(block, start=1):
             ins = sorted({int(j) for j in inputs})
             if not ins or ins[0] < 0 or ins[-1] >= i:
-                raise ValueError(f"DeCoNASNet genotype: block {b} layer {i} reads {list(inputs)}; "
-                                 f"it must read a non-empty subset of nodes 0..{i - 1}")
+                raise ValueError(
+                    f"DeCoNASNet genotype: block {b} layer {i} reads {list(inputs)}; "
+                    f"it must read a non-empty subset of nodes 0..{i - 1}"
+                )
             layers.append(ins)
         out.append(layers)
     return out
@@ -50,8 +52,9 @@ class DenseBlock(nn.Module):
     def __init__(self, channels: int, layers: list[list[int]]) -> None:
         super().__init__()
         self.inputs = layers
-        self.reduce = nn.ModuleList(nn.Conv2d(channels * len(ins), channels, 1) if len(ins) > 1 else nn.Identity()
-                                    for ins in layers)
+        self.reduce = nn.ModuleList(
+            nn.Conv2d(channels * len(ins), channels, 1) if len(ins) > 1 else nn.Identity() for ins in layers
+        )
         self.convs = nn.ModuleList(nn.Sequential(conv(channels, channels, 3), nn.ReLU(inplace=True)) for _ in layers)
         self.fuse = nn.Conv2d(channels * len(layers), channels, 1)
 
@@ -63,8 +66,13 @@ class DenseBlock(nn.Module):
 
 
 class DeCoNASNet(SRNet):
-    def __init__(self, scale: int, genotype: Sequence[Sequence[Sequence[int]]] | None = None, channels: int = 64,
-                 in_channels: int = 3) -> None:
+    def __init__(
+        self,
+        scale: int,
+        genotype: Sequence[Sequence[Sequence[int]]] | None = None,
+        channels: int = 64,
+        in_channels: int = 3,
+    ) -> None:
         super().__init__(scale, in_channels)
         self.genotype = check_genotype(genotype if genotype is not None else dense_genotype())
         self.sfe = conv(in_channels, channels, 3)
@@ -82,6 +90,8 @@ class DeCoNASNet(SRNet):
 
 
 @register("deconasnet", scales=(2, 3, 4))
-def deconasnet(scale: int = 4, genotype: Sequence[Sequence[Sequence[int]]] | None = None, channels: int = 64) -> DeCoNASNet:
+def deconasnet(
+    scale: int = 4, genotype: Sequence[Sequence[Sequence[int]]] | None = None, channels: int = 64
+) -> DeCoNASNet:
     """DeCoNASNet: shallow features, densely connected blocks from a genotype, fusion, sub-pixel tail."""
     return DeCoNASNet(scale, genotype, channels)

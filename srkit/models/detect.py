@@ -33,41 +33,65 @@ def _subpixel_scale(weight: torch.Tensor, out_channels: int, what: str) -> int:
 
 def _imdn(sd: StateDict) -> tuple[str, dict[str, Any]]:
     cin = sd["fea_conv.weight"].shape[1]
-    return "imdn", {"scale": _subpixel_scale(sd["upsampler.0.weight"], cin, "IMDN"),
-                    "channels": sd["fea_conv.weight"].shape[0], "blocks": _count(sd, r"IMDB(\d+)\."), "in_channels": cin}
+    return "imdn", {
+        "scale": _subpixel_scale(sd["upsampler.0.weight"], cin, "IMDN"),
+        "channels": sd["fea_conv.weight"].shape[0],
+        "blocks": _count(sd, r"IMDB(\d+)\."),
+        "in_channels": cin,
+    }
 
 
 def _rfdn(sd: StateDict) -> tuple[str, dict[str, Any]]:
     cin = sd["fea_conv.weight"].shape[1]
-    return "rfdn", {"scale": _subpixel_scale(sd["upsampler.0.weight"], cin, "RFDN"),
-                    "channels": sd["fea_conv.weight"].shape[0], "blocks": _count(sd, r"B(\d+)\."), "in_channels": cin,
-                    "io_range": 255.0}
+    return "rfdn", {
+        "scale": _subpixel_scale(sd["upsampler.0.weight"], cin, "RFDN"),
+        "channels": sd["fea_conv.weight"].shape[0],
+        "blocks": _count(sd, r"B(\d+)\."),
+        "in_channels": cin,
+        "io_range": 255.0,
+    }
 
 
 def _rlfn(sd: StateDict) -> tuple[str, dict[str, Any]]:
     cin = sd["conv_1.weight"].shape[1]
-    return "rlfn", {"scale": _subpixel_scale(sd["upsampler.0.weight"], cin, "RLFN"),
-                    "channels": sd["conv_1.weight"].shape[0], "mid": sd["block_1.c1_r.weight"].shape[0],
-                    "blocks": _count(sd, r"block_(\d+)\."), "esa_channels": sd["block_1.esa.conv1.weight"].shape[0],
-                    "in_channels": cin, "io_range": 255.0}
+    return "rlfn", {
+        "scale": _subpixel_scale(sd["upsampler.0.weight"], cin, "RLFN"),
+        "channels": sd["conv_1.weight"].shape[0],
+        "mid": sd["block_1.c1_r.weight"].shape[0],
+        "blocks": _count(sd, r"block_(\d+)\."),
+        "esa_channels": sd["block_1.esa.conv1.weight"].shape[0],
+        "in_channels": cin,
+        "io_range": 255.0,
+    }
 
 
 def _span(sd: StateDict) -> tuple[str, dict[str, Any]]:
     w = sd["conv_1.eval_conv.weight"]
-    return "span", {"scale": _subpixel_scale(sd["upsampler.0.weight"], w.shape[1], "SPAN"), "channels": w.shape[0],
-                    "in_channels": w.shape[1], "deploy": "conv_1.sk.weight" not in sd}
+    return "span", {
+        "scale": _subpixel_scale(sd["upsampler.0.weight"], w.shape[1], "SPAN"),
+        "channels": w.shape[0],
+        "in_channels": w.shape[1],
+        "deploy": "conv_1.sk.weight" not in sd,
+    }
 
 
 def _efdn(sd: StateDict) -> tuple[str, dict[str, Any]]:
     cin = sd["head.weight"].shape[1]
-    return "efdn", {"scale": _subpixel_scale(sd["tail.0.weight"], cin, "EFDN"), "channels": sd["head.weight"].shape[0],
-                    "in_channels": cin}
+    return "efdn", {
+        "scale": _subpixel_scale(sd["tail.0.weight"], cin, "EFDN"),
+        "channels": sd["head.weight"].shape[0],
+        "in_channels": cin,
+    }
 
 
 def _bsrn(sd: StateDict) -> tuple[str, dict[str, Any]]:
     cin = sd["fea_conv.pw.weight"].shape[1] // 4
-    return "bsrn", {"scale": _subpixel_scale(sd["upsampler.upsampleOneStep.0.weight"], cin, "BSRN"),
-                    "channels": sd["fea_conv.pw.weight"].shape[0], "blocks": _count(sd, r"B(\d+)\."), "in_channels": cin}
+    return "bsrn", {
+        "scale": _subpixel_scale(sd["upsampler.upsampleOneStep.0.weight"], cin, "BSRN"),
+        "channels": sd["fea_conv.pw.weight"].shape[0],
+        "blocks": _count(sd, r"B(\d+)\."),
+        "in_channels": cin,
+    }
 
 
 def _carn(sd: StateDict) -> tuple[str, dict[str, Any]]:
@@ -99,7 +123,9 @@ RULES: tuple[tuple[tuple[str, ...], Rule], ...] = (
     (("conv_first.weight", "body.0.rdb1.conv1.weight", "conv_body.weight", "conv_last.weight"), esrgan_layouts.rrdbnet),
 )
 # a layout recognised by more than key names (checked after RULES, in this order)
-SIGNATURES: tuple[tuple[Callable[[StateDict], bool], Rule], ...] = ((esrgan_layouts.is_srvgg, esrgan_layouts.srvgg_compact),)
+SIGNATURES: tuple[tuple[Callable[[StateDict], bool], Rule], ...] = (
+    (esrgan_layouts.is_srvgg, esrgan_layouts.srvgg_compact),
+)
 # foreign layouts of srkit's architectures, renamed to srkit's module names before detection
 LAYOUTS: tuple[tuple[str, Callable[[StateDict], dict[str, Any] | None]], ...] = (
     ("ESRGAN (original repository)", esrgan_layouts.esrgan_old),
@@ -129,6 +155,8 @@ def detect(sd: StateDict) -> tuple[str, dict[str, Any]]:
         if matches(sd):
             return rule(sd)
     shown = ", ".join(list(sd)[:6])
-    raise CheckpointError(f"no srkit architecture matches this state dict ({len(sd)} tensors; first keys: {shown}). "
-                          "Known: IMDN, RFDN, RLFN, SPAN, EFDN, BSRN, CARN(-M), FSRCNN, RRDBNet (ESRGAN, Real-ESRGAN), "
-                          "SRVGGNetCompact and srkit's own checkpoints")
+    raise CheckpointError(
+        f"no srkit architecture matches this state dict ({len(sd)} tensors; first keys: {shown}). "
+        "Known: IMDN, RFDN, RLFN, SPAN, EFDN, BSRN, CARN(-M), FSRCNN, RRDBNet (ESRGAN, Real-ESRGAN), "
+        "SRVGGNetCompact and srkit's own checkpoints"
+    )

@@ -23,7 +23,9 @@ class ResBlock(nn.Module):
 
 
 class EDSR(SRNet):
-    def __init__(self, scale: int, channels: int = 64, blocks: int = 16, res_scale: float = 1.0, in_channels: int = 3) -> None:
+    def __init__(
+        self, scale: int, channels: int = 64, blocks: int = 16, res_scale: float = 1.0, in_channels: int = 3
+    ) -> None:
         super().__init__(scale, in_channels)
         self.sub_mean = MeanShift(sign=-1.0)
         self.add_mean = MeanShift(sign=1.0)
@@ -36,7 +38,9 @@ class EDSR(SRNet):
         return self.add_mean(self.tail(self.body(f) + f))
 
 
-@register("edsr_baseline", scales=(2, 3, 4), paper_params=(({"scale": 2}, 1_370_000, 10_000, "EDSR-baseline x2, 1.37M"),))
+@register(
+    "edsr_baseline", scales=(2, 3, 4), paper_params=(({"scale": 2}, 1_370_000, 10_000, "EDSR-baseline x2, 1.37M"),)
+)
 def edsr_baseline(scale: int = 4, channels: int = 64, blocks: int = 16, res_scale: float = 1.0) -> EDSR:
     """EDSR-baseline: 16 residual blocks, 64 channels (Lim et al. 2017)."""
     return EDSR(scale, channels, blocks, res_scale)

@@ -16,8 +16,12 @@ class ESPCN(SRNet):
     def __init__(self, scale: int, widths: tuple[int, int] = (64, 32), in_channels: int = 1, act: str = "tanh") -> None:
         super().__init__(scale, in_channels)
         n1, n2 = widths
-        self.body = nn.Sequential(nn.Conv2d(in_channels, n1, 5, padding=2), activation(act, n1),
-                                  nn.Conv2d(n1, n2, 3, padding=1), activation(act, n2))
+        self.body = nn.Sequential(
+            nn.Conv2d(in_channels, n1, 5, padding=2),
+            activation(act, n1),
+            nn.Conv2d(n1, n2, 3, padding=1),
+            activation(act, n2),
+        )
         self.upsampler = pixelshuffle_head(n2, in_channels, scale)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -27,7 +27,9 @@ class FSRCNN(SRNet):
         return self.last_part(self.mid_part(self.first_part(x)))
 
 
-@register("fsrcnn", scales=(2, 3, 4), paper_params=(({"scale": 3}, 12_809, 1, "FSRCNN(56,12,4), Y channel (official file)"),))
+@register(
+    "fsrcnn", scales=(2, 3, 4), paper_params=(({"scale": 3}, 12_809, 1, "FSRCNN(56,12,4), Y channel (official file)"),)
+)
 def fsrcnn(scale: int = 4, d: int = 56, s: int = 12, m: int = 4, in_channels: int = 1) -> FSRCNN:
     """FSRCNN(d, s, m) on the Y channel (Dong et al. 2016)."""
     return FSRCNN(scale, d, s, m, in_channels)

@@ -29,7 +29,9 @@ def check_path(path: str) -> str:
 def split_widths(channels: int, distill: float) -> tuple[int, int]:
     dc = int(channels * distill)
     if not 0 < dc < channels:
-        raise ValueError(f"IMDB path: distillation rate {distill} of {channels} channels keeps {dc}; need 0 < kept < width")
+        raise ValueError(
+            f"IMDB path: distillation rate {distill} of {channels} channels keeps {dc}; need 0 < kept < width"
+        )
     return dc, channels - dc
 
 
@@ -41,8 +43,16 @@ def stage_inputs(path: str, channels: int, rc: int) -> list[int]:
     return widths
 
 
-def path_forward(x: torch.Tensor, path: str, dc: int, stages: list[Conv], last: Conv, fuse: Conv,
-                 cca: ContrastChannelAttention | None, slope: float) -> torch.Tensor:
+def path_forward(
+    x: torch.Tensor,
+    path: str,
+    dc: int,
+    stages: list[Conv],
+    last: Conv,
+    fuse: Conv,
+    cca: ContrastChannelAttention | None,
+    slope: float,
+) -> torch.Tensor:
     kept = []
     r = x
     for bit, (w, b) in zip(path, stages, strict=True):
@@ -65,8 +75,9 @@ def path_cca(kept: int) -> ContrastChannelAttention:
 
 
 class IMDBPath(nn.Module):
-    def __init__(self, channels: int, path: str = "111", distill: float = 0.25, attention: bool = False,
-                 slope: float = 0.05) -> None:
+    def __init__(
+        self, channels: int, path: str = "111", distill: float = 0.25, attention: bool = False, slope: float = 0.05
+    ) -> None:
         super().__init__()
         self.path, self.slope = check_path(path), slope
         self.dc, rc = split_widths(channels, distill)
@@ -78,5 +89,13 @@ class IMDBPath(nn.Module):
         self.cca = path_cca(kept) if attention else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return path_forward(x, self.path, self.dc, [(c.weight, c.bias) for c in self.stages], (self.last.weight, self.last.bias),
-                            (self.fuse.weight, self.fuse.bias), self.cca, self.slope)
+        return path_forward(
+            x,
+            self.path,
+            self.dc,
+            [(c.weight, c.bias) for c in self.stages],
+            (self.last.weight, self.last.bias),
+            (self.fuse.weight, self.fuse.bias),
+            self.cca,
+            self.slope,
+        )

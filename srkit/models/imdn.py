@@ -20,7 +20,9 @@ class IMDB(nn.Module):
     features are never written. ``attention=False`` drops the CCA (a search-space variant).
     """
 
-    def __init__(self, channels: int, distillation_rate: float = 0.25, slope: float = 0.05, attention: bool = True) -> None:
+    def __init__(
+        self, channels: int, distillation_rate: float = 0.25, slope: float = 0.05, attention: bool = True
+    ) -> None:
         super().__init__()
         self.dc = int(channels * distillation_rate)
         self.rc = channels - self.dc
@@ -48,7 +50,9 @@ class IMDB(nn.Module):
 class IMDN(SRNet):
     tiling = "discouraged: CCA's contrast and mean are whole-image statistics, so tiles differ from the whole image"
 
-    def __init__(self, scale: int, channels: int = 64, blocks: int = 6, in_channels: int = 3, slope: float = 0.05) -> None:
+    def __init__(
+        self, scale: int, channels: int = 64, blocks: int = 6, in_channels: int = 3, slope: float = 0.05
+    ) -> None:
         super().__init__(scale, in_channels)
         self.fea_conv = conv(in_channels, channels, 3)
         for i in range(blocks):
@@ -68,9 +72,15 @@ class IMDN(SRNet):
         return self.upsampler(self.LR_conv(self.c(torch.cat(outs, dim=1))) + f)
 
 
-@register("imdn", scales=(2, 3, 4), paper_params=(({"scale": 2}, 694_404, 1, "IMDN x2 (official file; paper 694K)"),
-                                                  ({"scale": 3}, 703_059, 1, "IMDN x3 (official file; paper 703K)"),
-                                                  ({"scale": 4}, 715_176, 1, "IMDN x4 (official file; paper 715K)")))
+@register(
+    "imdn",
+    scales=(2, 3, 4),
+    paper_params=(
+        ({"scale": 2}, 694_404, 1, "IMDN x2 (official file; paper 694K)"),
+        ({"scale": 3}, 703_059, 1, "IMDN x3 (official file; paper 703K)"),
+        ({"scale": 4}, 715_176, 1, "IMDN x4 (official file; paper 715K)"),
+    ),
+)
 def imdn(scale: int = 4, channels: int = 64, blocks: int = 6, in_channels: int = 3) -> IMDN:
     """IMDN: 6 information multi-distillation blocks, 64 channels, CCA (Hui et al. 2019)."""
     return IMDN(scale, channels, blocks, in_channels)

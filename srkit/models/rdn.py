@@ -17,7 +17,8 @@ class RDB(nn.Module):
     def __init__(self, channels: int, growth: int, layers: int) -> None:
         super().__init__()
         self.convs = nn.ModuleList(
-            nn.Sequential(conv(channels + i * growth, growth, 3), nn.ReLU(inplace=True)) for i in range(layers))
+            nn.Sequential(conv(channels + i * growth, growth, 3), nn.ReLU(inplace=True)) for i in range(layers)
+        )
         self.fuse = nn.Conv2d(channels + layers * growth, channels, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -28,8 +29,9 @@ class RDB(nn.Module):
 
 
 class RDN(SRNet):
-    def __init__(self, scale: int, channels: int = 64, blocks: int = 16, layers: int = 8, growth: int = 64,
-                 in_channels: int = 3) -> None:
+    def __init__(
+        self, scale: int, channels: int = 64, blocks: int = 16, layers: int = 8, growth: int = 64, in_channels: int = 3
+    ) -> None:
         super().__init__(scale, in_channels)
         self.sfe1 = conv(in_channels, channels, 3)
         self.sfe2 = conv(channels, channels, 3)

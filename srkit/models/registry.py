@@ -40,14 +40,21 @@ class ModelEntry:
 _REGISTRY: dict[str, ModelEntry] = {}
 
 
-def register(name: str, *, scales: tuple[int, ...] = (2, 3, 4), summary: str = "",
-             paper_params: tuple[tuple[dict[str, Any], int, int, str], ...] = ()) -> Callable[[Constructor], Constructor]:
+def register(
+    name: str,
+    *,
+    scales: tuple[int, ...] = (2, 3, 4),
+    summary: str = "",
+    paper_params: tuple[tuple[dict[str, Any], int, int, str], ...] = (),
+) -> Callable[[Constructor], Constructor]:
     """Register ``fn(scale=..., **kwargs) -> nn.Module`` under ``name``."""
 
     def deco(fn: Constructor) -> Constructor:
         if name in _REGISTRY:
             raise ValueError(f"srkit.models: {name!r} is registered twice")
-        _REGISTRY[name] = ModelEntry(name, fn, scales, summary or (fn.__doc__ or "").strip().splitlines()[0], paper_params)
+        _REGISTRY[name] = ModelEntry(
+            name, fn, scales, summary or (fn.__doc__ or "").strip().splitlines()[0], paper_params
+        )
         return fn
 
     return deco
@@ -81,8 +88,9 @@ def create_model(name: str, scale: int = 4, **kwargs: Any) -> nn.Module:
     params = inspect.signature(entry.fn).parameters
     unknown = [k for k in kwargs if k not in params]
     if unknown:
-        raise TypeError(f"srkit.models: {entry.name} has no argument(s) {unknown}; it takes "
-                        f"{[p for p in params if p != 'scale']}")
+        raise TypeError(
+            f"srkit.models: {entry.name} has no argument(s) {unknown}; it takes {[p for p in params if p != 'scale']}"
+        )
     model = entry.fn(scale=scale, **kwargs)
     model.arch = entry.name
     model.hparams = _plain({"scale": scale, **kwargs})

@@ -38,7 +38,9 @@ class RFDB(nn.Module):
 class RFDN(SRNet):
     min_size = 15
 
-    def __init__(self, scale: int, channels: int = 50, blocks: int = 4, in_channels: int = 3, io_range: float = 1.0) -> None:
+    def __init__(
+        self, scale: int, channels: int = 50, blocks: int = 4, in_channels: int = 3, io_range: float = 1.0
+    ) -> None:
         super().__init__(scale, in_channels)
         self.io_range = io_range
         self.blocks = blocks

@@ -34,8 +34,16 @@ class RLFB(nn.Module):
 class RLFN(SRNet):
     min_size = 15
 
-    def __init__(self, scale: int, channels: int = 52, mid: int | None = None, blocks: int = 6, esa_channels: int = 16,
-                 in_channels: int = 3, io_range: float = 1.0) -> None:
+    def __init__(
+        self,
+        scale: int,
+        channels: int = 52,
+        mid: int | None = None,
+        blocks: int = 6,
+        esa_channels: int = 16,
+        in_channels: int = 3,
+        io_range: float = 1.0,
+    ) -> None:
         super().__init__(scale, in_channels)
         self.io_range = io_range
         self.conv_1 = conv(in_channels, channels, 3)
@@ -53,11 +61,23 @@ class RLFN(SRNet):
         return self.upsampler(self.conv_2(y) + f) / self.io_range
 
 
-@register("rlfn", scales=(2, 3, 4), paper_params=(({"scale": 2}, 526_856, 1, "RLFN x2 (official file; paper 527K)"),
-                                                  ({"scale": 4}, 543_740, 1, "RLFN x4 (official file; paper 543K)"),
-                                                  ({"scale": 4, "channels": 46, "mid": 48, "blocks": 4}, 317_218, 1,
-                                                   "RLFN NTIRE 2022 entry (official file)")))
-def rlfn(scale: int = 4, channels: int = 52, mid: int | None = None, blocks: int = 6, esa_channels: int = 16,
-         in_channels: int = 3, io_range: float = 1.0) -> RLFN:
+@register(
+    "rlfn",
+    scales=(2, 3, 4),
+    paper_params=(
+        ({"scale": 2}, 526_856, 1, "RLFN x2 (official file; paper 527K)"),
+        ({"scale": 4}, 543_740, 1, "RLFN x4 (official file; paper 543K)"),
+        ({"scale": 4, "channels": 46, "mid": 48, "blocks": 4}, 317_218, 1, "RLFN NTIRE 2022 entry (official file)"),
+    ),
+)
+def rlfn(
+    scale: int = 4,
+    channels: int = 52,
+    mid: int | None = None,
+    blocks: int = 6,
+    esa_channels: int = 16,
+    in_channels: int = 3,
+    io_range: float = 1.0,
+) -> RLFN:
     """RLFN: residual local feature blocks, 52 channels (Kong et al. 2022); ``io_range=255`` for the official weights."""
     return RLFN(scale, channels, mid, blocks, esa_channels, in_channels, io_range)

@@ -29,8 +29,9 @@ class Conv3XC(nn.Module):
             self.eval_conv = nn.Conv2d(cin, cout, 3, padding=1)
         else:
             self.sk = nn.Conv2d(cin, cout, 1)
-            self.conv = nn.Sequential(nn.Conv2d(cin, cin * gain, 1), nn.Conv2d(cin * gain, cout * gain, 3),
-                                      nn.Conv2d(cout * gain, cout, 1))
+            self.conv = nn.Sequential(
+                nn.Conv2d(cin, cin * gain, 1), nn.Conv2d(cin * gain, cout * gain, 3), nn.Conv2d(cout * gain, cout, 1)
+            )
         self._fold_key: tuple[tuple[int, int], ...] | None = None
         self._fold: tuple[torch.Tensor, torch.Tensor] | None = None
 
@@ -83,8 +84,9 @@ class SPAB(nn.Module):
 
 
 class SPAN(SRNet):
-    def __init__(self, scale: int, channels: int = 48, in_channels: int = 3, img_range: float = 255.0,
-                 deploy: bool = False) -> None:
+    def __init__(
+        self, scale: int, channels: int = 48, in_channels: int = 3, img_range: float = 255.0, deploy: bool = False
+    ) -> None:
         super().__init__(scale, in_channels)
         self.img_range = img_range
         mean = torch.tensor(DIV2K_RGB_MEAN if in_channels == 3 else (0.5,) * in_channels).view(1, -1, 1, 1)
@@ -106,10 +108,16 @@ class SPAN(SRNet):
         return self.upsampler(self.conv_cat(torch.cat([f, self.conv_2(y), b1, side], dim=1)))
 
 
-@register("span", scales=(2, 3, 4), paper_params=(({"scale": 4, "channels": 28, "deploy": True}, 150_688, 1,
-                                                   "SPAN-ch28 NTIRE 2024 entry (official file)"),
-                                                  ({"scale": 4, "channels": 26, "deploy": True}, 130_828, 1,
-                                                   "SPAN-tiny-ch26 NTIRE 2024 entry (official file)")))
-def span(scale: int = 4, channels: int = 48, in_channels: int = 3, img_range: float = 255.0, deploy: bool = False) -> SPAN:
+@register(
+    "span",
+    scales=(2, 3, 4),
+    paper_params=(
+        ({"scale": 4, "channels": 28, "deploy": True}, 150_688, 1, "SPAN-ch28 NTIRE 2024 entry (official file)"),
+        ({"scale": 4, "channels": 26, "deploy": True}, 130_828, 1, "SPAN-tiny-ch26 NTIRE 2024 entry (official file)"),
+    ),
+)
+def span(
+    scale: int = 4, channels: int = 48, in_channels: int = 3, img_range: float = 255.0, deploy: bool = False
+) -> SPAN:
     """SPAN: six parameter-free-attention blocks on re-parameterisable 3x3 convs (Wan et al. 2024)."""
     return SPAN(scale, channels, in_channels, img_range, deploy)

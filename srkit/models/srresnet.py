@@ -15,8 +15,13 @@ class SRResBlock(nn.Module):
     def __init__(self, channels: int, k: int, act: str, bn: bool) -> None:
         super().__init__()
         norm = (lambda: nn.BatchNorm2d(channels)) if bn else nn.Identity
-        self.body = nn.Sequential(conv(channels, channels, k, bias=not bn), norm(), activation(act, channels),
-                                  conv(channels, channels, k, bias=not bn), norm())
+        self.body = nn.Sequential(
+            conv(channels, channels, k, bias=not bn),
+            norm(),
+            activation(act, channels),
+            conv(channels, channels, k, bias=not bn),
+            norm(),
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x + self.body(x)
@@ -26,13 +31,23 @@ class SRResNet(SRNet):
     """9x9 head, ``blocks`` residual blocks (conv-BN-act-conv-BN), conv-BN with a long skip, sub-pixel
     x2 steps (conv, shuffle, act) and a 9x9 output conv."""
 
-    def __init__(self, scale: int, blocks: int = 16, kernel_size: int = 3, channels: int = 64, act: str = "prelu",
-                 bn: bool = True, in_channels: int = 3) -> None:
+    def __init__(
+        self,
+        scale: int,
+        blocks: int = 16,
+        kernel_size: int = 3,
+        channels: int = 64,
+        act: str = "prelu",
+        bn: bool = True,
+        in_channels: int = 3,
+    ) -> None:
         super().__init__(scale, in_channels)
         self.head = nn.Sequential(conv(in_channels, channels, 9), activation(act, channels))
-        self.body = nn.Sequential(*(SRResBlock(channels, kernel_size, act, bn) for _ in range(blocks)),
-                                  conv(channels, channels, kernel_size, bias=not bn),
-                                  nn.BatchNorm2d(channels) if bn else nn.Identity())
+        self.body = nn.Sequential(
+            *(SRResBlock(channels, kernel_size, act, bn) for _ in range(blocks)),
+            conv(channels, channels, kernel_size, bias=not bn),
+            nn.BatchNorm2d(channels) if bn else nn.Identity(),
+        )
         up: list[nn.Module] = []
         for r in steps_of(scale):
             up += [conv(channels, channels * r * r, kernel_size), PixelShuffle(r), activation(act, channels)]
@@ -49,31 +64,51 @@ class SRGANDiscriminator(nn.Module):
     two-layer head to one logit per image (any input size, unlike the paper's fixed 96x96 dense).
     ``act``: LeakyReLU 0.2 as in the paper, or relu / prelu / gelu / silu."""
 
-    def __init__(self, blocks: int = 4, kernel_size: int = 3, channels: int = 64, act: str = "lrelu",
-                 in_channels: int = 3, head_width: int = 1024) -> None:
+    def __init__(
+        self,
+        blocks: int = 4,
+        kernel_size: int = 3,
+        channels: int = 64,
+        act: str = "lrelu",
+        in_channels: int = 3,
+        head_width: int = 1024,
+    ) -> None:
         super().__init__()
         k = kernel_size
 
         def a(c: int) -> nn.Module:
             return activation(act, c, slope=0.2)
 
-        layers: list[nn.Module] = [conv(in_channels, channels, k), a(channels),
-                                   conv(channels, channels, k, stride=2, bias=False), nn.BatchNorm2d(channels), a(channels)]
+        layers: list[nn.Module] = [
+            conv(in_channels, channels, k),
+            a(channels),
+            conv(channels, channels, k, stride=2, bias=False),
+            nn.BatchNorm2d(channels),
+            a(channels),
+        ]
         w = channels
         for _ in range(blocks - 1):
-            layers += [conv(w, 2 * w, k, bias=False), nn.BatchNorm2d(2 * w), a(2 * w),
-                       conv(2 * w, 2 * w, k, stride=2, bias=False), nn.BatchNorm2d(2 * w), a(2 * w)]
+            layers += [
+                conv(w, 2 * w, k, bias=False),
+                nn.BatchNorm2d(2 * w),
+                a(2 * w),
+                conv(2 * w, 2 * w, k, stride=2, bias=False),
+                nn.BatchNorm2d(2 * w),
+                a(2 * w),
+            ]
             w *= 2
         self.features = nn.Sequential(*layers)
-        self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Conv2d(w, head_width, 1), a(head_width),
-                                  nn.Conv2d(head_width, 1, 1))
+        self.head = nn.Sequential(
+            nn.AdaptiveAvgPool2d(1), nn.Conv2d(w, head_width, 1), a(head_width), nn.Conv2d(head_width, 1, 1)
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(x)).flatten()
 
 
 @register("srresnet", scales=(2, 3, 4, 8))
-def srresnet(scale: int = 4, blocks: int = 16, kernel_size: int = 3, channels: int = 64, act: str = "prelu",
-             bn: bool = True) -> SRResNet:
+def srresnet(
+    scale: int = 4, blocks: int = 16, kernel_size: int = 3, channels: int = 64, act: str = "prelu", bn: bool = True
+) -> SRResNet:
     """SRResNet, the SRGAN generator: 16 residual blocks with batch norm and PReLU (Ledig et al. 2017)."""
     return SRResNet(scale, blocks, kernel_size, channels, act, bn)

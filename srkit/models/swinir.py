@@ -91,8 +91,9 @@ class RSTB(nn.Module):
 
     def __init__(self, dim: int, depth: int, heads: int, window: int, mlp_ratio: float) -> None:
         super().__init__()
-        self.blocks = nn.ModuleList(SwinBlock(dim, heads, window, 0 if i % 2 == 0 else window // 2, mlp_ratio)
-                                    for i in range(depth))
+        self.blocks = nn.ModuleList(
+            SwinBlock(dim, heads, window, 0 if i % 2 == 0 else window // 2, mlp_ratio) for i in range(depth)
+        )
         self.conv = conv(dim, dim, 3)
 
     def forward(self, x: torch.Tensor, size: tuple[int, int], mask: torch.Tensor | None) -> torch.Tensor:
@@ -105,8 +106,16 @@ class RSTB(nn.Module):
 
 
 class SwinIR(SRNet):
-    def __init__(self, scale: int, embed_dim: int = 60, depths: tuple[int, ...] = (6, 6, 6, 6),
-                 heads: tuple[int, ...] = (6, 6, 6, 6), window: int = 8, mlp_ratio: float = 2.0, in_channels: int = 3) -> None:
+    def __init__(
+        self,
+        scale: int,
+        embed_dim: int = 60,
+        depths: tuple[int, ...] = (6, 6, 6, 6),
+        heads: tuple[int, ...] = (6, 6, 6, 6),
+        window: int = 8,
+        mlp_ratio: float = 2.0,
+        in_channels: int = 3,
+    ) -> None:
         super().__init__(scale, in_channels)
         if len(depths) != len(heads):
             raise ValueError(f"SwinIR: depths {depths} and heads {heads} differ in length")
@@ -115,7 +124,9 @@ class SwinIR(SRNet):
         self.register_buffer("mean", torch.tensor(mean).view(1, -1, 1, 1), persistent=False)
         self.conv_first = conv(in_channels, embed_dim, 3)
         self.embed_norm = nn.LayerNorm(embed_dim)
-        self.layers = nn.ModuleList(RSTB(embed_dim, d, h, window, mlp_ratio) for d, h in zip(depths, heads, strict=True))
+        self.layers = nn.ModuleList(
+            RSTB(embed_dim, d, h, window, mlp_ratio) for d, h in zip(depths, heads, strict=True)
+        )
         self.norm = nn.LayerNorm(embed_dim)
         self.conv_after_body = conv(embed_dim, embed_dim, 3)
         self.upsample = pixelshuffle_head(embed_dim, in_channels, scale)
@@ -136,11 +147,22 @@ class SwinIR(SRNet):
         return (self.upsample(y) + mean)[..., : h * self.scale, : w * self.scale]
 
 
-@register("swinir_light", scales=(2, 3, 4),
-          paper_params=(({"scale": 2}, 878_000, 1000, "SwinIR-light x2, 878K (without the relative-position tables)"),
-                        ({"scale": 3}, 886_000, 1000, "SwinIR-light x3, 886K (same)"),
-                        ({"scale": 4}, 897_000, 1000, "SwinIR-light x4, 897K (same)")))
-def swinir_light(scale: int = 4, embed_dim: int = 60, depths: tuple[int, ...] = (6, 6, 6, 6),
-                 heads: tuple[int, ...] = (6, 6, 6, 6), window: int = 8, mlp_ratio: float = 2.0) -> SwinIR:
+@register(
+    "swinir_light",
+    scales=(2, 3, 4),
+    paper_params=(
+        ({"scale": 2}, 878_000, 1000, "SwinIR-light x2, 878K (without the relative-position tables)"),
+        ({"scale": 3}, 886_000, 1000, "SwinIR-light x3, 886K (same)"),
+        ({"scale": 4}, 897_000, 1000, "SwinIR-light x4, 897K (same)"),
+    ),
+)
+def swinir_light(
+    scale: int = 4,
+    embed_dim: int = 60,
+    depths: tuple[int, ...] = (6, 6, 6, 6),
+    heads: tuple[int, ...] = (6, 6, 6, 6),
+    window: int = 8,
+    mlp_ratio: float = 2.0,
+) -> SwinIR:
     """SwinIR-light: 4 residual Swin groups of 6 blocks, 60 channels, window 8, one-step sub-pixel tail."""
     return SwinIR(scale, embed_dim, tuple(depths), tuple(heads), window, mlp_ratio)

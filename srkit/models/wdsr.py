@@ -18,9 +18,19 @@ class WDSR(SRNet):
     adds the RGB mean back (``srkit.nn.UpsampleTail``). Inputs are normalised as (x - mean) / 0.5.
     """
 
-    def __init__(self, scale: int, block: str, channels: int = 32, blocks: int = 16, expansion: int = 4,
-                 low_rank: float = 0.8, res_scale: float = 1.0, kernel_size: int = 3, weight_norm: bool = True,
-                 in_channels: int = 3) -> None:
+    def __init__(
+        self,
+        scale: int,
+        block: str,
+        channels: int = 32,
+        blocks: int = 16,
+        expansion: int = 4,
+        low_rank: float = 0.8,
+        res_scale: float = 1.0,
+        kernel_size: int = 3,
+        weight_norm: bool = True,
+        in_channels: int = 3,
+    ) -> None:
         super().__init__(scale, in_channels)
         mean = DIV2K_RGB_MEAN if in_channels == 3 else (0.5,) * in_channels
         self.register_buffer("mean", torch.tensor(mean).view(1, -1, 1, 1), persistent=False)
@@ -29,7 +39,9 @@ class WDSR(SRNet):
         if block == "a":
             body = [WideActBlockA(channels, expansion, res_scale, kernel_size, weight_norm) for _ in range(blocks)]
         elif block == "b":
-            body = [WideActBlockB(channels, expansion, low_rank, res_scale, kernel_size, weight_norm) for _ in range(blocks)]
+            body = [
+                WideActBlockB(channels, expansion, low_rank, res_scale, kernel_size, weight_norm) for _ in range(blocks)
+            ]
         else:
             raise ValueError(f"WDSR block must be 'a' or 'b', not {block!r}")
         self.body = nn.Sequential(*body)
@@ -51,14 +63,29 @@ class WDSR(SRNet):
 
 
 @register("wdsr_a", scales=(2, 3, 4))
-def wdsr_a(scale: int = 4, channels: int = 32, blocks: int = 16, expansion: int = 4, res_scale: float = 1.0,
-           kernel_size: int = 3, weight_norm: bool = True) -> WDSR:
+def wdsr_a(
+    scale: int = 4,
+    channels: int = 32,
+    blocks: int = 16,
+    expansion: int = 4,
+    res_scale: float = 1.0,
+    kernel_size: int = 3,
+    weight_norm: bool = True,
+) -> WDSR:
     """WDSR-A: 3x3 widen (x4) - ReLU - 3x3 blocks with weight norm (Yu et al. 2018)."""
     return WDSR(scale, "a", channels, blocks, expansion, 0.8, res_scale, kernel_size, weight_norm)
 
 
 @register("wdsr_b", scales=(2, 3, 4))
-def wdsr_b(scale: int = 4, channels: int = 32, blocks: int = 16, expansion: int = 6, low_rank: float = 0.8,
-           res_scale: float = 1.0, kernel_size: int = 3, weight_norm: bool = True) -> WDSR:
+def wdsr_b(
+    scale: int = 4,
+    channels: int = 32,
+    blocks: int = 16,
+    expansion: int = 6,
+    low_rank: float = 0.8,
+    res_scale: float = 1.0,
+    kernel_size: int = 3,
+    weight_norm: bool = True,
+) -> WDSR:
     """WDSR-B: 1x1 widen (x6) - ReLU - 1x1 low-rank (0.8) - 3x3 blocks with weight norm (Yu et al. 2018)."""
     return WDSR(scale, "b", channels, blocks, expansion, low_rank, res_scale, kernel_size, weight_norm)

@@ -5,4 +5,13 @@ from .pixel_shuffle import PixelShuffle, PixelUnshuffle
 from .upsample_tail import UpsampleTail
 from .wide_activation import WideActBlockA, WideActBlockB, fold_weight_norm
 
-__all__ = ["ContrastChannelAttention", "PixelShuffle", "PixelUnshuffle", "UpsampleTail", "WideActBlockA", "WideActBlockB", "fold_weight_norm", "scaled_conv1x1"]
+__all__ = [
+    "ContrastChannelAttention",
+    "PixelShuffle",
+    "PixelUnshuffle",
+    "UpsampleTail",
+    "WideActBlockA",
+    "WideActBlockB",
+    "fold_weight_norm",
+    "scaled_conv1x1",
+]

@@ -21,7 +21,9 @@ class ContrastChannelAttention(nn.Module):
     def __init__(self, channels: int, reduction: int = 16) -> None:
         super().__init__()
         if channels < 1 or reduction < 1 or channels // reduction < 1:
-            raise ValueError(f"ContrastChannelAttention: channels={channels} and reduction={reduction} leave no hidden units")
+            raise ValueError(
+                f"ContrastChannelAttention: channels={channels} and reduction={reduction} leave no hidden units"
+            )
         self.channels, self.reduction = channels, reduction
         hidden = channels // reduction
         self.conv_du = nn.Sequential(
@@ -53,7 +55,13 @@ def scaled_conv1x1(x: torch.Tensor, s: torch.Tensor, conv: nn.Conv2d) -> torch.T
     This is how IMDN's CCA feeds its 1x1 fusion conv: ``scaled_conv1x1(x, cca.attention(x), conv)``.
     Works for NCHW and channels_last x (the output keeps x's layout).
     """
-    if conv.kernel_size != (1, 1) or conv.stride != (1, 1) or conv.padding != (0, 0) or conv.groups != 1 or conv.dilation != (1, 1):
+    if (
+        conv.kernel_size != (1, 1)
+        or conv.stride != (1, 1)
+        or conv.padding != (0, 0)
+        or conv.groups != 1
+        or conv.dilation != (1, 1)
+    ):
         raise ValueError(f"scaled_conv1x1 needs a plain 1x1 convolution, got {conv}")
     n, c, h, w = x.shape
     if tuple(s.shape[:2]) != (n, c):

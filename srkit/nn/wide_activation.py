@@ -24,13 +24,22 @@ class WideActBlockB(nn.Module):
     :meth:`fold_weight_norm` turns them into plain weights for inference.
     """
 
-    def __init__(self, channels: int, expansion: int = 6, low_rank: float = 0.8, res_scale: float = 1.0,
-                 kernel_size: int = 3, weight_norm: bool = True) -> None:
+    def __init__(
+        self,
+        channels: int,
+        expansion: int = 6,
+        low_rank: float = 0.8,
+        res_scale: float = 1.0,
+        kernel_size: int = 3,
+        weight_norm: bool = True,
+    ) -> None:
         super().__init__()
         narrow = int(channels * low_rank)
         if channels < 1 or expansion < 1 or narrow < 1 or kernel_size % 2 == 0:
-            raise ValueError(f"WideActBlockB: channels={channels}, expansion={expansion}, low_rank={low_rank}, "
-                             f"kernel_size={kernel_size} do not make a block (need >= 1 narrow channel and an odd kernel)")
+            raise ValueError(
+                f"WideActBlockB: channels={channels}, expansion={expansion}, low_rank={low_rank}, "
+                f"kernel_size={kernel_size} do not make a block (need >= 1 narrow channel and an odd kernel)"
+            )
         self.res_scale = res_scale
         self.expand = nn.Conv2d(channels, channels * expansion, 1)
         self.reduce = nn.Conv2d(channels * expansion, narrow, 1)
@@ -61,13 +70,22 @@ class WideActBlockA(nn.Module):
     :class:`WideActBlockB`.
     """
 
-    def __init__(self, channels: int, expansion: int = 4, res_scale: float = 1.0, kernel_size: int = 3,
-                 weight_norm: bool = True, fused: bool = False) -> None:
+    def __init__(
+        self,
+        channels: int,
+        expansion: int = 4,
+        res_scale: float = 1.0,
+        kernel_size: int = 3,
+        weight_norm: bool = True,
+        fused: bool = False,
+    ) -> None:
         super().__init__()
         self.fused = fused
         if channels < 1 or expansion < 1 or kernel_size % 2 == 0:
-            raise ValueError(f"WideActBlockA: channels={channels}, expansion={expansion}, kernel_size={kernel_size} "
-                             "do not make a block (need channels, expansion >= 1 and an odd kernel)")
+            raise ValueError(
+                f"WideActBlockA: channels={channels}, expansion={expansion}, kernel_size={kernel_size} "
+                "do not make a block (need channels, expansion >= 1 and an odd kernel)"
+            )
         self.res_scale = res_scale
         self.expand = nn.Conv2d(channels, channels * expansion, kernel_size, padding=kernel_size // 2)
         self.conv = nn.Conv2d(channels * expansion, channels, kernel_size, padding=kernel_size // 2)
@@ -77,7 +95,9 @@ class WideActBlockA(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.fused:
-            return ops.wdsr_a_fused(x, self.expand.weight, self.expand.bias, self.conv.weight, self.conv.bias, self.res_scale)
+            return ops.wdsr_a_fused(
+                x, self.expand.weight, self.expand.bias, self.conv.weight, self.conv.bias, self.res_scale
+            )
         h = ops.conv_epilogue(x, self.expand.weight, self.expand.bias, relu=True)
         return ops.conv_epilogue(h, self.conv.weight, self.conv.bias, residual=x, res_scale=self.res_scale)
 

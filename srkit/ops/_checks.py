@@ -19,6 +19,12 @@ def tensor4(x: object, name: str, op: str) -> torch.Tensor:
     return x
 
 
+def float_dtype(x: torch.Tensor, op: str, name: str = "x") -> None:
+    """A floating dtype the ops compute in (float16, bfloat16, float32, float64), or one line naming it."""
+    if x.dtype not in FLOAT_DTYPES:
+        raise TypeError(f"srkit.{op}: {name} must be float16, bfloat16, float32 or float64, got {x.dtype}")
+
+
 def factor(r: object, op: str) -> int:
     if isinstance(r, bool) or not isinstance(r, int) or r < 1:
         raise ValueError(f"srkit.{op}: the factor must be a positive int, got {r!r}")
@@ -44,6 +50,7 @@ def out_memory_format(x: torch.Tensor) -> torch.memory_format:
 
 def no_float64_on_tensor_cores(x: torch.Tensor) -> Callable[[str], str]:
     """For ``dispatch``: why a Triton kernel that multiplies on tensor cores cannot take ``x`` ('' if it can)."""
+
     def why(backend: str) -> str:
         if backend == "triton" and x.dtype == torch.float64:
             return "the Triton kernel multiplies on tensor cores (no float64)"

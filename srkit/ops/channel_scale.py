@@ -47,11 +47,11 @@ def _(x: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
     return _empty(x)
 
 
-def _setup(ctx, inputs, output) -> None:  # noqa: ANN001
+def _setup(ctx, inputs, output) -> None:
     ctx.save_for_backward(*inputs)
 
 
-def _backward(ctx, g: torch.Tensor):  # noqa: ANN001, ANN202
+def _backward(ctx, g: torch.Tensor):
     x, s = ctx.saved_tensors
     gx = _channel_scale_op(g, s) if ctx.needs_input_grad[0] else None
     acc = reference.stats_dtype(x)
@@ -65,8 +65,7 @@ _channel_scale_op.register_autograd(_backward, setup_context=_setup)
 def channel_scale(x: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
     """``x * s[:, :, None, None]`` for x (N, C, H, W) and s (N, C) (or (N, C, 1, 1))."""
     _checks.tensor4(x, "x", "channel_scale")
-    if x.dtype not in _checks.FLOAT_DTYPES:
-        raise TypeError(f"srkit.channel_scale: x must be float16, bfloat16, float32 or float64, got {x.dtype}")
+    _checks.float_dtype(x, "channel_scale")
     if not isinstance(s, torch.Tensor) or not s.is_floating_point():
         raise TypeError("srkit.channel_scale: s must be a floating-point tensor")
     if s.dim() == 4 and s.shape[2:] == (1, 1):

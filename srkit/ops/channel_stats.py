@@ -51,11 +51,11 @@ def _(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return _empty(x)
 
 
-def _setup(ctx, inputs, output) -> None:  # noqa: ANN001
+def _setup(ctx, inputs, output) -> None:
     ctx.save_for_backward(inputs[0], *output)
 
 
-def _backward(ctx, g_mean: torch.Tensor, g_std: torch.Tensor) -> torch.Tensor:  # noqa: ANN001
+def _backward(ctx, g_mean: torch.Tensor, g_std: torch.Tensor) -> torch.Tensor:
     x, mean, std = ctx.saved_tensors
     hw = x.shape[2] * x.shape[3]
     safe = torch.where(std > 0, std, torch.ones_like(std))
@@ -70,8 +70,7 @@ _channel_stats_op.register_autograd(_backward, setup_context=_setup)
 def channel_stats(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """(mean, std), each (N, C), of ``x`` (N, C, H, W) float16/bfloat16/float32/float64, any layout."""
     _checks.tensor4(x, "x", "channel_stats")
-    if x.dtype not in _checks.FLOAT_DTYPES:
-        raise TypeError(f"srkit.channel_stats: x must be float16, bfloat16, float32 or float64, got {x.dtype}")
+    _checks.float_dtype(x, "channel_stats")
     if x.shape[2] * x.shape[3] == 0:
         raise ValueError(f"srkit.channel_stats: the planes are empty (shape {tuple(x.shape)})")
     return reference.channel_stats(x) if inline() else _channel_stats_op(x)

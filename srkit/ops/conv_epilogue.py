@@ -23,17 +23,17 @@ from . import _checks, precision
 from .dispatch import dispatch, extension, inline, register
 
 
-def _triton(x, w, b, residual, res_scale, relu, out) -> None:  # noqa: ANN001
+def _triton(x, w, b, residual, res_scale, relu, out) -> None:
     from srkit.kernels import conv_epilogue as k
 
     k.conv_epilogue(x, w, b, residual, res_scale, relu, out, allow_tf32=precision.conv_allows_tf32())
 
 
-def _cpp(x, w, b, residual, res_scale, relu, out) -> None:  # noqa: ANN001
+def _cpp(x, w, b, residual, res_scale, relu, out) -> None:
     extension().conv_epilogue_cpu(x, w, b, residual, res_scale, relu, out)  # type: ignore[union-attr]
 
 
-def _torch(x, w, b, residual, res_scale, relu, out) -> None:  # noqa: ANN001
+def _torch(x, w, b, residual, res_scale, relu, out) -> None:
     reference.conv_epilogue(x, w, b, residual, res_scale, relu, out=out)
 
 
@@ -48,28 +48,35 @@ def _empty(x: torch.Tensor, co: int) -> torch.Tensor:
 
 
 @torch.library.custom_op("srkit::conv_epilogue", mutates_args=())
-def _conv_epilogue_op(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None, residual: torch.Tensor | None, res_scale: float,
-                      relu: bool) -> torch.Tensor:
+def _conv_epilogue_op(
+    x: torch.Tensor,
+    w: torch.Tensor,
+    b: torch.Tensor | None,
+    residual: torch.Tensor | None,
+    res_scale: float,
+    relu: bool,
+) -> torch.Tensor:
     out = _empty(x, w.shape[0])
     b = b.to(x.dtype).contiguous() if b is not None else None
     dispatch("conv_epilogue", x.device, x.dtype, _checks.no_float64_on_tensor_cores(x))(
-        x, w.to(x.dtype), b, residual, res_scale, relu, out)  # each backend lays w out itself
+        x, w.to(x.dtype), b, residual, res_scale, relu, out
+    )  # each backend lays w out itself
     return out
 
 
 @_conv_epilogue_op.register_fake
-def _(x, w, b, residual, res_scale, relu) -> torch.Tensor:  # noqa: ANN001
+def _(x, w, b, residual, res_scale, relu) -> torch.Tensor:
     return _empty(x, w.shape[0])
 
 
-def _setup(ctx, inputs, output) -> None:  # noqa: ANN001
+def _setup(ctx, inputs, output) -> None:
     x, w, b, residual, res_scale, relu = inputs
     ctx.res_scale, ctx.relu, ctx.residual = res_scale, relu, residual is not None
     # ReLU's mask: from the output when nothing was added after it, else recomputed in the backward
     ctx.save_for_backward(x, w, b, output if relu and residual is None else None)
 
 
-def _backward(ctx, g: torch.Tensor):  # noqa: ANN001, ANN202
+def _backward(ctx, g: torch.Tensor):
     x, w, b, y = ctx.saved_tensors
     pad = w.shape[-1] // 2
     wx = w.to(g.dtype)
@@ -79,7 +86,11 @@ def _backward(ctx, g: torch.Tensor):  # noqa: ANN001, ANN202
         gz = gz * positive
     # the input gradient of a stride-1 'same' conv is the same conv of gz with the kernel flipped and
     # its channel axes swapped: it runs on this op's own kernels
-    gx = _conv_epilogue_op(gz, wx.flip(2, 3).transpose(0, 1), None, None, 1.0, False) if ctx.needs_input_grad[0] else None
+    gx = (
+        _conv_epilogue_op(gz, wx.flip(2, 3).transpose(0, 1), None, None, 1.0, False)
+        if ctx.needs_input_grad[0]
+        else None
+    )
     gw = torch.nn.grad.conv2d_weight(x, w.shape, gz, padding=pad).to(w.dtype) if ctx.needs_input_grad[1] else None
     gb = gz.sum((0, 2, 3)).to(b.dtype) if b is not None and ctx.needs_input_grad[2] else None
     gr = g if ctx.needs_input_grad[3] else None
@@ -89,20 +100,28 @@ def _backward(ctx, g: torch.Tensor):  # noqa: ANN001, ANN202
 _conv_epilogue_op.register_autograd(_backward, setup_context=_setup)
 
 
-def conv_epilogue(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None = None, *, residual: torch.Tensor | None = None,
-                  res_scale: float = 1.0, relu: bool = False) -> torch.Tensor:
+def conv_epilogue(
+    x: torch.Tensor,
+    w: torch.Tensor,
+    b: torch.Tensor | None = None,
+    *,
+    residual: torch.Tensor | None = None,
+    res_scale: float = 1.0,
+    relu: bool = False,
+) -> torch.Tensor:
     """``[residual + res_scale *] [relu](conv2d(x, w, b, padding=k // 2))``: x (N, CI, H, W),
     w (CO, CI, k, k) with odd k, b (CO,) or None, residual (N, CO, H, W) or None. Output
     (N, CO, H, W) in x's dtype and layout; weights and residual are cast to x's dtype."""
     op = "conv_epilogue"
     _checks.tensor4(x, "x", op)
-    if x.dtype not in _checks.FLOAT_DTYPES:
-        raise TypeError(f"srkit.conv_epilogue: x must be float16, bfloat16, float32 or float64, got {x.dtype}")
+    _checks.float_dtype(x, "conv_epilogue")
     _checks.tensor4(w, "w", op)
     co, ci, kh, kw = w.shape
     if ci != x.shape[1] or kh != kw or kh % 2 == 0:
-        raise ValueError(f"srkit.conv_epilogue: w must be (CO, {x.shape[1]}, k, k) with odd k for x with {x.shape[1]} "
-                         f"channels, got {tuple(w.shape)}")
+        raise ValueError(
+            f"srkit.conv_epilogue: w must be (CO, {x.shape[1]}, k, k) with odd k for x with {x.shape[1]} "
+            f"channels, got {tuple(w.shape)}"
+        )
     _checks.same_device(x, w, "x and w", op)
     if b is not None:
         if b.shape != (co,):
@@ -112,9 +131,13 @@ def conv_epilogue(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None = Non
         _checks.tensor4(residual, "residual", op)
         want = (x.shape[0], co, *x.shape[2:])
         if tuple(residual.shape) != want:
-            raise ValueError(f"srkit.conv_epilogue: residual must be {want} (the output's shape), got {tuple(residual.shape)}")
+            raise ValueError(
+                f"srkit.conv_epilogue: residual must be {want} (the output's shape), got {tuple(residual.shape)}"
+            )
         _checks.same_device(x, residual, "x and residual", op)
         residual = residual.to(x.dtype)
     if inline():
-        return reference.conv_epilogue(x, w.to(x.dtype), None if b is None else b.to(x.dtype), residual, res_scale, relu)
+        return reference.conv_epilogue(
+            x, w.to(x.dtype), None if b is None else b.to(x.dtype), residual, res_scale, relu
+        )
     return _conv_epilogue_op(x, w, b, residual, float(res_scale), bool(relu))

@@ -143,7 +143,9 @@ _registry: dict[str, Mapping[str, Impl]] = {}
 _orders: dict[str, dict[str, tuple[str, ...]]] = {}
 
 
-def register(op: str, impls: Mapping[str, Impl], order: Mapping[str, tuple[str, ...]] | None = None) -> Mapping[str, Impl]:
+def register(
+    op: str, impls: Mapping[str, Impl], order: Mapping[str, tuple[str, ...]] | None = None
+) -> Mapping[str, Impl]:
     """Record ``op``'s implementations, backend name -> callable; returns them. ``order``: device
     type -> backend order, where this op's measured winner differs from :data:`DEFAULT_ORDER`."""
     named = set(impls).union(*(order or {}).values())
@@ -212,7 +214,9 @@ _plain = False
 @contextlib.contextmanager
 def plain_torch() -> Iterator[None]:
     """Run every srkit op inside as inline PyTorch code (no custom op, no kernel): the eager and
-    ``torch.compile`` baselines. Not thread-local: use it around whole benchmark runs only."""
+    ``torch.compile`` baselines, and the path export takes. Not context-local, unlike
+    :func:`use_backend`: compiled baselines read the flag inside the traced forward, and Dynamo
+    cannot trace ``ContextVar.get`` (it guards a module global instead). Use it around whole runs."""
     global _plain
     before, _plain = _plain, True
     try:
@@ -249,7 +253,9 @@ def preferred() -> tuple[str | None, bool]:
     return None, False
 
 
-def plan(op: str, device_type: str, implemented: Mapping[str, object], unsupported: Callable[[str], str] | None = None) -> tuple[str, str | None, str | None]:
+def plan(
+    op: str, device_type: str, implemented: Mapping[str, object], unsupported: Callable[[str], str] | None = None
+) -> tuple[str, str | None, str | None]:
     """(backend to run, backend it falls back from, why) for one call of ``op``."""
     forced, strict = preferred()
     order = list(default_order(op, device_type))
@@ -299,4 +305,7 @@ def dispatch(
 
 def report(device_type: str) -> dict[str, dict[str, str]]:
     """For ``srkit info``: per backend, 'ok' or why it cannot run on ``device_type``."""
-    return {b: {"status": "ok" if not (r := unavailable_reason(b, device_type)) else "unavailable", "reason": r} for b in BACKENDS}
+    return {
+        b: {"status": "ok" if not (r := unavailable_reason(b, device_type)) else "unavailable", "reason": r}
+        for b in BACKENDS
+    }

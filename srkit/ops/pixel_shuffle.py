@@ -70,7 +70,7 @@ def _(x: torch.Tensor, r: int) -> torch.Tensor:
     return _empty(x, r, False)
 
 
-def _setup(ctx, inputs, output) -> None:  # noqa: ANN001 - torch.library's signature
+def _setup(ctx, inputs, output) -> None:  # torch.library's signature
     ctx.r = inputs[1]
 
 
@@ -86,7 +86,9 @@ def check(x: torch.Tensor, r: int, shuffle: bool) -> None:
         raise TypeError(f"srkit.{op}: unsupported dtype {x.dtype}")
     n, c, h, w = x.shape
     if shuffle and c % (r * r):
-        raise ValueError(f"srkit.pixel_shuffle: channels ({c}) must be divisible by r^2 = {r * r} (shape {tuple(x.shape)})")
+        raise ValueError(
+            f"srkit.pixel_shuffle: channels ({c}) must be divisible by r^2 = {r * r} (shape {tuple(x.shape)})"
+        )
     if not shuffle and (h % r or w % r):
         raise ValueError(f"srkit.pixel_unshuffle: height and width ({h}x{w}) must be divisible by r = {r}")
 

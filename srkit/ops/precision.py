@@ -49,7 +49,7 @@ def fp32_mode(*, tf32: bool) -> Iterator[None]:
                 k.fp32_precision = mode
             yield
         finally:
-            for k, v in zip(knobs, before):
+            for k, v in zip(knobs, before, strict=True):
                 k.fp32_precision = v
         return
     before_legacy = torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32

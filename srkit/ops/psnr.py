@@ -15,17 +15,17 @@ from ..reference import protocol as reference
 from .dispatch import dispatch, extension, inline, register
 
 
-def _triton(sr, hr, sr_mul, hr_mul, quantize, y_only, shave) -> torch.Tensor:  # noqa: ANN001
+def _triton(sr, hr, sr_mul, hr_mul, quantize, y_only, shave) -> torch.Tensor:
     from srkit.kernels import psnr as k
 
     return k.sse(sr, hr, sr_mul, hr_mul, quantize, y_only, shave)
 
 
-def _cuda(sr, hr, sr_mul, hr_mul, quantize, y_only, shave) -> torch.Tensor:  # noqa: ANN001
+def _cuda(sr, hr, sr_mul, hr_mul, quantize, y_only, shave) -> torch.Tensor:
     return extension().sse_cuda(sr, hr, sr_mul, hr_mul, quantize, y_only, shave)  # type: ignore[union-attr]
 
 
-def _cpp(sr, hr, sr_mul, hr_mul, quantize, y_only, shave) -> torch.Tensor:  # noqa: ANN001
+def _cpp(sr, hr, sr_mul, hr_mul, quantize, y_only, shave) -> torch.Tensor:
     return extension().sse_cpu(sr, hr, sr_mul, hr_mul, quantize, y_only, shave)  # type: ignore[union-attr]
 
 
@@ -54,7 +54,7 @@ def _psnr_op(
 
 
 @_psnr_op.register_fake
-def _(sr, hr, sr_mul, hr_mul, quantize, y_only, shave) -> torch.Tensor:  # noqa: ANN001
+def _(sr, hr, sr_mul, hr_mul, quantize, y_only, shave) -> torch.Tensor:
     return sr.new_empty((sr.shape[0],), dtype=torch.float64)
 
 
@@ -63,5 +63,7 @@ def psnr(
 ) -> torch.Tensor:
     """Per-image PSNR (float64 [N]); inputs already checked by ``srkit.metrics``."""
     if inline():
-        return sse_to_psnr(reference.sse(sr, hr, sr_mul, hr_mul, quantize, y_only, shave), pixel_count(sr.shape, y_only, shave))
+        return sse_to_psnr(
+            reference.sse(sr, hr, sr_mul, hr_mul, quantize, y_only, shave), pixel_count(sr.shape, y_only, shave)
+        )
     return _psnr_op(sr, hr, float(sr_mul), float(hr_mul), bool(quantize), bool(y_only), int(shave))

@@ -14,21 +14,23 @@ from .psnr import pixel_count, psnr, sse_to_psnr
 from .ssim import WINDOW, gauss_list, ssim
 
 
-def _cpp(sr, hr, sr_mul, hr_mul, quantize, y_only, shave) -> tuple[torch.Tensor, torch.Tensor]:  # noqa: ANN001
+def _cpp(sr, hr, sr_mul, hr_mul, quantize, y_only, shave) -> tuple[torch.Tensor, torch.Tensor]:
     sse, ssim_sum = extension().sse_and_ssim_sum_cpu(sr, hr, sr_mul, hr_mul, quantize, y_only, shave, gauss_list())  # type: ignore[union-attr]
     return sse, ssim_sum
 
 
-def _separately(backend: str):  # noqa: ANN202
-    def run(sr, hr, sr_mul, hr_mul, quantize, y_only, shave) -> tuple[torch.Tensor, torch.Tensor]:  # noqa: ANN001
+def _separately(backend: str):
+    def run(sr, hr, sr_mul, hr_mul, quantize, y_only, shave) -> tuple[torch.Tensor, torch.Tensor]:
         args = (sr, hr, sr_mul, hr_mul, quantize, y_only, shave)
         return implementations("psnr")[backend](*args), implementations("ssim")[backend](*args)
 
     return run
 
 
-register("psnr_ssim", {"triton": _separately("triton"), "cuda": _separately("cuda"), "cpp": _cpp,
-         "torch": _separately("torch")})
+register(
+    "psnr_ssim",
+    {"triton": _separately("triton"), "cuda": _separately("cuda"), "cpp": _cpp, "torch": _separately("torch")},
+)
 
 
 @torch.library.custom_op("srkit::psnr_ssim", mutates_args=())
@@ -36,11 +38,13 @@ def _psnr_ssim_op(
     sr: torch.Tensor, hr: torch.Tensor, sr_mul: float, hr_mul: float, quantize: bool, y_only: bool, shave: int
 ) -> tuple[torch.Tensor, torch.Tensor]:
     sse, ssim_sum = dispatch("psnr_ssim", sr.device, sr.dtype)(sr, hr, sr_mul, hr_mul, quantize, y_only, shave)
-    return sse_to_psnr(sse, pixel_count(sr.shape, y_only, shave)), ssim_sum / pixel_count(sr.shape, y_only, shave, WINDOW)
+    return sse_to_psnr(sse, pixel_count(sr.shape, y_only, shave)), ssim_sum / pixel_count(
+        sr.shape, y_only, shave, WINDOW
+    )
 
 
 @_psnr_ssim_op.register_fake
-def _(sr, hr, sr_mul, hr_mul, quantize, y_only, shave) -> tuple[torch.Tensor, torch.Tensor]:  # noqa: ANN001
+def _(sr, hr, sr_mul, hr_mul, quantize, y_only, shave) -> tuple[torch.Tensor, torch.Tensor]:
     return sr.new_empty((sr.shape[0],), dtype=torch.float64), sr.new_empty((sr.shape[0],), dtype=torch.float64)
 
 

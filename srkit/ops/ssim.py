@@ -29,21 +29,21 @@ def _gauss_tensor(device: torch.device) -> torch.Tensor:
     return reference.gaussian_window().to(device)
 
 
-def _triton(sr, hr, sr_mul, hr_mul, quantize, y_only, shave) -> torch.Tensor:  # noqa: ANN001
+def _triton(sr, hr, sr_mul, hr_mul, quantize, y_only, shave) -> torch.Tensor:
     from srkit.kernels import ssim as k
 
     return k.ssim_sum(sr, hr, sr_mul, hr_mul, quantize, y_only, shave, _gauss_tensor(sr.device))
 
 
-def _cuda(sr, hr, sr_mul, hr_mul, quantize, y_only, shave) -> torch.Tensor:  # noqa: ANN001
+def _cuda(sr, hr, sr_mul, hr_mul, quantize, y_only, shave) -> torch.Tensor:
     return extension().ssim_sum_cuda(sr, hr, sr_mul, hr_mul, quantize, y_only, shave, gauss_list())  # type: ignore[union-attr]
 
 
-def _cpp(sr, hr, sr_mul, hr_mul, quantize, y_only, shave) -> torch.Tensor:  # noqa: ANN001
+def _cpp(sr, hr, sr_mul, hr_mul, quantize, y_only, shave) -> torch.Tensor:
     return extension().ssim_sum_cpu(sr, hr, sr_mul, hr_mul, quantize, y_only, shave, gauss_list())  # type: ignore[union-attr]
 
 
-def _torch(sr, hr, sr_mul, hr_mul, quantize, y_only, shave) -> torch.Tensor:  # noqa: ANN001
+def _torch(sr, hr, sr_mul, hr_mul, quantize, y_only, shave) -> torch.Tensor:
     return reference.ssim_sum(sr, hr, sr_mul, hr_mul, quantize, y_only, shave, _gauss_tensor(sr.device))
 
 
@@ -59,7 +59,7 @@ def _ssim_op(
 
 
 @_ssim_op.register_fake
-def _(sr, hr, sr_mul, hr_mul, quantize, y_only, shave) -> torch.Tensor:  # noqa: ANN001
+def _(sr, hr, sr_mul, hr_mul, quantize, y_only, shave) -> torch.Tensor:
     return sr.new_empty((sr.shape[0],), dtype=torch.float64)
 
 
@@ -68,6 +68,8 @@ def ssim(
 ) -> torch.Tensor:
     """Per-image SSIM (float64 [N]); inputs already checked by ``srkit.metrics``."""
     if inline():
-        total = reference.ssim_sum(sr, hr, sr_mul, hr_mul, quantize, y_only, shave, reference.gaussian_window().to(sr.device))
+        total = reference.ssim_sum(
+            sr, hr, sr_mul, hr_mul, quantize, y_only, shave, reference.gaussian_window().to(sr.device)
+        )
         return total / pixel_count(sr.shape, y_only, shave, WINDOW)
     return _ssim_op(sr, hr, float(sr_mul), float(hr_mul), bool(quantize), bool(y_only), int(shave))

@@ -18,21 +18,22 @@ from . import _checks
 from .dispatch import dispatch, extension, inline, register
 from .pixel_shuffle import _pixel_unshuffle_op, output_shape
 
-def _triton(x, r, skip, mean, lo, hi, out) -> None:  # noqa: ANN001
+
+def _triton(x, r, skip, mean, lo, hi, out) -> None:
     from srkit.kernels import upsample_tail as k
 
     k.upsample_tail(x, r, skip, mean, lo, hi, out)
 
 
-def _cuda(x, r, skip, mean, lo, hi, out) -> None:  # noqa: ANN001
+def _cuda(x, r, skip, mean, lo, hi, out) -> None:
     extension().upsample_tail_cuda(x, skip, mean, out, r, lo, hi)  # type: ignore[union-attr]
 
 
-def _cpp(x, r, skip, mean, lo, hi, out) -> None:  # noqa: ANN001
+def _cpp(x, r, skip, mean, lo, hi, out) -> None:
     extension().upsample_tail_cpu(x, skip, mean, out, r, lo, hi)  # type: ignore[union-attr]
 
 
-def _torch(x, r, skip, mean, lo, hi, out) -> None:  # noqa: ANN001
+def _torch(x, r, skip, mean, lo, hi, out) -> None:
     reference.upsample_tail(x, r, skip, mean, lo, hi, out)
 
 
@@ -53,17 +54,17 @@ def _upsample_tail_op(
 
 
 @_upsample_tail_op.register_fake
-def _(x, r, skip, mean, lo, hi) -> torch.Tensor:  # noqa: ANN001
+def _(x, r, skip, mean, lo, hi) -> torch.Tensor:
     return _empty(x, r)
 
 
-def _setup(ctx, inputs, output) -> None:  # noqa: ANN001
+def _setup(ctx, inputs, output) -> None:
     x, r, skip, mean, lo, hi = inputs
     ctx.r, ctx.lo, ctx.hi = r, lo, hi
     ctx.save_for_backward(x, skip, mean)
 
 
-def _backward(ctx, g: torch.Tensor):  # noqa: ANN001, ANN202
+def _backward(ctx, g: torch.Tensor):
     x, skip, mean = ctx.saved_tensors
     if ctx.lo is not None or ctx.hi is not None:
         z = _upsample_tail_op(x, ctx.r, skip, mean, None, None)  # the pre-clamp value, recomputed
@@ -75,7 +76,9 @@ def _backward(ctx, g: torch.Tensor):  # noqa: ANN001, ANN202
         g = torch.where(keep, g, torch.zeros((), dtype=g.dtype, device=g.device))
     gx = _pixel_unshuffle_op(g, ctx.r) if ctx.needs_input_grad[0] else None
     gskip = g if skip is not None and ctx.needs_input_grad[2] else None
-    gmean = g.sum((0, 2, 3), dtype=torch.float32).to(mean.dtype) if mean is not None and ctx.needs_input_grad[3] else None
+    gmean = (
+        g.sum((0, 2, 3), dtype=torch.float32).to(mean.dtype) if mean is not None and ctx.needs_input_grad[3] else None
+    )
     return gx, None, gskip, gmean, None, None
 
 
@@ -98,11 +101,12 @@ def upsample_tail(
     op = "upsample_tail"
     _checks.tensor4(x, "x", op)
     _checks.factor(r, op)
-    if x.dtype not in _checks.FLOAT_DTYPES:
-        raise TypeError(f"srkit.upsample_tail: x must be float16, bfloat16, float32 or float64, got {x.dtype}")
+    _checks.float_dtype(x, "upsample_tail")
     n, c, h, w = x.shape
     if c % (r * r):
-        raise ValueError(f"srkit.upsample_tail: channels ({c}) must be divisible by r^2 = {r * r} (shape {tuple(x.shape)})")
+        raise ValueError(
+            f"srkit.upsample_tail: channels ({c}) must be divisible by r^2 = {r * r} (shape {tuple(x.shape)})"
+        )
     oshape = output_shape(x.shape, r, True)
     if skip is not None:
         _checks.tensor4(skip, "skip", op)
@@ -116,7 +120,9 @@ def upsample_tail(
         mean_t = mean if isinstance(mean, torch.Tensor) else torch.tensor(list(mean), dtype=torch.float32)
         mean_t = mean_t.to(device=x.device, dtype=torch.float32)
         if mean_t.shape != (oshape[1],):
-            raise ValueError(f"srkit.upsample_tail: mean must have {oshape[1]} values (one per output channel), got shape {tuple(mean_t.shape)}")
+            raise ValueError(
+                f"srkit.upsample_tail: mean must have {oshape[1]} values (one per output channel), got shape {tuple(mean_t.shape)}"
+            )
     lo, hi = clamp if clamp is not None else (None, None)
     if lo is not None and hi is not None and lo > hi:
         raise ValueError(f"srkit.upsample_tail: clamp bounds are reversed ({lo} > {hi})")

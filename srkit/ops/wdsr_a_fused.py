@@ -21,7 +21,7 @@ from . import _checks, precision
 from .dispatch import dispatch, inline, register, triton_interpreting
 
 
-def _triton(x, w1, b1, w2, b2, res_scale, out) -> None:  # noqa: ANN001
+def _triton(x, w1, b1, w2, b2, res_scale, out) -> None:
     from srkit.kernels import wdsr_a_fused as k
 
     k.wdsr_a_fused(x, w1, b1, w2, b2, res_scale, out, allow_tf32=precision.conv_allows_tf32())
@@ -38,7 +38,12 @@ def _unsupported(x: torch.Tensor) -> Callable[[str], str]:
     float64 = _checks.no_float64_on_tensor_cores(x)
 
     def why(backend: str) -> str:
-        if backend == "triton" and x.dtype == torch.float32 and not precision.conv_allows_tf32() and not triton_interpreting():
+        if (
+            backend == "triton"
+            and x.dtype == torch.float32
+            and not precision.conv_allows_tf32()
+            and not triton_interpreting()
+        ):
             return "the fused WDSR-A kernel needs tensor cores: fp16/bf16, or fp32 with TF32 allowed (PyTorch's conv TF32 flag is off)"
         return float64(backend)
 
@@ -46,8 +51,9 @@ def _unsupported(x: torch.Tensor) -> Callable[[str], str]:
 
 
 @torch.library.custom_op("srkit::wdsr_a_fused", mutates_args=())
-def _wdsr_a_fused_op(x: torch.Tensor, w1: torch.Tensor, b1: torch.Tensor, w2: torch.Tensor, b2: torch.Tensor,
-                     res_scale: float) -> torch.Tensor:
+def _wdsr_a_fused_op(
+    x: torch.Tensor, w1: torch.Tensor, b1: torch.Tensor, w2: torch.Tensor, b2: torch.Tensor, res_scale: float
+) -> torch.Tensor:
     out = _checks.new_output(x, x.shape)
     args = [t.to(x.dtype) for t in (w1, b1, w2, b2)]  # every backend lays the weights out itself
     dispatch("wdsr_a_fused", x.device, x.dtype, _unsupported(x))(x, *args, res_scale, out)
@@ -55,19 +61,19 @@ def _wdsr_a_fused_op(x: torch.Tensor, w1: torch.Tensor, b1: torch.Tensor, w2: to
 
 
 @_wdsr_a_fused_op.register_fake
-def _(x, w1, b1, w2, b2, res_scale) -> torch.Tensor:  # noqa: ANN001
+def _(x, w1, b1, w2, b2, res_scale) -> torch.Tensor:
     return _checks.new_output(x, x.shape)
 
 
-def _setup(ctx, inputs, output) -> None:  # noqa: ANN001
+def _setup(ctx, inputs, output) -> None:
     ctx.save_for_backward(*inputs[:5])
     ctx.res_scale = inputs[5]
 
 
-def _backward(ctx, g: torch.Tensor):  # noqa: ANN001, ANN202
+def _backward(ctx, g: torch.Tensor):
     saved = ctx.saved_tensors
     with torch.enable_grad():
-        leaves = [t.detach().requires_grad_(need) for t, need in zip(saved, ctx.needs_input_grad[:5])]
+        leaves = [t.detach().requires_grad_(need) for t, need in zip(saved, ctx.needs_input_grad[:5], strict=False)]
         x, w1, b1, w2, b2 = leaves
         y = reference(x, w1.to(x.dtype), b1.to(x.dtype), w2.to(x.dtype), b2.to(x.dtype), ctx.res_scale)
     wanted = [t for t in leaves if t.requires_grad]
@@ -78,21 +84,29 @@ def _backward(ctx, g: torch.Tensor):  # noqa: ANN001, ANN202
 _wdsr_a_fused_op.register_autograd(_backward, setup_context=_setup)
 
 
-def wdsr_a_fused(x: torch.Tensor, w1: torch.Tensor, b1: torch.Tensor, w2: torch.Tensor, b2: torch.Tensor,
-                 res_scale: float = 1.0) -> torch.Tensor:
+def wdsr_a_fused(
+    x: torch.Tensor, w1: torch.Tensor, b1: torch.Tensor, w2: torch.Tensor, b2: torch.Tensor, res_scale: float = 1.0
+) -> torch.Tensor:
     """WDSR-A's block: x (N, C, H, W), w1 (E, C, k, k), b1 (E,), w2 (C, E, k, k), b2 (C,), odd k.
     Output in x's dtype and layout."""
     op = "wdsr_a_fused"
     _checks.tensor4(x, "x", op)
-    if x.dtype not in _checks.FLOAT_DTYPES:
-        raise TypeError(f"srkit.wdsr_a_fused: x must be float16, bfloat16, float32 or float64, got {x.dtype}")
+    _checks.float_dtype(x, "wdsr_a_fused")
     c = x.shape[1]
     e, k = w1.shape[0], w1.shape[-1]
-    if (w1.dim() != 4 or tuple(w1.shape[1:]) != (c, k, k) or k % 2 == 0 or tuple(w2.shape) != (c, e, k, k)
-            or b1.shape != (e,) or b2.shape != (c,)):
-        raise ValueError(f"srkit.wdsr_a_fused: the weights do not make a block for {c} channels: w1 {tuple(w1.shape)}, "
-                         f"b1 {tuple(b1.shape)}, w2 {tuple(w2.shape)}, b2 {tuple(b2.shape)} "
-                         "(expected (E, C, k, k), (E,), (C, E, k, k), (C,) with odd k)")
+    if (
+        w1.dim() != 4
+        or tuple(w1.shape[1:]) != (c, k, k)
+        or k % 2 == 0
+        or tuple(w2.shape) != (c, e, k, k)
+        or b1.shape != (e,)
+        or b2.shape != (c,)
+    ):
+        raise ValueError(
+            f"srkit.wdsr_a_fused: the weights do not make a block for {c} channels: w1 {tuple(w1.shape)}, "
+            f"b1 {tuple(b1.shape)}, w2 {tuple(w2.shape)}, b2 {tuple(b2.shape)} "
+            "(expected (E, C, k, k), (E,), (C, E, k, k), (C,) with odd k)"
+        )
     for t, name in ((w1, "w1"), (b1, "b1"), (w2, "w2"), (b2, "b2")):
         _checks.same_device(x, t, f"x and {name}", op)
     if inline():

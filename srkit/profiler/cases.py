@@ -75,47 +75,102 @@ def _shapes(device: str, quick: bool, cpu: list[Any], cpu_full: list[Any], gpu: 
 
 def pixel_shuffle(device: str, quick: bool) -> list[OpCase]:
     out = []
-    for shape, r, dtype in _shapes(device, quick, [((1, 48, 180, 320), 4, torch.float32)], [((4, 12, 360, 640), 2, torch.uint8)],
-                                   [((16, 48, 360, 640), 4, torch.float16), ((16, 48, 360, 640), 4, torch.float32),
-                                    ((1, 12, 1080, 1920), 2, torch.uint8)]):
+    for shape, r, dtype in _shapes(
+        device,
+        quick,
+        [((1, 48, 180, 320), 4, torch.float32)],
+        [((4, 12, 360, 640), 2, torch.uint8)],
+        [
+            ((16, 48, 360, 640), 4, torch.float16),
+            ((16, 48, 360, 640), 4, torch.float32),
+            ((1, 12, 1080, 1920), 2, torch.uint8),
+        ],
+    ):
         x = (torch.rand(shape, device=device) * 255).to(dtype)
-        out.append(OpCase("pixel_shuffle", shape, dtype, f"r={r}", [x], lambda t, r=r: ops.pixel_shuffle(t, r), 0.0,
-                          2 * x.numel() * x.element_size(), exact=True))
+        out.append(
+            OpCase(
+                "pixel_shuffle",
+                shape,
+                dtype,
+                f"r={r}",
+                [x],
+                lambda t, r=r: ops.pixel_shuffle(t, r),
+                0.0,
+                2 * x.numel() * x.element_size(),
+                exact=True,
+            )
+        )
     return out
 
 
 def upsample_tail(device: str, quick: bool) -> list[OpCase]:
     out = []
-    for shape, r, dtype in _shapes(device, quick, [((1, 48, 270, 480), 4, torch.float32)], [],
-                                   [((16, 48, 270, 480), 4, torch.float16), ((16, 48, 270, 480), 4, torch.bfloat16),
-                                    ((1, 48, 540, 960), 4, torch.float32)]):
+    for shape, r, dtype in _shapes(
+        device,
+        quick,
+        [((1, 48, 270, 480), 4, torch.float32)],
+        [],
+        [
+            ((16, 48, 270, 480), 4, torch.float16),
+            ((16, 48, 270, 480), 4, torch.bfloat16),
+            ((1, 48, 540, 960), 4, torch.float32),
+        ],
+    ):
         n, c, h, w = shape
         x = torch.rand(shape, device=device).to(dtype)
         skip = torch.rand((n, c // (r * r), h * r, w * r), device=device).to(dtype)
         mean = torch.tensor([0.4488, 0.4371, 0.4040], device=device)
 
-        def fn(x: torch.Tensor, skip: torch.Tensor, r: int = r) -> torch.Tensor:
+        def fn(x: torch.Tensor, skip: torch.Tensor, r: int = r, mean: torch.Tensor = mean) -> torch.Tensor:
             return ops.upsample_tail(x, r, skip=skip, mean=mean, clamp=(0.0, 1.0))
 
-        out.append(OpCase("upsample_tail", shape, dtype, f"r={r}, +skip +mean, clamp", [x, skip], fn, 3.0 * skip.numel(),
-                          3 * skip.numel() * skip.element_size(), tol=max(_tol(dtype), 1e-6)))
+        out.append(
+            OpCase(
+                "upsample_tail",
+                shape,
+                dtype,
+                f"r={r}, +skip +mean, clamp",
+                [x, skip],
+                fn,
+                3.0 * skip.numel(),
+                3 * skip.numel() * skip.element_size(),
+                tol=max(_tol(dtype), 1e-6),
+            )
+        )
     return out
 
 
 def _images(device: str, n: int, h: int, w: int) -> tuple[torch.Tensor, torch.Tensor]:
     g = torch.Generator().manual_seed(0)
     hr = torch.randint(0, 256, (n, 3, h, w), generator=g, dtype=torch.uint8)
-    sr = (hr.to(torch.int16) + torch.randint(-8, 9, hr.shape, generator=g, dtype=torch.int16)).clamp(0, 255).to(torch.uint8)
+    sr = (
+        (hr.to(torch.int16) + torch.randint(-8, 9, hr.shape, generator=g, dtype=torch.int16))
+        .clamp(0, 255)
+        .to(torch.uint8)
+    )
     return sr.to(device), hr.to(device)
 
 
-def _metric(op: str, device: str, n: int, detail: str, fn: Callable[..., torch.Tensor], flops_per_pixel: float,
-            tol: float) -> list[OpCase]:
+def _metric(
+    op: str, device: str, n: int, detail: str, fn: Callable[..., torch.Tensor], flops_per_pixel: float, tol: float
+) -> list[OpCase]:
     h, w = (512, 512) if _on_cpu(device) else (2160, 3840)
     n = 8 if _on_cpu(device) else n
     sr, hr = _images(device, n, h, w)
-    return [OpCase(op, tuple(sr.shape), torch.uint8, detail, [sr, hr], fn, flops_per_pixel * n * h * w, 2 * sr.numel(),
-                   tol=tol, compute_dtype=torch.float64)]
+    return [
+        OpCase(
+            op,
+            tuple(sr.shape),
+            torch.uint8,
+            detail,
+            [sr, hr],
+            fn,
+            flops_per_pixel * n * h * w,
+            2 * sr.numel(),
+            tol=tol,
+            compute_dtype=torch.float64,
+        )
+    ]
 
 
 def psnr(device: str, quick: bool) -> list[OpCase]:
@@ -125,35 +180,87 @@ def psnr(device: str, quick: bool) -> list[OpCase]:
 
 def ssim(device: str, quick: bool) -> list[OpCase]:
     # per pixel: luma x2, three products, five 11-tap separable filters (2 x 11 x 2 flops each), the formula
-    return _metric("ssim", device, 4, "Y, shave 4, 11x11 Gaussian", lambda a, b: metrics.ssim(a, b, y_only=True, shave=4),
-                   258.0, 1e-9)
+    return _metric(
+        "ssim",
+        device,
+        4,
+        "Y, shave 4, 11x11 Gaussian",
+        lambda a, b: metrics.ssim(a, b, y_only=True, shave=4),
+        258.0,
+        1e-9,
+    )
 
 
 def cca(device: str, quick: bool) -> list[OpCase]:
     out = []
-    for shape, dtype in _shapes(device, quick, [((1, 64, 360, 640), torch.float32)], [],
-                                [((16, 64, 360, 640), torch.bfloat16), ((1, 64, 540, 960), torch.float16)]):
+    for shape, dtype in _shapes(
+        device,
+        quick,
+        [((1, 64, 360, 640), torch.float32)],
+        [],
+        [((16, 64, 360, 640), torch.bfloat16), ((1, 64, 540, 960), torch.float16)],
+    ):
         m = ContrastChannelAttention(shape[1]).to(device=device, dtype=dtype).eval()
         x = torch.randn(shape, device=device).to(dtype)
         m64 = copy.deepcopy(m).double()
-        out.append(OpCase("cca", shape, dtype, "mean+std -> MLP -> scale", [x], m, 5.0 * x.numel(),
-                          2 * x.numel() * x.element_size(), tol=max(_tol(dtype), 1e-5), module=m, fn64=m64))
+        out.append(
+            OpCase(
+                "cca",
+                shape,
+                dtype,
+                "mean+std -> MLP -> scale",
+                [x],
+                m,
+                5.0 * x.numel(),
+                2 * x.numel() * x.element_size(),
+                tol=max(_tol(dtype), 1e-5),
+                module=m,
+                fn64=m64,
+            )
+        )
     return out
 
 
 def _block_shapes(device: str, quick: bool) -> list[tuple[tuple[int, int, int, int], torch.dtype]]:
-    return _shapes(device, quick, [((1, 32, 90, 160), torch.float32)], [],
-                   [((1, 32, 180, 320), torch.bfloat16), ((16, 32, 360, 640), torch.bfloat16), ((1, 64, 540, 960), torch.bfloat16)])
+    return _shapes(
+        device,
+        quick,
+        [((1, 32, 90, 160), torch.float32)],
+        [],
+        [
+            ((1, 32, 180, 320), torch.bfloat16),
+            ((16, 32, 360, 640), torch.bfloat16),
+            ((1, 64, 540, 960), torch.bfloat16),
+        ],
+    )
 
 
-def _block_case(op: str, block: torch.nn.Module, shape: tuple[int, int, int, int], dtype: torch.dtype, device: str,
-                flops_per_pixel: float, detail: str) -> OpCase:
+def _block_case(
+    op: str,
+    block: torch.nn.Module,
+    shape: tuple[int, int, int, int],
+    dtype: torch.dtype,
+    device: str,
+    flops_per_pixel: float,
+    detail: str,
+) -> OpCase:
     n, c, h, w = shape
     m = block.to(device=device, dtype=dtype).eval()
     m64 = copy.deepcopy(m).double()
     x = torch.randn(shape, device=device).to(dtype)
-    return OpCase(op, shape, dtype, detail, [x], m, flops_per_pixel * n * h * w, 2 * x.numel() * x.element_size(),
-                  tol=max(_tol(dtype), 1e-4), module=m, fn64=m64)
+    return OpCase(
+        op,
+        shape,
+        dtype,
+        detail,
+        [x],
+        m,
+        flops_per_pixel * n * h * w,
+        2 * x.numel() * x.element_size(),
+        tol=max(_tol(dtype), 1e-4),
+        module=m,
+        fn64=m64,
+    )
 
 
 def conv_epilogue(device: str, quick: bool) -> list[OpCase]:
@@ -168,8 +275,19 @@ def conv_epilogue(device: str, quick: bool) -> list[OpCase]:
         def fn(x: torch.Tensor, wt: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
             return ops.conv_epilogue(x, wt, b, residual=x, res_scale=0.5)
 
-        out.append(OpCase("conv_epilogue", shape, dtype, "3x3, bias + 0.5 x + residual", [x, wt, b], fn,
-                          2.0 * c * c * 9 * n * h * w + 3 * x.numel(), 2 * x.numel() * x.element_size(), tol=max(_tol(dtype), 1e-4)))
+        out.append(
+            OpCase(
+                "conv_epilogue",
+                shape,
+                dtype,
+                "3x3, bias + 0.5 x + residual",
+                [x, wt, b],
+                fn,
+                2.0 * c * c * 9 * n * h * w + 3 * x.numel(),
+                2 * x.numel() * x.element_size(),
+                tol=max(_tol(dtype), 1e-4),
+            )
+        )
     return out
 
 
@@ -179,8 +297,17 @@ def wdsr_b(device: str, quick: bool) -> list[OpCase]:
         c = shape[1]
         e, lr = 6 * c, int(c * 0.8)
         b = WideActBlockB(c, expansion=6, low_rank=0.8, weight_norm=False)
-        out.append(_block_case("wdsr_b", b, shape, dtype, device, 2.0 * (c * e + e * lr + lr * c * 9) + 2 * c,
-                               "x6 wide, 0.8 low rank, 3x3"))
+        out.append(
+            _block_case(
+                "wdsr_b",
+                b,
+                shape,
+                dtype,
+                device,
+                2.0 * (c * e + e * lr + lr * c * 9) + 2 * c,
+                "x6 wide, 0.8 low rank, 3x3",
+            )
+        )
     return out
 
 
@@ -199,19 +326,51 @@ def wdsr_a_fused(device: str, quick: bool) -> list[OpCase]:
     for shape, dtype in _block_shapes(device, quick):
         c = shape[1]
         b = WideActBlockA(c, expansion=4, weight_norm=False, fused=True)
-        out.append(_block_case("wdsr_a_fused", b, shape, dtype, device, 2.0 * (2 * c * 4 * c * 9) + 2 * c,
-                               "x4 wide, 3x3, one kernel"))
+        out.append(
+            _block_case(
+                "wdsr_a_fused", b, shape, dtype, device, 2.0 * (2 * c * 4 * c * 9) + 2 * c, "x4 wide, 3x3, one kernel"
+            )
+        )
     return out
 
 
 BUILDERS: dict[str, Callable[[str, bool], list[OpCase]]] = {
-    "pixel_shuffle": pixel_shuffle, "upsample_tail": upsample_tail, "psnr": psnr, "ssim": ssim, "cca": cca,
-    "conv_epilogue": conv_epilogue, "wdsr_a": wdsr_a, "wdsr_a_fused": wdsr_a_fused, "wdsr_b": wdsr_b,
+    "pixel_shuffle": pixel_shuffle,
+    "upsample_tail": upsample_tail,
+    "psnr": psnr,
+    "ssim": ssim,
+    "cca": cca,
+    "conv_epilogue": conv_epilogue,
+    "wdsr_a": wdsr_a,
+    "wdsr_a_fused": wdsr_a_fused,
+    "wdsr_b": wdsr_b,
 }
 
 
-def cases(device: str, quick: bool, only: list[str] | None = None) -> list[OpCase]:
-    unknown = [o for o in only or [] if o not in BUILDERS]
+# every registered op by its own name -> the case that times it: an op of a block (CCA's three,
+# WDSR's pointwise pair) is timed inside its block's case, named for the block
+TIMED_IN = {
+    "pixel_unshuffle": "pixel_shuffle",
+    "psnr_ssim": "psnr",
+    "channel_stats": "cca",
+    "attention_scale": "cca",
+    "channel_scale": "cca",
+    "wide_pointwise": "wdsr_b",
+    "wide_pointwise_backward": "wdsr_b",
+    "conv_epilogue": "conv_epilogue",
+    "wdsr_a_fused": "wdsr_a_fused",
+}
+NAMES = tuple(sorted(set(OPS) | set(TIMED_IN)))  # what `srkit-bench ops --only` accepts
+
+
+def resolve(names: list[str]) -> list[str]:
+    """Case names for op or case names (an op of a block names its block's case)."""
+    unknown = [o for o in names if o not in NAMES]
     if unknown:
-        raise ValueError(f"srkit-bench ops: unknown op(s) {unknown}; choose from {', '.join(OPS)}")
-    return [c for name in OPS if not only or name in only for c in BUILDERS[name](device, quick)]
+        raise ValueError(f"srkit-bench ops: unknown op(s) {unknown}; choose from {', '.join(NAMES)}")
+    return list(dict.fromkeys(TIMED_IN.get(o, o) for o in names))
+
+
+def cases(device: str, quick: bool, only: list[str] | None = None) -> list[OpCase]:
+    chosen = resolve(only) if only else list(OPS)
+    return [c for name in OPS if name in chosen for c in BUILDERS[name](device, quick)]

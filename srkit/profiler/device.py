@@ -25,8 +25,18 @@ from .. import __version__, atomic
 from ..ops import dispatch, precision
 from .timing import measure
 
-DTYPE_NAMES = {torch.float32: "fp32", torch.float16: "fp16", torch.bfloat16: "bf16", torch.float64: "fp64", torch.uint8: "uint8"}
-NAME_DTYPES = {v: k for k, v in DTYPE_NAMES.items()} | {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
+DTYPE_NAMES = {
+    torch.float32: "fp32",
+    torch.float16: "fp16",
+    torch.bfloat16: "bf16",
+    torch.float64: "fp64",
+    torch.uint8: "uint8",
+}
+NAME_DTYPES = {v: k for k, v in DTYPE_NAMES.items()} | {
+    "float32": torch.float32,
+    "float16": torch.float16,
+    "bfloat16": torch.bfloat16,
+}
 
 
 def dtype_name(dtype: torch.dtype) -> str:
@@ -57,9 +67,16 @@ def _source_commit() -> tuple[str | None, bool | None]:
     if not (root / ".git").exists():
         return None, None
     try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "csrc", "kernels", "srkit"], cwd=root,
-                               capture_output=True, text=True, timeout=10).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "csrc", "kernels", "srkit"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return None, None
     return commit or None, bool(dirty)
@@ -92,8 +109,12 @@ def fingerprint(device: str | torch.device) -> dict[str, Any]:
     }
     if dev.type == "cuda":
         p = torch.cuda.get_device_properties(dev)
-        fp |= {"capability": f"{p.major}.{p.minor}", "sm_count": p.multi_processor_count,
-               "memory_GiB": round(p.total_memory / 2**30, 1), "driver_cuda": torch.version.cuda}
+        fp |= {
+            "capability": f"{p.major}.{p.minor}",
+            "sm_count": p.multi_processor_count,
+            "memory_GiB": round(p.total_memory / 2**30, 1),
+            "driver_cuda": torch.version.cuda,
+        }
     return fp
 
 
@@ -166,7 +187,9 @@ def peaks(device: str | torch.device, *, remeasure: bool = False) -> Peaks:
         try:
             data = json.loads(path.read_text())
             if data.get("identity") == ident:
-                return Peaks(float(data["bandwidth_GBps"]), {k: float(v) for k, v in data["matmul_TFLOPs"].items()}, ident)
+                return Peaks(
+                    float(data["bandwidth_GBps"]), {k: float(v) for k, v in data["matmul_TFLOPs"].items()}, ident
+                )
         except (OSError, ValueError, KeyError, TypeError):
             pass  # unreadable cache: measured again and rewritten below
     if dev.type == "cuda":

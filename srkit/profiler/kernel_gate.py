@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import contextvars
-import json
 import os
 import re
 import subprocess
@@ -63,11 +62,17 @@ GRID_LIMITS = (2**31 - 1, 65535, 65535)
 # (kernel, product operand type) allowed to spill: (at most this many bytes per thread, why).
 # (The fused WDSR-A kernel is not launched in IEEE fp32 at all: srkit.ops.wdsr_a_fused declines it.)
 SPILL_OK: dict[tuple[str, str], tuple[int, str]] = {
-    ("_wide_pointwise_backward_kernel", "f32"): (32, "IEEE fp32 only (TF32 turned off): 16 B on sm_80 at C >= 48 with "
-                                                 "Triton 3.6's ptxas; every tile and warp count tried spills under one of "
-                                                 "Triton 3.6 and 3.9"),
-    ("_wide_pointwise_backward_kernel", "f32-tf32"): (32, "sm_80 at C >= 48: 16 B; the smaller tile that avoids it "
-                                                       "(32 pixels) loses wgmma on sm_90, and a K of 8 fails on Triton 3.6"),
+    ("_wide_pointwise_backward_kernel", "f32"): (
+        32,
+        "IEEE fp32 only (TF32 turned off): 16 B on sm_80 at C >= 48 with "
+        "Triton 3.6's ptxas; every tile and warp count tried spills under one of "
+        "Triton 3.6 and 3.9",
+    ),
+    ("_wide_pointwise_backward_kernel", "f32-tf32"): (
+        32,
+        "sm_80 at C >= 48: 16 B; the smaller tile that avoids it "
+        "(32 pixels) loses wgmma on sm_90, and a K of 8 fails on Triton 3.6",
+    ),
 }
 
 
@@ -123,7 +128,7 @@ def recording(launches: list[Launch]) -> Iterator[None]:
     from triton.runtime.jit import JITFunction
 
     def record(self: Any, *args: Any, grid: Any, warmup: bool, **kwargs: Any) -> None:
-        g = grid(dict(zip(self.arg_names, args))) if callable(grid) else grid
+        g = grid(dict(zip(self.arg_names, args, strict=False))) if callable(grid) else grid
         launches.append(Launch(_label.get(), self.__name__, self, tuple(int(v) for v in g), args, dict(kwargs)))
 
     with mock.patch.object(JITFunction, "run", record):
@@ -155,8 +160,11 @@ def triton_dispatch(compute: bool) -> Iterator[None]:
     def reason(backend: str, device_type: str) -> str:
         return "" if backend == "triton" else real_reason(backend, device_type)
 
-    with mock.patch.object(dispatch, "implementations", impls), mock.patch.object(dispatch, "unavailable_reason", reason), \
-            dispatch.use_backend("triton", strict=True):
+    with (
+        mock.patch.object(dispatch, "implementations", impls),
+        mock.patch.object(dispatch, "unavailable_reason", reason),
+        dispatch.use_backend("triton", strict=True),
+    ):
         yield
 
 
@@ -201,17 +209,25 @@ def block_calls(c: int, dtype: str, cl: bool) -> Iterator[Call]:
 
     x = _x((1, c, *LR_720P), dtype, cl)
     tag = f"C={c} {dtype} {'channels_last' if cl else 'NCHW'}"
-    blocks = {"WideActBlockB": snn.WideActBlockB(c, weight_norm=False), "WideActBlockA": snn.WideActBlockA(c, weight_norm=False),
-              "WideActBlockA(fused)": snn.WideActBlockA(c, weight_norm=False, fused=True),
-              "ContrastChannelAttention": snn.ContrastChannelAttention(c)}
+    blocks = {
+        "WideActBlockB": snn.WideActBlockB(c, weight_norm=False),
+        "WideActBlockA": snn.WideActBlockA(c, weight_norm=False),
+        "WideActBlockA(fused)": snn.WideActBlockA(c, weight_norm=False, fused=True),
+        "ContrastChannelAttention": snn.ContrastChannelAttention(c),
+    }
     for name, m in blocks.items():
         yield f"{name} {tag}", lambda m=m: m.to(_dtype(dtype))(x)
     yield f"channel_scale {tag}", lambda: ops.channel_scale(x, _x((1, c), dtype))
     for r in (2, 3, 4):
         t = _x((1, 3 * r * r, *LR_720P), dtype, cl)
-        yield f"upsample_tail r={r} {dtype} {'channels_last' if cl else 'NCHW'}", lambda t=t, r=r: ops.upsample_tail(
-            t, r, mean=[0.45, 0.44, 0.40], clamp=(0.0, 1.0))
-        yield f"pixel_shuffle r={r} {dtype} {'channels_last' if cl else 'NCHW'}", lambda t=t, r=r: ops.pixel_shuffle(t, r)
+        yield (
+            f"upsample_tail r={r} {dtype} {'channels_last' if cl else 'NCHW'}",
+            lambda t=t, r=r: ops.upsample_tail(t, r, mean=[0.45, 0.44, 0.40], clamp=(0.0, 1.0)),
+        )
+        yield (
+            f"pixel_shuffle r={r} {dtype} {'channels_last' if cl else 'NCHW'}",
+            lambda t=t, r=r: ops.pixel_shuffle(t, r),
+        )
     yield f"pixel_shuffle r=2 {tag}", lambda: ops.pixel_shuffle(x, 2)
     yield f"pixel_unshuffle r=2 {tag}", lambda: ops.pixel_unshuffle(x, 2)
 
@@ -229,7 +245,10 @@ def training_calls(c: int, dtype: str) -> Iterator[Call]:
         m = getattr(snn, name)(c, **({} if name == "ContrastChannelAttention" else {"weight_norm": False}))
         yield f"{name} backward C={c} {dtype}", lambda m=m: step(m)
     feat = _x((4, 48, 48, 48), dtype, grad=True)
-    yield f"upsample_tail backward {dtype}", lambda: ops.upsample_tail(feat, 4, clamp=(0.0, 1.0)).float().sum().backward()
+    yield (
+        f"upsample_tail backward {dtype}",
+        lambda: ops.upsample_tail(feat, 4, clamp=(0.0, 1.0)).float().sum().backward(),
+    )
 
 
 def metric_calls() -> Iterator[Call]:
@@ -360,8 +379,9 @@ def resources(cubin: bytes, name: str) -> tuple[int, int]:
     with tempfile.NamedTemporaryFile(suffix=".cubin") as f:
         f.write(cubin)
         f.flush()
-        out = subprocess.run([_tool("cuobjdump"), "--dump-resource-usage", f.name], capture_output=True, text=True,
-                             check=True).stdout
+        out = subprocess.run(
+            [_tool("cuobjdump"), "--dump-resource-usage", f.name], capture_output=True, text=True, check=True
+        ).stdout
     block = out.split(f"Function {name}:", 1)[-1]
     field_of = {k: int(v) for k, v in re.findall(r"(REG|STACK|LOCAL):(\d+)", block)}
     return field_of.get("REG", 0), field_of.get("STACK", 0) + field_of.get("LOCAL", 0)
@@ -391,8 +411,21 @@ def inspect(kernel: Any, launches: list[Launch], seconds: float, target: Target)
     dots = dot_operands(kernel.asm["ttir"])
     ptx = kernel.asm["ptx"]
     grid = [max(x.grid[i] if i < len(x.grid) else 1 for x in launches) for i in range(3)]
-    f = Finding(launches[0].kernel, target.name, kernel.hash[:12], sorted({x.label for x in launches}), md.num_warps,
-                md.num_stages, md.shared, regs, stack, sorted(set(dots)), target.tensor_core_op in ptx, round(seconds, 2), grid)
+    f = Finding(
+        launches[0].kernel,
+        target.name,
+        kernel.hash[:12],
+        sorted({x.label for x in launches}),
+        md.num_warps,
+        md.num_stages,
+        md.shared,
+        regs,
+        stack,
+        sorted(set(dots)),
+        target.tensor_core_op in ptx,
+        round(seconds, 2),
+        grid,
+    )
     f.problems = problems(f, target)
     return f
 
@@ -411,7 +444,9 @@ def problems(f: Finding, target: Target) -> list[str]:
         out.append(f"{threads} threads per block > {target.max_threads}")
     if needs_tensor_cores(f.dot_operands) and not f.tensor_core:
         out.append(f"products on {f.dot_operands} without {target.tensor_core_op} (no tensor cores)")
-    out += [f"grid[{i}] = {g} > {lim}" for i, (g, lim) in enumerate(zip(f.max_grid, GRID_LIMITS)) if g > lim]
+    out += [
+        f"grid[{i}] = {g} > {lim}" for i, (g, lim) in enumerate(zip(f.max_grid, GRID_LIMITS, strict=False)) if g > lim
+    ]
     return out
 
 
@@ -460,11 +495,18 @@ def run(targets: list[str], quick: bool = False) -> dict[str, Any]:
     launches = record_all(quick, declined)
     recorded = time.perf_counter() - t0
     findings = [f for per_target in _map_targets(launches, targets) for f in per_target]
-    return {"triton": triton.__version__, "targets": targets, "quick": quick, "launches": len(launches),
-            "record_s": round(recorded, 1), "total_s": round(time.perf_counter() - t0, 1),
-            "kernels_launched": sorted({x.kernel for x in launches}),
-            "model_compilations": compilations_per_label(findings, "model "), "declined": declined,
-            "findings": [asdict(f) for f in findings]}
+    return {
+        "triton": triton.__version__,
+        "targets": targets,
+        "quick": quick,
+        "launches": len(launches),
+        "record_s": round(recorded, 1),
+        "total_s": round(time.perf_counter() - t0, 1),
+        "kernels_launched": sorted({x.kernel for x in launches}),
+        "model_compilations": compilations_per_label(findings, "model "),
+        "declined": declined,
+        "findings": [asdict(f) for f in findings],
+    }
 
 
 def launched_kernels() -> list[str]:
@@ -484,12 +526,16 @@ def launched_kernels() -> list[str]:
 
 
 def summary(result: dict[str, Any]) -> str:
-    rows = [f"Triton {result['triton']}: {result['launches']} launches recorded in {result['record_s']} s, "
-            f"{len(result['findings'])} compilations, {result['total_s']} s in all"]
+    rows = [
+        f"Triton {result['triton']}: {result['launches']} launches recorded in {result['record_s']} s, "
+        f"{len(result['findings'])} compilations, {result['total_s']} s in all"
+    ]
     for f in sorted(result["findings"], key=lambda f: (f["kernel"], f["target"], -f["compile_s"])):
-        rows.append(f"{f['target']} {f['kernel']:<34} warps {f['num_warps']} stages {f['num_stages']} smem {f['shared_bytes']:>6} "
-                    f"regs {f['registers']:>3} local {f['stack_bytes']:>5} dots {','.join(f['dot_operands']) or '-':<12} "
-                    f"tc {'y' if f['tensor_core'] else 'n'} {f['compile_s']:>6.1f}s {'; '.join(f['problems'])}")
+        rows.append(
+            f"{f['target']} {f['kernel']:<34} warps {f['num_warps']} stages {f['num_stages']} smem {f['shared_bytes']:>6} "
+            f"regs {f['registers']:>3} local {f['stack_bytes']:>5} dots {','.join(f['dot_operands']) or '-':<12} "
+            f"tc {'y' if f['tensor_core'] else 'n'} {f['compile_s']:>6.1f}s {'; '.join(f['problems'])}"
+        )
     for label, per in sorted(result["model_compilations"].items()):
         rows.append(f"{label}: {per} distinct compilations")
     rows += [f"declined by the dispatcher (not launched): {d}" for d in result["declined"]]

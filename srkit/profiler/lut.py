@@ -37,8 +37,15 @@ class TableMismatch(ValueError):
     """The latency table was measured elsewhere (another device or software), or does not cover a query."""
 
 
-def _key(kind: str, channels: int, hw: Sequence[int], *, spec: BlockSpec | None = None, scale: int | None = None,
-         upsampler: str = "direct") -> str:
+def _key(
+    kind: str,
+    channels: int,
+    hw: Sequence[int],
+    *,
+    spec: BlockSpec | None = None,
+    scale: int | None = None,
+    upsampler: str = "direct",
+) -> str:
     what = spec.key() if spec is not None else f"scale={scale}" + ("" if upsampler == "direct" else f",up={upsampler}")
     return f"{kind}|{what}|c={channels}|{hw[0]}x{hw[1]}"
 
@@ -56,19 +63,37 @@ class LatencyTable:
         try:
             return float(self.entries[key]["median_ms"])
         except KeyError:
-            raise TableMismatch(f"the latency table has no entry {key!r}; build one that covers it with "
-                                "`srkit-bench lut` (its --widths, --sizes, --scales and block grid)") from None
+            raise TableMismatch(
+                f"the latency table has no entry {key!r}; build one that covers it with "
+                "`srkit-bench lut` (its --widths, --sizes, --scales and block grid)"
+            ) from None
 
-    def predict(self, channels: int, scale: int, blocks: Sequence[BlockSpec | dict[str, Any]], hw: Sequence[int],
-                upsampler: str = "direct") -> float:
+    def predict(
+        self,
+        channels: int,
+        scale: int,
+        blocks: Sequence[BlockSpec | dict[str, Any]],
+        hw: Sequence[int],
+        upsampler: str = "direct",
+    ) -> float:
         """Predicted forward latency (ms) of ``BlockNet(scale, channels, blocks, upsampler=...)`` on an LR input of ``hw``."""
         specs = [b if isinstance(b, BlockSpec) else BlockSpec.from_dict(dict(b)) for b in blocks]
-        return self.ms(_key("stem", channels, hw, scale=scale, upsampler=upsampler)) + sum(self.ms(_key("block", channels, hw, spec=s)) for s in specs)
+        return self.ms(_key("stem", channels, hw, scale=scale, upsampler=upsampler)) + sum(
+            self.ms(_key("block", channels, hw, spec=s)) for s in specs
+        )
 
     def as_dict(self) -> dict[str, Any]:
-        return {"format": FORMAT, "version": VERSION, "fingerprint": self.fingerprint, "identity": identity(self.fingerprint),
-                "dtype": self.dtype, "batch": self.batch, "channels_last": self.channels_last, "runtime": self.runtime,
-                "entries": self.entries}
+        return {
+            "format": FORMAT,
+            "version": VERSION,
+            "fingerprint": self.fingerprint,
+            "identity": identity(self.fingerprint),
+            "dtype": self.dtype,
+            "batch": self.batch,
+            "channels_last": self.channels_last,
+            "runtime": self.runtime,
+            "entries": self.entries,
+        }
 
     def save(self, path: str | Path) -> Path:
         p = Path(path)
@@ -90,19 +115,31 @@ def load(path: str | Path, device: str | torch.device | None = None, runtime: st
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise TableMismatch(f"{p}: not an srkit latency table (no format {FORMAT!r})")
     if data.get("version") != VERSION:
-        raise TableMismatch(f"{p}: latency table version {data.get('version')} is not {VERSION}; rebuild it with `srkit-bench lut`")
-    table = LatencyTable(data["fingerprint"], data["dtype"], int(data["batch"]), bool(data["channels_last"]), data["entries"],
-                         str(data.get("runtime", "torch")))
+        raise TableMismatch(
+            f"{p}: latency table version {data.get('version')} is not {VERSION}; rebuild it with `srkit-bench lut`"
+        )
+    table = LatencyTable(
+        data["fingerprint"],
+        data["dtype"],
+        int(data["batch"]),
+        bool(data["channels_last"]),
+        data["entries"],
+        str(data.get("runtime", "torch")),
+    )
     if runtime is not None and table.runtime != runtime:
-        raise TableMismatch(f"{p}: this latency table was timed on the {table.runtime} runtime, not {runtime}; "
-                            f"build one with `srkit-bench lut --runtime {runtime}`")
+        raise TableMismatch(
+            f"{p}: this latency table was timed on the {table.runtime} runtime, not {runtime}; "
+            f"build one with `srkit-bench lut --runtime {runtime}`"
+        )
     if device is not None:
         here = identity(fingerprint(device))
         there = identity(table.fingerprint)
         diff = [f"{k}: table {there.get(k)!r}, here {here.get(k)!r}" for k in here if here.get(k) != there.get(k)]
         if diff:
-            raise TableMismatch(f"{p}: this latency table was measured on another device or software ({'; '.join(diff)}); "
-                                "its numbers do not describe this machine: rebuild it here with `srkit-bench lut`")
+            raise TableMismatch(
+                f"{p}: this latency table was measured on another device or software ({'; '.join(diff)}); "
+                "its numbers do not describe this machine: rebuild it here with `srkit-bench lut`"
+            )
     return table
 
 
@@ -114,10 +151,14 @@ class Grid:
     sizes: tuple[tuple[int, int], ...] = ((64, 64),)
     scales: tuple[int, ...] = (4,)
     specs: tuple[BlockSpec, ...] = (
-        BlockSpec("wdsr_a", expansion=2), BlockSpec("wdsr_a", expansion=4),
-        BlockSpec("wdsr_b", expansion=4), BlockSpec("wdsr_b", expansion=6),
+        BlockSpec("wdsr_a", expansion=2),
+        BlockSpec("wdsr_a", expansion=4),
+        BlockSpec("wdsr_b", expansion=4),
+        BlockSpec("wdsr_b", expansion=6),
         BlockSpec("wdsr_b", expansion=6, attention="cca"),
-        BlockSpec("imdb", attention="none"), BlockSpec("imdb", attention="cca"), BlockSpec("rfdb"),
+        BlockSpec("imdb", attention="none"),
+        BlockSpec("imdb", attention="cca"),
+        BlockSpec("rfdb"),
     )
     upsamplers: tuple[str, ...] = UPSAMPLERS
 
@@ -155,14 +196,25 @@ def _prepare(m: torch.nn.Module, device: torch.device, dtype: torch.dtype, chann
     return m.to(memory_format=torch.channels_last) if channels_last else m
 
 
-def _input(channels: int, hw: Sequence[int], batch: int, device: torch.device, dtype: torch.dtype, channels_last: bool) -> torch.Tensor:
+def _input(
+    channels: int, hw: Sequence[int], batch: int, device: torch.device, dtype: torch.dtype, channels_last: bool
+) -> torch.Tensor:
     x = torch.rand(batch, channels, *hw, device=device).to(dtype)
     return x.contiguous(memory_format=torch.channels_last) if channels_last else x
 
 
-def build(device: str | torch.device, grid: Grid, *, dtype: str = "fp32", batch: int = 1, channels_last: bool = False,
-          reps: int = 20, max_seconds: float = 2.0, progress: Callable[[str], None] | None = None,
-          runtime: str = "torch") -> LatencyTable:
+def build(
+    device: str | torch.device,
+    grid: Grid,
+    *,
+    dtype: str = "fp32",
+    batch: int = 1,
+    channels_last: bool = False,
+    reps: int = 20,
+    max_seconds: float = 2.0,
+    progress: Callable[[str], None] | None = None,
+    runtime: str = "torch",
+) -> LatencyTable:
     if runtime not in RUNTIMES:
         raise ValueError(f"latency runtime {runtime!r}: choose one of {', '.join(RUNTIMES)}")
     dev = torch.device(device)
@@ -182,18 +234,28 @@ def build(device: str | torch.device, grid: Grid, *, dtype: str = "fp32", batch:
         if progress:
             progress(key)
         m = _prepare(m, dev, dt, channels_last)
-        t, backend = time_runtime(m, _input(x_ch, hw, batch, dev, dt, channels_last), runtime, reps=reps, max_seconds=max_seconds)
-        table.entries[key] = {"kind": kind, "channels": c, "hw": list(hw), "spec": spec.canonical() if spec else None,
-                              "scale": scale, "upsampler": e.upsampler,
-                              "backend_ran": backend, **t}
+        t, backend = time_runtime(
+            m, _input(x_ch, hw, batch, dev, dt, channels_last), runtime, reps=reps, max_seconds=max_seconds
+        )
+        table.entries[key] = {
+            "kind": kind,
+            "channels": c,
+            "hw": list(hw),
+            "spec": spec.canonical() if spec else None,
+            "scale": scale,
+            "upsampler": e.upsampler,
+            "backend_ran": backend,
+            **t,
+        }
     return table
 
 
 Query = tuple[int, int, list[BlockSpec], tuple[int, int], str]
 
 
-def validate(table: LatencyTable, device: str | torch.device, archs: Sequence[Query], *,
-             reps: int = 20, max_seconds: float = 3.0) -> list[dict[str, Any]]:
+def validate(
+    table: LatencyTable, device: str | torch.device, archs: Sequence[Query], *, reps: int = 20, max_seconds: float = 3.0
+) -> list[dict[str, Any]]:
     """Measure whole BlockNets ``(channels, scale, blocks, lr_hw, upsampler)`` and compare with the
     table's prediction; each row has both and the relative error of the prediction."""
     dev = torch.device(device)
@@ -202,12 +264,29 @@ def validate(table: LatencyTable, device: str | torch.device, archs: Sequence[Qu
     for channels, scale, blocks, hw, up in archs:
         predicted = table.predict(channels, scale, blocks, hw, up)
         m = _prepare(BlockNet(scale, channels, blocks, upsampler=up), dev, dt, table.channels_last)
-        t, backend = time_runtime(m, _input(3, hw, table.batch, dev, dt, table.channels_last), table.runtime, reps=reps,
-                                  max_seconds=max_seconds)
-        rows.append({"channels": channels, "scale": scale, "upsampler": up, "blocks": " ".join(b.short() for b in blocks),
-                     "block_specs": [b.canonical() for b in blocks], "lr_hw": list(hw),
-                     "predicted_ms": predicted, "measured_ms": t["median_ms"], "p10_ms": t["p10_ms"], "p90_ms": t["p90_ms"],
-                     "relative_error": (predicted - t["median_ms"]) / t["median_ms"], "backend_ran": backend})
+        t, backend = time_runtime(
+            m,
+            _input(3, hw, table.batch, dev, dt, table.channels_last),
+            table.runtime,
+            reps=reps,
+            max_seconds=max_seconds,
+        )
+        rows.append(
+            {
+                "channels": channels,
+                "scale": scale,
+                "upsampler": up,
+                "blocks": " ".join(b.short() for b in blocks),
+                "block_specs": [b.canonical() for b in blocks],
+                "lr_hw": list(hw),
+                "predicted_ms": predicted,
+                "measured_ms": t["median_ms"],
+                "p10_ms": t["p10_ms"],
+                "p90_ms": t["p90_ms"],
+                "relative_error": (predicted - t["median_ms"]) / t["median_ms"],
+                "backend_ran": backend,
+            }
+        )
     return rows
 
 

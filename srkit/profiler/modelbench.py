@@ -133,7 +133,11 @@ class OrtForward:
         from ..export import OnnxModel, onnx_runtime, to_onnx_bytes
 
         have = onnx_runtime().get_available_providers()
-        gpu = [p for p in ("TensorrtExecutionProvider", "CUDAExecutionProvider") if p in have] if x.device.type == "cuda" else []
+        gpu = (
+            [p for p in ("TensorrtExecutionProvider", "CUDAExecutionProvider") if p in have]
+            if x.device.type == "cuda"
+            else []
+        )
         self.provider = gpu[0] if gpu else "CPUExecutionProvider"  # TensorRT first where installed, as NTIRE times
         self.onnx = OnnxModel(to_onnx_bytes(model, dtype=x.dtype, dynamic=False, example=x), providers=[self.provider])
         self.feed = {self.onnx.input_name: x.detach().cpu().numpy()}
@@ -148,151 +152,234 @@ class OrtForward:
         return torch.from_numpy(self.onnx.session.run(None, self.feed)[0]).to(self.device)
 
 
-def time_runtime(model: nn.Module, x: torch.Tensor, runtime: str = "torch", *, reps: int = 20, min_seconds: float = 0.25,
-                 max_seconds: float = 3.0) -> tuple[dict[str, Any], str]:
+def time_runtime(
+    model: nn.Module,
+    x: torch.Tensor,
+    runtime: str = "torch",
+    *,
+    reps: int = 20,
+    min_seconds: float = 0.25,
+    max_seconds: float = 3.0,
+) -> tuple[dict[str, Any], str]:
     """:func:`time_forward` on the runtime a user ships: ``torch`` (srkit's ops) or ``ort``."""
     if runtime == "torch":
         return time_forward(model, x, reps=reps, min_seconds=min_seconds, max_seconds=max_seconds)
     if runtime != "ort":
         raise ValueError(f"latency runtime {runtime!r}: choose one of {', '.join(RUNTIMES)}")
     fwd = OrtForward(model, x)
-    t = measure(lambda: fwd(x), x.device, warmup=3, reps=reps, min_seconds=min(min_seconds, max_seconds), max_seconds=max_seconds)
+    t = measure(
+        lambda: fwd(x),
+        x.device,
+        warmup=3,
+        reps=reps,
+        min_seconds=min(min_seconds, max_seconds),
+        max_seconds=max_seconds,
+    )
     return t.as_dict(), fwd.backend
 
 
-def time_forward(model: nn.Module, x: torch.Tensor, *, reps: int = 20, min_seconds: float = 0.25,
-                 max_seconds: float = 3.0) -> tuple[dict[str, Any], str]:
+def time_forward(
+    model: nn.Module, x: torch.Tensor, *, reps: int = 20, min_seconds: float = 0.25, max_seconds: float = 3.0
+) -> tuple[dict[str, Any], str]:
     """(timing, backends that ran) of ``model(x)`` in inference mode, ``model`` and ``x`` already
     on their device, dtype and layout: the one forward timer of the latency table and the search."""
     with torch.inference_mode():
         with dispatch.trace() as calls:
             model(x)
-        t = measure(lambda: model(x), x.device, warmup=3, reps=reps, min_seconds=min(min_seconds, max_seconds),
-                    max_seconds=max_seconds)
+        t = measure(
+            lambda: model(x),
+            x.device,
+            warmup=3,
+            reps=reps,
+            min_seconds=min(min_seconds, max_seconds),
+            max_seconds=max_seconds,
+        )
     return t.as_dict(), ran(calls)[0]
 
 
 def output_error(out: torch.Tensor, ref: torch.Tensor) -> dict[str, float]:
     """Largest absolute difference, and PSNR (dB, on [0, 1]) of ``out`` against the reference."""
-    d = (out.float().cpu() - ref.float().cpu())
+    d = out.float().cpu() - ref.float().cpu()
     mse = float(d.square().mean())
-    return {"max_abs_diff": float(d.abs().max()), "psnr_vs_fp32_eager_dB": float("inf") if mse == 0 else float(-10 * torch.log10(torch.tensor(mse)))}
+    return {
+        "max_abs_diff": float(d.abs().max()),
+        "psnr_vs_fp32_eager_dB": float("inf") if mse == 0 else float(-10 * torch.log10(torch.tensor(mse))),
+    }
 
 
-def bench_model(model: nn.Module, name: str, x: torch.Tensor, settings: list[Setting], *, reps: int = 20, warmup: int = 3,
-                max_seconds: float = 10.0, progress: Callable[[str], None] | None = None) -> list[dict[str, Any]]:
+def bench_model(
+    model: nn.Module,
+    name: str,
+    x: torch.Tensor,
+    settings: list[Setting],
+    *,
+    reps: int = 20,
+    warmup: int = 3,
+    max_seconds: float = 10.0,
+    progress: Callable[[str], None] | None = None,
+) -> list[dict[str, Any]]:
     """One row per setting; ``x`` is the fp32 LR batch on the device."""
-    dev = x.device
     with torch.inference_mode(), ops.plain_torch():
-        ref = copy.deepcopy(model).eval().to(dev, torch.float32)(x)
+        ref = copy.deepcopy(model).eval().to(x.device, torch.float32)(x)
     scale = int(getattr(model, "scale", ref.shape[-1] // x.shape[-1]))
-    n = x.shape[0]
-    out_px = ref.shape[-2] * ref.shape[-1] * n
     rows = []
     for s in settings:
         if progress:
             progress(f"{name} {s.label} {dtype_name(s.dtype)}{' channels_last' if s.channels_last else ''}")
-        base: dict[str, Any] = {"model": name, "scale": scale, "variant": s.label, "dtype": dtype_name(s.dtype),
-                                "channels_last": s.channels_last, "batch": n, "lr_hw": list(x.shape[-2:]),
-                                "out_hw": list(ref.shape[-2:])}
-        try:
-            if dev.type == "cuda":
-                torch.cuda.empty_cache()
-                torch.cuda.reset_peak_memory_stats(dev)
-            r = Runner(model, x, s)
-            t = measure(r, dev, warmup=warmup, reps=reps, max_seconds=max_seconds)
-            out = r()
-            sync(dev)
-            peak = torch.cuda.max_memory_allocated(dev) / 2**20 if dev.type == "cuda" else None
-        except Exception as e:  # noqa: BLE001 - a setting that cannot run is a row that says why
-            rows.append(base | {"error": f"{type(e).__name__}: {e}"})
-            continue
-        backend, fallback = ran(r.calls) if s.variant == "srkit" else ("torch-" + s.variant, None)
-        if isinstance(r.fwd, OrtForward):
-            backend, fallback = r.fwd.backend, None
-        rows.append(base | t.as_dict() | output_error(out, ref) | {
-            "backend_ran": backend, "fallback": fallback, "images_per_s": n / (t.median_ms * 1e-3),
-            "megapixels_per_s": out_px / (t.median_ms * 1e-3) / 1e6, "peak_memory_MiB": peak})
-        del r, out
-    eager = {(r["dtype"], r["channels_last"]): r["median_ms"] for r in rows if r.get("variant") == "eager" and "median_ms" in r}
-    for r in rows:
-        e = eager.get((r["dtype"], r["channels_last"]))
-        r["speedup_vs_eager"] = e / r["median_ms"] if e and "median_ms" in r else None
+        base: dict[str, Any] = {
+            "model": name,
+            "scale": scale,
+            "variant": s.label,
+            "dtype": dtype_name(s.dtype),
+            "channels_last": s.channels_last,
+            "batch": x.shape[0],
+            "lr_hw": list(x.shape[-2:]),
+            "out_hw": list(ref.shape[-2:]),
+        }
+        rows.append(base | _time_setting(model, x, s, ref, reps=reps, warmup=warmup, max_seconds=max_seconds))
+    _add_speedups(rows)
     return rows
 
 
-def breakdown(model: nn.Module, x: torch.Tensor, dtype: torch.dtype, *, variant: str = "srkit", reps: int = 5) -> list[dict[str, Any]]:
+def _time_setting(
+    model: nn.Module, x: torch.Tensor, s: Setting, ref: torch.Tensor, *, reps: int, warmup: int, max_seconds: float
+) -> dict[str, Any]:
+    """Timing, distance from the fp32 reference and backend of one setting, or the error that stopped it."""
+    dev = x.device
+    try:
+        if dev.type == "cuda":
+            torch.cuda.empty_cache()
+            torch.cuda.reset_peak_memory_stats(dev)
+        r = Runner(model, x, s)
+        t = measure(r, dev, warmup=warmup, reps=reps, max_seconds=max_seconds)
+        out = r()
+        sync(dev)
+        peak = torch.cuda.max_memory_allocated(dev) / 2**20 if dev.type == "cuda" else None
+    except Exception as e:  # noqa: BLE001 - a setting that cannot run is a row that says why
+        return {"error": f"{type(e).__name__}: {e}"}
+    backend, fallback = ran(r.calls) if s.variant == "srkit" else ("torch-" + s.variant, None)
+    if isinstance(r.fwd, OrtForward):
+        backend, fallback = r.fwd.backend, None
+    per_s = 1.0 / (t.median_ms * 1e-3)
+    return (
+        t.as_dict()
+        | output_error(out, ref)
+        | {
+            "backend_ran": backend,
+            "fallback": fallback,
+            "images_per_s": x.shape[0] * per_s,
+            "megapixels_per_s": ref.shape[-2] * ref.shape[-1] * x.shape[0] * per_s / 1e6,
+            "peak_memory_MiB": peak,
+        }
+    )
+
+
+def _add_speedups(rows: list[dict[str, Any]]) -> None:
+    """Each row's speed-up over eager at the same dtype and layout."""
+    eager = {
+        (r["dtype"], r["channels_last"]): r["median_ms"]
+        for r in rows
+        if r.get("variant") == "eager" and "median_ms" in r
+    }
+    for r in rows:
+        e = eager.get((r["dtype"], r["channels_last"]))
+        r["speedup_vs_eager"] = e / r["median_ms"] if e and "median_ms" in r else None
+
+
+class _LayerTimer:
+    """Forward hooks on every submodule recording each call's inclusive time (CUDA events on a GPU),
+    tagged with the repetition it belongs to."""
+
+    def __init__(self, model: nn.Module, cuda: bool) -> None:
+        self.cuda, self.rep = cuda, 0
+        self.samples: dict[str, list[tuple[int, Any]]] = defaultdict(list)  # module -> (repetition, time) per call
+        self.kind: dict[str, str] = {}
+        self._open: dict[str, Any] = {}
+        self._handles: list[Any] = []
+        for name, mod in model.named_modules():
+            if name:
+                self.kind[name] = type(mod).__name__
+                self._handles += [
+                    mod.register_forward_pre_hook(self._pre(name)),
+                    mod.register_forward_hook(self._post(name)),
+                ]
+
+    def _now(self) -> Any:
+        if not self.cuda:
+            return time.perf_counter()
+        e = torch.cuda.Event(enable_timing=True)
+        e.record()
+        return e
+
+    def _pre(self, name: str) -> Callable[..., None]:
+        def hook(mod: nn.Module, args: Any) -> None:
+            self._open[name] = self._now()
+
+        return hook
+
+    def _post(self, name: str) -> Callable[..., None]:
+        def hook(mod: nn.Module, args: Any, out: Any) -> None:
+            start, end = self._open.pop(name), self._now()
+            self.samples[name].append((self.rep, (start, end) if self.cuda else (end - start) * 1e3))
+
+        return hook
+
+    def remove(self) -> None:
+        for h in self._handles:
+            h.remove()
+
+    def per_module(self, rep: int) -> dict[str, float]:
+        """Milliseconds per module in repetition ``rep`` (a module called twice in a forward counts twice)."""
+        per: dict[str, float] = defaultdict(float)
+        for name, calls in self.samples.items():
+            for r, v in calls:
+                if r == rep:
+                    per[name] += v[0].elapsed_time(v[1]) if self.cuda else v
+        return per
+
+
+def breakdown(
+    model: nn.Module, x: torch.Tensor, dtype: torch.dtype, *, variant: str = "srkit", reps: int = 5
+) -> list[dict[str, Any]]:
     """Per-layer time of one forward: inclusive time of every module (forward hooks; CUDA events
     on a GPU) in the forward whose total is the median of ``reps``. Rows: the model's direct children (and the code
     between them), then self time (a module's own, less its submodules') summed per module type;
     each with its share of the whole forward."""
     m = copy.deepcopy(model).eval().to(x.device, dtype)
     x = x.to(dtype)
-    cuda = x.device.type == "cuda"
-    samples: dict[str, list[tuple[int, Any]]] = defaultdict(list)  # module -> (repetition, time) per call
-    rep = [0]
-    open_: dict[str, Any] = {}
-    kind: dict[str, str] = {}
-    handles = []
-
-    def pre(name: str) -> Callable[..., None]:
-        def hook(mod: nn.Module, args: Any) -> None:
-            if cuda:
-                e = torch.cuda.Event(enable_timing=True)
-                e.record()
-                open_[name] = e
-            else:
-                open_[name] = time.perf_counter()
-        return hook
-
-    def post(name: str) -> Callable[..., None]:
-        def hook(mod: nn.Module, args: Any, out: Any) -> None:
-            start = open_.pop(name)
-            if cuda:
-                e = torch.cuda.Event(enable_timing=True)
-                e.record()
-                samples[name].append((rep[0], (start, e)))  # type: ignore[arg-type]
-            else:
-                samples[name].append((rep[0], (time.perf_counter() - start) * 1e3))
-        return hook
-
-    for name, mod in m.named_modules():
-        if not name:
-            continue
-        kind[name] = type(mod).__name__
-        handles += [mod.register_forward_pre_hook(pre(name)), mod.register_forward_hook(post(name))]
+    timer = _LayerTimer(m, x.device.type == "cuda")
     totals: list[float] = []
     ctx = ops.plain_torch if variant != "srkit" else contextlib.nullcontext
-    with torch.inference_mode():
-        with ctx():
-            m(x)  # warm-up, not recorded
-            sync(x.device)
-            samples.clear()
-            for r in range(reps):
-                rep[0] = r
-                t = measure(lambda: m(x), x.device, warmup=0, reps=1)
-                totals.append(t.median_ms)
-    for h in handles:
-        h.remove()
-    if cuda:
+    with torch.inference_mode(), ctx():
+        m(x)  # warm-up, not recorded
+        sync(x.device)
+        timer.samples.clear()
+        for r in range(reps):
+            timer.rep = r
+            totals.append(measure(lambda: m(x), x.device, warmup=0, reps=1).median_ms)
+    timer.remove()
+    if x.device.type == "cuda":
         torch.cuda.synchronize()
     # one consistent repetition, the one with the median total: its parts add up to its whole
     mid = sorted(range(reps), key=lambda r: totals[r])[reps // 2]
-    total = totals[mid]
-    per: dict[str, float] = defaultdict(float)
-    for name, calls in samples.items():
-        for r, v in calls:
-            if r == mid:  # a module called twice in a forward counts twice
-                per[name] += v[0].elapsed_time(v[1]) if cuda else v
-    rows = [{"level": "child", "layer": k, "type": kind[k], "ms": v, "share": v / total} for k, v in per.items() if "." not in k]
-    covered = sum(r["ms"] for r in rows)
-    rows.append({"level": "child", "layer": "(code between children)", "type": "", "ms": max(0.0, total - covered),
-                 "share": max(0.0, total - covered) / total})
+    return _breakdown_rows(timer.per_module(mid), timer.kind, totals[mid])
+
+
+def _breakdown_rows(per: dict[str, float], kind: dict[str, str], total: float) -> list[dict[str, Any]]:
+    rows = [
+        {"level": "child", "layer": k, "type": kind[k], "ms": v, "share": v / total}
+        for k, v in per.items()
+        if "." not in k
+    ]
+    rest = max(0.0, total - sum(r["ms"] for r in rows))
+    rows.append({"level": "child", "layer": "(code between children)", "type": "", "ms": rest, "share": rest / total})
     by_type: dict[str, float] = defaultdict(float)
     for k, v in per.items():  # self time: a module's time less that of its submodules that ran
-        inner = sum(t for c, t in per.items() if c.startswith(k + ".") and "." not in c[len(k) + 1:])
+        inner = sum(t for c, t in per.items() if c.startswith(k + ".") and "." not in c[len(k) + 1 :])
         by_type[kind[k]] += max(0.0, v - inner)
-    rows += [{"level": "self time by type", "layer": k, "type": k, "ms": v, "share": v / total}
-             for k, v in sorted(by_type.items(), key=lambda kv: -kv[1])]
+    rows += [
+        {"level": "self time by type", "layer": k, "type": k, "ms": v, "share": v / total}
+        for k, v in sorted(by_type.items(), key=lambda kv: -kv[1])
+    ]
     rows.append({"level": "total", "layer": "(whole forward, hooks on)", "type": "", "ms": total, "share": 1.0})
     return rows

@@ -47,17 +47,35 @@ def check(case: OpCase, got: torch.Tensor, want: torch.Tensor) -> tuple[bool, fl
     return err <= case.tol * max(1.0, scale), err
 
 
-def row(case: OpCase, impl: str, backend: str, fallback: str | None, t: Timing, peaks: Peaks, ok: bool, err: float,
-        eager_ms: float | None) -> dict[str, Any]:
+def row(
+    case: OpCase,
+    impl: str,
+    backend: str,
+    fallback: str | None,
+    t: Timing,
+    peaks: Peaks,
+    ok: bool,
+    err: float,
+    eager_ms: float | None,
+) -> dict[str, Any]:
     floor = peaks.floor_ms(case.flops, case.nbytes, case.compute_dtype or case.dtype)
     return {
-        "op": case.op, "impl": impl, "backend_ran": backend, "fallback": fallback, "shape": list(case.shape),
-        "dtype": dtype_name(case.dtype), "detail": case.detail, **t.as_dict(),
-        "GB/s": case.nbytes / (t.median_ms * 1e-3) / 1e9, "TFLOP/s": case.flops / (t.median_ms * 1e-3) / 1e12,
-        "roofline_floor_ms": floor, "fraction_of_roofline": floor / t.median_ms if t.median_ms > 0 else 0.0,
+        "op": case.op,
+        "impl": impl,
+        "backend_ran": backend,
+        "fallback": fallback,
+        "shape": list(case.shape),
+        "dtype": dtype_name(case.dtype),
+        "detail": case.detail,
+        **t.as_dict(),
+        "GB/s": case.nbytes / (t.median_ms * 1e-3) / 1e9,
+        "TFLOP/s": case.flops / (t.median_ms * 1e-3) / 1e12,
+        "roofline_floor_ms": floor,
+        "fraction_of_roofline": floor / t.median_ms if t.median_ms > 0 else 0.0,
         "fraction_of_bandwidth": case.nbytes / (t.median_ms * 1e-3) / 1e9 / peaks.bandwidth_GBps,
         "speedup_vs_eager": (eager_ms / t.median_ms) if eager_ms else None,
-        "correct": ok, "max_abs_err": err,
+        "correct": ok,
+        "max_abs_err": err,
     }
 
 
@@ -70,7 +88,9 @@ def implementations(device: str, *, compile: bool, backends: list[str] | None = 
     return labels + [f"srkit-{b}" for b in wanted]
 
 
-def implementation(case: OpCase, impl: str, device: str) -> tuple[Callable[..., torch.Tensor], AbstractContextManager[Any]]:
+def implementation(
+    case: OpCase, impl: str, device: str
+) -> tuple[Callable[..., torch.Tensor], AbstractContextManager[Any]]:
     """(the function, the mode it runs in) for one implementation label. The mode is entered once
     around a row's check and timing, not per call: ``plain_torch`` for the eager and compiled rows
     (the compiled graph is traced in it and guarded on it), the backend for ``srkit-<backend>``."""
@@ -82,8 +102,16 @@ def implementation(case: OpCase, impl: str, device: str) -> tuple[Callable[..., 
     return case.fn, ops.use_backend(impl.removeprefix("srkit-"))
 
 
-def run_case(case: OpCase, device: str, impls: list[str], peaks: Peaks, *, reps: int = 20, warmup: int = 3,
-             max_seconds: float = 5.0) -> list[dict[str, Any]]:
+def run_case(
+    case: OpCase,
+    device: str,
+    impls: list[str],
+    peaks: Peaks,
+    *,
+    reps: int = 20,
+    warmup: int = 3,
+    max_seconds: float = 5.0,
+) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     want = case.reference()
     eager_ms: float | None = None

@@ -25,7 +25,12 @@ def write_csv(path: Path, rows: Sequence[dict[str, Any]]) -> Path:
     w = csv.DictWriter(buf, fieldnames=cols, extrasaction="ignore")
     w.writeheader()
     for r in rows:
-        w.writerow({k: ("x".join(map(str, v)) if isinstance(v, list) and all(isinstance(i, int) for i in v) else v) for k, v in r.items()})
+        w.writerow(
+            {
+                k: ("x".join(map(str, v)) if isinstance(v, list) and all(isinstance(i, int) for i in v) else v)
+                for k, v in r.items()
+            }
+        )
     atomic.write_bytes(path, buf.getvalue().encode())
     return path
 
@@ -48,8 +53,13 @@ def table(title: str, rows: Sequence[dict[str, Any]], columns: Sequence[tuple[st
 
     t = Table(title=title, title_justify="left")
     for header, _, _ in columns:
-        t.add_column(header, justify="left" if header in ("op", "impl", "ran", "shape", "model", "variant", "layer", "entry") else "right",
-                     overflow="fold")
+        t.add_column(
+            header,
+            justify="left"
+            if header in ("op", "impl", "ran", "shape", "model", "variant", "layer", "entry")
+            else "right",
+            overflow="fold",
+        )
     for r in rows:
         cells = []
         for _, key, spec in columns:

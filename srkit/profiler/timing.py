@@ -46,9 +46,16 @@ def sync(device: str | torch.device) -> None:
         torch.cuda.synchronize()
 
 
-def measure(fn: Callable[[], object], device: str | torch.device = "cpu", *, warmup: int = 3, reps: int = 20,
-            min_seconds: float = 0.0, max_seconds: float | None = None,
-            clock: Callable[[], float] = time.perf_counter) -> Timing:
+def measure(
+    fn: Callable[[], object],
+    device: str | torch.device = "cpu",
+    *,
+    warmup: int = 3,
+    reps: int = 20,
+    min_seconds: float = 0.0,
+    max_seconds: float | None = None,
+    clock: Callable[[], float] = time.perf_counter,
+) -> Timing:
     """Time ``fn()``: ``warmup`` untimed calls, then at least ``reps`` timed ones (more until
     ``min_seconds`` have passed; fewer, but at least 3, once ``max_seconds`` have). ``clock`` is the
     CPU clock in seconds (a parameter so the tests can drive it)."""

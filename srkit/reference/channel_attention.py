@@ -14,8 +14,9 @@ def stats_dtype(x: torch.Tensor) -> torch.dtype:
     return torch.float64 if x.dtype == torch.float64 else torch.float32
 
 
-def channel_stats(x: torch.Tensor, mean_out: torch.Tensor | None = None,
-                  std_out: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def channel_stats(
+    x: torch.Tensor, mean_out: torch.Tensor | None = None, std_out: torch.Tensor | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
     """(mean, std) per (n, c); written into the outputs when given."""
     v = x.to(stats_dtype(x))
     mean = v.mean(dim=(2, 3))
@@ -33,15 +34,24 @@ def channel_scale(x: torch.Tensor, s: torch.Tensor, out: torch.Tensor | None = N
     return v.to(x.dtype) if out is None else out.copy_(v)
 
 
-def attention(mean: torch.Tensor, std: torch.Tensor, w1: torch.Tensor, b1: torch.Tensor, w2: torch.Tensor,
-              b2: torch.Tensor) -> torch.Tensor:
+def attention(
+    mean: torch.Tensor, std: torch.Tensor, w1: torch.Tensor, b1: torch.Tensor, w2: torch.Tensor, b2: torch.Tensor
+) -> torch.Tensor:
     """CCA's factors (N, C): ``sigmoid(W2 relu(W1 (mean + std) + b1) + b2)``, w1 (R, C), w2 (C, R)."""
     hid = torch.relu((mean + std) @ w1.t() + b1)
     return torch.sigmoid(hid @ w2.t() + b2)
 
 
-def attention_scale(x: torch.Tensor, mean: torch.Tensor, std: torch.Tensor, w1: torch.Tensor, b1: torch.Tensor,
-                    w2: torch.Tensor, b2: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
+def attention_scale(
+    x: torch.Tensor,
+    mean: torch.Tensor,
+    std: torch.Tensor,
+    w1: torch.Tensor,
+    b1: torch.Tensor,
+    w2: torch.Tensor,
+    b2: torch.Tensor,
+    out: torch.Tensor | None = None,
+) -> torch.Tensor:
     """x scaled by CCA's factors, in float32 (float64 for float64); in x's dtype (or into ``out``)."""
     acc = stats_dtype(x)
     s = attention(*(t.to(acc) for t in (mean, std, w1.flatten(1), b1, w2.flatten(1), b2)))

@@ -6,8 +6,15 @@ import torch
 import torch.nn.functional as F
 
 
-def conv_epilogue(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None, residual: torch.Tensor | None = None,
-                  res_scale: float = 1.0, relu: bool = False, out: torch.Tensor | None = None) -> torch.Tensor:
+def conv_epilogue(
+    x: torch.Tensor,
+    w: torch.Tensor,
+    b: torch.Tensor | None,
+    residual: torch.Tensor | None = None,
+    res_scale: float = 1.0,
+    relu: bool = False,
+    out: torch.Tensor | None = None,
+) -> torch.Tensor:
     """w (CO, CI, k, k) with odd k, 'same' zero padding; returned, or written into ``out``."""
     y = F.conv2d(x, w, b, padding=w.shape[-1] // 2)
     if relu:

@@ -65,7 +65,13 @@ def ssim_map(a: torch.Tensor, b: torch.Tensor, gauss: torch.Tensor) -> torch.Ten
 
 
 def ssim_sum(
-    sr: torch.Tensor, hr: torch.Tensor, sr_mul: float, hr_mul: float, quantize: bool, y_only: bool, shave: int,
+    sr: torch.Tensor,
+    hr: torch.Tensor,
+    sr_mul: float,
+    hr_mul: float,
+    quantize: bool,
+    y_only: bool,
+    shave: int,
     gauss: torch.Tensor,
 ) -> torch.Tensor:
     a = protocol_planes(sr, sr_mul, quantize, y_only, shave)

@@ -6,8 +6,14 @@ import torch
 import torch.nn.functional as F
 
 
-def wide_pointwise(x: torch.Tensor, w1: torch.Tensor, b1: torch.Tensor, w2: torch.Tensor, b2: torch.Tensor,
-                   out: torch.Tensor | None = None) -> torch.Tensor:
+def wide_pointwise(
+    x: torch.Tensor,
+    w1: torch.Tensor,
+    b1: torch.Tensor,
+    w2: torch.Tensor,
+    b2: torch.Tensor,
+    out: torch.Tensor | None = None,
+) -> torch.Tensor:
     """w1 (E, C), w2 (L, E); returned, or written into ``out``."""
     hid = F.relu(F.conv2d(x, w1[:, :, None, None], b1))
     y = F.conv2d(hid, w2[:, :, None, None], b2)

@@ -21,10 +21,13 @@ from .config import AdversarialConfig
 
 
 class Adversary:
-    def __init__(self, cfg: AdversarialConfig, channels: int, device: str, amp: str,
-                 wrap: Callable[[nn.Module], nn.Module]) -> None:
+    def __init__(
+        self, cfg: AdversarialConfig, channels: int, device: str, amp: str, wrap: Callable[[nn.Module], nn.Module]
+    ) -> None:
         self.cfg = cfg
-        self.net = SRGANDiscriminator(cfg.d_blocks, cfg.d_kernel, cfg.d_channels, cfg.d_act, in_channels=channels).to(device)
+        self.net = SRGANDiscriminator(cfg.d_blocks, cfg.d_kernel, cfg.d_channels, cfg.d_act, in_channels=channels).to(
+            device
+        )
         self.net.train()
         self.ddp = wrap(self.net)  # DDP under torchrun, the module itself otherwise
         self.opt = torch.optim.Adam(self.net.parameters(), lr=cfg.d_lr, betas=(0.9, 0.999))
@@ -42,8 +45,9 @@ class Adversary:
             self.net.requires_grad_(True)
         return F.binary_cross_entropy_with_logits(logits.float(), torch.ones_like(logits, dtype=torch.float32))
 
-    def step(self, sr: torch.Tensor, hr: torch.Tensor, lr_factor: float,
-             autocast: Callable[[], AbstractContextManager[Any]]) -> torch.Tensor:
+    def step(
+        self, sr: torch.Tensor, hr: torch.Tensor, lr_factor: float, autocast: Callable[[], AbstractContextManager[Any]]
+    ) -> torch.Tensor:
         """One discriminator update on a real and a fake batch; returns its loss (on the device)."""
         for group in self.opt.param_groups:
             group["lr"] = self.cfg.d_lr * lr_factor

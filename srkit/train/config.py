@@ -28,7 +28,9 @@ class DataConfig:
     flips: bool = True
     rot90: bool = True
     workers: int = 0
-    rgb_mean: str = "none"  # none | div2k | data (the training images' mean) | r,g,b: subtracted from the input, added back
+    rgb_mean: str = (
+        "none"  # none | div2k | data (the training images' mean) | r,g,b: subtracted from the input, added back
+    )
 
 
 @dataclass
@@ -122,7 +124,11 @@ def _coerce(value: Any, tp: Any, where: str) -> Any:
                 value = float(value)
             except ValueError:
                 raise ConfigError(f"{where}: expected {tp.__name__}, got {value!r}") from None
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or (tp is int and not float(value).is_integer()):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or (tp is int and not float(value).is_integer())
+        ):
             raise ConfigError(f"{where}: expected {tp.__name__}, got {value!r}")
         return tp(value)
     if tp is str:
@@ -141,7 +147,9 @@ def _build(cls: type, values: Any, where: str) -> Any:
     names = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(values) - names)
     if unknown:
-        raise ConfigError(f"{where + '.' if where else ''}{unknown[0]}: no such field (fields: {', '.join(sorted(names))})")
+        raise ConfigError(
+            f"{where + '.' if where else ''}{unknown[0]}: no such field (fields: {', '.join(sorted(names))})"
+        )
     kwargs = {k: _coerce(v, hints[k], f"{where + '.' if where else ''}{k}") for k, v in values.items()}
     return cls(**kwargs)
 
@@ -154,44 +162,56 @@ def _rules(cfg: TrainConfig) -> list[tuple[str, bool, str]]:
     """(field, holds, what is allowed) for every value a run could not mean."""
     o, d, a = cfg.optim, cfg.data, cfg.adversarial
     return [
-        ("scale", cfg.scale >= 1, "an integer >= 1"), ("iters", cfg.iters >= 1, "an integer >= 1"),
+        ("scale", cfg.scale >= 1, "an integer >= 1"),
+        ("iters", cfg.iters >= 1, "an integer >= 1"),
         ("max_minutes", cfg.max_minutes is None or _finite(cfg.max_minutes, 0), "null or a finite number > 0"),
-        ("data.patch", cfg.scale < 1 or (d.patch >= cfg.scale and d.patch % cfg.scale == 0), f"a multiple of the scale ({cfg.scale})"),
-        ("data.batch", d.batch >= 1, "an integer >= 1"), ("data.workers", d.workers >= 0, "an integer >= 0"),
+        (
+            "data.patch",
+            cfg.scale < 1 or (d.patch >= cfg.scale and d.patch % cfg.scale == 0),
+            f"a multiple of the scale ({cfg.scale})",
+        ),
+        ("data.batch", d.batch >= 1, "an integer >= 1"),
+        ("data.workers", d.workers >= 0, "an integer >= 0"),
         ("optim.lr", _finite(o.lr, 0), "a finite number > 0"),
         ("optim.weight_decay", _finite(o.weight_decay, 0, strict=False), "a finite number >= 0"),
         ("optim.momentum", _finite(o.momentum, 0, strict=False) and o.momentum < 1, "a number in [0, 1)"),
-        ("optim.gamma", _finite(o.gamma, 0), "a finite number > 0"), ("optim.step_size", o.step_size >= 1, "an integer >= 1"),
+        ("optim.gamma", _finite(o.gamma, 0), "a finite number > 0"),
+        ("optim.step_size", o.step_size >= 1, "an integer >= 1"),
         ("optim.milestones", all(m >= 1 for m in o.milestones), "iterations >= 1"),
         ("optim.warmup_iters", o.warmup_iters >= 0, "an integer >= 0"),
         ("optim.clip_grad", o.clip_grad is None or _finite(o.clip_grad, 0), "null or a finite number > 0"),
         ("amp", cfg.amp in ("none", "bf16", "fp16"), "none, bf16 or fp16"),
         ("optim.name", o.name in ("adam", "adamw", "sgd"), "adam, adamw or sgd"),
         ("optim.schedule", o.schedule in ("cosine", "step", "multistep", "none"), "cosine, step, multistep or none"),
-        ("ema", cfg.ema is None or 0 < cfg.ema < 1, "null or a number in (0, 1)"), ("val_every", cfg.val_every >= 1, "an integer >= 1"),
+        ("ema", cfg.ema is None or 0 < cfg.ema < 1, "null or a number in (0, 1)"),
+        ("val_every", cfg.val_every >= 1, "an integer >= 1"),
         ("data.rgb_mean", _mean_ok(d.rgb_mean), "none, div2k, data, or one or three numbers r,g,b"),
         ("adversarial.weight", _finite(a.weight, 0, strict=False), "a finite number >= 0"),
         ("adversarial.d_lr", _finite(a.d_lr, 0), "a finite number > 0"),
         ("adversarial.pretrain_iters", a.pretrain_iters >= 0, "an integer >= 0"),
-        ("adversarial.d_blocks", a.d_blocks >= 1, "an integer >= 1"), ("adversarial.d_channels", a.d_channels >= 1, "an integer >= 1"),
+        ("adversarial.d_blocks", a.d_blocks >= 1, "an integer >= 1"),
+        ("adversarial.d_channels", a.d_channels >= 1, "an integer >= 1"),
         ("perceptual.criterion", cfg.perceptual.criterion in ("mse", "l1"), "mse or l1"),
     ]
 
 
 def _check(cfg: TrainConfig) -> TrainConfig:
-    from ..models import list_models  # noqa: PLC0415 - the zoo is only needed to name the choices
+    from ..models import list_models  # the zoo is only needed to name the choices
 
     if not cfg.model.endswith(".json") and cfg.model not in list_models():
-        raise ConfigError(f"model: unknown model {cfg.model!r} (a zoo name: {', '.join(list_models())}; "
-                          "or a genotype JSON file)")
+        raise ConfigError(
+            f"model: unknown model {cfg.model!r} (a zoo name: {', '.join(list_models())}; or a genotype JSON file)"
+        )
     for where, spec in (("loss", cfg.loss), ("adversarial.pretrain_loss", cfg.adversarial.pretrain_loss)):
         try:
             terms = [name for name, _ in parse_loss(spec)]
         except ValueError as e:
             raise ConfigError(f"{where}: {e}") from None
         if "perceptual" in terms and not cfg.perceptual.weights:
-            raise ConfigError(f"{where}: the 'perceptual' term needs perceptual.weights, a VGG19 weights file in "
-                              "torchvision's layout (e.g. vgg19-dcbb9e9d.pth); srkit does not download it")
+            raise ConfigError(
+                f"{where}: the 'perceptual' term needs perceptual.weights, a VGG19 weights file in "
+                "torchvision's layout (e.g. vgg19-dcbb9e9d.pth); srkit does not download it"
+            )
     for name, ok, allowed in _rules(cfg):
         if not ok:
             value = cfg.to_dict()
@@ -210,8 +230,12 @@ def _mean_ok(v: str) -> bool:
         return False
 
 
-def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> TrainConfig:
-    """The YAML file's values (if any) over the defaults, then ``key.sub=value`` overrides (YAML-parsed)."""
+def load_config(
+    path: str | Path | None = None, overrides: list[str] | None = None, typed: dict[str, Any] | None = None
+) -> TrainConfig:
+    """The YAML file's values (if any) over the defaults, then ``key.sub=value`` overrides
+    (YAML-parsed), then ``typed`` values by dotted name (taken as they are: a command line's
+    already-typed options, so ``--data null`` is a folder called null, not None)."""
     values: dict[str, Any] = {}
     if path is not None:
         try:
@@ -227,6 +251,12 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
         for part in parts[:-1]:
             node = node.setdefault(part, {})
         node[parts[-1]] = yaml.safe_load(raw)
+    for key, value in (typed or {}).items():
+        node = values
+        parts = key.split(".")
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = value
     return _check(apply_recipe(_build(TrainConfig, values, ""), set(_flat(values))))
 
 
@@ -283,7 +313,13 @@ def resume_changes(saved: dict[str, Any] | None, cfg: TrainConfig) -> list[str]:
     refused = [k for k in diff if k not in RESUMABLE]
     if refused:
         shown = "; ".join(f"{k}: {old[k]!r} -> {new[k]!r}" for k in refused)
-        hint = "; it predates training recipes: resume it with --recipe none" if "recipe" not in old and cfg.recipe != "none" else ""
-        raise ConfigError(f"--resume cannot change {shown} (a resumed run can change {', '.join(RESUMABLE)}); "
-                          f"start a new run folder, or --overwrite this one{hint}")
+        hint = (
+            "; it predates training recipes: resume it with --recipe none"
+            if "recipe" not in old and cfg.recipe != "none"
+            else ""
+        )
+        raise ConfigError(
+            f"--resume cannot change {shown} (a resumed run can change {', '.join(RESUMABLE)}); "
+            f"start a new run folder, or --overwrite this one{hint}"
+        )
     return diff

@@ -9,6 +9,7 @@ DDP, rank ``r`` of ``w`` takes the ``r``-th of ``w`` equal slices of that same b
 from __future__ import annotations
 
 from collections.abc import Iterator
+
 import torch
 from torch.utils.data import IterableDataset, get_worker_info
 
@@ -33,9 +34,21 @@ def to_model_channels(x: torch.Tensor, channels: int) -> torch.Tensor:
 class PatchBatches(IterableDataset):
     """Yields (iteration, lr, hr) float batches for iterations ``start .. stop - 1``."""
 
-    def __init__(self, pairs: list[tuple[str, torch.Tensor, torch.Tensor]], scale: int, patch: int, batch: int,
-                 channels: int, seed: int, flips: bool = True, rot90: bool = True, start: int = 0, stop: int = 1,
-                 rank: int = 0, world: int = 1) -> None:
+    def __init__(
+        self,
+        pairs: list[tuple[str, torch.Tensor, torch.Tensor]],
+        scale: int,
+        patch: int,
+        batch: int,
+        channels: int,
+        seed: int,
+        flips: bool = True,
+        rot90: bool = True,
+        start: int = 0,
+        stop: int = 1,
+        rank: int = 0,
+        world: int = 1,
+    ) -> None:
         self.pairs = [(lr, hr) for _, hr, lr in pairs if min(lr.shape[1:]) * scale >= patch]
         if not self.pairs:
             raise ValueError(f"no training image is at least {patch} pixels (HR) on its short side")
@@ -57,7 +70,7 @@ class PatchBatches(IterableDataset):
             flip_h, flip_v, k = torch.randint(2, (3,), generator=g).tolist()
             if j not in self.mine:
                 continue
-            a, b = lr[:, y:y + p, x:x + p], hr[:, y * s:(y + p) * s, x * s:(x + p) * s]
+            a, b = lr[:, y : y + p, x : x + p], hr[:, y * s : (y + p) * s, x * s : (x + p) * s]
             if self.flips and flip_h:
                 a, b = a.flip(-1), b.flip(-1)
             if self.flips and flip_v:

@@ -33,9 +33,11 @@ def layer_index(layer: str) -> int:
     m = re.fullmatch(r"(conv|relu)([1-5])_([1-4])", layer)
     if not m or int(m.group(3)) > len(VGG19_STAGES[int(m.group(2)) - 1]):
         names = [f"relu{s + 1}_{i + 1}" for s, widths in enumerate(VGG19_STAGES) for i in range(len(widths))]
-        raise PerceptualError(f"perceptual.layer {layer!r}: expected conv<s>_<i> or relu<s>_<i> of VGG19 ({', '.join(names)})")
+        raise PerceptualError(
+            f"perceptual.layer {layer!r}: expected conv<s>_<i> or relu<s>_<i> of VGG19 ({', '.join(names)})"
+        )
     kind, stage, conv = m.group(1), int(m.group(2)), int(m.group(3))
-    index = sum(2 * len(widths) + 1 for widths in VGG19_STAGES[:stage - 1]) + 2 * (conv - 1)
+    index = sum(2 * len(widths) + 1 for widths in VGG19_STAGES[: stage - 1]) + 2 * (conv - 1)
     return index + (kind == "relu")
 
 
@@ -48,7 +50,7 @@ def vgg19_features(upto: int) -> nn.Sequential:
             layers += [nn.Conv2d(cin, w, 3, padding=1), nn.ReLU(inplace=False)]
             cin = w
         layers.append(nn.MaxPool2d(2, 2))
-    return nn.Sequential(*layers[:upto + 1])
+    return nn.Sequential(*layers[: upto + 1])
 
 
 class PerceptualLoss(nn.Module):
@@ -58,8 +60,10 @@ class PerceptualLoss(nn.Module):
     def __init__(self, weights: str | Path | None, layer: str = "relu5_4", criterion: str = "mse") -> None:
         super().__init__()
         if not weights:
-            raise PerceptualError("the 'perceptual' loss term needs VGG19 weights: set perceptual.weights to a file in "
-                                  "torchvision's layout (features.<i>.weight), e.g. torchvision's vgg19-dcbb9e9d.pth")
+            raise PerceptualError(
+                "the 'perceptual' loss term needs VGG19 weights: set perceptual.weights to a file in "
+                "torchvision's layout (features.<i>.weight), e.g. torchvision's vgg19-dcbb9e9d.pth"
+            )
         if criterion not in ("mse", "l1"):
             raise PerceptualError(f"perceptual.criterion {criterion!r}: expected mse or l1")
         upto = layer_index(layer)
@@ -68,14 +72,16 @@ class PerceptualLoss(nn.Module):
             sd, _ = read_checkpoint(weights)
         except CheckpointError as e:
             raise PerceptualError(f"perceptual.weights: {e}") from e
-        wanted = {k[len("features."):]: v for k, v in sd.items() if k.startswith("features.")}
+        wanted = {k[len("features.") :]: v for k, v in sd.items() if k.startswith("features.")}
         wanted = {k: v for k, v in wanted.items() if int(k.split(".")[0]) <= upto}
         try:
             load_state(self.features, wanted, f"perceptual.weights {weights} (VGG19 up to {layer})")
         except CheckpointError as e:
             raise PerceptualError(str(e)) from e
         self.features.requires_grad_(False).eval()
-        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN, dtype=torch.float64).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer(
+            "mean", torch.tensor(IMAGENET_MEAN, dtype=torch.float64).view(1, 3, 1, 1), persistent=False
+        )
         self.register_buffer("std", torch.tensor(IMAGENET_STD, dtype=torch.float64).view(1, 3, 1, 1), persistent=False)
         self.distance = F.mse_loss if criterion == "mse" else F.l1_loss
 

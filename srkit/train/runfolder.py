@@ -13,10 +13,13 @@ import json
 import shutil
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
+import torch
 from filelock import FileLock, Timeout
 
 from .. import atomic
+from ..models.errors import CheckpointError
 
 RUN_FILES = ("config.yaml", "latest.pt", "best.pt", "log.jsonl", "metrics.json", "model.safetensors", "tensorboard")
 LOCK_NAME = ".srkit-run.lock"
@@ -44,13 +47,17 @@ def claim(out: Path, *, resume: bool, overwrite: bool, files: Sequence[str] = RU
     try:
         lock.acquire(timeout=0)
     except Timeout:
-        raise RunFolderError(f"{out}: another srkit run is writing into this folder (it holds {out / LOCK_NAME})") from None
+        raise RunFolderError(
+            f"{out}: another srkit run is writing into this folder (it holds {out / LOCK_NAME})"
+        ) from None
     try:
         present = existing_run(out, files)
         if present and not resume:
             if not overwrite:
-                raise RunFolderError(f"{out} already holds a run ({', '.join(present)}): pass --resume to continue it "
-                                     "or --overwrite to replace it")
+                raise RunFolderError(
+                    f"{out} already holds a run ({', '.join(present)}): pass --resume to continue it "
+                    "or --overwrite to replace it"
+                )
             for name in present:
                 p = out / name
                 shutil.rmtree(p) if p.is_dir() else p.unlink()
@@ -76,3 +83,18 @@ def reconcile_log(path: Path, upto: int) -> int:
             kept.append(line)
     atomic.write_bytes(path, "".join(f"{line}\n" for line in kept).encode())
     return len(kept)
+
+
+def load_state(path: Path, what: str, keys: tuple[str, ...]) -> dict[str, Any]:
+    """A run's resume state (``torch.load(weights_only=True)``), or a :class:`CheckpointError`
+    saying it is corrupt, truncated or not ``what`` (it lacks one of ``keys``)."""
+    try:
+        blob = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # noqa: BLE001 - torch raises RuntimeError, UnpicklingError, EOFError, zip errors...
+        first = (str(e).splitlines() or [""])[0][:160]
+        raise CheckpointError(
+            f"{path}: cannot resume from it: corrupt or truncated ({type(e).__name__}: {first})"
+        ) from e
+    if not isinstance(blob, dict) or any(k not in blob for k in keys):
+        raise CheckpointError(f"{path}: not {what}")
+    return blob

@@ -29,13 +29,12 @@ from ..models import save as save_model
 from ..models.detect import CheckpointError
 from ..models.registry import set_input_mean
 from . import distributed, runfolder
-from .recipes import TIME_BOUNDED_ITERS
 from .adversarial import Adversary
 from .config import TrainConfig, resume_changes
 from .data import PatchBatches, load_pairs, rgb_mean
 from .losses import make_loss
 from .perceptual import PerceptualLoss
-
+from .recipes import TIME_BOUNDED_ITERS
 
 Pairs = list[tuple[str, torch.Tensor, torch.Tensor]]
 
@@ -47,11 +46,16 @@ def build_model(cfg: TrainConfig) -> nn.Module:
     return create_model(cfg.model, scale=cfg.scale, **cfg.model_args)
 
 
+def cosine(step: int, total: int) -> float:
+    """The cosine decay from 1 to 0 over ``total`` steps (and 0 after)."""
+    return 0.5 * (1 + math.cos(math.pi * min(step, total) / total))
+
+
 def lr_factor(cfg: TrainConfig, it: int) -> float:
     o = cfg.optim
     warm = min(1.0, (it + 1) / o.warmup_iters) if o.warmup_iters else 1.0
     if o.schedule == "cosine":
-        f = 0.5 * (1 + math.cos(math.pi * min(it, cfg.iters) / cfg.iters))
+        f = cosine(it, cfg.iters)
     elif o.schedule == "step":
         f = o.gamma ** (it // o.step_size)
     elif o.schedule == "multistep":
@@ -89,25 +93,29 @@ class State:
     best_psnr: float = -math.inf
 
 
-def save_checkpoint(path: Path, st: State, cfg: TrainConfig, losses: list[float],
-                    extra: dict[str, Any] | None = None) -> None:
-    blob = {**(extra or {}), "iteration": st.it, "model": st.model.state_dict(), "ema": st.ema.state_dict() if st.ema else None,
-            "optimizer": st.opt.state_dict(), "scheduler": st.sched.state_dict(), "scaler": st.scaler.state_dict(),
-            "rng_cpu": torch.get_rng_state(), "best_psnr": st.best_psnr, "losses": losses, "config": cfg.to_dict()}
+def save_checkpoint(
+    path: Path, st: State, cfg: TrainConfig, losses: list[float], extra: dict[str, Any] | None = None
+) -> None:
+    blob = {
+        **(extra or {}),
+        "iteration": st.it,
+        "model": st.model.state_dict(),
+        "ema": st.ema.state_dict() if st.ema else None,
+        "optimizer": st.opt.state_dict(),
+        "scheduler": st.sched.state_dict(),
+        "scaler": st.scaler.state_dict(),
+        "rng_cpu": torch.get_rng_state(),
+        "best_psnr": st.best_psnr,
+        "losses": losses,
+        "config": cfg.to_dict(),
+    }
     buf = io.BytesIO()
     torch.save(blob, buf)
     atomic.write_bytes(path, buf.getvalue())
 
 
 def load_checkpoint(path: Path) -> dict[str, Any]:
-    try:
-        blob = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:
-        raise CheckpointError(f"{path}: cannot resume from it: corrupt or truncated "
-                              f"({type(e).__name__}: {(str(e).splitlines() or [''])[0][:160]})") from e
-    if not isinstance(blob, dict) or "iteration" not in blob or "model" not in blob:
-        raise CheckpointError(f"{path}: not an srkit training checkpoint")
-    return blob
+    return runfolder.load_state(path, "an srkit training checkpoint", ("iteration", "model"))
 
 
 def mean_scores(upscale: UpscaleFn, pairs: Pairs, scale: int) -> tuple[float, float]:
@@ -126,8 +134,16 @@ def validate(model: nn.Module, pairs: Pairs, scale: int, device: str) -> tuple[f
         model.train(was_training)
 
 
-def train(cfg: TrainConfig, out: str | Path, *, resume: bool = False, log: Any = print, progress: bool = True,
-          nni_final: bool = True, overwrite: bool = False) -> dict[str, Any]:
+def train(
+    cfg: TrainConfig,
+    out: str | Path,
+    *,
+    resume: bool = False,
+    log: Any = print,
+    progress: bool = True,
+    nni_final: bool = True,
+    overwrite: bool = False,
+) -> dict[str, Any]:
     """Train per ``cfg`` into ``out`` (config.yaml, latest.pt, best.pt, log.jsonl, metrics.json,
     model.safetensors, tensorboard/).
 
@@ -140,189 +156,303 @@ def train(cfg: TrainConfig, out: str | Path, *, resume: bool = False, log: Any =
     ``overwrite`` replaces it."""
     world = distributed.setup(cfg.device)
     try:
-        held = runfolder.claim(Path(out), resume=resume, overwrite=overwrite) if world.main else contextlib.nullcontext()
+        held = (
+            runfolder.claim(Path(out), resume=resume, overwrite=overwrite) if world.main else contextlib.nullcontext()
+        )
         with held:
-            return _train(cfg, Path(out), world, resume=resume, log=log if world.main else (lambda *_: None),
-                          progress=progress and world.main, nni_final=nni_final)
+            return _train(
+                cfg,
+                Path(out),
+                world,
+                resume=resume,
+                log=log if world.main else (lambda *_: None),
+                progress=progress and world.main,
+                nni_final=nni_final,
+            )
     finally:
         distributed.teardown(world)
 
 
-def _train(cfg: TrainConfig, out: Path, world: distributed.World, *, resume: bool, log: Any, progress: bool,
-           nni_final: bool) -> dict[str, Any]:
-    device = world.device
-    out.mkdir(parents=True, exist_ok=True)
-    latest = out / "latest.pt"
-    blob = load_checkpoint(latest) if resume and latest.exists() else None
-    if resume and blob is None:
-        log(f"no checkpoint in {out}: starting from scratch")
-    # the run's clock: a resumed run continues its predecessor's (max_minutes is the whole run's budget)
-    started = time.monotonic() - (float(blob.get("elapsed_s", 0.0)) if blob is not None else 0.0)
+def _train(
+    cfg: TrainConfig, out: Path, world: distributed.World, *, resume: bool, log: Any, progress: bool, nni_final: bool
+) -> dict[str, Any]:
+    run = _Run(cfg, out, world, log)
+    run.restore(resume)
+    return run.loop(progress, nni_final)
 
-    def point(it: int) -> int:
-        return schedule_point(cfg, it, time.monotonic() - started)
 
-    train_pairs = load_pairs(cfg.data.data, cfg.scale, "train")
-    val_pairs = load_pairs(cfg.data.val_data or cfg.data.data, cfg.scale, "valid")
-    torch.manual_seed(cfg.seed)
-    model = build_model(cfg)
-    channels = int(getattr(model, "in_channels", 3))
-    mean = rgb_mean(cfg.data.rgb_mean, train_pairs, channels)
-    if mean is not None:
-        set_input_mean(model, mean)
-    model = model.to(device).train()
-    ema = copy.deepcopy(model).eval().requires_grad_(False) if cfg.ema else None
-    opt = make_optimizer(cfg, [p for p in model.parameters() if p.requires_grad])
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda it: lr_factor(cfg, point(it)))
-    scaler = torch.amp.GradScaler(device.split(":")[0], enabled=cfg.amp == "fp16")
-    wrap = _ddp_wrapper(world)
-    net = wrap(model)  # what the steps call: DDP under torchrun
-    gan = Adversary(cfg.adversarial, channels, device, cfg.amp, wrap) if cfg.adversarial.enabled else None
-    st = State(model, ema, opt, sched, scaler)
-    losses: list[float] = []
-    d_losses: list[float] = []
-    if blob is not None:
-        model.load_state_dict(blob["model"])
-        if ema is not None and blob["ema"] is not None:
-            ema.load_state_dict(blob["ema"])
-        opt.load_state_dict(blob["optimizer"])
-        sched.load_state_dict(blob["scheduler"])
-        scaler.load_state_dict(blob["scaler"])
-        if gan is not None:
+class _Run:
+    """One training run's parts, each readable alone: setup (here), :meth:`restore` from a checkpoint,
+    :meth:`step`, :meth:`checkpoint` (validation, log line, checkpoints), :meth:`loop` and :meth:`finish`.
+
+    The order of construction is the order random numbers are drawn (the model's init, then the
+    discriminator's), which exact resume and the DDP equivalence tests rely on.
+    """
+
+    def __init__(self, cfg: TrainConfig, out: Path, world: distributed.World, log: Any) -> None:
+        self.cfg, self.out, self.world, self.log, self.device = cfg, out, world, log, world.device
+        out.mkdir(parents=True, exist_ok=True)
+        self.started = time.monotonic()  # the run's clock (a resumed run continues its predecessor's)
+        self.train_pairs = load_pairs(cfg.data.data, cfg.scale, "train")
+        self.val_pairs = load_pairs(cfg.data.val_data or cfg.data.data, cfg.scale, "valid")
+        torch.manual_seed(cfg.seed)
+        model = build_model(cfg)
+        self.channels = int(getattr(model, "in_channels", 3))
+        mean = rgb_mean(cfg.data.rgb_mean, self.train_pairs, self.channels)
+        if mean is not None:
+            set_input_mean(model, mean)
+        model = model.to(self.device).train()
+        ema = copy.deepcopy(model).eval().requires_grad_(False) if cfg.ema else None
+        opt = make_optimizer(cfg, [p for p in model.parameters() if p.requires_grad])
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda it: lr_factor(cfg, self.point(it)))
+        scaler = torch.amp.GradScaler(self.device.split(":")[0], enabled=cfg.amp == "fp16")
+        wrap = _ddp_wrapper(world)
+        self.net = wrap(model)  # what the steps call: DDP under torchrun
+        self.gan = (
+            Adversary(cfg.adversarial, self.channels, self.device, cfg.amp, wrap) if cfg.adversarial.enabled else None
+        )
+        self.st = State(model, ema, opt, sched, scaler)
+        self.losses: list[float] = []
+        self.d_losses: list[float] = []
+        self.pending: list[tuple[int, torch.Tensor, torch.Tensor | None]] = []  # read back at validation only
+        self.ema_pairs, self.ema_counters = _ema_pairs(ema, model)
+        self.loss_fn, self.pre_fn = self._losses()
+        self.amp_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(cfg.amp)
+        self.board: Any = None
+
+    def point(self, it: int) -> int:
+        return schedule_point(self.cfg, it, time.monotonic() - self.started)
+
+    def _losses(self) -> tuple[Any, Any]:
+        c = self.cfg
+        factories = {
+            "perceptual": lambda: PerceptualLoss(c.perceptual.weights, c.perceptual.layer, c.perceptual.criterion).to(
+                self.device
+            )
+        }
+        loss_fn = make_loss(c.loss, factories)
+        return loss_fn, make_loss(c.adversarial.pretrain_loss, factories) if self.gan is not None else loss_fn
+
+    def autocast(self) -> Any:
+        dt = self.amp_dtype
+        return torch.autocast(self.device.split(":")[0], dtype=dt or torch.float32, enabled=dt is not None)
+
+    def restore(self, resume: bool) -> None:
+        """Continue from ``latest.pt`` when resuming (applying the changes a resume may make), cut
+        the log back to it, and write the configuration that runs."""
+        cfg, st, latest = self.cfg, self.st, self.out / "latest.pt"
+        blob = load_checkpoint(latest) if resume and latest.exists() else None
+        if resume and blob is None:
+            self.log(f"no checkpoint in {self.out}: starting from scratch")
+        if blob is not None:
+            self._load(blob, latest)
+            changed = resume_changes(blob.get("config"), cfg)
+            if "optim.lr" in changed:  # the new base rate, at the schedule's current point
+                st.sched.base_lrs = [cfg.optim.lr] * len(st.sched.base_lrs)
+                for g in st.opt.param_groups:
+                    g["initial_lr"], g["lr"] = (
+                        cfg.optim.lr,
+                        cfg.optim.lr * lr_factor(cfg, self.point(st.sched.last_epoch)),
+                    )
+            self.log(
+                f"resumed at iteration {st.it}" + (f", applying the changed {', '.join(changed)}" if changed else "")
+            )
+        if self.world.main:
+            if resume:  # the log says no more than the checkpoint it resumes from
+                runfolder.reconcile_log(self.out / "log.jsonl", st.it)
+            atomic.write_bytes(self.out / "config.yaml", yaml.safe_dump(cfg.to_dict(), sort_keys=False).encode())
+
+    def _load(self, blob: dict[str, Any], latest: Path) -> None:
+        st = self.st
+        st.model.load_state_dict(blob["model"])
+        if st.ema is not None and blob["ema"] is not None:
+            st.ema.load_state_dict(blob["ema"])
+        st.opt.load_state_dict(blob["optimizer"])
+        st.sched.load_state_dict(blob["scheduler"])
+        st.scaler.load_state_dict(blob["scaler"])
+        if self.gan is not None:
             if blob.get("adversary") is None:
                 raise CheckpointError(f"{latest}: holds no discriminator, but adversarial training is enabled")
-            gan.load_state_dict(blob["adversary"])
-            d_losses = list(blob.get("d_losses", []))
+            self.gan.load_state_dict(blob["adversary"])
+            self.d_losses = list(blob.get("d_losses", []))
         torch.set_rng_state(blob["rng_cpu"])
-        st.it, st.best_psnr, losses = int(blob["iteration"]), float(blob["best_psnr"]), list(blob["losses"])
-        changed = resume_changes(blob.get("config"), cfg)
-        if "optim.lr" in changed:  # the new base rate, at the schedule's current point
-            sched.base_lrs = [cfg.optim.lr] * len(sched.base_lrs)
-            for g in opt.param_groups:
-                g["initial_lr"], g["lr"] = cfg.optim.lr, cfg.optim.lr * lr_factor(cfg, point(sched.last_epoch))
-        log(f"resumed at iteration {st.it}" + (f", applying the changed {', '.join(changed)}" if changed else ""))
-    if world.main:
-        if resume:  # the log says no more than the checkpoint it resumes from
-            runfolder.reconcile_log(out / "log.jsonl", st.it)
-        atomic.write_bytes(out / "config.yaml", yaml.safe_dump(cfg.to_dict(), sort_keys=False).encode())
-    batches = PatchBatches(train_pairs, cfg.scale, cfg.data.patch, cfg.data.batch, channels, cfg.seed,
-                           cfg.data.flips, cfg.data.rot90, start=st.it, stop=cfg.iters, rank=world.rank, world=world.size)
-    loader = DataLoader(batches, batch_size=None, num_workers=cfg.data.workers, pin_memory=device.startswith("cuda"))
-    factories = {"perceptual": lambda: PerceptualLoss(cfg.perceptual.weights, cfg.perceptual.layer,
-                                                      cfg.perceptual.criterion).to(device)}
-    loss_fn = make_loss(cfg.loss, factories)
-    pre_fn = make_loss(cfg.adversarial.pretrain_loss, factories) if gan is not None else loss_fn
-    amp_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(cfg.amp)
+        st.it, st.best_psnr, self.losses = int(blob["iteration"]), float(blob["best_psnr"]), list(blob["losses"])
+        self.started = time.monotonic() - float(blob.get("elapsed_s", 0.0))
 
-    def autocast() -> Any:
-        return torch.autocast(device.split(":")[0], dtype=amp_dtype or torch.float32, enabled=amp_dtype is not None)
-
-    board = _board(out, st.it) if cfg.tensorboard and world.main else None
-    deadline = started + cfg.max_minutes * 60 if cfg.max_minutes else math.inf
-    from tqdm import tqdm  # noqa: PLC0415
-
-    bar = tqdm(total=None if cfg.iters >= TIME_BOUNDED_ITERS else cfg.iters, initial=st.it, desc=f"train {cfg.model} x{cfg.scale}", unit="it", leave=False,
-               disable=not progress)
-    # EMA pairs of floating tensors, gathered once (state_dict tensors share the parameters' storage)
-    both = list(zip(ema.state_dict().values(), model.state_dict().values(), strict=True)) if ema is not None else []
-    ema_pairs = [(e, m) for e, m in both if e.is_floating_point()]
-    ema_counters = [(e, m) for e, m in both if not e.is_floating_point()]  # e.g. BatchNorm's batch count
-    pending: list[tuple[int, torch.Tensor, torch.Tensor | None]] = []  # losses read back at validation, not every step
-
-    def flush() -> None:
-        if not pending:
-            return
-        g = torch.stack([p[1] for p in pending]).tolist()
-        losses.extend(g)
-        d = [(p[0], p[2]) for p in pending if p[2] is not None]
-        dv = torch.stack([v for _, v in d]).tolist() if d else []
-        d_losses.extend(dv)
-        if board is not None:
-            for (i, _, _), v in zip(pending, g, strict=True):
-                board.add_scalar("train/loss", v, i + 1)
-            for (i, _), v in zip(d, dv, strict=True):
-                board.add_scalar("train/d_loss", v, i + 1)
-        pending.clear()
-        bar.set_postfix(loss=f"{losses[-1]:.4f}")
-
-    for it, lr, hr in loader:
-        lr, hr = lr.to(device, non_blocking=True), hr.to(device, non_blocking=True)
+    def step(self, it: int, lr: torch.Tensor, hr: torch.Tensor) -> None:
+        """One optimiser step (generator, then discriminator in adversarial training), the schedule and the EMA."""
+        cfg, st, gan = self.cfg, self.st, self.gan
+        lr, hr = lr.to(self.device, non_blocking=True), hr.to(self.device, non_blocking=True)
         adversarial = gan is not None and gan.active(it)
-        with autocast():
-            sr = net(lr).float()
-            loss = (loss_fn if gan is None or adversarial else pre_fn)(sr, hr)
+        with self.autocast():
+            sr = self.net(lr).float()
+            loss = (self.loss_fn if gan is None or adversarial else self.pre_fn)(sr, hr)
             if adversarial:
                 loss = loss + cfg.adversarial.weight * gan.generator_term(sr)  # type: ignore[union-attr]
-        opt.zero_grad(set_to_none=True)
-        scaler.scale(loss).backward()
+        st.opt.zero_grad(set_to_none=True)
+        st.scaler.scale(loss).backward()
         if cfg.optim.clip_grad:
-            scaler.unscale_(opt)
-            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.optim.clip_grad)
-        scaler.step(opt)
-        scaler.update()
-        d_loss = gan.step(sr, hr, lr_factor(cfg, point(it)), autocast) if adversarial else None  # type: ignore[union-attr]
-        sched.step()
-        if ema_pairs:  # decay warmed up as min(ema, (1 + t) / (10 + t)), so short runs are not all init
-            d = min(cfg.ema, (1 + it) / (10 + it))  # type: ignore[type-var]
-            with torch.no_grad():
-                torch._foreach_lerp_([e for e, _ in ema_pairs], [m for _, m in ema_pairs], 1.0 - d)
-                for e, m in ema_counters:
-                    e.copy_(m)
+            st.scaler.unscale_(st.opt)
+            torch.nn.utils.clip_grad_norm_(st.model.parameters(), cfg.optim.clip_grad)
+        st.scaler.step(st.opt)
+        st.scaler.update()
+        d_loss = gan.step(sr, hr, lr_factor(cfg, self.point(it)), self.autocast) if adversarial else None  # type: ignore[union-attr]
+        st.sched.step()
+        self._ema_update(it)
         st.it = it + 1
-        pending.append((it, loss.detach(), d_loss))
-        bar.update(1)
-        # the time limit is one decision for all ranks (a collective only when there is a limit)
-        last = st.it >= cfg.iters or (deadline < math.inf and world.any(time.monotonic() > deadline))
-        if st.it % cfg.val_every == 0 or last:
-            flush()
-            if world.main:
-                psnr, ssim = validate(ema or model, val_pairs, cfg.scale, device)
-                record = {"iteration": st.it, "loss": losses[-1], "val_psnr": psnr, "val_ssim": ssim,
-                          "lr": opt.param_groups[0]["lr"], "seconds": time.monotonic() - started}
-                if d_losses:
-                    record["d_loss"] = d_losses[-1]
-                with (out / "log.jsonl").open("a") as f:
-                    f.write(json.dumps(record) + "\n")
-                if board is not None:
-                    for k in ("val_psnr", "val_ssim", "lr"):
-                        board.add_scalar(k.replace("val_", "val/") if k != "lr" else "train/lr", record[k], st.it)
-                    board.flush()
-                report_to_nni(psnr, final=False)
-                extra = {"adversary": gan.state_dict() if gan is not None else None, "d_losses": d_losses,
-                         "elapsed_s": time.monotonic() - started}
-                if psnr > st.best_psnr:
-                    st.best_psnr = psnr
-                    save_checkpoint(out / "best.pt", st, cfg, losses, extra)
-                save_checkpoint(latest, st, cfg, losses, extra)
-        if last:
-            break
-    bar.close()
-    if not world.main:
-        return {"rank": world.rank}
-    final = ema or model
-    psnr, ssim = validate(final, val_pairs, cfg.scale, device)
-    bic = mean_scores(bicubic_sr, val_pairs, cfg.scale)
-    metrics = {"iterations": st.it, "val_psnr": psnr, "val_ssim": ssim, "bicubic_psnr": bic[0], "bicubic_ssim": bic[1],
-               "margin_db": psnr - bic[0], "final_loss": losses[-1] if losses else None, "losses": losses,
-               "val_images": [n for n, _, _ in val_pairs], "seconds": time.monotonic() - started, "world_size": world.size,
-               "recipe": cfg.recipe}
-    if gan is not None:
-        metrics["d_losses"] = d_losses
-    if hasattr(final, "arch"):  # the trained weights (EMA when kept) as a checkpoint srkit upscale/eval/bench load
-        save_model(final, out / "model.safetensors", extra={"val_psnr": psnr, "iterations": st.it})
-        metrics["model"] = "model.safetensors"
-    atomic.write_json(out / "metrics.json", metrics)
-    if board is not None:
-        board.close()
-    if nni_final:
-        report_to_nni(psnr, final=True)
-    return metrics
+        self.pending.append((it, loss.detach(), d_loss))
+
+    def _ema_update(self, it: int) -> None:
+        if not self.ema_pairs:
+            return
+        d = min(self.cfg.ema, (1 + it) / (10 + it))  # type: ignore[type-var]  # warmed up: short runs are not all init
+        with torch.no_grad():
+            torch._foreach_lerp_([e for e, _ in self.ema_pairs], [m for _, m in self.ema_pairs], 1.0 - d)
+            for e, m in self.ema_counters:
+                e.copy_(m)
+
+    def flush(self) -> None:
+        """Read the pending losses back (once per validation, not every step) into the lists and the board."""
+        if not self.pending:
+            return
+        g = torch.stack([p[1] for p in self.pending]).tolist()
+        self.losses.extend(g)
+        d = [(p[0], p[2]) for p in self.pending if p[2] is not None]
+        dv = torch.stack([v for _, v in d]).tolist() if d else []
+        self.d_losses.extend(dv)
+        if self.board is not None:
+            for (i, _, _), v in zip(self.pending, g, strict=True):
+                self.board.add_scalar("train/loss", v, i + 1)
+            for (i, _), v in zip(d, dv, strict=True):
+                self.board.add_scalar("train/d_loss", v, i + 1)
+        self.pending.clear()
+
+    def checkpoint(self) -> None:
+        """Validate, append the log line, then write best.pt (if improved) and latest.pt: a crash
+        between the two leaves a line the resumed run's log reconciliation drops."""
+        st = self.st
+        psnr, ssim = validate(st.ema or st.model, self.val_pairs, self.cfg.scale, self.device)
+        elapsed = time.monotonic() - self.started
+        record = {
+            "iteration": st.it,
+            "loss": self.losses[-1],
+            "val_psnr": psnr,
+            "val_ssim": ssim,
+            "lr": st.opt.param_groups[0]["lr"],
+            "seconds": elapsed,
+        }
+        if self.d_losses:
+            record["d_loss"] = self.d_losses[-1]
+        with (self.out / "log.jsonl").open("a") as f:
+            f.write(json.dumps(record) + "\n")
+        if self.board is not None:
+            for k in ("val_psnr", "val_ssim", "lr"):
+                self.board.add_scalar(k.replace("val_", "val/") if k != "lr" else "train/lr", record[k], st.it)
+            self.board.flush()
+        report_to_nni(psnr, final=False)
+        gan = self.gan
+        extra = {
+            "adversary": gan.state_dict() if gan is not None else None,
+            "d_losses": self.d_losses,
+            "elapsed_s": elapsed,
+        }
+        if psnr > st.best_psnr:
+            st.best_psnr = psnr
+            save_checkpoint(self.out / "best.pt", st, self.cfg, self.losses, extra)
+        save_checkpoint(self.out / "latest.pt", st, self.cfg, self.losses, extra)
+
+    def loop(self, progress: bool, nni_final: bool) -> dict[str, Any]:
+        cfg, st, world = self.cfg, self.st, self.world
+        batches = PatchBatches(
+            self.train_pairs,
+            cfg.scale,
+            cfg.data.patch,
+            cfg.data.batch,
+            self.channels,
+            cfg.seed,
+            cfg.data.flips,
+            cfg.data.rot90,
+            start=st.it,
+            stop=cfg.iters,
+            rank=world.rank,
+            world=world.size,
+        )
+        loader = DataLoader(
+            batches, batch_size=None, num_workers=cfg.data.workers, pin_memory=self.device.startswith("cuda")
+        )
+        self.board = _board(self.out, st.it) if cfg.tensorboard and world.main else None
+        deadline = self.started + cfg.max_minutes * 60 if cfg.max_minutes else math.inf
+        from tqdm import tqdm
+
+        bar = tqdm(
+            total=None if cfg.iters >= TIME_BOUNDED_ITERS else cfg.iters,
+            initial=st.it,
+            desc=f"train {cfg.model} x{cfg.scale}",
+            unit="it",
+            leave=False,
+            disable=not progress,
+        )
+        for it, lr, hr in loader:
+            self.step(it, lr, hr)
+            bar.update(1)
+            # the time limit is one decision for all ranks (a collective only when there is a limit)
+            last = st.it >= cfg.iters or (deadline < math.inf and world.any(time.monotonic() > deadline))
+            if st.it % cfg.val_every == 0 or last:
+                self.flush()
+                bar.set_postfix(loss=f"{self.losses[-1]:.4f}")
+                if world.main:
+                    self.checkpoint()
+            if last:
+                break
+        bar.close()
+        return self.finish(nni_final) if world.main else {"rank": world.rank}
+
+    def finish(self, nni_final: bool) -> dict[str, Any]:
+        """The final scores (and bicubic's on the same images), the trained weights and metrics.json."""
+        st, cfg = self.st, self.cfg
+        final = st.ema or st.model
+        psnr, ssim = validate(final, self.val_pairs, cfg.scale, self.device)
+        bic = mean_scores(bicubic_sr, self.val_pairs, cfg.scale)
+        metrics = {
+            "iterations": st.it,
+            "val_psnr": psnr,
+            "val_ssim": ssim,
+            "bicubic_psnr": bic[0],
+            "bicubic_ssim": bic[1],
+            "margin_db": psnr - bic[0],
+            "final_loss": self.losses[-1] if self.losses else None,
+            "losses": self.losses,
+            "val_images": [n for n, _, _ in self.val_pairs],
+            "seconds": time.monotonic() - self.started,
+            "world_size": self.world.size,
+            "recipe": cfg.recipe,
+        }
+        if self.gan is not None:
+            metrics["d_losses"] = self.d_losses
+        if hasattr(final, "arch"):  # the trained weights (EMA when kept), which srkit upscale/eval/bench load
+            save_model(final, self.out / "model.safetensors", extra={"val_psnr": psnr, "iterations": st.it})
+            metrics["model"] = "model.safetensors"
+        atomic.write_json(self.out / "metrics.json", metrics)
+        if self.board is not None:
+            self.board.close()
+        if nni_final:
+            report_to_nni(psnr, final=True)
+        return metrics
+
+
+def _ema_pairs(ema: nn.Module | None, model: nn.Module) -> tuple[list[Any], list[Any]]:
+    """(floating, integer) pairs of EMA and model tensors, gathered once (state_dict tensors share
+    the parameters' storage); integer ones (BatchNorm's batch count) are copied, not averaged."""
+    if ema is None:
+        return [], []
+    both = list(zip(ema.state_dict().values(), model.state_dict().values(), strict=True))
+    return [(e, m) for e, m in both if e.is_floating_point()], [(e, m) for e, m in both if not e.is_floating_point()]
 
 
 def _ddp_wrapper(world: distributed.World) -> Any:
     if world.size == 1:
         return lambda m: m
-    from torch.nn.parallel import DistributedDataParallel  # noqa: PLC0415
+    from torch.nn.parallel import DistributedDataParallel
 
     ids = [torch.device(world.device).index] if world.device.startswith("cuda") else None
     return lambda m: DistributedDataParallel(m, device_ids=ids)
@@ -332,10 +462,11 @@ def _board(out: Path, step: int) -> Any:
     """A TensorBoard writer in ``out/tensorboard``; on resume, events logged after the checkpoint at
     ``step`` (by the run that crashed) are dropped."""
     try:
-        from torch.utils.tensorboard import SummaryWriter  # noqa: PLC0415
+        from torch.utils.tensorboard import SummaryWriter
     except ImportError as e:
-        raise RuntimeError("TensorBoard logging needs the tensorboard package (pip install tensorboard), "
-                           "or set tensorboard=false") from e
+        raise RuntimeError(
+            "TensorBoard logging needs the tensorboard package (pip install tensorboard), or set tensorboard=false"
+        ) from e
     return SummaryWriter(str(out / "tensorboard"), purge_step=step + 1 if step else None)
 
 
@@ -343,6 +474,6 @@ def report_to_nni(psnr: float, *, final: bool) -> None:
     """Report validation PSNR to NNI when this process is an NNI trial (NNI sets NNI_PLATFORM)."""
     if not os.environ.get("NNI_PLATFORM"):
         return
-    import nni  # noqa: PLC0415
+    import nni
 
     (nni.report_final_result if final else nni.report_intermediate_result)(psnr)
