@@ -13,7 +13,7 @@ from typing import Any
 
 import torch
 
-from . import esrgan_layouts, swinir_layouts
+from . import edsr_layouts, esrgan_layouts, swinir_layouts
 from .errors import CheckpointError, StateDict
 
 __all__ = ["CheckpointError", "StateDict", "detect", "to_srkit_layout"]
@@ -121,6 +121,7 @@ RULES: tuple[tuple[tuple[str, ...], Rule], ...] = (
     (("entry.weight", "b1.c1.body.0.weight", "exit.weight"), _carn),
     (("first_part.0.weight", "mid_part.0.weight", "last_part.weight"), _fsrcnn),
     (("conv_first.weight", "body.0.rdb1.conv1.weight", "conv_body.weight", "conv_last.weight"), esrgan_layouts.rrdbnet),
+    (("sub_mean.shifter.weight", "head.weight", "body.0.body.0.weight", "tail.1.weight"), edsr_layouts.edsr),
     (
         ("conv_first.weight", "embed_norm.weight", "layers.0.blocks.0.attn.qkv.weight", "upsample.0.weight"),
         swinir_layouts.swinir_light,
@@ -135,6 +136,7 @@ LAYOUTS: tuple[tuple[str, Callable[[StateDict], dict[str, Any] | None]], ...] = 
     ("ESRGAN (original repository)", esrgan_layouts.esrgan_old),
     ("ESRGAN (RRDB_trunk release)", esrgan_layouts.esrgan_intermediate),
     ("SwinIR (official repository / KAIR)", swinir_layouts.official),
+    ("EDSR (official repository)", edsr_layouts.official),
 )
 
 
@@ -162,6 +164,6 @@ def detect(sd: StateDict) -> tuple[str, dict[str, Any]]:
     shown = ", ".join(list(sd)[:6])
     raise CheckpointError(
         f"no srkit architecture matches this state dict ({len(sd)} tensors; first keys: {shown}). "
-        "Known: IMDN, RFDN, RLFN, SPAN, EFDN, BSRN, CARN(-M), FSRCNN, SwinIR-light, RRDBNet (ESRGAN, Real-ESRGAN), "
+        "Known: IMDN, RFDN, RLFN, SPAN, EFDN, BSRN, CARN(-M), FSRCNN, EDSR(-baseline), SwinIR-light, RRDBNet (ESRGAN, Real-ESRGAN), "
         "SRVGGNetCompact and srkit's own checkpoints"
     )
