@@ -66,13 +66,22 @@ def _rlfn(sd: StateDict) -> tuple[str, dict[str, Any]]:
 
 
 def _span(sd: StateDict) -> tuple[str, dict[str, Any]]:
-    w = sd["conv_1.eval_conv.weight"]
+    w = sd["conv_1.eval_conv.weight"] if "conv_1.eval_conv.weight" in sd else sd["conv_1.sk.weight"]
     return "span", {
         "scale": _subpixel_scale(sd["upsampler.0.weight"], w.shape[1], "SPAN"),
         "channels": w.shape[0],
         "in_channels": w.shape[1],
         "deploy": "conv_1.sk.weight" not in sd,
     }
+
+
+def _span_training(sd: StateDict) -> dict[str, Any] | None:
+    """SPAN as its authors' training code (and spandrel) save it: each Conv3XC's branches *and* the
+    folded ``eval_conv`` they were last folded into. The branches are the weights (srkit folds them
+    on use, so a stale copy cannot disagree); the copies are dropped. None for any other layout."""
+    if "conv_1.sk.weight" not in sd or "conv_1.eval_conv.weight" not in sd or "conv_cat.weight" not in sd:
+        return None
+    return {k: v for k, v in sd.items() if ".eval_conv." not in k}
 
 
 def _efdn(sd: StateDict) -> tuple[str, dict[str, Any]]:
@@ -117,6 +126,7 @@ RULES: tuple[tuple[tuple[str, ...], Rule], ...] = (
     (("fea_conv.pw.weight", "B1.cw", "B1.c1_r.dw.weight"), _bsrn),
     (("conv_1.weight", "block_1.c1_r.weight", "block_1.esa.conv1.weight"), _rlfn),
     (("conv_1.eval_conv.weight", "block_1.c1_r.eval_conv.weight", "conv_cat.weight"), _span),
+    (("conv_1.sk.weight", "block_1.c1_r.sk.weight", "conv_cat.weight"), _span),  # the training form
     (("head.weight", "cells.0.conv1.conv1x1.weight", "local_fuse.0.weight"), _efdn),
     (("entry.weight", "b1.c1.body.0.weight", "exit.weight"), _carn),
     (("first_part.0.weight", "mid_part.0.weight", "last_part.weight"), _fsrcnn),
@@ -137,6 +147,7 @@ LAYOUTS: tuple[tuple[str, Callable[[StateDict], dict[str, Any] | None]], ...] = 
     ("ESRGAN (RRDB_trunk release)", esrgan_layouts.esrgan_intermediate),
     ("SwinIR (official repository / KAIR)", swinir_layouts.official),
     ("EDSR (official repository)", edsr_layouts.official),
+    ("SPAN (training form with its eval_conv copies)", _span_training),
 )
 
 
