@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from . import atomic, ops
-from .models.base import input_needs
+from .models.base import input_needs, padded_hw
 from .nn import fold_weight_norm
 
 FORMATS = ("onnx", "torch-export")
@@ -70,8 +70,7 @@ def metadata(model: nn.Module, dtype: torch.dtype, in_channels: int | None = Non
 
 
 def _sample(model: nn.Module, dtype: torch.dtype, hw: tuple[int, int] = (48, 40)) -> torch.Tensor:
-    low, mult = input_needs(model)
-    h, w = (-(-max(low, v) // mult) * mult for v in hw)
+    h, w = padded_hw(model, hw)
     return torch.rand(1, int(getattr(model, "in_channels", 3)), h, w, generator=torch.Generator().manual_seed(0)).to(
         dtype
     )
@@ -228,7 +227,7 @@ class OnnxModel(nn.Module):
                     f"{min(fh, fw)} or export with --dynamic-shapes"
                 )
             x = torch.nn.functional.pad(x, (0, fw - w, 0, fh - h), mode="replicate")
-        y = self.session.run(None, {self.input_name: x.detach().cpu().numpy().astype(self.np_dtype)})[0]
+        y = self.session.run(None, {self.input_name: x.detach().cpu().numpy().astype(self.np_dtype, copy=False)})[0]
         return torch.from_numpy(y)[..., : h * self.scale, : w * self.scale].to(x.dtype)
 
 

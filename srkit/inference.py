@@ -95,6 +95,9 @@ class Upscaler:
         channels_last: bool = False,
         compile: bool = False,
     ) -> None:
+        fixed = getattr(model, "fixed_hw", None)  # a model that takes one input size (a static ONNX export)
+        if fixed is not None and tile is None:  # runs in tiles of that size, padded up to it where short
+            tile, overlap = min(fixed), min(overlap, min(fixed) // 4)
         if tile is not None and (tile < 1 or overlap < 0 or overlap >= tile):
             raise ValueError(f"Upscaler: need tile >= 1 and 0 <= overlap < tile, got tile={tile}, overlap={overlap}")
         self.min_size = input_needs(model)[0]  # smaller images are padded to it (tiles must reach it)

@@ -123,6 +123,8 @@ def test_a_static_fp16_export_pads_smaller_inputs_and_refuses_larger(tmp_path: P
     torch.testing.assert_close(om(x), want, rtol=0, atol=1e-2)  # fp16 weights and activations
     with pytest.raises(ex.ExportError, match="24x32 only"):
         om(torch.rand(1, 1, 25, 30))
+    big = torch.randint(0, 256, (1, 1, 50, 70), dtype=torch.uint8)
+    assert Upscaler(om)(big).shape == (1, 1, 100, 140)  # larger images run in tiles of the file's size
     with pytest.raises(ex.ExportError, match="expected input.*to have 1 channels"):  # the cause, not the wrapper
         ex.to_onnx_bytes(model, dynamic=False, example=torch.zeros(1, 3, 24, 32))
 

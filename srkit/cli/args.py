@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import re
 from collections.abc import Callable
 
 
@@ -43,11 +42,14 @@ def number(minimum: float = 0.0, *, above: bool = False, maximum: float | None =
 
 
 def size_hw(text: str) -> tuple[int, int]:
-    """``HxW`` with both sides >= 1 (e.g. 270x480)."""
-    m = re.fullmatch(r"\s*(\d+)\s*[xX]\s*(\d+)\s*", text)
-    if not m or int(m.group(1)) < 1 or int(m.group(2)) < 1:
-        raise argparse.ArgumentTypeError(f"expected HxW with both sides >= 1 (e.g. 270x480), got {text!r}")
-    return int(m.group(1)), int(m.group(2))
+    """``HxW`` with both sides >= 1 (e.g. 270x480), or a named size (720p: 720x1280), parsed by
+    :func:`srkit.profiler.modelbench.parse_resolution`."""
+    from ..profiler.modelbench import parse_resolution
+
+    try:
+        return parse_resolution(text.strip())
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def check_order(p: argparse.ArgumentParser, low: tuple[str, int], high: tuple[str, int]) -> None:

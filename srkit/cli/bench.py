@@ -29,7 +29,7 @@ from ..profiler import cases as opcases
 from ..profiler import lut as lutmod
 from ..profiler import modelbench, opbench, report
 from ..profiler.device import Peaks, dtype_name, fingerprint, parse_dtype, peaks, slug
-from .args import count, number
+from .args import count, number, size_hw
 from .errors import device, run_cli
 
 OP_COLUMNS = [
@@ -394,13 +394,6 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("-v", "--verbose", action="store_true", help="log backend choices")
 
 
-def _resolution(text: str) -> tuple[int, int]:
-    try:
-        return modelbench.parse_resolution(text)
-    except ValueError as e:
-        raise argparse.ArgumentTypeError(str(e)) from e
-
-
 def _block(text: str) -> dict[str, Any]:
     import yaml
 
@@ -460,7 +453,7 @@ def _model_parser(sub: Any) -> None:
     m.add_argument(
         "--input",
         nargs="+",
-        type=_resolution,
+        type=size_hw,
         default=[modelbench.RESOLUTIONS["720p"]],
         help="output resolution(s): 360p 540p 720p 1080p 4k or HxW (LR = output / scale)",
     )
@@ -483,7 +476,7 @@ def _lut_parser(sub: Any) -> None:
     t = sub.add_parser("lut", help="the latency table srkit-search consumes")
     _common(t)
     t.add_argument("--widths", nargs="+", type=count(1), default=[16, 32])
-    t.add_argument("--sizes", nargs="+", type=_resolution, default=[(64, 64)], help="LR feature-map sizes HxW")
+    t.add_argument("--sizes", nargs="+", type=size_hw, default=[(64, 64)], help="LR feature-map sizes HxW")
     t.add_argument("--scales", nargs="+", type=count(1), default=[4])
     t.add_argument(
         "--blocks",

@@ -59,11 +59,7 @@ def _onnx(label: str, path: str, scale: int | None, args: argparse.Namespace) ->
     model = OnnxModel(path)
     if scale is not None and scale != model.scale:
         raise SystemExit(f"{path} was exported for x{model.scale}, not x{scale}")
-    tile, overlap = args.tile, args.overlap
-    if model.fixed_hw is not None and tile is None:  # a static export runs tiles of its own size
-        tile = min(model.fixed_hw)
-        overlap = min(overlap, tile // 4)
-    up = Upscaler(model, device="cpu", tile=tile, overlap=overlap)
+    up = Upscaler(model, device="cpu", tile=args.tile, overlap=args.overlap)
     return label or Path(path).stem, lambda lr, s: up(lr), model.scale
 
 

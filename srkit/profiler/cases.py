@@ -357,8 +357,6 @@ TIMED_IN = {
     "channel_scale": "cca",
     "wide_pointwise": "wdsr_b",
     "wide_pointwise_backward": "wdsr_b",
-    "conv_epilogue": "conv_epilogue",
-    "wdsr_a_fused": "wdsr_a_fused",
 }
 NAMES = tuple(sorted(set(OPS) | set(TIMED_IN)))  # what `srkit-bench ops --only` accepts
 

@@ -246,17 +246,9 @@ def load_config(
         key, sep, raw = item.partition("=")
         if not sep:
             raise ConfigError(f"override {item!r}: expected key=value")
-        node = values
-        parts = key.split(".")
-        for part in parts[:-1]:
-            node = node.setdefault(part, {})
-        node[parts[-1]] = yaml.safe_load(raw)
+        _set(values, key, yaml.safe_load(raw))
     for key, value in (typed or {}).items():
-        node = values
-        parts = key.split(".")
-        for part in parts[:-1]:
-            node = node.setdefault(part, {})
-        node[parts[-1]] = value
+        _set(values, key, value)
     return _check(apply_recipe(_build(TrainConfig, values, ""), set(_flat(values))))
 
 
@@ -276,14 +268,18 @@ def apply_recipe(cfg: TrainConfig, given: set[str]) -> TrainConfig:
     return _build(TrainConfig, _nest(values), "")
 
 
+def _set(values: dict[str, Any], key: str, value: Any) -> None:
+    """``values[a][b] = value`` for the dotted name ``a.b``."""
+    *path, last = key.split(".")
+    for part in path:
+        values = values.setdefault(part, {})
+    values[last] = value
+
+
 def _nest(flat: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, v in flat.items():
-        node = out
-        parts = key.split(".")
-        for part in parts[:-1]:
-            node = node.setdefault(part, {})
-        node[parts[-1]] = v
+        _set(out, key, v)
     return out
 
 
