@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.srkit-installed
 SOURCES := pyproject.toml setup.py $(shell find csrc -type f 2>/dev/null)
 
-.PHONY: env demo test lint bench gate gpu-check clean
+.PHONY: env demo test lint bench gate gpu-check search-cpu-x4 clean
 
 $(STAMP): $(SOURCES)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,15 @@ lint: env
 
 bench: env
 	$(PY) bench/run_all.py --out bench/results
+
+# #16's search run: x4 on T91+BSDS200 (../shared/data), latency at LR 180x320 on this machine, the
+# front's picks and seven baselines retrained with one recipe and scored on Set5; resumes where it stopped
+DATASETS ?= ../shared/data/datasets
+search-cpu-x4: env
+	$(VENV)/bin/srkit-search spos --resume --out search/results/cpu_x4 --data $(DATASETS)/T91 $(DATASETS)/BSDS200 \
+	  --scale 4 --channels 16 24 32 --min-blocks 1 --max-blocks 6 --iters 4000 --patch 96 --batch 16 \
+	  --population 16 --topk 8 --generations 6 --latency-input 180x320 --budgets-from-baselines \
+	  --retrain-iters 1000 --retrain-baselines all --benchmarks $(DATASETS)/Set5 --timing-rounds 5
 
 # every Triton kernel compiled for sm_80/sm_90 and its binaries checked (no GPU needed; tests run it too)
 gate: env

@@ -39,9 +39,41 @@ def time_model(
     """Median forward latency (ms) of ``model`` on a (1, 3, *lr_hw) input, padded to what the model
     needs (its minimum side and multiple) as :class:`srkit.Upscaler` would run it, on ``runtime``
     (``torch``: srkit's ops; ``ort``: exported to ONNX and run by ONNX Runtime)."""
+    return float(time_stats(model, lr_hw, device, reps=reps, dtype=dtype, runtime=runtime)["median_ms"])
+
+
+def time_stats(
+    model: nn.Module,
+    lr_hw: tuple[int, int],
+    device: str,
+    *,
+    reps: int = 10,
+    dtype: torch.dtype = torch.float32,
+    runtime: str = "torch",
+) -> dict[str, float]:
+    """:func:`time_model`'s whole timing (median, p10, p90, min, mean in ms; reps)."""
     m = model.eval().to(device, dtype)
-    x = torch.rand(1, 3, *padded_hw(m, lr_hw), device=device).to(dtype)
-    return float(time_runtime(m, x, runtime, reps=reps, min_seconds=0.1)[0]["median_ms"])
+    channels = int(getattr(m, "in_channels", 3))  # Y-channel models (ESPCN, FSRCNN) take one plane
+    x = torch.rand(1, channels, *padded_hw(m, lr_hw), device=device).to(dtype)
+    return time_runtime(m, x, runtime, reps=reps, min_seconds=0.1)[0]
+
+
+def time_rounds(
+    models: dict[str, nn.Module],
+    lr_hw: tuple[int, int],
+    device: str,
+    *,
+    rounds: int,
+    reps: int = 5,
+    runtime: str = "torch",
+) -> dict[str, list[float]]:
+    """Each model's median latency (ms) in each of ``rounds`` rounds; a round times every model once,
+    so a slow spell of the machine spreads over all of them instead of landing on one."""
+    out: dict[str, list[float]] = {name: [] for name in models}
+    for _ in range(rounds):
+        for name, m in models.items():
+            out[name].append(float(time_stats(m, lr_hw, device, reps=reps, runtime=runtime)["median_ms"]))
+    return out
 
 
 class Measured:

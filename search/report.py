@@ -17,6 +17,7 @@ from typing import Any
 from srkit import atomic
 from srkit.profiler.report import pyplot, save_figure
 
+from . import verdict
 from .pareto import best_under, front
 from .runlog import RunLog
 from .space import Arch
@@ -70,11 +71,62 @@ def write(out: Path, runlog: RunLog, scale: int, lr_hw: Sequence[int], latency_m
         ],
         "baselines": runlog.of_kind("baseline"),
         "retrained": runlog.of_kind("retrained"),
+        "timing": runlog.of_kind("timing"),
         "genotypes": sorted(str(p.relative_to(out)) for p in (out / "genotypes").glob("*.json")),
+        "comparison": None,
+        "cost": verdict.cost(runlog),
     }
+    final = verdict.points(runlog)
+    if final:
+        res["comparison"] = verdict.compare(final) | {"points": final}
     atomic.write_json(out / "front.json", res)
-    plot(out / "pareto.png", pts, fr, res["baselines"], res["retrained"], scale, lr_hw)
+    plot(out / "pareto.png", pts, fr, res["baselines"], final, scale, lr_hw)
+    if final:
+        atomic.write_bytes(out / "report.md", markdown(res).encode())
     return res
+
+
+def benchmark(runlog: RunLog) -> str:
+    """The name of the folder the retrained PSNRs are on (the first benchmark), else 'validation'."""
+    for r in runlog.of_kind("retrained"):
+        return next(iter(r.get("scores") or {}), "validation")
+    return "validation"
+
+
+def markdown(res: dict[str, Any]) -> str:
+    """The retrained comparison as a Markdown table, the verdict and the cost."""
+    cmp = res["comparison"]
+    h, w = res["latency_input_lr"]
+    rows = [
+        f"Retrained with one recipe, scored under the protocol; latency: LR {h}x{w}, batch 1, median "
+        "of the final interleaved rounds [min, max].",
+        "",
+        "| model | group | params | PSNR (dB) | SSIM | latency ms [min, max] | dominates |",
+        "|---|---|---:|---:|---:|---:|---|",
+    ]
+    for p in sorted(cmp["points"], key=lambda p: p["latency_ms"]):
+        beaten = ", ".join(b.removeprefix("baseline_") for b in cmp["dominated_by_found"].get(p["label"], []))
+        rows.append(
+            f"| {p['label'].removeprefix('baseline_')} | {p['group']} | {p['params'] or 0:,} | {p['psnr']:.3f} | "
+            f"{p['ssim'] or 0:.4f} | {p['latency_ms']:.1f} [{p['latency_min_ms']:.1f}, {p['latency_max_ms']:.1f}] "
+            f"| {beaten} |"
+        )
+    rows += [
+        "",
+        f"- a found network dominates two or more baselines: **{cmp['one_found_dominates_two']}**",
+        f"- the found networks dominate the baselines' front ({', '.join(cmp['baseline_front'])}): "
+        f"**{cmp['front_dominates_baseline_front']}**"
+        + (
+            f" (not dominated: {', '.join(cmp['baseline_front_not_dominated'])})"
+            if cmp["baseline_front_not_dominated"]
+            else ""
+        ),
+        "",
+        "| phase | wall hours | CPU-hours |",
+        "|---|---:|---:|",
+    ]
+    rows += [f"| {k} | {v['wall_hours']:.2f} | {v['cpu_hours']:.2f} |" for k, v in res["cost"].items()]
+    return "\n".join(rows) + "\n"
 
 
 def plot(
@@ -85,36 +137,28 @@ def plot(
     retrained: list[dict[str, Any]],
     scale: int,
     lr_hw: Sequence[int],
+    benchmark: str = "validation",
 ) -> None:
+    """Left: the search (candidates with supernet weights, on held-out training images); right, when
+    the run retrained any: the retrained networks on the benchmark, each latency's [min, max] a bar.
+    Two panels because the two PSNRs are on different images."""
     plt = pyplot()
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    fig, axes = plt.subplots(1, 2 if retrained else 1, figsize=(12 if retrained else 7, 4.5), squeeze=False)
+    _plot_search(axes[0][0], pts, fr, baselines, scale)
+    if retrained:
+        _plot_retrained(axes[0][1], retrained, scale, benchmark)
+    for ax in axes[0]:
+        ax.set_xscale("log")
+        ax.set_xlabel(f"latency (ms, LR {lr_hw[0]}x{lr_hw[1]}, measured here)")
+    save_figure(fig, path)
+
+
+def _plot_search(
+    ax: Any, pts: list[dict[str, Any]], fr: list[dict[str, Any]], baselines: list[dict[str, Any]], scale: int
+) -> None:
     if pts:
-        ax.scatter(
-            [p["latency_ms"] for p in pts],
-            [p["psnr"] for p in pts],
-            s=12,
-            c="0.7",
-            label="candidates (supernet weights)",
-        )
-        ax.plot(
-            [p["latency_ms"] for p in fr],
-            [p["psnr"] for p in fr],
-            "o-",
-            c="C0",
-            label="Pareto front (supernet weights)",
-        )
-    for r in retrained:
-        base = r["label"].startswith("baseline_")
-        ax.scatter(
-            [r["latency_ms"]], [r["psnr"]], marker="s" if base else "*", s=70, c="C3" if base else "C2", zorder=3
-        )
-        ax.annotate(
-            r["label"].removeprefix("baseline_"),
-            (r["latency_ms"], r["psnr"]),
-            fontsize=7,
-            xytext=(4, 4),
-            textcoords="offset points",
-        )
+        ax.scatter([p["latency_ms"] for p in pts], [p["psnr"] for p in pts], s=12, c="0.7", label="candidates")
+        ax.plot([p["latency_ms"] for p in fr], [p["psnr"] for p in fr], "o-", c="C0", label="Pareto front")
     for b in baselines:
         ax.axvline(b["latency_ms"], c="C3", ls=":", lw=0.8)
         ax.annotate(
@@ -127,12 +171,38 @@ def plot(
             va="top",
             ha="right",
         )
-    ax.set_xscale("log")
-    ax.set_xlabel(f"latency (ms, LR {lr_hw[0]}x{lr_hw[1]}, measured here)")
-    ax.set_ylabel(f"validation PSNR (dB, Y, x{scale})")
-    ax.set_title(
-        "srkit-search: PSNR against measured latency (dotted: hand-designed baselines; squares/stars: retrained)",
-        fontsize=8,
-    )
+    ax.set_ylabel(f"PSNR with supernet weights (dB, Y, x{scale}, held-out images)")
+    ax.set_title("the search (dotted: hand-designed baselines' latency)", fontsize=8)
     ax.legend(fontsize=7, loc="best")
-    save_figure(fig, path)
+
+
+def _plot_retrained(ax: Any, retrained: list[dict[str, Any]], scale: int, benchmark: str) -> None:
+    for group, fmt, colour in (("found", "*", "C2"), ("baseline", "s", "C3")):
+        mine = sorted((r for r in retrained if r["group"] == group), key=lambda r: r["latency_ms"])
+        if not mine:
+            continue
+        err = [
+            [r["latency_ms"] - r["latency_min_ms"] for r in mine],
+            [r["latency_max_ms"] - r["latency_ms"] for r in mine],
+        ]
+        ax.errorbar(
+            [r["latency_ms"] for r in mine],
+            [r["psnr"] for r in mine],
+            xerr=err,
+            fmt=fmt,
+            ms=9,
+            c=colour,
+            capsize=2,
+            label="found by the search" if group == "found" else "hand-designed",
+        )
+        for r in mine:
+            ax.annotate(
+                r["label"].removeprefix("baseline_").removeprefix(f"x{scale}_"),
+                (r["latency_ms"], r["psnr"]),
+                fontsize=7,
+                xytext=(4, 4),
+                textcoords="offset points",
+            )
+    ax.set_ylabel(f"{benchmark} PSNR after retraining (dB, Y, x{scale})")
+    ax.set_title("retrained from scratch with one recipe", fontsize=8)
+    ax.legend(fontsize=7, loc="best")

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from srkit.models.catalog import BlockSpec, build_block
+from srkit.models.catalog import BlockSpec, build_block, min_size
 from srkit.models.upsamplers import UPSAMPLERS, build_upsampler
 
 DEFAULT_CANDIDATES: tuple[BlockSpec, ...] = (
@@ -91,6 +91,10 @@ class BlockSpace:
         for c in self.channels:
             for spec in self.candidates:
                 build_block(spec, c)  # raises, naming the block and width, if they do not go together
+
+    def min_size(self) -> int:
+        """The smallest LR side every architecture of the space runs on (ESA's pooling needs some)."""
+        return max([1] + [min_size(spec) for spec in self.candidates])
 
     def size(self) -> int:
         """How many distinct architectures the space holds."""

@@ -10,7 +10,10 @@ scoring any candidate twice.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import statistics
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,13 +29,16 @@ from srkit.train.trainer import validate
 from . import report
 from .evolution import Evaluator, EvolutionConfig, evolve
 from .imdb_space import make_supernet
-from .latency import FromTable, Measured, time_model
+from .latency import FromTable, Measured, time_model, time_rounds
 from .runlog import RunLog
 from .space import BlockSpace
 from .supernet import SupernetConfig
 from .supernet import train as train_supernet
 
-BASELINES: dict[str, dict[str, Any]] = {"imdn": {}, "wdsr_b": {}, "rfdn": {}, "rlfn": {}, "edsr_baseline": {}}
+# the hand-designed networks timed (and, with retrain_baselines, retrained) beside the search, at the
+# sizes of their papers or official files; "name:key=value,..." gives a variant (e.g. imdn:channels=32)
+BASELINES = ("fsrcnn", "espcn", "carn_m", "imdn", "rfdn", "rlfn", "wdsr_b")
+PHASES = ("supernet", "evolution", "retrain", "timing")
 
 
 @dataclass
@@ -40,22 +46,43 @@ class SearchConfig:
     space: BlockSpace = field(default_factory=BlockSpace)
     channels: int | None = 32  # the supernet's width; None: one supernet over all the space's widths
     shared: bool = False  # an IMDB multi-path space: one set of weights per position shared by all paths
-    data: str = "skimage"
+    data: str = "skimage"  # a folder, several joined by os.pathsep (T91:BSDS200), or 'skimage'
+    holdout: int = 10  # a folder's every n-th image ranks the candidates and is kept out of supernet training
     supernet: SupernetConfig = field(default_factory=SupernetConfig)
     evolution: EvolutionConfig = field(default_factory=EvolutionConfig)
     latency_input: tuple[int, int] = (270, 480)  # LR size the latency is measured at (1080p output at x4)
     latency_table: str | None = None  # a `srkit-bench lut` table to predict from, instead of measuring
     latency_runtime: str = "torch"  # what candidates are timed on: torch (srkit's ops) or ort (ONNX Runtime)
+    baselines: tuple[str, ...] = BASELINES
     budgets_ms: tuple[float, ...] = ()  # export the best architecture under each (default: every front point)
+    budgets_from_baselines: bool = False  # export the best architecture under each baseline's latency
     retrain_iters: int = 0  # retrain the exported architectures (and the baselines) from scratch for this long
-    retrain_baselines: tuple[str, ...] = ()
+    retrain_baselines: tuple[str, ...] = ()  # ("all",): every baseline
     retrain_top: int | None = None  # retrain only this many exports, highest supernet PSNR first (None: all)
+    benchmarks: tuple[str, ...] = ()  # folders the retrained models are scored on (protocol PSNR/SSIM)
+    timing_rounds: int = 0  # finally time every retrained model in this many interleaved rounds (the spread)
     device: str = "cpu"
 
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["space"] = self.space.as_dict()
         return d
+
+
+def baseline_spec(spec: str) -> tuple[str, dict[str, Any]]:
+    """'imdn' -> ('imdn', {}); 'imdn:channels=32,blocks=3' -> ('imdn', {'channels': 32, 'blocks': 3})."""
+    name, _, rest = spec.partition(":")
+    kwargs: dict[str, Any] = {}
+    for item in filter(None, rest.split(",")):
+        k, eq, v = item.partition("=")
+        if not eq or not k:
+            raise ValueError(f"baseline {spec!r}: expected name:key=value,..., got {item!r}")
+        kwargs[k] = json.loads(v) if v.replace(".", "", 1).lstrip("-").isdigit() else v
+    return name, kwargs
+
+
+def baseline_label(spec: str) -> str:
+    return "baseline_" + spec.replace(":", "_").replace(",", "_").replace("=", "")
 
 
 def quick(device: str = "cpu") -> SearchConfig:
@@ -81,105 +108,250 @@ def same_config(before: dict[str, Any], cfg: SearchConfig) -> bool:
     return set(before) <= set(now) and all(before.get(k, default.get(k)) == v for k, v in now.items())
 
 
-def run(cfg: SearchConfig, out: str | Path, *, log: Callable[[str], None] = print) -> dict[str, Any]:
+def run(
+    cfg: SearchConfig,
+    out: str | Path,
+    *,
+    log: Callable[[str], None] = print,
+    until: str = "timing",
+    only: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """The search in ``out``, phase by phase up to ``until`` (one of :data:`PHASES`); ``only``: retrain
+    just these labels (a long run taken one retrain at a time). Every phase resumes from the log."""
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     space, scale = cfg.space, cfg.space.scale
-    cfg_path = out / "config.json"
-    if cfg_path.is_file():
-        if not same_config(json.loads(cfg_path.read_text()), cfg):
-            raise ValueError(
-                f"{out}: this run folder holds a search with another configuration ({cfg_path}); "
-                "resume it with the same options or choose another --out"
-            )
-    atomic.write_json(cfg_path, cfg.as_dict())
-    atomic.write_json(out / "fingerprint.json", fingerprint(cfg.device))  # where the latencies were measured
-    space.save(out / "space.json")
-    runlog = RunLog(out / "log.jsonl")
-    log(
-        f"space: {space.size():,} architectures ({len(space.candidates)} blocks, depth {space.min_blocks}-{space.max_blocks}, "
-        f"widths {list(space.channels)})"
-    )
-
-    train_pairs = load_pairs(cfg.data, scale, "train")
-    val_pairs = (
-        load_pairs(cfg.data, scale, "valid") if cfg.data == "skimage" else train_pairs[: max(1, len(train_pairs) // 10)]
-    )
+    need = space.min_size() * scale if hasattr(space, "min_size") else 0
+    if cfg.supernet.patch < need:
+        raise ValueError(
+            f"--patch {cfg.supernet.patch}: the space's blocks need HR patches of at least {need} at x{scale}"
+        )
+    runlog = _open(cfg, out, log)
+    train_pairs, val_pairs = split_pairs(cfg)
+    time_baselines(cfg, runlog, log)  # first, while the supernet has not yet warmed the machine
     torch.manual_seed(cfg.supernet.seed)
     net = make_supernet(space, cfg.channels, cfg.shared)
-    losses = train_supernet(net, train_pairs, cfg.supernet, out, device=cfg.device, log=log)
+    with spent(runlog, "supernet"):
+        losses = train_supernet(net, train_pairs, cfg.supernet, out, device=cfg.device, log=log)
     if losses:
-        log(
-            f"supernet: {len(losses)} steps, L1 {sum(losses[:20]) / len(losses[:20]):.4f} -> {sum(losses[-20:]) / len(losses[-20:]):.4f}"
+        head, tail = losses[:20], losses[-20:]
+        log(f"supernet: {len(losses)} steps, L1 {sum(head) / len(head):.4f} -> {sum(tail) / len(tail):.4f}")
+    latency = _latency(cfg)
+    if PHASES.index(until) >= PHASES.index("evolution"):
+        evaluator = Evaluator(
+            runlog, lambda a: validate(net.subnet(a), val_pairs, scale, cfg.device)[0], latency, cfg.evolution.budget_ms
         )
-
-    rt = cfg.latency_runtime
-    latency = (
-        FromTable(cfg.latency_table, scale, cfg.latency_input, cfg.device, runtime=rt)
-        if cfg.latency_table
-        else Measured(scale, cfg.latency_input, cfg.device, runtime=rt)
-    )
-    evaluator = Evaluator(
-        runlog, lambda a: validate(net.subnet(a), val_pairs, scale, cfg.device)[0], latency, cfg.evolution.budget_ms
-    )
-    scored = evolve(space, cfg.channels, evaluator, cfg.evolution, progress=log)
-    log(f"evolution: {len(scored)} architectures scored ({latency.method} latency)")
-
-    time_baselines(cfg, runlog)
-    exported = report.export(out, runlog, scale, cfg.budgets_ms)
-    if cfg.retrain_iters:
-        retrain(cfg, out, runlog, exported, log)
+        with spent(runlog, "evolution"):
+            scored = evolve(space, cfg.channels, evaluator, cfg.evolution, progress=log)
+        log(f"evolution: {len(scored)} architectures scored ({latency.method} latency)")
+        exported = report.export(out, runlog, scale, budgets(cfg, runlog))
+        if cfg.retrain_iters and PHASES.index(until) >= PHASES.index("retrain"):
+            jobs = retrain_jobs(cfg, exported)
+            retrain(cfg, out, runlog, [j for j in jobs if not only or j[0] in only], log)
+            if cfg.timing_rounds and until == "timing" and all(_retrained(cfg, runlog, j[0]) for j in jobs):
+                time_final(cfg, runlog, jobs, log)
     return report.write(out, runlog, scale, cfg.latency_input, latency.method)
 
 
-def time_baselines(cfg: SearchConfig, runlog: RunLog) -> None:
+def _open(cfg: SearchConfig, out: Path, log: Callable[[str], None]) -> RunLog:
+    """The run folder's configuration checked (or written), its fingerprint and space, its log."""
+    out.mkdir(parents=True, exist_ok=True)
+    cfg_path = out / "config.json"
+    if cfg_path.is_file() and not same_config(json.loads(cfg_path.read_text()), cfg):
+        raise ValueError(
+            f"{out}: this run folder holds a search with another configuration ({cfg_path}); "
+            "resume it with the same options or choose another --out"
+        )
+    atomic.write_json(cfg_path, cfg.as_dict())
+    atomic.write_json(out / "fingerprint.json", fingerprint(cfg.device))  # where the latencies were measured
+    cfg.space.save(out / "space.json")
+    space = cfg.space
+    log(
+        f"space: {space.size():,} architectures ({len(space.candidates)} blocks, depth {space.min_blocks}-"
+        f"{space.max_blocks}, widths {list(space.channels)})"
+    )
+    return RunLog(out / "log.jsonl")
+
+
+def split_pairs(cfg: SearchConfig) -> tuple[list, list]:
+    """(supernet training pairs, candidate-ranking pairs): the photos' two splits, or a folder's every
+    ``holdout``-th image held out, so candidates are never ranked on images the supernet trained on."""
+    pairs = load_pairs(cfg.data, cfg.space.scale, "train")
+    if cfg.data == "skimage":
+        return pairs, load_pairs("skimage", cfg.space.scale, "valid")
+    if cfg.holdout < 2 or len(pairs) < cfg.holdout:
+        raise ValueError(f"--holdout {cfg.holdout}: needs 2 <= holdout <= the {len(pairs)} training images")
+    return [p for i, p in enumerate(pairs) if i % cfg.holdout], pairs[:: cfg.holdout]
+
+
+def _latency(cfg: SearchConfig) -> FromTable | Measured:
+    scale, rt = cfg.space.scale, cfg.latency_runtime
+    if cfg.latency_table:
+        return FromTable(cfg.latency_table, scale, cfg.latency_input, cfg.device, runtime=rt)
+    return Measured(scale, cfg.latency_input, cfg.device, runtime=rt)
+
+
+@contextmanager
+def spent(runlog: RunLog, phase: str, label: str = "") -> Iterator[None]:
+    """Log the wall time and threads of one piece of ``phase`` (also when it is interrupted), so a run
+    taken piecewise over several sittings still adds up its cost."""
+    t0 = time.monotonic()
+    try:
+        yield
+    finally:
+        seconds = time.monotonic() - t0
+        runlog.append(
+            {
+                "kind": "cost",
+                "key": f"cost:{phase}:{label}:{time.time_ns()}",
+                "phase": phase,
+                "label": label,
+                "seconds": seconds,
+                "threads": torch.get_num_threads(),
+            }
+        )
+
+
+def time_baselines(cfg: SearchConfig, runlog: RunLog, log: Callable[[str], None] = print) -> None:
     """The hand-designed baselines timed in the same run, on the same input and runtime (once each)."""
-    for name, kw in BASELINES.items():
-        key = f"baseline:{name}"
+    for spec in cfg.baselines:
+        key = f"baseline:{spec}"
         if runlog.get(key) is None:
+            name, kw = baseline_spec(spec)
             m = create_model(name, scale=cfg.space.scale, **kw)
-            ms = time_model(m, cfg.latency_input, cfg.device, runtime=cfg.latency_runtime)
+            with spent(runlog, "evolution", key):
+                ms = time_model(m, cfg.latency_input, cfg.device, runtime=cfg.latency_runtime)
             params = sum(p.numel() for p in m.parameters())
-            runlog.append({"kind": "baseline", "key": key, "model": name, "params": params, "latency_ms": ms})
+            runlog.append({"kind": "baseline", "key": key, "model": spec, "params": params, "latency_ms": ms})
+            log(f"baseline {spec}: {ms:.1f} ms, {params:,} parameters")
 
 
-def retrain(cfg: SearchConfig, out: Path, runlog: RunLog, exported: list[Path], log: Callable[[str], None]) -> None:
-    """Train the exported architectures, and the chosen baselines, from scratch with the same recipe
-    and iterations; their final validation PSNR joins the log (``kind: retrained``)."""
+def budgets(cfg: SearchConfig, runlog: RunLog) -> tuple[float, ...]:
+    """The latency budgets to export the best architecture under: given, or each baseline's."""
+    if not cfg.budgets_from_baselines:
+        return cfg.budgets_ms
+    return tuple(sorted({float(runlog.get(f"baseline:{b}")["latency_ms"]) for b in cfg.baselines}))
+
+
+def retrain_jobs(cfg: SearchConfig, exported: list[Path]) -> list[tuple[str, str, dict[str, Any]]]:
+    """(label, model, model_args) to retrain: the exports (one per architecture, highest supernet PSNR
+    first, ``retrain_top`` of them) and the chosen baselines."""
+    ranked = sorted(exported, key=lambda p: -json.loads(p.read_text())["_search"]["psnr_supernet"])
+    seen: set[str] = set()
+    unique = []
+    for p in ranked:
+        key = json.loads(p.read_text())["_search"]["key"]
+        if key not in seen:
+            seen.add(key)
+            unique.append(p)
+    chosen = unique if cfg.retrain_top is None else unique[: cfg.retrain_top]
+    specs = cfg.baselines if tuple(cfg.retrain_baselines) == ("all",) else cfg.retrain_baselines
+    jobs: list[tuple[str, str, dict[str, Any]]] = [(p.stem, str(p), {}) for p in chosen]
+    for spec in specs:
+        name, kw = baseline_spec(spec)
+        jobs.append((baseline_label(spec), name, kw))
+    return jobs
+
+
+def _retrained(cfg: SearchConfig, runlog: RunLog, label: str) -> dict[str, Any] | None:
+    return runlog.get(f"retrained:{label}:{cfg.retrain_iters}")
+
+
+def retrain(
+    cfg: SearchConfig,
+    out: Path,
+    runlog: RunLog,
+    jobs: list[tuple[str, str, dict[str, Any]]],
+    log: Callable[[str], None],
+) -> None:
+    """Train each job from scratch with one recipe (data, iterations, patch, batch, schedule, seed);
+    its scores (the benchmarks' protocol PSNR/SSIM, else validation) join the log (``kind: retrained``)."""
+    from srkit.models.checkpoint import load as load_model
     from srkit.train import train as train_model
-    from srkit.train.config import DataConfig, OptimConfig, TrainConfig
     from srkit.train.trainer import build_model
 
-    ranked = sorted(exported, key=lambda p: -json.loads(p.read_text())["_search"]["psnr_supernet"])
-    chosen = ranked if cfg.retrain_top is None else ranked[: cfg.retrain_top]
-    jobs = [(p.stem, str(p)) for p in chosen] + [(f"baseline_{b}", b) for b in cfg.retrain_baselines]
-    for label, model in jobs:
-        key = f"retrained:{label}:{cfg.retrain_iters}"
-        if runlog.get(key) is not None:
+    for label, model, kwargs in jobs:
+        if _retrained(cfg, runlog, label) is not None:
             continue
-        tc = TrainConfig(
-            model=model,
-            scale=cfg.space.scale,
-            iters=cfg.retrain_iters,
-            val_every=cfg.retrain_iters,
-            seed=0,
-            device=cfg.device,
-            ema=None,
-            data=DataConfig(data=cfg.data, patch=cfg.supernet.patch, batch=cfg.supernet.batch),
-            optim=OptimConfig(lr=cfg.supernet.lr),
-        )
+        tc = _recipe(cfg, model, kwargs)
         log(f"retraining {label} from scratch for {cfg.retrain_iters} iterations")
-        m = train_model(tc, out / "retrain" / label, resume=True, log=lambda s: None, progress=False)
+        with spent(runlog, "retrain", label):
+            m = train_model(tc, out / "retrain" / label, resume=True, log=lambda s: None, progress=False)
+            trained = load_model(out / "retrain" / label / "model.safetensors")
+            scores = {Path(b).name: _scores(trained, b, cfg) for b in cfg.benchmarks}
         lat = time_model(build_model(tc), cfg.latency_input, cfg.device, runtime=cfg.latency_runtime)
+        first = next(iter(scores.values()), {"psnr": m["val_psnr"], "ssim": m["val_ssim"]})
         runlog.append(
             {
                 "kind": "retrained",
-                "key": key,
+                "key": f"retrained:{label}:{cfg.retrain_iters}",
                 "label": label,
                 "model": model,
+                "model_args": kwargs,
                 "iters": cfg.retrain_iters,
-                "psnr": m["val_psnr"],
+                "psnr": first["psnr"],
+                "ssim": first["ssim"],
+                "scores": scores,
                 "bicubic_psnr": m["bicubic_psnr"],
+                "train_seconds": m["seconds"],
+                "params": sum(p.numel() for p in trained.parameters()),
                 "latency_ms": lat,
             }
         )
+        log(f"retrained {label}: {first['psnr']:.3f} dB, {lat:.1f} ms")
+
+
+def _recipe(cfg: SearchConfig, model: str, kwargs: dict[str, Any]):
+    """The one training recipe every retrained model gets (the supernet's patch, batch and rate, a
+    cosine schedule, seed 0, no EMA); validated once, at the end, on the first benchmark."""
+    from srkit.train.config import DataConfig, OptimConfig, TrainConfig
+
+    val = cfg.benchmarks[0] if cfg.benchmarks else None
+    return TrainConfig(
+        model=model,
+        model_args=dict(kwargs),
+        scale=cfg.space.scale,
+        iters=cfg.retrain_iters,
+        val_every=cfg.retrain_iters,
+        seed=0,
+        device=cfg.device,
+        ema=None,
+        tensorboard=False,
+        data=DataConfig(data=cfg.data, val_data=val, patch=cfg.supernet.patch, batch=cfg.supernet.batch),
+        optim=OptimConfig(lr=cfg.supernet.lr),
+    )
+
+
+def _scores(model: torch.nn.Module, folder: str, cfg: SearchConfig) -> dict[str, float]:
+    """Protocol PSNR/SSIM (Y, ``scale`` pixels shaved) of ``model`` on a benchmark folder."""
+    psnr, ssim = validate(model, load_pairs(folder, cfg.space.scale, "valid"), cfg.space.scale, cfg.device)
+    return {"psnr": psnr, "ssim": ssim}
+
+
+def time_final(
+    cfg: SearchConfig, runlog: RunLog, jobs: list[tuple[str, str, dict[str, Any]]], log: Callable[[str], None]
+) -> None:
+    """Every retrained model timed again in ``timing_rounds`` interleaved rounds (``kind: timing``):
+    the latencies the report compares, with their spread."""
+    from srkit.train.trainer import build_model
+
+    if all(runlog.get(f"timing:{label}") for label, _, _ in jobs):
+        return
+    models = {label: build_model(_recipe(cfg, model, kw)) for label, model, kw in jobs}
+    log(f"timing {len(models)} retrained models in {cfg.timing_rounds} interleaved rounds")
+    with spent(runlog, "timing"):
+        rounds = time_rounds(
+            models, cfg.latency_input, cfg.device, rounds=cfg.timing_rounds, runtime=cfg.latency_runtime
+        )
+    for label, ms in rounds.items():
+        if runlog.get(f"timing:{label}") is None:
+            runlog.append(
+                {
+                    "kind": "timing",
+                    "key": f"timing:{label}",
+                    "label": label,
+                    "rounds_ms": ms,
+                    "median_ms": statistics.median(ms),
+                    "min_ms": min(ms),
+                    "max_ms": max(ms),
+                }
+            )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -25,15 +26,22 @@ class ImageScore:
 
 
 def dataset(data: str, scale: int, split: str = "valid") -> Iterator[tuple[str, torch.Tensor, torch.Tensor]]:
-    """(name, HR cropped to LR x scale, LR) for a folder (HR/ [+ LR_bicubic/X<s>/]) or ``skimage``
-    (its ``split``: 'train' or 'valid' photographs)."""
+    """(name, HR cropped to LR x scale, LR) for a folder (HR/ [+ LR_bicubic/X<s>/]), several joined
+    by ``os.pathsep``, or ``skimage`` (its ``split``: 'train' or 'valid' photographs)."""
     if data == "skimage":
         for name, hr in photos.photos(split).items():
             lr = bicubic_lr(hr, scale)
             yield name, hr[:, : lr.shape[1] * scale, : lr.shape[2] * scale], lr
         return
-    if not Path(data).is_dir():
-        raise FileNotFoundError(f"{data}: not a folder (give HR/ [+ LR_bicubic/X<s>/], or 'skimage')")
+    folders = data.split(os.pathsep) if not Path(data).is_dir() else [data]
+    for folder in folders:  # several folders, PATH-style (T91:BSDS200), are one set in that order
+        if not Path(folder).is_dir():
+            raise FileNotFoundError(f"{folder}: not a folder (give HR/ [+ LR_bicubic/X<s>/], or 'skimage')")
+    for folder in folders:
+        yield from _folder(folder, scale)
+
+
+def _folder(data: str, scale: int) -> Iterator[tuple[str, torch.Tensor, torch.Tensor]]:
     for pair in find_pairs(data, scale):
         hr = read_image(pair.hr, alpha="drop")
         lr = read_image(pair.lr, alpha="drop") if pair.lr is not None else bicubic_lr(hr, scale)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,18 @@ from .errors import device, run_cli
 def _spos_args(p: argparse.ArgumentParser) -> None:
     _folder_args(p)
     p.add_argument("--device", type=device, default="cuda" if torch.cuda.is_available() else "cpu")
-    p.add_argument("--data", default="skimage", help="training folder (HR/ [+ LR_bicubic/X<s>/]) or 'skimage'")
+    p.add_argument(
+        "--data",
+        nargs="+",
+        default=["skimage"],
+        help="training folder(s) (HR/ [+ LR_bicubic/X<s>/]), taken as one set, or 'skimage'",
+    )
+    p.add_argument(
+        "--holdout",
+        type=count(2),
+        default=10,
+        help="folders: every n-th image ranks candidates, kept out of supernet training",
+    )
     p.add_argument("--scale", type=int, default=4, choices=(2, 3, 4))
     p.add_argument(
         "--channels",
@@ -91,8 +103,37 @@ def _spos_run_args(p: argparse.ArgumentParser) -> None:
         default=(),
         help="export the best architecture under each (ms)",
     )
+    p.add_argument(
+        "--baselines",
+        nargs="+",
+        default=None,
+        help="hand-designed networks timed in the run (name or name:key=value,...; default: "
+        "fsrcnn espcn carn_m imdn rfdn rlfn wdsr_b)",
+    )
+    p.add_argument(
+        "--budgets-from-baselines",
+        action="store_true",
+        help="export the best architecture under each baseline's measured latency",
+    )
     p.add_argument("--retrain-iters", type=count(0), default=0, help="retrain the exported architectures from scratch")
-    p.add_argument("--retrain-baselines", nargs="*", default=(), help="zoo models to retrain alongside, e.g. rlfn imdn")
+    p.add_argument(
+        "--retrain-baselines", nargs="*", default=(), help="baselines to retrain alongside, e.g. rlfn imdn, or all"
+    )
+    p.add_argument("--retrain-top", type=count(1), help="retrain this many exports (highest supernet PSNR first)")
+    p.add_argument("--benchmarks", nargs="*", default=(), help="folders the retrained models are scored on (e.g. Set5)")
+    p.add_argument(
+        "--timing-rounds",
+        type=count(0),
+        default=0,
+        help="finally time the retrained models in this many interleaved rounds (their spread)",
+    )
+    p.add_argument(
+        "--until",
+        choices=("supernet", "evolution", "retrain", "timing"),
+        default="timing",
+        help="stop after this phase (a long run taken piecewise with --resume)",
+    )
+    p.add_argument("--only", nargs="+", default=(), help="retrain just these labels (one retrain at a time)")
     p.add_argument("--seed", type=count(0), default=0)
 
 
@@ -121,6 +162,7 @@ def _owned(args: argparse.Namespace):  # a context manager
 
 
 def _config(args: argparse.Namespace):
+    from srkit.search import spos
     from srkit.search.evolution import EvolutionConfig
     from srkit.search.imdb_space import imdb_space
     from srkit.search.space import BlockSpace
@@ -157,7 +199,8 @@ def _config(args: argparse.Namespace):
         space=space,
         channels=widths[0] if len(widths) == 1 else None,
         shared=args.shared,
-        data=args.data,
+        data=_data(args.data),
+        holdout=args.holdout,
         device=args.device,
         supernet=SupernetConfig(iters=args.iters, patch=args.patch, batch=args.batch, seed=args.seed),
         evolution=EvolutionConfig(
@@ -170,10 +213,28 @@ def _config(args: argparse.Namespace):
         latency_input=tuple(args.latency_input),
         latency_table=args.latency_table,
         latency_runtime=args.latency_runtime,
+        baselines=tuple(args.baselines) if args.baselines else spos.BASELINES,
         budgets_ms=tuple(args.budgets),
+        budgets_from_baselines=args.budgets_from_baselines,
         retrain_iters=args.retrain_iters,
         retrain_baselines=tuple(args.retrain_baselines),
+        retrain_top=args.retrain_top,
+        benchmarks=tuple(_folder(b) for b in args.benchmarks),
+        timing_rounds=args.timing_rounds,
     )
+
+
+def _data(folders: list[str]) -> str:
+    """--data's folders as one dataset string (PATH-style), each checked; or 'skimage'."""
+    if folders == ["skimage"]:
+        return "skimage"
+    return os.pathsep.join(_folder(f) for f in folders)
+
+
+def _folder(path: str) -> str:
+    if not Path(path).is_dir():
+        raise SystemExit(f"srkit-search: {path}: not a folder (give HR/ [+ LR_bicubic/X<s>/])")
+    return str(Path(path).resolve())
 
 
 def run_spos(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
@@ -187,7 +248,13 @@ def run_spos(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     try:
         cfg = _config(args)
         with _owned(args):
-            res = spos.run(cfg, Path(args.out), log=lambda s: con.print(s, highlight=False))
+            res = spos.run(
+                cfg,
+                Path(args.out),
+                log=lambda s: con.print(s, highlight=False),
+                until=getattr(args, "until", "timing"),
+                only=tuple(getattr(args, "only", ())),
+            )
     except ValueError as e:
         raise SystemExit(f"srkit-search: {e}") from e
     _print(con, res)

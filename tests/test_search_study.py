@@ -1,0 +1,110 @@
+"""A search run a reader can trust: several training folders as one set, candidates ranked on
+held-out images, baselines given as variants, retraining scored on a benchmark, a final interleaved
+timing, the verdict (who dominates whom) and the cost, and a run taken piecewise without a record twice."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from srkit.search import verdict
+from srkit.search.runlog import RunLog
+from srkit.search.spos import SearchConfig, baseline_label, baseline_spec, split_pairs
+
+from srkit.cli.search import main
+from srkit.evaluate import dataset
+
+
+def _folder(root: Path, names: list[str], seed: int) -> Path:
+    rng = np.random.default_rng(seed)
+    (root / "HR").mkdir(parents=True)
+    for n in names:
+        smooth = rng.random((9, 9, 3)).repeat(8, 0).repeat(8, 1)  # blocky, so the LR carries something
+        Image.fromarray((smooth * 255).astype(np.uint8)).save(root / "HR" / f"{n}.png")
+    return root
+
+
+def test_baseline_specs_name_variants() -> None:
+    assert baseline_spec("imdn") == ("imdn", {})
+    assert baseline_spec("imdn:channels=32,blocks=3") == ("imdn", {"channels": 32, "blocks": 3})
+    assert baseline_spec("rfdn:io_range=255.0")[1] == {"io_range": 255.0}
+    assert baseline_label("imdn:channels=32,blocks=3") == "baseline_imdn_channels32_blocks3"
+    with pytest.raises(ValueError, match="key=value"):
+        baseline_spec("imdn:channels")
+
+
+def test_several_folders_are_one_dataset_and_candidates_rank_on_held_out_images(tmp_path: Path) -> None:
+    a = _folder(tmp_path / "a", ["a1", "a2", "a3"], 0)
+    b = _folder(tmp_path / "b", ["b1", "b2"], 1)
+    data = os.pathsep.join([str(a), str(b)])
+    assert [n for n, _, _ in dataset(data, 4)] == ["a1", "a2", "a3", "b1", "b2"]
+    with pytest.raises(FileNotFoundError, match="nowhere"):
+        list(dataset(os.pathsep.join([str(a), str(tmp_path / "nowhere")]), 4))
+    train, val = split_pairs(SearchConfig(data=data, holdout=2))
+    assert [n for n, _, _ in val] == ["a1", "a3", "b2"] and [n for n, _, _ in train] == ["a2", "b1"]
+    with pytest.raises(ValueError, match="holdout"):
+        split_pairs(SearchConfig(data=data, holdout=9))
+
+
+def _pt(label: str, psnr: float, ms: float) -> dict:
+    group = "baseline" if label.startswith("baseline_") else "found"
+    return {"label": label, "group": group, "psnr": psnr, "latency_ms": ms}
+
+
+def test_the_verdict_needs_two_beaten_baselines_and_the_baselines_front_covered() -> None:
+    base = [_pt("baseline_a", 28.0, 10.0), _pt("baseline_b", 29.0, 50.0), _pt("baseline_c", 28.5, 80.0)]
+    v = verdict.compare([*base, _pt("f1", 29.5, 45.0), _pt("f2", 28.2, 9.0)])
+    assert v["dominated_by_found"] == {"f1": ["baseline_b", "baseline_c"], "f2": ["baseline_a"]}
+    assert v["baseline_front"] == ["baseline_a", "baseline_b"] and v["goal_met"]
+    v = verdict.compare([*base, _pt("f1", 29.5, 45.0)])  # nothing as fast as baseline_a
+    assert v["one_found_dominates_two"] and v["baseline_front_not_dominated"] == ["baseline_a"]
+    assert not v["goal_met"]
+    v = verdict.compare([*base, _pt("f1", 29.0, 50.0), _pt("f2", 28.0, 10.0)])  # ties beat nothing
+    assert v["dominated_by_found"] == {"f1": ["baseline_c"], "f2": []} and not v["goal_met"]
+
+
+def test_the_cost_adds_every_piece_per_phase(tmp_path: Path) -> None:
+    log = RunLog(tmp_path / "log.jsonl")
+    for i, (phase, s, th) in enumerate([("supernet", 3600, 2), ("retrain", 1800, 2), ("retrain", 1800, 1)]):
+        log.append({"kind": "cost", "key": f"c{i}", "phase": phase, "seconds": s, "threads": th})
+    c = verdict.cost(log)
+    assert c["supernet"] == {"wall_hours": 1.0, "cpu_hours": 2.0}
+    assert c["retrain"] == {"wall_hours": 1.0, "cpu_hours": 1.5}
+    assert c["total"] == {"wall_hours": 2.0, "cpu_hours": 3.5}
+
+
+@pytest.mark.slow
+def test_a_study_taken_piecewise_retrains_scores_and_times_each_model_once(tmp_path: Path) -> None:
+    a = _folder(tmp_path / "a", [f"a{i}" for i in range(4)], 0)
+    b = _folder(tmp_path / "b", [f"b{i}" for i in range(2)], 1)
+    bench = _folder(tmp_path / "bench", ["x", "y"], 2)
+    out = tmp_path / "run"
+    args = ["spos", "--out", str(out), "--data", str(a), str(b), "--holdout", "3", "--scale", "2"]
+    args += ["--channels", "16", "--min-blocks", "1", "--max-blocks", "1", "--upsamplers", "direct"]
+    args += ["--iters", "4", "--patch", "32", "--batch", "2", "--population", "3", "--topk", "2"]
+    args += ["--generations", "1", "--latency-input", "16x16", "--baselines", "espcn", "imdn:channels=16,blocks=1"]
+    args += ["--budgets-from-baselines", "--retrain-iters", "3", "--retrain-baselines", "all"]
+    args += ["--benchmarks", str(bench), "--timing-rounds", "2"]
+    assert main([*args, "--until", "evolution"]) == 0
+    log = RunLog(out / "log.jsonl")
+    assert not log.of_kind("retrained") and log.of_kind("candidate") and len(log.of_kind("baseline")) == 2
+    assert main([*args, "--resume", "--only", "baseline_espcn"]) == 0
+    assert [r["label"] for r in RunLog(out / "log.jsonl").of_kind("retrained")] == ["baseline_espcn"]
+    assert main([*args, "--resume"]) == 0
+    assert main([*args, "--resume"]) == 0  # a finished run: nothing again
+    log = RunLog(out / "log.jsonl")
+    keys = [r["key"] for r in log.records]
+    assert len(keys) == len(set(keys))
+    retrained = {r["label"]: r for r in log.of_kind("retrained")}
+    assert {"baseline_espcn", "baseline_imdn_channels16_blocks1"} < set(retrained) and len(retrained) >= 3
+    assert all(set(r["scores"]) == {"bench"} and r["psnr"] == r["scores"]["bench"]["psnr"] for r in retrained.values())
+    timings = {t["label"]: t for t in log.of_kind("timing")}
+    assert set(timings) == set(retrained) and all(len(t["rounds_ms"]) == 2 for t in timings.values())
+    front = json.loads((out / "front.json").read_text())
+    assert {p["label"] for p in front["comparison"]["points"]} == set(retrained)
+    assert set(front["cost"]) >= {"supernet", "retrain", "total"}
+    assert "| model | group |" in (out / "report.md").read_text()
