@@ -8,7 +8,7 @@ device with this software, and refuses a table from elsewhere.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import torch
 from torch import nn
@@ -27,19 +27,9 @@ class Latency(Protocol):
     def __call__(self, arch: Arch) -> float: ...
 
 
-def time_model(
-    model: nn.Module,
-    lr_hw: tuple[int, int],
-    device: str,
-    *,
-    reps: int = 10,
-    dtype: torch.dtype = torch.float32,
-    runtime: str = "torch",
-) -> float:
-    """Median forward latency (ms) of ``model`` on a (1, 3, *lr_hw) input, padded to what the model
-    needs (its minimum side and multiple) as :class:`srkit.Upscaler` would run it, on ``runtime``
-    (``torch``: srkit's ops; ``ort``: exported to ONNX and run by ONNX Runtime)."""
-    return float(time_stats(model, lr_hw, device, reps=reps, dtype=dtype, runtime=runtime)["median_ms"])
+def time_model(model: nn.Module, lr_hw: tuple[int, int], device: str, **options: Any) -> float:
+    """Median forward latency (ms) of ``model``: :func:`time_stats`'s median (same ``options``)."""
+    return float(time_stats(model, lr_hw, device, **options)["median_ms"])
 
 
 def time_stats(
@@ -51,7 +41,10 @@ def time_stats(
     dtype: torch.dtype = torch.float32,
     runtime: str = "torch",
 ) -> dict[str, float]:
-    """:func:`time_model`'s whole timing (median, p10, p90, min, mean in ms; reps)."""
+    """The timing (median, p10, p90, min, mean in ms; reps) of ``model`` on a (1, C, *lr_hw) input (C:
+    the model's input planes), padded to what the model needs (its minimum side and multiple) as
+    :class:`srkit.Upscaler` would run it, on ``runtime`` (``torch``: srkit's ops; ``ort``: exported to
+    ONNX and run by ONNX Runtime)."""
     m = model.eval().to(device, dtype)
     channels = int(getattr(m, "in_channels", 3))  # Y-channel models (ESPCN, FSRCNN) take one plane
     x = torch.rand(1, channels, *padded_hw(m, lr_hw), device=device).to(dtype)

@@ -86,7 +86,7 @@ def test_a_study_taken_piecewise_retrains_scores_and_times_each_model_once(tmp_p
     args = ["spos", "--out", str(out), "--data", str(a), str(b), "--holdout", "3", "--scale", "2"]
     args += ["--channels", "16", "--min-blocks", "1", "--max-blocks", "1", "--upsamplers", "direct"]
     args += ["--iters", "4", "--patch", "32", "--batch", "2", "--population", "3", "--topk", "2"]
-    args += ["--generations", "1", "--latency-input", "16x16", "--baselines", "espcn", "imdn:channels=16,blocks=1"]
+    args += ["--generations", "1", "--latency-input", "16x16", "--baselines", "espcn", "imdn:blocks=2"]
     args += ["--budgets-from-baselines", "--retrain-iters", "3", "--retrain-baselines", "all"]
     args += ["--benchmarks", str(bench), "--timing-rounds", "2"]
     assert main([*args, "--until", "evolution"]) == 0
@@ -100,7 +100,7 @@ def test_a_study_taken_piecewise_retrains_scores_and_times_each_model_once(tmp_p
     keys = [r["key"] for r in log.records]
     assert len(keys) == len(set(keys))
     retrained = {r["label"]: r for r in log.of_kind("retrained")}
-    assert {"baseline_espcn", "baseline_imdn_channels16_blocks1"} < set(retrained) and len(retrained) >= 3
+    assert {"baseline_espcn", "baseline_imdn_blocks2"} < set(retrained) and len(retrained) >= 3
     assert all(set(r["scores"]) == {"bench"} and r["psnr"] == r["scores"]["bench"]["psnr"] for r in retrained.values())
     timings = {t["label"]: t for t in log.of_kind("timing")}
     assert set(timings) == set(retrained) and all(len(t["rounds_ms"]) == 2 for t in timings.values())
