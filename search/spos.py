@@ -77,7 +77,10 @@ def baseline_spec(spec: str) -> tuple[str, dict[str, Any]]:
         k, eq, v = item.partition("=")
         if not eq or not k:
             raise ValueError(f"baseline {spec!r}: expected name:key=value,..., got {item!r}")
-        kwargs[k] = json.loads(v) if v.replace(".", "", 1).lstrip("-").isdigit() else v
+        try:
+            kwargs[k] = json.loads(v)  # numbers, true/false
+        except ValueError:
+            kwargs[k] = v
     return name, kwargs
 
 
@@ -235,14 +238,11 @@ def budgets(cfg: SearchConfig, runlog: RunLog) -> tuple[float, ...]:
 def retrain_jobs(cfg: SearchConfig, exported: list[Path]) -> list[tuple[str, str, dict[str, Any]]]:
     """(label, model, model_args) to retrain: the exports (one per architecture, highest supernet PSNR
     first, ``retrain_top`` of them) and the chosen baselines."""
-    ranked = sorted(exported, key=lambda p: -json.loads(p.read_text())["_search"]["psnr_supernet"])
-    seen: set[str] = set()
-    unique = []
-    for p in ranked:
-        key = json.loads(p.read_text())["_search"]["key"]
-        if key not in seen:
-            seen.add(key)
-            unique.append(p)
+    found = {p: json.loads(p.read_text())["_search"] for p in exported}
+    by_arch: dict[str, Path] = {}
+    for p in sorted(exported, key=lambda p: -found[p]["psnr_supernet"]):
+        by_arch.setdefault(found[p]["key"], p)  # one export per architecture, in PSNR order
+    unique = list(by_arch.values())
     chosen = unique if cfg.retrain_top is None else unique[: cfg.retrain_top]
     specs = cfg.baselines if tuple(cfg.retrain_baselines) == ("all",) else cfg.retrain_baselines
     jobs: list[tuple[str, str, dict[str, Any]]] = [(p.stem, str(p), {}) for p in chosen]
@@ -276,10 +276,14 @@ def retrain(
         log(f"retraining {label} from scratch for {cfg.retrain_iters} iterations")
         with spent(runlog, "retrain", label):
             m = train_model(tc, out / "retrain" / label, resume=True, log=lambda s: None, progress=False)
-            trained = load_model(out / "retrain" / label / "model.safetensors")
-            scores = {Path(b).name: _scores(trained, b, cfg) for b in cfg.benchmarks}
-        lat = time_model(build_model(tc), cfg.latency_input, cfg.device, runtime=cfg.latency_runtime)
-        first = next(iter(scores.values()), {"psnr": m["val_psnr"], "ssim": m["val_ssim"]})
+            # the trainer's one validation is the first benchmark (or the training folder): not scored again
+            first = {"psnr": m["val_psnr"], "ssim": m["val_ssim"]}
+            scores = {Path(b).name: first for b in cfg.benchmarks[:1]}
+            if len(cfg.benchmarks) > 1:
+                trained = load_model(out / "retrain" / label / "model.safetensors")
+                scores |= {Path(b).name: _scores(trained, b, cfg) for b in cfg.benchmarks[1:]}
+        net = build_model(tc)
+        lat = time_model(net, cfg.latency_input, cfg.device, runtime=cfg.latency_runtime)
         runlog.append(
             {
                 "kind": "retrained",
@@ -293,7 +297,7 @@ def retrain(
                 "scores": scores,
                 "bicubic_psnr": m["bicubic_psnr"],
                 "train_seconds": m["seconds"],
-                "params": sum(p.numel() for p in trained.parameters()),
+                "params": sum(p.numel() for p in net.parameters()),
                 "latency_ms": lat,
             }
         )
