@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.srkit-installed
 SOURCES := pyproject.toml setup.py $(shell find csrc -type f 2>/dev/null)
 
-.PHONY: env demo test lint bench gate gpu-check search-cpu-x4 clean
+.PHONY: env demo test lint bench gate gpu-check search-cpu-x4 search-cpu-x4-first clean
 
 $(STAMP): $(SOURCES)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -37,14 +37,18 @@ lint: env
 bench: env
 	$(PY) bench/run_all.py --out bench/results
 
-# #16's search run: x4 on T91+BSDS200 (../shared/data), latency at LR 180x320 on this machine, the
-# front's picks and seven baselines retrained with one recipe and scored on Set5; resumes where it stopped
+# #16's search runs: x4 on T91+BSDS200 (../shared/data), latency at LR 180x320 on this machine, the
+# front's picks and seven baselines retrained with one recipe and scored on Set5; resume where they stopped.
+# search-cpu-x4-first is the first space (widths to 32, no input skip); search-cpu-x4 the one that followed it.
 DATASETS ?= ../shared/data/datasets
+SEARCH_X4 = $(VENV)/bin/srkit-search spos --resume --data $(DATASETS)/T91 $(DATASETS)/BSDS200 --scale 4 \
+  --min-blocks 1 --max-blocks 6 --iters 4000 --patch 96 --batch 16 --population 16 --topk 8 --generations 6 \
+  --latency-input 180x320 --budgets-from-baselines --retrain-iters 1000 --retrain-baselines all \
+  --benchmarks $(DATASETS)/Set5 --timing-rounds 5
+search-cpu-x4-first: env
+	$(SEARCH_X4) --out search/results/cpu_x4 --channels 16 24 32
 search-cpu-x4: env
-	$(VENV)/bin/srkit-search spos --resume --out search/results/cpu_x4 --data $(DATASETS)/T91 $(DATASETS)/BSDS200 \
-	  --scale 4 --channels 16 24 32 --min-blocks 1 --max-blocks 6 --iters 4000 --patch 96 --batch 16 \
-	  --population 16 --topk 8 --generations 6 --latency-input 180x320 --budgets-from-baselines \
-	  --retrain-iters 1000 --retrain-baselines all --benchmarks $(DATASETS)/Set5 --timing-rounds 5
+	$(SEARCH_X4) --out search/results/cpu_x4_skip --channels 16 24 32 48 --upsamplers direct direct+skip progressive+skip
 
 # every Triton kernel compiled for sm_80/sm_90 and its binaries checked (no GPU needed; tests run it too)
 gate: env

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from srkit.models.catalog import BlockSpec, build_block, min_size
-from srkit.models.upsamplers import UPSAMPLERS, build_upsampler
+from srkit.models.upsamplers import BASE_UPSAMPLERS, build_upsampler
 
 DEFAULT_CANDIDATES: tuple[BlockSpec, ...] = (
     BlockSpec("wdsr_a", expansion=2),
@@ -69,7 +69,7 @@ class BlockSpace:
     min_blocks: int = 2
     max_blocks: int = 6
     candidates: tuple[BlockSpec, ...] = field(default=DEFAULT_CANDIDATES)
-    upsamplers: tuple[str, ...] = UPSAMPLERS
+    upsamplers: tuple[str, ...] = BASE_UPSAMPLERS
 
     def __post_init__(self) -> None:
         if not self.channels or not self.candidates or not self.upsamplers:

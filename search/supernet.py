@@ -34,7 +34,7 @@ from srkit import atomic
 from srkit.models.blocknet import BlockNet
 from srkit.models.blocks import conv
 from srkit.models.catalog import BlockSpec, build_block
-from srkit.models.upsamplers import build_upsampler
+from srkit.models.upsamplers import build_skip, build_upsampler, split_upsampler
 from srkit.train.data import PatchBatches
 from srkit.train.runfolder import load_state
 from srkit.train.trainer import cosine
@@ -61,6 +61,8 @@ class Supernet(nn.Module):
         self.choices = self.build_choices(space, width)
         self.body_conv = conv(width, width, 3)
         self.tails = nn.ModuleDict({up: build_upsampler(up, width, 3, space.scale) for up in space.upsamplers})
+        # the input branch has no width: one for every +skip path
+        self.skip = build_skip(3, space.scale) if any(split_upsampler(u)[1] for u in space.upsamplers) else None
         self._templates: dict[tuple[str, int], tuple[nn.Module, dict[str, torch.Size]]] = {}
 
     def forward(self, x: torch.Tensor, arch: Arch) -> torch.Tensor:
@@ -72,7 +74,8 @@ class Supernet(nn.Module):
             y = self.run_block(i, spec, y, c)
         y = self.sliced(self.body_conv, "body_conv", c, lambda: conv(c, c, 3), y) + f
         up = arch.upsampler
-        return self.sliced(self.tails[up], f"tail:{up}", c, lambda: build_upsampler(up, c, 3, self.scale), y)
+        out = self.sliced(self.tails[up], f"tail:{up}", c, lambda: build_upsampler(up, c, 3, self.scale), y)
+        return out + self.skip(x) if split_upsampler(up)[1] and self.skip is not None else out
 
     def _check(self, arch: Arch) -> None:
         self.space.validate(arch)
@@ -131,6 +134,8 @@ class Supernet(nn.Module):
         }
         tail = self.state_at(self.tails[up], f"tail:{up}", c, lambda: build_upsampler(up, c, 3, self.scale))
         state |= {f"tail.{k}": v for k, v in tail.items()}
+        if net.skip is not None and self.skip is not None:
+            state |= {f"skip.{k}": v.detach() for k, v in self.skip.state_dict().items()}
         for i, spec in enumerate(arch.blocks):
             state |= {f"body.{i}.{k}": v.detach() for k, v in self.block_state(i, spec, c).items()}
         net.load_state_dict({k: v.clone().contiguous() for k, v in state.items()})

@@ -49,6 +49,7 @@ WIDE = BlockSpace(
         BlockSpec("imdb", attention="none"),
         BlockSpec("rfdb"),
     ),
+    upsamplers=("direct", "progressive", "nearest", "direct+skip"),
 )
 
 
@@ -71,7 +72,7 @@ def test_space_samples_only_valid_networks() -> None:
 
 def test_space_size_serialisation_and_errors(tmp_path: Path) -> None:
     assert SPACE.size() == 4 + 16 + 64
-    assert WIDE.size() == 2 * 3 * (4 + 16 + 64)  # widths x upsamplers x block chains
+    assert WIDE.size() == 2 * 4 * (4 + 16 + 64)  # widths x upsamplers x block chains
     for sp in (SPACE, WIDE):
         sp.save(tmp_path / "s.json")
         assert BlockSpace.load(tmp_path / "s.json") == sp
@@ -141,13 +142,18 @@ def test_width_and_upsampler_subnets_equal_the_supernet_paths() -> None:
     w = net.choices[0][1].expand.weight.grad  # WDSR-B 12 -> 48 of 16 -> 64
     assert w[:48, :12].abs().sum() > 0 and w[48:].abs().sum() == 0 and w[:, 12:].abs().sum() == 0
     assert net.tails["direct"][0].weight.grad is None and net.tails["progressive"][0][0].weight.grad is None
+    assert net.skip is not None and net.skip[0].weight.grad is None  # the input branch only on +skip paths
     with pytest.raises(ValueError, match="width"):
         net.subnet(Arch(8, (WIDE.candidates[0],)))
 
 
 def test_evolution_searches_widths_and_upsamplers(tmp_path: Path) -> None:
     def latency(a: Arch) -> float:
-        return a.channels / 4 + len(a.blocks) + {"direct": 0.0, "progressive": 2.0, "nearest": 1.0}[a.upsampler]
+        return (
+            a.channels / 4
+            + len(a.blocks)
+            + {"direct": 0.0, "progressive": 2.0, "nearest": 1.0, "direct+skip": 0.5}[a.upsampler]
+        )
 
     psnr = lambda a: 25.0 + 0.01 * a.channels + 0.1 * len(a.blocks)  # noqa: E731
     cfg = EvolutionConfig(population=6, topk=3, iterations=4, crossover=3, mutation_children=3, mutation=0.5, seed=1)

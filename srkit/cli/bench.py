@@ -24,7 +24,7 @@ import torch
 
 from ..models import CheckpointError, create_model, from_genotype, list_models, load
 from ..models.catalog import BlockSpec
-from ..models.upsamplers import UPSAMPLERS
+from ..models.upsamplers import BASE_UPSAMPLERS, UPSAMPLERS
 from ..profiler import cases as opcases
 from ..profiler import lut as lutmod
 from ..profiler import modelbench, opbench, report
@@ -485,7 +485,7 @@ def _lut_parser(sub: Any) -> None:
         help="block specs as YAML, e.g. '{type: wdsr_b, expansion: 6}' (default: the standard grid)",
     )
     t.add_argument(
-        "--upsamplers", nargs="+", choices=UPSAMPLERS, default=list(UPSAMPLERS), help="the stems' upsamplers"
+        "--upsamplers", nargs="+", choices=UPSAMPLERS, default=list(BASE_UPSAMPLERS), help="the stems' upsamplers"
     )
     t.add_argument("--dtype", default="fp32", choices=("fp32", "fp16", "bf16"))
     t.add_argument("--batch", type=count(1), default=1)

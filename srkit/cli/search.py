@@ -22,7 +22,7 @@ from typing import Any
 
 import torch
 
-from srkit.models.upsamplers import UPSAMPLERS
+from srkit.models.upsamplers import BASE_UPSAMPLERS, UPSAMPLERS
 
 from .args import check_order, count, number, size_hw
 from .errors import device, run_cli
@@ -52,7 +52,10 @@ def _spos_args(p: argparse.ArgumentParser) -> None:
         help="width(s); several make the width a one-shot choice (one supernet sliced to each)",
     )
     p.add_argument(
-        "--upsamplers", nargs="+", choices=UPSAMPLERS, help="upsampler choices (default: all three; imdb: direct)"
+        "--upsamplers",
+        nargs="+",
+        choices=UPSAMPLERS,
+        help="upsampler choices (default: the three without +skip; imdb: direct)",
     )
     p.add_argument("--min-blocks", type=count(1), default=2)
     p.add_argument("--max-blocks", type=count(1), default=6)
@@ -191,7 +194,7 @@ def _config(args: argparse.Namespace):
             channels=widths,
             min_blocks=args.min_blocks,
             max_blocks=args.max_blocks,
-            upsamplers=tuple(args.upsamplers or UPSAMPLERS),
+            upsamplers=tuple(args.upsamplers or BASE_UPSAMPLERS),
         )
     if args.shared and len(widths) > 1:
         raise SystemExit("--shared: the shared IMDB supernet holds one width; give one --channels")
@@ -330,7 +333,11 @@ def _nni_parser() -> argparse.ArgumentParser:
     p.add_argument("--scale", type=int, default=4, choices=(2, 3, 4))
     p.add_argument("--channels", type=count(1), nargs="+", default=[32], help="nas: widths to choose from")
     p.add_argument(
-        "--upsamplers", nargs="+", choices=UPSAMPLERS, default=list(UPSAMPLERS), help="nas: upsamplers to choose from"
+        "--upsamplers",
+        nargs="+",
+        choices=UPSAMPLERS,
+        default=list(BASE_UPSAMPLERS),
+        help="nas: upsamplers to choose from",
     )
     p.add_argument("--min-blocks", type=count(1), default=2)
     p.add_argument("--max-blocks", type=count(1), default=6)

@@ -1,7 +1,8 @@
 """BlockNet: a chain of catalogue blocks between a head conv and a sub-pixel tail.
 
 ``head (3x3, in -> C) -> blocks -> 3x3 conv + head output -> upsampler`` (by default ``direct``: a
-conv to in x scale^2 and a pixel shuffle; :mod:`srkit.models.upsamplers` lists the others).
+conv to in x scale^2 and a pixel shuffle; :mod:`srkit.models.upsamplers` lists the others), plus,
+for a ``+skip`` upsampler, WDSR's 5x5 sub-pixel branch from the input.
 The block list is data (:class:`srkit.models.catalog.BlockSpec` dicts), which makes BlockNet the
 network that latency tables predict (stem + sum of blocks) and that the lightweight search space
 exports as a genotype.
@@ -19,7 +20,7 @@ from .base import SRNet
 from .blocks import conv
 from .catalog import BlockSpec, build_block, min_size
 from .registry import register
-from .upsamplers import build_upsampler
+from .upsamplers import build_skip, build_upsampler, split_upsampler
 
 DEFAULT_BLOCKS: tuple[dict[str, Any], ...] = tuple({"type": "wdsr_b", "expansion": 6} for _ in range(4))
 
@@ -44,10 +45,12 @@ class BlockNet(SRNet):
         self.body_conv = conv(channels, channels, 3)
         self.upsampler_kind = upsampler
         self.tail = build_upsampler(upsampler, channels, in_channels, scale)
+        self.skip = build_skip(in_channels, scale) if split_upsampler(upsampler)[1] else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         f = self.head(x)
-        return self.tail(self.body_conv(self.body(f)) + f)
+        y = self.tail(self.body_conv(self.body(f)) + f)
+        return y if self.skip is None else y + self.skip(x)
 
 
 @register("blocknet", scales=(2, 3, 4))
@@ -59,5 +62,5 @@ def blocknet(
     upsampler: str = "direct",
 ) -> BlockNet:
     """BlockNet: head conv, a chain of catalogue blocks (WDSR-A/B, IMDB, RFDB, +CCA), an upsampler
-    (direct sub-pixel, progressive sub-pixel or nearest+conv)."""
+    (direct sub-pixel, progressive sub-pixel or nearest+conv, each optionally ``+skip``: WDSR's input branch)."""
     return BlockNet(scale, channels, [dict(b) for b in blocks], in_channels, upsampler)

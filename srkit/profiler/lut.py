@@ -25,7 +25,7 @@ import torch
 from .. import atomic
 from ..models.blocknet import BlockNet
 from ..models.catalog import BlockSpec, build_block, min_size
-from ..models.upsamplers import UPSAMPLERS
+from ..models.upsamplers import BASE_UPSAMPLERS
 from .device import dtype_name, fingerprint, identity, parse_dtype
 from .modelbench import RUNTIMES, time_runtime
 
@@ -160,7 +160,7 @@ class Grid:
         BlockSpec("imdb", attention="cca"),
         BlockSpec("rfdb"),
     )
-    upsamplers: tuple[str, ...] = UPSAMPLERS
+    upsamplers: tuple[str, ...] = BASE_UPSAMPLERS
 
     def items(self) -> list[Entry]:
         out: list[Entry] = []
