@@ -104,3 +104,27 @@ def test_registry_names_unknown_ops_and_backends() -> None:
         ops.implementations("pixel_shufle")
     with pytest.raises(ValueError, match=r"unknown backends \['opencl'\]"):
         dispatch.register("made_up", {"opencl": print})
+
+
+def test_the_shared_part_of_a_plan_is_made_once_and_the_argument_check_every_call(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("SRKIT_BACKEND", raising=False)
+    impls = dispatch.implementations("pixel_shuffle")
+    dispatch.plan("pixel_shuffle", "cpu", impls)
+    before = dispatch._candidates.cache_info()
+    asked: list[str] = []
+
+    def refuse_cpp(b: str) -> str:
+        asked.append(b)
+        return "this call's shape" if b == "cpp" else ""
+
+    for _ in range(3):
+        assert dispatch.plan("pixel_shuffle", "cpu", impls) == ("cpp", None, None)
+        backend, fell_from, why = dispatch.plan("pixel_shuffle", "cpu", impls, refuse_cpp)
+        assert (fell_from, why) == ("cpp", "this call's shape") and backend != "cpp"
+    after = dispatch._candidates.cache_info()
+    assert after.hits - before.hits == 6 and after.misses == before.misses
+    assert asked.count("cpp") == 3  # the per-call check is never cached
+    with dispatch.use_backend("torch"):
+        assert dispatch.plan("pixel_shuffle", "cpu", impls)[0] == "torch"  # forcing is part of the key

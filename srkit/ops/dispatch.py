@@ -154,6 +154,7 @@ def register(
         raise ValueError(f"srkit: op {op}: unknown backends {sorted(unknown)}")
     _registry[op] = impls
     _orders[op] = dict(order or {})
+    _candidates.cache_clear()  # a re-registered op changes its order
     return impls
 
 
@@ -253,22 +254,32 @@ def preferred() -> tuple[str | None, bool]:
     return None, False
 
 
+@functools.cache
+def _candidates(
+    op: str, device_type: str, forced: str | None, implemented: tuple[str, ...]
+) -> tuple[tuple[str, str], ...]:
+    """The backends ``op`` tries on ``device_type`` (``forced`` first), each with why it cannot run
+    whatever the arguments ('' when it can): the part of a plan that every call shares, made once."""
+    order = list(default_order(op, device_type))
+    if forced is not None:
+        order = [forced] + [b for b in order if b != forced]
+    return tuple(
+        (b, unavailable_reason(b, device_type) or ("" if b in implemented else f"op {op} has no {b} implementation"))
+        for b in order
+    )
+
+
 def plan(
     op: str, device_type: str, implemented: Mapping[str, object], unsupported: Callable[[str], str] | None = None
 ) -> tuple[str, str | None, str | None]:
     """(backend to run, backend it falls back from, why) for one call of ``op``."""
     forced, strict = preferred()
-    order = list(default_order(op, device_type))
-    if forced is not None:
-        order = [forced] + [b for b in order if b != forced]
-    first = order[0]
+    candidates = _candidates(op, device_type, forced, tuple(sorted(implemented)))
+    first = candidates[0][0]
     first_reason: str | None = None
-    for b in order:
-        reason = unavailable_reason(b, device_type)
-        if not reason and b not in implemented:
-            reason = f"op {op} has no {b} implementation"
+    for b, reason in candidates:
         if not reason and unsupported is not None:
-            reason = unsupported(b)
+            reason = unsupported(b)  # depends on the call's arguments: never cached
         if not reason:
             if b == first:
                 return b, None, None
