@@ -29,8 +29,8 @@ done
 PY="${PYTHON:-python3}"
 KERNEL_TESTS=(tests/test_pixel_shuffle.py tests/test_upsample_tail.py tests/test_psnr.py tests/test_ssim.py
   tests/test_psnr_ssim.py tests/test_channel_stats.py tests/test_channel_scale.py tests/test_attention_scale.py
-  tests/test_channel_attention.py tests/test_conv_epilogue.py tests/test_wide_pointwise.py tests/test_wdsr_a_fused.py
-  tests/test_wide_activation.py)
+  tests/test_cca.py tests/test_conv_epilogue.py tests/test_wide_pointwise.py tests/test_wdsr_a_fused.py
+  tests/test_wdsr.py)
 
 step() { echo; echo "== $1"; }
 run() {  # run (or, dry, show) one command with a time limit in seconds

@@ -23,14 +23,14 @@ sys.path.insert(0, str(ROOT))  # `bench` and `tests` (the baselines) import as p
 import torch  # noqa: E402
 
 from bench import (  # noqa: E402
-    bench_channel_attention,
+    bench_cca,
     bench_conv_epilogue,
     bench_pixel_shuffle,
     bench_psnr,
     bench_ssim,
     bench_train_step,
     bench_upsample_tail,
-    bench_wide_activation,
+    bench_wdsr,
 )
 from bench.common import ratio  # noqa: E402
 from srkit import atomic  # noqa: E402
@@ -44,9 +44,9 @@ BENCHES = {
     "upsample_tail": bench_upsample_tail,
     "psnr": bench_psnr,
     "ssim": bench_ssim,
-    "cca": bench_channel_attention,
+    "cca": bench_cca,
     "conv_epilogue": bench_conv_epilogue,
-    "wdsr": bench_wide_activation,
+    "wdsr": bench_wdsr,
 }
 TRAIN_COLUMNS = [
     ("bench", "bench", ""),

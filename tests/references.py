@@ -6,7 +6,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from srkit.reference import protocol
+from srkit.reference import protocol, psnr, ssim
 
 
 def tail64(x, r, skip=None, mean=None, lo=None, hi=None) -> torch.Tensor:
@@ -23,7 +23,7 @@ def tail64(x, r, skip=None, mean=None, lo=None, hi=None) -> torch.Tensor:
 
 def psnr64(sr, hr, sr_mul=1.0, hr_mul=1.0, quantize=False, y_only=False, shave=0) -> torch.Tensor:
     mse = (
-        protocol.sse(sr, hr, sr_mul, hr_mul, quantize, y_only, shave)
+        psnr.sse(sr, hr, sr_mul, hr_mul, quantize, y_only, shave)
         / protocol.protocol_planes(sr[:1], sr_mul, quantize, y_only, shave).numel()
     )
     return 10 * torch.log10(255.0**2 / mse)
@@ -32,7 +32,7 @@ def psnr64(sr, hr, sr_mul=1.0, hr_mul=1.0, quantize=False, y_only=False, shave=0
 def ssim64(sr, hr, sr_mul=1.0, hr_mul=1.0, quantize=False, y_only=False, shave=0) -> torch.Tensor:
     a = protocol.protocol_planes(sr, sr_mul, quantize, y_only, shave)
     b = protocol.protocol_planes(hr, hr_mul, quantize, y_only, shave)
-    return protocol.ssim_map(a, b, protocol.gaussian_window()).flatten(1).mean(1)
+    return ssim.ssim_map(a, b, ssim.gaussian_window()).flatten(1).mean(1)
 
 
 def psnr_basicsr_loop(sr: torch.Tensor, hr: torch.Tensor, shave: int) -> list[float]:

@@ -1,9 +1,9 @@
 """srkit's layers: thin modules over the dispatching ops in :mod:`srkit.ops`."""
 
-from .channel_attention import ContrastChannelAttention, scaled_conv1x1
+from .cca import ContrastChannelAttention, scaled_conv1x1
 from .pixel_shuffle import PixelShuffle, PixelUnshuffle
 from .upsample_tail import UpsampleTail
-from .wide_activation import WideActBlockA, WideActBlockB, fold_weight_norm
+from .wdsr import WideActBlockA, WideActBlockB, fold_weight_norm
 
 __all__ = [
     "ContrastChannelAttention",

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import torch
 
-from ..reference import channel_attention as reference
+from ..reference import attention_scale as reference
+from ..reference.channel_stats import stats_dtype
 from . import _checks
 from .channel_scale import channel_scale
 from .dispatch import dispatch, extension, inline, register
@@ -56,7 +57,7 @@ def _attention_scale_op(
     b2: torch.Tensor,
 ) -> torch.Tensor:
     out = _checks.new_output(x, x.shape)
-    acc = reference.stats_dtype(x)
+    acc = stats_dtype(x)
     args = [t.to(acc).contiguous() for t in (mean, std, w1, b1, w2, b2)]
     dispatch("attention_scale", x.device, x.dtype)(x, *args, out)
     return out
@@ -73,7 +74,7 @@ def _setup(ctx, inputs, output) -> None:
 
 def _backward(ctx, g: torch.Tensor):
     x, *small = ctx.saved_tensors
-    acc = reference.stats_dtype(x)
+    acc = stats_dtype(x)
     with torch.enable_grad():
         leaves = [t.detach().to(acc).requires_grad_() for t in small]
         s = reference.attention(*leaves)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import torch
 
-from ..reference import channel_attention as reference
+from ..reference import channel_scale as reference
+from ..reference.channel_stats import stats_dtype
 from . import _checks
 from .dispatch import dispatch, extension, inline, register
 
@@ -37,7 +38,7 @@ def _empty(x: torch.Tensor) -> torch.Tensor:
 @torch.library.custom_op("srkit::channel_scale", mutates_args=())
 def _channel_scale_op(x: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
     out = _empty(x)
-    s_acc = s.to(reference.stats_dtype(x)).contiguous()
+    s_acc = s.to(stats_dtype(x)).contiguous()
     dispatch("channel_scale", x.device, x.dtype)(x, s_acc, out)
     return out
 
@@ -54,7 +55,7 @@ def _setup(ctx, inputs, output) -> None:
 def _backward(ctx, g: torch.Tensor):
     x, s = ctx.saved_tensors
     gx = _channel_scale_op(g, s) if ctx.needs_input_grad[0] else None
-    acc = reference.stats_dtype(x)
+    acc = stats_dtype(x)
     gs = (g.to(acc) * x.to(acc)).sum(dim=(2, 3)).to(s.dtype) if ctx.needs_input_grad[1] else None
     return gx, gs
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import torch
 
-from ..reference import channel_attention as reference
+from ..reference import channel_stats as reference
 from . import _checks
 from .dispatch import dispatch, extension, inline, register
 

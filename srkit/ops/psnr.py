@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import torch
 
-from ..reference import protocol as reference
+from ..reference import psnr as reference
 from .dispatch import dispatch, extension, inline, register
 
 

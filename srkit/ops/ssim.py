@@ -12,7 +12,7 @@ import functools
 
 import torch
 
-from ..reference import protocol as reference
+from ..reference import ssim as reference
 from .dispatch import dispatch, extension, inline, register
 from .psnr import pixel_count
 

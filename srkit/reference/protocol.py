@@ -1,4 +1,4 @@
-"""Reference of the evaluation protocol's metrics: per-image squared error and SSIM-map sums.
+"""The evaluation protocol's planes, shared by the ``psnr`` and ``ssim`` references.
 
 Everything is float64, as MATLAB computes it: values are brought to the 0..255 scale, optionally
 rounded like im2uint8, reduced to rgb2ycbcr's luma for ``y_only``, shaved, then compared.
@@ -6,21 +6,9 @@ rounded like im2uint8, reduced to rgb2ycbcr's luma for ``y_only``, shaved, then 
 
 from __future__ import annotations
 
-import math
-
 import torch
-import torch.nn.functional as F
 
-SSIM_WIN = 11
-SSIM_SIGMA = 1.5
 LUMA = (65.481, 128.553, 24.966)  # MATLAB rgb2ycbcr, RGB in [0, 1]; Y = 16 + (LUMA . RGB255) / 255
-
-
-def gaussian_window(size: int = SSIM_WIN, sigma: float = SSIM_SIGMA) -> torch.Tensor:
-    """The normalised 1-D Gaussian whose outer product is MATLAB's fspecial('gaussian', size, sigma)."""
-    half = (size - 1) / 2
-    g = torch.tensor([math.exp(-((i - half) ** 2) / (2 * sigma * sigma)) for i in range(size)], dtype=torch.float64)
-    return g / g.sum()
 
 
 def protocol_planes(x: torch.Tensor, mul: float, quantize: bool, y_only: bool, shave: int) -> torch.Tensor:
@@ -35,45 +23,3 @@ def protocol_planes(x: torch.Tensor, mul: float, quantize: bool, y_only: bool, s
         v = 16.0 + (LUMA[0] * r + LUMA[1] * g + LUMA[2] * b) / 255.0
     h, w = v.shape[-2:]
     return v[..., shave : h - shave, shave : w - shave]
-
-
-def sse(
-    sr: torch.Tensor, hr: torch.Tensor, sr_mul: float, hr_mul: float, quantize: bool, y_only: bool, shave: int
-) -> torch.Tensor:
-    a = protocol_planes(sr, sr_mul, quantize, y_only, shave)
-    b = protocol_planes(hr, hr_mul, quantize, y_only, shave)
-    return ((a - b) ** 2).flatten(1).sum(1)
-
-
-def ssim_map(a: torch.Tensor, b: torch.Tensor, gauss: torch.Tensor) -> torch.Tensor:
-    """SSIM map ('valid' region) of float64 (N, P, H, W) planes on the 0..255 scale."""
-    n, p, h, w = a.shape
-    k = gauss.to(device=a.device, dtype=torch.float64)
-    kh, kw = k.view(1, 1, -1, 1), k.view(1, 1, 1, -1)  # separable: the 2-D window is their outer product
-
-    def filt(t: torch.Tensor) -> torch.Tensor:
-        v = F.conv2d(F.conv2d(t.reshape(n * p, 1, h, w), kh), kw)
-        return v.reshape(n, p, h - k.numel() + 1, w - k.numel() + 1)
-
-    mu1, mu2 = filt(a), filt(b)
-    s11, s22, s12 = filt(a * a), filt(b * b), filt(a * b)
-    c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
-    mu12 = mu1 * mu2
-    num = (2 * mu12 + c1) * (2 * (s12 - mu12) + c2)
-    den = (mu1 * mu1 + mu2 * mu2 + c1) * ((s11 - mu1 * mu1) + (s22 - mu2 * mu2) + c2)
-    return num / den
-
-
-def ssim_sum(
-    sr: torch.Tensor,
-    hr: torch.Tensor,
-    sr_mul: float,
-    hr_mul: float,
-    quantize: bool,
-    y_only: bool,
-    shave: int,
-    gauss: torch.Tensor,
-) -> torch.Tensor:
-    a = protocol_planes(sr, sr_mul, quantize, y_only, shave)
-    b = protocol_planes(hr, hr_mul, quantize, y_only, shave)
-    return ssim_map(a, b, gauss).flatten(1).sum(1)
