@@ -73,6 +73,10 @@ def write(out: Path, runlog: RunLog, scale: int, lr_hw: Sequence[int], latency_m
         "retrained": runlog.of_kind("retrained"),
         "timing": runlog.of_kind("timing"),
         "genotypes": sorted(str(p.relative_to(out)) for p in (out / "genotypes").glob("*.json")),
+        "architectures": {
+            p.stem: json.loads(p.read_text())["_search"]["key"] for p in (out / "genotypes").glob("*.json")
+        },
+        "benchmark": benchmark(runlog),
         "comparison": None,
         "cost": verdict.cost(runlog),
     }
@@ -80,7 +84,7 @@ def write(out: Path, runlog: RunLog, scale: int, lr_hw: Sequence[int], latency_m
     if final:
         res["comparison"] = verdict.compare(final) | {"points": final}
     atomic.write_json(out / "front.json", res)
-    plot(out / "pareto.png", pts, fr, res["baselines"], final, scale, lr_hw)
+    plot(out / "pareto.png", pts, fr, res["baselines"], final, scale, lr_hw, res["benchmark"])
     if final:
         atomic.write_bytes(out / "report.md", markdown(res).encode())
     return res
@@ -98,16 +102,17 @@ def markdown(res: dict[str, Any]) -> str:
     cmp = res["comparison"]
     h, w = res["latency_input_lr"]
     rows = [
-        f"Retrained with one recipe, scored under the protocol; latency: LR {h}x{w}, batch 1, median "
-        "of the final interleaved rounds [min, max].",
+        f"Retrained with one recipe, scored on {res.get('benchmark', 'validation')} under the protocol; latency: "
+        f"LR {h}x{w}, batch 1, median of the final interleaved rounds [min, max].",
         "",
         "| model | group | params | PSNR (dB) | SSIM | latency ms [min, max] | dominates |",
         "|---|---|---:|---:|---:|---:|---|",
     ]
     for p in sorted(cmp["points"], key=lambda p: p["latency_ms"]):
         beaten = ", ".join(b.removeprefix("baseline_") for b in cmp["dominated_by_found"].get(p["label"], []))
+        arch = res.get("architectures", {}).get(p["label"])
         rows.append(
-            f"| {p['label'].removeprefix('baseline_')} | {p['group']} | {p['params'] or 0:,} | {p['psnr']:.3f} | "
+            f"| {p['label'].removeprefix('baseline_')}{f' `{arch}`' if arch else ''} | {p['group']} | {p['params'] or 0:,} | {p['psnr']:.3f} | "
             f"{p['ssim'] or 0:.4f} | {p['latency_ms']:.1f} [{p['latency_min_ms']:.1f}, {p['latency_max_ms']:.1f}] "
             f"| {beaten} |"
         )

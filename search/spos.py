@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import statistics
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -230,9 +230,16 @@ def time_baselines(cfg: SearchConfig, runlog: RunLog, log: Callable[[str], None]
 
 def budgets(cfg: SearchConfig, runlog: RunLog) -> tuple[float, ...]:
     """The latency budgets to export the best architecture under: given, or each baseline's."""
-    if not cfg.budgets_from_baselines:
-        return cfg.budgets_ms
-    return tuple(sorted({float(runlog.get(f"baseline:{b}")["latency_ms"]) for b in cfg.baselines}))
+    return run_budgets(cfg.budgets_ms, cfg.budgets_from_baselines, cfg.baselines, runlog)
+
+
+def run_budgets(
+    given: Sequence[float], from_baselines: bool, baselines: Sequence[str], runlog: RunLog
+) -> tuple[float, ...]:
+    """:func:`budgets` from a run's configuration values (``srkit-search report`` reads them from config.json)."""
+    if not from_baselines:
+        return tuple(given)
+    return tuple(sorted({float(runlog.get(f"baseline:{b}")["latency_ms"]) for b in baselines}))
 
 
 def retrain_jobs(cfg: SearchConfig, exported: list[Path]) -> list[tuple[str, str, dict[str, Any]]]:

@@ -108,3 +108,8 @@ def test_a_study_taken_piecewise_retrains_scores_and_times_each_model_once(tmp_p
     assert {p["label"] for p in front["comparison"]["points"]} == set(retrained)
     assert set(front["cost"]) >= {"supernet", "retrain", "total"}
     assert "| model | group |" in (out / "report.md").read_text()
+    assert "scored on bench under the protocol" in (out / "report.md").read_text()
+    genotypes = sorted((out / "genotypes").iterdir())
+    assert main(["report", str(out)]) == 0  # the report rebuilt: the same exports (the baselines' budgets)
+    assert sorted((out / "genotypes").iterdir()) == genotypes
+    assert json.loads((out / "front.json").read_text())["comparison"] == front["comparison"]

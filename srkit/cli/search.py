@@ -291,6 +291,7 @@ def run_report(args: argparse.Namespace) -> int:
 
     from srkit.search import report
     from srkit.search.runlog import RunLog
+    from srkit.search.spos import BASELINES, run_budgets
 
     out = Path(args.dir)
     if not (out / "log.jsonl").is_file():
@@ -298,7 +299,14 @@ def run_report(args: argparse.Namespace) -> int:
     cfg = json.loads((out / "config.json").read_text())
     runlog = RunLog(out / "log.jsonl")
     scale = int(cfg["space"]["scale"])
-    report.export(out, runlog, scale, tuple(cfg.get("budgets_ms") or ()))
+    # the budgets the run exported under (with --budgets-from-baselines: the baselines' latencies)
+    given = tuple(cfg.get("budgets_ms") or ())
+    report.export(
+        out,
+        runlog,
+        scale,
+        run_budgets(given, bool(cfg.get("budgets_from_baselines")), cfg.get("baselines") or BASELINES, runlog),
+    )
     res = report.write(out, runlog, scale, cfg["latency_input"], "table" if cfg.get("latency_table") else "measured")
     _print(Console(), res)
     return 0

@@ -1,0 +1,88 @@
+"""Work per pixel and the rate it ran at, for every network a search run retrained: multiply-accumulates
+per LR pixel (counted by ``torch.utils.flop_counter`` on the PyTorch path) and the GMAC/s that the run's
+recorded median latency implies at its latency input. It explains a front: which networks the CPU runs
+near its best rate and which are bound by memory traffic.
+
+    python bench/model_macs.py search/results/cpu_x4_skip [--out bench/results]
+
+Writes ``model_macs_<run folder name>.json``. Nothing is timed here; the latencies are the run's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import torch
+from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
+
+from srkit import atomic
+from srkit.models import create_model, from_genotype
+from srkit.ops import plain_torch
+
+PROBE = 24  # LR side of the counting input: every network here is fully convolutional, so MACs scale with area
+
+
+def in_channels(model: nn.Module) -> int:
+    conv = next(m for m in model.modules() if isinstance(m, nn.Conv2d))
+    return conv.in_channels
+
+
+def macs_per_pixel(model: nn.Module) -> float:
+    x = torch.rand(1, in_channels(model), PROBE, PROBE)
+    counter = FlopCounterMode(display=False)
+    with torch.no_grad(), plain_torch(), counter:
+        model(x)
+    return counter.get_total_flops() / 2 / (PROBE * PROBE)
+
+
+def build(entry: dict, scale: int) -> nn.Module:
+    if entry["model"].endswith(".json"):
+        return from_genotype(entry["model"], scale, **entry["model_args"])
+    return create_model(entry["model"], scale=scale, **entry["model_args"])
+
+
+def rows(front: dict) -> list[dict]:
+    medians = {t["label"]: t["median_ms"] for t in front["timing"]}
+    h, w = front["latency_input_lr"]
+    out = []
+    for entry in front["retrained"]:
+        key = entry["key"].split(":")[1]
+        model = build(entry, front["scale"]).eval()
+        macs = macs_per_pixel(model)
+        ms = medians.get(key, entry["latency_ms"])
+        out.append(
+            {
+                "key": key,
+                "label": entry["label"],
+                "arch": front.get("architectures", {}).get(key, entry["model"]),
+                "params": entry["params"],
+                "in_channels": in_channels(model),
+                "macs_per_lr_pixel": round(macs),
+                "median_ms": ms,
+                "gmac_per_s": round(macs * h * w / (ms * 1e-3) / 1e9, 1),
+            }
+        )
+    return sorted(out, key=lambda r: r["median_ms"])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("run", type=Path, help="a search run folder holding front.json")
+    ap.add_argument("--out", type=Path, default=Path("bench/results"))
+    args = ap.parse_args()
+    front = json.loads((args.run / "front.json").read_text())
+    result = {"run": str(args.run), "latency_input_lr": front["latency_input_lr"], "rows": rows(front)}
+    path = args.out / f"model_macs_{args.run.name}.json"
+    atomic.write_json(path, result)
+    for r in result["rows"]:
+        print(
+            f"{r['arch']:<28} {r['macs_per_lr_pixel']:>9,} MAC/px {r['median_ms']:>8.1f} ms {r['gmac_per_s']:>6.1f} GMAC/s"
+        )
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
