@@ -11,21 +11,7 @@ import torch
 import triton
 import triton.language as tl
 
-from .helpers import row_coords, row_grid, row_warps
-
-
-@triton.jit
-def shuffle_source(c, oh, ow, R: tl.constexpr, SHUFFLE: tl.constexpr):
-    """Input (channel, row, column) read by output element (c, oh, ow)."""
-    if SHUFFLE:
-        ic = c * (R * R) + (oh % R) * R + (ow % R)
-        ih = oh // R
-        iw = ow // R
-    else:
-        ic = c // (R * R)
-        ih = oh * R + (c // R) % R
-        iw = ow * R + c % R
-    return ic, ih, iw
+from .helpers import row_coords, row_grid, row_warps, shuffle_source
 
 
 @triton.jit(do_not_specialize=["H", "W"])  # sizes vary per image: one compile serves all

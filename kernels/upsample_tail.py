@@ -11,8 +11,7 @@ import torch
 import triton
 import triton.language as tl
 
-from .helpers import row_coords, row_grid, row_warps
-from .pixel_shuffle import shuffle_source
+from .helpers import row_coords, row_grid, row_warps, shuffle_source
 
 
 @triton.jit(do_not_specialize=["H", "W"])  # sizes vary per image: one compile serves all

@@ -63,10 +63,42 @@ class SearchConfig:
     timing_rounds: int = 0  # finally time every retrained model in this many interleaved rounds (the spread)
     device: str = "cpu"
 
+    def __post_init__(self) -> None:
+        problem = config_problem(self)
+        if problem:
+            raise ValueError(problem)
+
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["space"] = self.space.as_dict()
         return d
+
+
+def config_problem(cfg: SearchConfig) -> str:
+    """The first rule ``cfg`` breaks ('' when none): every rule that spans fields, checked once here
+    so a command line, a script and a resumed run are refused alike, before anything is written."""
+    widths, evo = cfg.space.channels, cfg.evolution
+    shared_ok = all(b.type == "imdb_path" for b in cfg.space.candidates)
+    rules = [
+        (cfg.shared and not shared_ok, "--shared applies to the IMDB multi-path space (--space imdb)"),
+        (cfg.shared and len(widths) > 1, "--shared: the shared IMDB supernet holds one width; give one --channels"),
+        (
+            cfg.channels is not None and cfg.channels not in widths,
+            f"width {cfg.channels} is not in the space's {widths}",
+        ),
+        (evo.topk > evo.population, f"--topk ({evo.topk}) is above --population ({evo.population})"),
+        (cfg.holdout < 2, f"--holdout {cfg.holdout}: keep every n-th image out with n >= 2"),
+        (min(cfg.latency_input) < 1, f"--latency-input {cfg.latency_input}: not a size"),
+        (any(b <= 0 for b in cfg.budgets_ms), f"--budgets {cfg.budgets_ms}: every budget must be above 0 ms"),
+        (cfg.retrain_top is not None and cfg.retrain_top < 1, f"--retrain-top {cfg.retrain_top}: at least 1"),
+        (cfg.latency_runtime not in ("torch", "ort"), f"--latency-runtime {cfg.latency_runtime!r}: torch or ort"),
+    ]
+    for broken, line in rules:
+        if broken:
+            return line
+    for spec in cfg.baselines + tuple(b for b in cfg.retrain_baselines if b != "all"):
+        baseline_spec(spec)  # raises, naming the spec, if it is malformed
+    return ""
 
 
 def baseline_spec(spec: str) -> tuple[str, dict[str, Any]]:

@@ -10,8 +10,9 @@ import torch
 
 from srkit import ops
 from srkit.cli import bench as cli
+from srkit.models import list_models
 from srkit.ops import dispatch
-from srkit.profiler import cases, opbench
+from srkit.profiler import cases, modelbench, opbench
 from srkit.profiler.device import Peaks
 
 PEAKS = Peaks(10.0, {"fp32": 0.1})
@@ -250,3 +251,30 @@ def test_every_registered_op_is_benchmarked_by_its_own_name() -> None:
         cli.parser().parse_args(["ops", "--only", op])  # accepted by srkit-bench ops --only
     with pytest.raises(ValueError, match="unknown op"):
         cases.resolve(["nope"])
+
+
+def test_the_default_tour_times_the_ops_quick_then_imdn(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _fast_peaks(monkeypatch)
+    every = cases.cases
+    monkeypatch.setattr(cases, "cases", lambda dev, quick, only: every(dev, quick, ["pixel_shuffle"]))
+    monkeypatch.setitem(modelbench.RESOLUTIONS, "360p", (24, 40))
+    out = tmp_path / "t"
+    assert _run(["--reps", "2", "--max-seconds", "0.2", "--out", str(out)], tmp_path, monkeypatch) == 0
+    (j,) = out.glob("bench_*.json")
+    rec = json.loads(j.read_text())
+    assert {r["op"] for r in rec["ops"]} == {"pixel_shuffle"}
+    assert not any("compile" in r["impl"] for r in rec["ops"])  # the quick ops on the CPU: no torch.compile rows
+    assert {(r["model"], r["variant"], tuple(r["out_hw"])) for r in rec["models"]} == {
+        ("imdn", "eager", (24, 40)),
+        ("imdn", "srkit", (24, 40)),
+    }
+    assert any(r["level"] == "total" for r in rec["layers"])
+
+
+def test_model_runs_are_typed_once_from_the_command_line() -> None:
+    run = cli.ModelsRun.from_args(cli.parser().parse_args(["model", "--all", "--no-graphs", "--input", "24x40"]))
+    assert run.names == tuple(list_models()) and run.inputs == ((24, 40),) and not run.graphs and run.breakdown
+    with pytest.raises(SystemExit, match="name a model"):
+        cli.ModelsRun.from_args(cli.parser().parse_args(["model"]))
+    ops = cli.OpsRun.from_args(cli.parser().parse_args(["ops", "--only", "cca", "--quick"]))
+    assert ops == cli.OpsRun("cpu" if not torch.cuda.is_available() else "cuda", quick=True, only=("cca",))

@@ -97,6 +97,25 @@ def test_triton_probe_refuses_cpu_without_the_interpreter(monkeypatch: pytest.Mo
         dispatch._probe_triton.cache_clear()
 
 
+def test_the_probe_kernel_belongs_to_no_op_and_a_wrong_answer_disables_triton(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from srkit.kernels import helpers
+
+    x = torch.randn(41)
+    out = torch.full_like(x, float("nan"))  # poisoned: every element must be written
+    helpers.probe(x, out)
+    assert torch.equal(out, x * 2 + 1)
+    dispatch._probe_triton.cache_clear()
+    monkeypatch.setattr(helpers, "probe", lambda x, out: out.zero_())
+    try:
+        assert "wrong result" in dispatch.unavailable_reason("triton", "cpu")
+    finally:
+        monkeypatch.undo()
+        dispatch._probe_triton.cache_clear()
+    assert dispatch.unavailable_reason("triton", "cpu") == ""
+
+
 def test_registry_names_unknown_ops_and_backends() -> None:
     assert set(ops.implementations("pixel_shuffle")) == {"triton", "cuda", "cpp", "torch"}
     assert "wide_pointwise" in dispatch.registered_ops()

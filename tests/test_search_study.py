@@ -4,14 +4,17 @@ timing, the verdict (who dominates whom) and the cost, and a run taken piecewise
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
+import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 from srkit.search import verdict
+from srkit.search.evolution import EvolutionConfig
 from srkit.search.runlog import RunLog
 from srkit.search.spos import SearchConfig, baseline_label, baseline_spec, split_pairs
 
@@ -35,6 +38,33 @@ def test_baseline_specs_name_variants() -> None:
     assert baseline_label("imdn:channels=32,blocks=3") == "baseline_imdn_channels32_blocks3"
     with pytest.raises(ValueError, match="key=value"):
         baseline_spec("imdn:channels")
+
+
+@pytest.mark.parametrize(
+    ("change", "line"),
+    [
+        ({"shared": True}, "--shared applies to the IMDB"),
+        ({"channels": 24}, "width 24 is not in the space's"),
+        ({"evolution": EvolutionConfig(population=4, topk=5)}, "--topk (5) is above --population (4)"),
+        ({"holdout": 1}, "--holdout 1"),
+        ({"latency_input": (0, 64)}, "--latency-input"),
+        ({"budgets_ms": (10.0, 0.0)}, "--budgets"),
+        ({"retrain_top": 0}, "--retrain-top 0"),
+        ({"latency_runtime": "onnx"}, "--latency-runtime 'onnx'"),
+        ({"retrain_baselines": ("imdn:channels",)}, "key=value"),
+    ],
+)
+def test_a_search_config_refuses_a_broken_rule_in_one_line(change: dict, line: str) -> None:
+    assert SearchConfig().as_dict()["channels"] == 32  # the defaults keep every rule
+    with pytest.raises(ValueError, match=re.escape(line)):
+        dataclasses.replace(SearchConfig(), **change)
+
+
+def test_the_search_command_reports_a_broken_rule_without_a_traceback(tmp_path: Path) -> None:
+    line = "srkit-search: --shared: the shared IMDB supernet holds one width; give one --channels"
+    with pytest.raises(SystemExit, match=re.escape(line)):
+        main(["spos", "--out", str(tmp_path / "x"), "--space", "imdb", "--shared", "--channels", "16", "24"])
+    assert not (tmp_path / "x").exists()  # refused before the run folder is claimed
 
 
 def test_several_folders_are_one_dataset_and_candidates_rank_on_held_out_images(tmp_path: Path) -> None:
@@ -113,3 +143,21 @@ def test_a_study_taken_piecewise_retrains_scores_and_times_each_model_once(tmp_p
     assert main(["report", str(out)]) == 0  # the report rebuilt: the same exports (the baselines' budgets)
     assert sorted((out / "genotypes").iterdir()) == genotypes
     assert json.loads((out / "front.json").read_text())["comparison"] == front["comparison"]
+
+
+def test_options_left_out_keep_the_configs_own_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    import srkit.cli.search as cli
+
+    seen: list[SearchConfig] = []
+    monkeypatch.setattr(cli, "_owned", lambda args: (_ for _ in ()).throw(SystemExit("stop")))
+    real = cli._config
+    monkeypatch.setattr(cli, "_config", lambda args: seen.append(real(args)) or seen[-1])
+    with pytest.raises(SystemExit, match="stop"):
+        main(["spos", "--out", "unused"])
+    # every default is the dataclasses' (the device is the command line's: cuda where there is one)
+    assert seen[-1] == dataclasses.replace(SearchConfig(), device=seen[-1].device)
+    with pytest.raises(SystemExit, match="stop"):
+        main(["spos", "--out", "unused", "--seed", "3", "--retrain-baselines", "--holdout", "4"])
+    cfg = seen[-1]
+    assert (cfg.supernet.seed, cfg.evolution.seed, cfg.holdout, cfg.retrain_baselines) == (3, 3, 4, ())
+    assert cfg.supernet.iters == SearchConfig().supernet.iters

@@ -12,6 +12,7 @@ plots to PNG under ``--out``. Each row names the backend that actually ran; a fa
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import sys
 import time
@@ -114,16 +115,37 @@ def _write(out: Path, stem: str, record: dict[str, Any], rows: list[dict[str, An
     return [report.write_json(out / f"{stem}.json", record), report.write_csv(out / f"{stem}.csv", rows)]
 
 
-def run_ops(args: argparse.Namespace, con: Any, pk: Peaks) -> tuple[list[dict[str, Any]], bool]:
-    compile_ = args.compile if args.compile is not None else not args.quick
-    impls = opbench.implementations(args.device, compile=compile_, backends=args.backends)
-    todo = opcases.cases(args.device, args.quick, args.only)
+@dataclasses.dataclass(frozen=True)
+class OpsRun:
+    """What ``srkit-bench ops`` times, typed once from the command line (or built directly)."""
+
+    device: str
+    quick: bool = False
+    only: tuple[str, ...] | None = None
+    backends: tuple[str, ...] | None = None
+    compile: bool | None = None  # None: torch.compile rows unless quick
+    reps: int = 20
+    max_seconds: float = 5.0
+
+    @classmethod
+    def from_args(cls, a: argparse.Namespace) -> OpsRun:
+        return cls(a.device, a.quick, _tuple(a.only), _tuple(a.backends), a.compile, a.reps, a.max_seconds)
+
+
+def _tuple(values: list[Any] | None) -> tuple[Any, ...] | None:
+    return tuple(values) if values else None
+
+
+def run_ops(run: OpsRun, con: Any, pk: Peaks) -> tuple[list[dict[str, Any]], bool]:
+    compile_ = run.compile if run.compile is not None else not run.quick
+    impls = opbench.implementations(run.device, compile=compile_, backends=run.backends)
+    todo = opcases.cases(run.device, run.quick, list(run.only) if run.only else None)
     rows: list[dict[str, Any]] = []
     with _progress(len(todo), "ops") as step:
         for case in todo:
             step(f"{case.op} {'x'.join(map(str, case.shape))} {case.dtype}")
-            rows += opbench.run_case(case, args.device, impls, pk, reps=args.reps, max_seconds=args.max_seconds)
-    con.print(report.table(f"srkit ops on {args.device}", rows, OP_COLUMNS))
+            rows += opbench.run_case(case, run.device, impls, pk, reps=run.reps, max_seconds=run.max_seconds)
+    con.print(report.table(f"srkit ops on {run.device}", rows, OP_COLUMNS))
     bad = [r for r in rows if not r["correct"]]
     for r in rows:
         if r.get("fallback"):
@@ -136,7 +158,7 @@ def cmd_ops(args: argparse.Namespace) -> int:
     pk = peaks(args.device, remeasure=args.remeasure_peaks)
     fp = _device_header(con, args.device, pk)
     t0 = time.perf_counter()
-    rows, ok = run_ops(args, con, pk)
+    rows, ok = run_ops(OpsRun.from_args(args), con, pk)
     out = Path(args.out)
     stem = f"ops_{slug(fp)}{'_quick' if args.quick else ''}"
     paths = _write(
@@ -179,15 +201,55 @@ def _model(spec: str, scale: int) -> tuple[str, torch.nn.Module]:
         raise SystemExit(f"srkit-bench: {e.args[0] if e.args else e}") from e
 
 
-def _settings(args: argparse.Namespace) -> list[modelbench.Setting]:
-    cuda = args.device.startswith("cuda")
-    dtypes = [parse_dtype(d) for d in (args.dtypes or (["fp32", "fp16"] if cuda else ["fp32"]))]
-    layouts = [False, True] if args.channels_last == "both" else [args.channels_last == "yes"]
-    graphs = [False, True] if cuda and not args.no_graphs else [False]
+@dataclasses.dataclass(frozen=True)
+class ModelsRun:
+    """What ``srkit-bench model`` times, typed once from the command line (or built directly)."""
+
+    device: str
+    names: tuple[str, ...]
+    scale: int = 4
+    batch: int = 1
+    inputs: tuple[tuple[int, int], ...] = (modelbench.RESOLUTIONS["720p"],)
+    variants: tuple[str, ...] = tuple(modelbench.VARIANTS)
+    dtypes: tuple[str, ...] | None = None  # None: fp32 on the CPU, fp32 and fp16 on a GPU
+    channels_last: str = "no"  # no | yes | both
+    graphs: bool = True  # CUDA-graph rows on a GPU
+    breakdown: bool = True
+    reps: int = 20
+    max_seconds: float = 5.0
+
+    def __post_init__(self) -> None:
+        if not self.names:
+            raise SystemExit("srkit-bench model: name a model (or a checkpoint file), or --all")
+
+    @classmethod
+    def from_args(cls, a: argparse.Namespace) -> ModelsRun:
+        names = tuple(list_models() if a.all else a.names)
+        return cls(
+            a.device,
+            names,
+            scale=a.scale,
+            batch=a.batch,
+            inputs=tuple(a.input),
+            variants=tuple(a.variants),
+            dtypes=_tuple(a.dtypes),
+            channels_last=a.channels_last,
+            graphs=not a.no_graphs,
+            breakdown=a.breakdown,
+            reps=a.reps,
+            max_seconds=a.max_seconds,
+        )
+
+
+def _settings(run: ModelsRun) -> list[modelbench.Setting]:
+    cuda = run.device.startswith("cuda")
+    dtypes = [parse_dtype(d) for d in (run.dtypes or (["fp32", "fp16"] if cuda else ["fp32"]))]
+    layouts = [False, True] if run.channels_last == "both" else [run.channels_last == "yes"]
+    graphs = [False, True] if cuda and run.graphs else [False]
     out = []
     for dt in dtypes:
         for cl in layouts:
-            for v in args.variants:
+            for v in run.variants:
                 if v == "ort":  # memory layout and graphs are ONNX Runtime's own business: one row per dtype
                     out += [modelbench.Setting(v, dt)] if cl == layouts[0] else []
                 else:
@@ -195,44 +257,43 @@ def _settings(args: argparse.Namespace) -> list[modelbench.Setting]:
     return out
 
 
-def run_models(args: argparse.Namespace, con: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    names = list_models() if args.all else args.names
-    if not names:
-        raise SystemExit("srkit-bench model: name a model (or a checkpoint file), or --all")
-    settings = _settings(args)
-    sizes = args.input
+def run_models(run: ModelsRun, con: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    settings = _settings(run)
     rows: list[dict[str, Any]] = []
     layers: list[dict[str, Any]] = []
-    dev = torch.device(args.device)
-    with _progress(len(names) * len(sizes) * len(settings), "models") as step:
-        for spec in names:
-            name, model = _model(spec, args.scale)
+    dev = torch.device(run.device)
+    with _progress(len(run.names) * len(run.inputs) * len(settings), "models") as step:
+        for spec in run.names:
+            name, model = _model(spec, run.scale)
             if hasattr(model, "fold_weight_norm"):
                 model.fold_weight_norm()  # inference weights, as deployed
-            for hw in sizes:
+            for hw in run.inputs:
                 lr = modelbench.lr_size(hw, int(model.scale), model)
-                x = torch.rand(args.batch, int(getattr(model, "in_channels", 3)), *lr, device=dev, generator=None)
+                x = torch.rand(run.batch, int(getattr(model, "in_channels", 3)), *lr, device=dev, generator=None)
                 rows += modelbench.bench_model(
-                    model, name, x, settings, reps=args.reps, max_seconds=args.max_seconds, progress=step
+                    model, name, x, settings, reps=run.reps, max_seconds=run.max_seconds, progress=step
                 )
-                if args.breakdown:
+                if run.breakdown:
                     dt = settings[0].dtype
                     for r in modelbench.breakdown(model, x, dt, variant="srkit", reps=3):
                         layers.append({"model": name, "out_hw": list(hw), "dtype": dtype_name(dt)} | r)
             del model
-    con.print(report.table(f"models on {args.device} (x{args.scale}, batch {args.batch})", rows, MODEL_COLUMNS))
-    if layers:
-        for name in dict.fromkeys(r["model"] for r in layers):
-            mine = [r for r in layers if r["model"] == name]
-            con.print(
-                report.table(
-                    f"where {name}'s forward spends its time (srkit path, {mine[0]['dtype']}, "
-                    f"{'x'.join(map(str, mine[0]['out_hw']))} output)",
-                    mine,
-                    LAYER_COLUMNS,
-                )
-            )
+    con.print(report.table(f"models on {run.device} (x{run.scale}, batch {run.batch})", rows, MODEL_COLUMNS))
+    _print_layers(con, layers)
     return rows, layers
+
+
+def _print_layers(con: Any, layers: list[dict[str, Any]]) -> None:
+    for name in dict.fromkeys(r["model"] for r in layers):
+        mine = [r for r in layers if r["model"] == name]
+        con.print(
+            report.table(
+                f"where {name}'s forward spends its time (srkit path, {mine[0]['dtype']}, "
+                f"{'x'.join(map(str, mine[0]['out_hw']))} output)",
+                mine,
+                LAYER_COLUMNS,
+            )
+        )
 
 
 def cmd_model(args: argparse.Namespace) -> int:
@@ -240,7 +301,7 @@ def cmd_model(args: argparse.Namespace) -> int:
     pk = peaks(args.device, remeasure=args.remeasure_peaks)
     fp = _device_header(con, args.device, pk)
     t0 = time.perf_counter()
-    rows, layers = run_models(args, con)
+    rows, layers = run_models(ModelsRun.from_args(args), con)
     out = Path(args.out)
     stem = f"model_{slug(fp)}"
     paths = _write(
@@ -347,14 +408,16 @@ def cmd_default(args: argparse.Namespace) -> int:
     fp = _device_header(con, args.device, pk)
     t0 = time.perf_counter()
     cpu = not args.device.startswith("cuda")
-    ns = argparse.Namespace(**vars(args))
-    ns.quick, ns.only, ns.backends, ns.compile = cpu, None, None, None
-    op_rows, ok = run_ops(ns, con, pk)
-    ns.names, ns.all, ns.scale, ns.batch = ["imdn"], False, 4, 1
-    ns.input = [modelbench.RESOLUTIONS["360p" if cpu else "1080p"]]
-    ns.variants = ["eager", "srkit"] if cpu else list(modelbench.VARIANTS)
-    ns.dtypes, ns.channels_last, ns.no_graphs, ns.breakdown = None, "no", False, True
-    model_rows, layers = run_models(ns, con)
+    common = {"reps": args.reps, "max_seconds": args.max_seconds}
+    op_rows, ok = run_ops(OpsRun(args.device, quick=cpu, **common), con, pk)
+    tour = ModelsRun(
+        args.device,
+        ("imdn",),
+        inputs=(modelbench.RESOLUTIONS["360p" if cpu else "1080p"],),
+        variants=("eager", "srkit") if cpu else tuple(modelbench.VARIANTS),
+        **common,
+    )
+    model_rows, layers = run_models(tour, con)
     out = Path(args.out)
     stem = f"bench_{slug(fp)}"
     record = {

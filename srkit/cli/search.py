@@ -40,8 +40,7 @@ def _spos_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--holdout",
         type=count(2),
-        default=10,
-        help="folders: every n-th image ranks candidates, kept out of supernet training",
+        help="folders: every n-th image ranks candidates, kept out of supernet training (10)",
     )
     p.add_argument("--scale", type=int, default=4, choices=(2, 3, 4))
     p.add_argument(
@@ -85,25 +84,24 @@ def _spos_args(p: argparse.ArgumentParser) -> None:
 
 def _spos_run_args(p: argparse.ArgumentParser) -> None:
     """Supernet training, evolution, latency, export and retraining options."""
-    p.add_argument("--iters", type=count(1), default=2000, help="supernet training steps")
-    p.add_argument("--patch", type=count(8), default=96, help="HR patch side")
-    p.add_argument("--batch", type=count(1), default=16)
-    p.add_argument("--population", type=count(2), default=16)
-    p.add_argument("--topk", type=count(1), default=8)
-    p.add_argument("--generations", type=count(0), default=5)
+    p.add_argument("--iters", type=count(1), help="supernet training steps (2000)")
+    p.add_argument("--patch", type=count(8), help="HR patch side (96)")
+    p.add_argument("--batch", type=count(1), help="supernet batch (16)")
+    p.add_argument("--population", type=count(2), help="evolution's population (16)")
+    p.add_argument("--topk", type=count(1), help="parents kept per generation (8)")
+    p.add_argument("--generations", type=count(0), help="evolution's generations (5)")
     p.add_argument(
         "--budget-ms",
         type=number(0.0, above=True),
         help="only architectures within this latency (else: the Pareto front)",
     )
-    p.add_argument("--latency-input", type=size_hw, default=(270, 480), help="LR size HxW the latency is measured at")
+    p.add_argument("--latency-input", type=size_hw, help="LR size HxW the latency is measured at (270x480)")
     p.add_argument("--latency-table", help="predict latency from this `srkit-bench lut` table (made on this device)")
     _runtime_arg(p)
     p.add_argument(
         "--budgets",
         nargs="+",
         type=number(0.0, above=True),
-        default=(),
         help="export the best architecture under each (ms)",
     )
     p.add_argument(
@@ -118,16 +116,13 @@ def _spos_run_args(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="export the best architecture under each baseline's measured latency",
     )
-    p.add_argument("--retrain-iters", type=count(0), default=0, help="retrain the exported architectures from scratch")
-    p.add_argument(
-        "--retrain-baselines", nargs="*", default=(), help="baselines to retrain alongside, e.g. rlfn imdn, or all"
-    )
+    p.add_argument("--retrain-iters", type=count(0), help="retrain the exported architectures from scratch (0: not)")
+    p.add_argument("--retrain-baselines", nargs="*", help="baselines to retrain alongside, e.g. rlfn imdn, or all")
     p.add_argument("--retrain-top", type=count(1), help="retrain this many exports (highest supernet PSNR first)")
-    p.add_argument("--benchmarks", nargs="*", default=(), help="folders the retrained models are scored on (e.g. Set5)")
+    p.add_argument("--benchmarks", nargs="*", help="folders the retrained models are scored on (e.g. Set5)")
     p.add_argument(
         "--timing-rounds",
         type=count(0),
-        default=0,
         help="finally time the retrained models in this many interleaved rounds (their spread)",
     )
     p.add_argument(
@@ -137,7 +132,7 @@ def _spos_run_args(p: argparse.ArgumentParser) -> None:
         help="stop after this phase (a long run taken piecewise with --resume)",
     )
     p.add_argument("--only", nargs="+", default=(), help="retrain just these labels (one retrain at a time)")
-    p.add_argument("--seed", type=count(0), default=0)
+    p.add_argument("--seed", type=count(0), help="the supernet's paths and the evolution's draws (0)")
 
 
 def _folder_args(p: argparse.ArgumentParser) -> None:
@@ -165,20 +160,60 @@ def _owned(args: argparse.Namespace):  # a context manager
 
 
 def _config(args: argparse.Namespace):
-    from srkit.search import spos
+    """The command line as a SearchConfig; the config checks its own cross-field rules."""
     from srkit.search.evolution import EvolutionConfig
-    from srkit.search.imdb_space import imdb_space
-    from srkit.search.space import BlockSpace
     from srkit.search.spos import SearchConfig, quick
     from srkit.search.supernet import SupernetConfig
 
     if args.quick:
         return dataclasses.replace(quick(args.device), latency_runtime=args.latency_runtime)
-    if args.shared and args.space != "imdb":
-        raise SystemExit("--shared applies to the IMDB multi-path space (--space imdb)")
+    widths = tuple(args.channels)
+    search = _given(
+        args,
+        holdout="holdout",
+        latency_input="latency_input",
+        latency_table="latency_table",
+        latency_runtime="latency_runtime",
+        baselines="baselines",
+        budgets_ms="budgets",
+        retrain_iters="retrain_iters",
+        retrain_baselines="retrain_baselines",
+        retrain_top="retrain_top",
+        timing_rounds="timing_rounds",
+    )
+    if args.benchmarks is not None:
+        search["benchmarks"] = tuple(_folder(b) for b in args.benchmarks)
+    train = _given(args, iters="iters", patch="patch", batch="batch", seed="seed")
+    evo = _given(
+        args, population="population", topk="topk", iterations="generations", budget_ms="budget_ms", seed="seed"
+    )
+    return SearchConfig(
+        space=_space(args),
+        channels=widths[0] if len(widths) == 1 else None,
+        shared=args.shared,
+        data=_data(args.data),
+        device=args.device,
+        supernet=SupernetConfig(**train),
+        evolution=EvolutionConfig(**evo),
+        budgets_from_baselines=args.budgets_from_baselines,
+        **search,
+    )
+
+
+def _given(args: argparse.Namespace, **fields: str) -> dict[str, Any]:
+    """{field: the option's value} for the options given on the command line (lists as tuples);
+    an option left out is dropped, so the config's own default applies (one place for each)."""
+    values = {field: getattr(args, opt) for field, opt in fields.items()}
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in values.items() if v is not None}
+
+
+def _space(args: argparse.Namespace):
+    from srkit.search.imdb_space import imdb_space
+    from srkit.search.space import BlockSpace
+
     widths = tuple(args.channels)
     if args.space == "imdb":
-        space = imdb_space(
+        return imdb_space(
             args.scale,
             widths,
             args.min_blocks,
@@ -188,42 +223,12 @@ def _config(args: argparse.Namespace):
             tuple(args.distill),
             upsamplers=tuple(args.upsamplers or ("direct",)),
         )
-    else:
-        space = BlockSpace(
-            scale=args.scale,
-            channels=widths,
-            min_blocks=args.min_blocks,
-            max_blocks=args.max_blocks,
-            upsamplers=tuple(args.upsamplers or BASE_UPSAMPLERS),
-        )
-    if args.shared and len(widths) > 1:
-        raise SystemExit("--shared: the shared IMDB supernet holds one width; give one --channels")
-    return SearchConfig(
-        space=space,
-        channels=widths[0] if len(widths) == 1 else None,
-        shared=args.shared,
-        data=_data(args.data),
-        holdout=args.holdout,
-        device=args.device,
-        supernet=SupernetConfig(iters=args.iters, patch=args.patch, batch=args.batch, seed=args.seed),
-        evolution=EvolutionConfig(
-            population=args.population,
-            topk=args.topk,
-            iterations=args.generations,
-            budget_ms=args.budget_ms,
-            seed=args.seed,
-        ),
-        latency_input=tuple(args.latency_input),
-        latency_table=args.latency_table,
-        latency_runtime=args.latency_runtime,
-        baselines=tuple(args.baselines) if args.baselines else spos.BASELINES,
-        budgets_ms=tuple(args.budgets),
-        budgets_from_baselines=args.budgets_from_baselines,
-        retrain_iters=args.retrain_iters,
-        retrain_baselines=tuple(args.retrain_baselines),
-        retrain_top=args.retrain_top,
-        benchmarks=tuple(_folder(b) for b in args.benchmarks),
-        timing_rounds=args.timing_rounds,
+    return BlockSpace(
+        scale=args.scale,
+        channels=widths,
+        min_blocks=args.min_blocks,
+        max_blocks=args.max_blocks,
+        upsamplers=tuple(args.upsamplers or BASE_UPSAMPLERS),
     )
 
 
@@ -244,10 +249,12 @@ def run_spos(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from srkit.search import spos
+    from srkit.search.evolution import EvolutionConfig
 
     con = Console()
     check_order(parser, ("--min-blocks", args.min_blocks), ("--max-blocks", args.max_blocks))
-    check_order(parser, ("--topk", args.topk), ("--population", args.population))
+    evo = EvolutionConfig()  # argparse's own line for the two options it can compare, unset ones at their defaults
+    check_order(parser, ("--topk", args.topk or evo.topk), ("--population", args.population or evo.population))
     try:
         cfg = _config(args)
         with _owned(args):

@@ -95,14 +95,14 @@ def _probe_triton(device_type: str) -> str:
     if device_type == "cuda" and not torch.cuda.is_available():
         return "no CUDA device is available"
     try:
-        from srkit.kernels import pixel_shuffle as k
+        from srkit.kernels import helpers
     except Exception as e:  # noqa: BLE001 - any import failure means "not usable", with the cause
         return f"Triton is not importable ({type(e).__name__}: {e})"
     try:
-        x = torch.arange(16, dtype=torch.float32, device=device_type).reshape(1, 4, 2, 2)
-        out = torch.full((1, 1, 4, 4), float("nan"), device=device_type)
-        k.pixel_shuffle(x, 2, out)
-        if not torch.equal(out, torch.nn.functional.pixel_shuffle(x, 2)):
+        x = torch.arange(37, dtype=torch.float32, device=device_type)
+        out = torch.full_like(x, float("nan"))
+        helpers.probe(x, out)
+        if not torch.equal(out, x * 2 + 1):
             return "the Triton probe kernel returned a wrong result"
     except Exception as e:  # noqa: BLE001
         return f"the Triton probe kernel failed ({type(e).__name__}: {e})"

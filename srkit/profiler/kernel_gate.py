@@ -281,6 +281,16 @@ def model_calls(models: tuple[str, ...] = GATE_MODELS) -> Iterator[Call]:
         yield f"model {name}", lambda m=m, x=x: m(x)
 
 
+def probe_calls() -> Iterator[Call]:
+    """The dispatcher's availability probe, launched once per device before any op."""
+    import torch
+
+    from ..kernels import helpers
+
+    x = torch.arange(37, dtype=torch.float32)
+    yield "probe", lambda: helpers.probe(x, torch.empty_like(x))
+
+
 def record_all(quick: bool = False, declined: list[str] | None = None) -> list[Launch]:
     """Record the launches of every call above, fp32 ones under both of PyTorch's fp32 modes. A
     call whose op declines Triton (its reason, e.g. the fused WDSR-A kernel in IEEE fp32) goes to
@@ -291,7 +301,8 @@ def record_all(quick: bool = False, declined: list[str] | None = None) -> list[L
 
     launches: list[Launch] = []
     dtypes = ("float32",) if quick else ("float32", *HALF)
-    groups: list[tuple[bool, Iterator[Call]]] = [(False, bench_calls())] if not quick else []
+    groups: list[tuple[bool, Iterator[Call]]] = [(False, probe_calls())]
+    groups += [(False, bench_calls())] if not quick else []
     for c in CHANNELS[:1] if quick else CHANNELS:
         for dt in dtypes:
             groups += [(False, block_calls(c, dt, cl)) for cl in (False, True)]

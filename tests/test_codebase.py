@@ -1,0 +1,62 @@
+"""The codebase's shape, as ARCHITECTURE.md states it: one name per op from kernel to test, and no
+function over 60 lines without its reason written above it."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from srkit.ops import dispatch
+from srkit.profiler import cases
+
+ROOT = Path(__file__).resolve().parents[1]
+MAX_LINES = 60
+REASON = "Longer than 60 lines by design"
+# second entry points of another op's files, and the composite of two metrics (ARCHITECTURE.md)
+NO_FILES_OF_THEIR_OWN = {"pixel_unshuffle": "pixel_shuffle", "wide_pointwise_backward": "wide_pointwise"}
+COMPOSITES = {"psnr_ssim": ("psnr", "ssim")}
+
+
+def _long_functions(path: Path) -> list[tuple[int, str]]:
+    tree = ast.parse(path.read_text())
+    lines = path.read_text().splitlines()
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.end_lineno is not None:
+            first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+            above = "\n".join(lines[max(0, first - 4) : first - 1])
+            if node.end_lineno - node.lineno + 1 > MAX_LINES and REASON not in above:
+                found.append((node.lineno, node.name))
+    return found
+
+
+@pytest.mark.parametrize("package", ["srkit", "search", "kernels"])
+def test_no_function_is_over_60_lines_without_a_stated_reason(package: str) -> None:
+    bad = [
+        f"{p.relative_to(ROOT)}:{n} {name}" for p in (ROOT / package).rglob("*.py") for n, name in _long_functions(p)
+    ]
+    assert not bad, "over 60 lines with no '# " + REASON + ": ...' above: " + ", ".join(bad)
+
+
+def test_the_length_check_catches_a_long_function(tmp_path: Path) -> None:
+    body = "\n".join(f"    x{i} = {i}" for i in range(MAX_LINES))
+    (tmp_path / "a.py").write_text(f"def long():\n{body}\n")
+    (tmp_path / "b.py").write_text(f"# {REASON}: one kernel.\ndef long():\n{body}\n")
+    assert _long_functions(tmp_path / "a.py") == [(1, "long")]
+    assert _long_functions(tmp_path / "b.py") == []
+
+
+@pytest.mark.parametrize("op", sorted(set(dispatch.registered_ops()) - set(NO_FILES_OF_THEIR_OWN)))
+def test_every_op_is_found_by_its_name(op: str) -> None:
+    names = COMPOSITES.get(op, (op,))
+    wanted = [f"srkit/ops/{op}.py", f"tests/test_{op}.py"]
+    wanted += [f for n in names for f in (f"kernels/{n}.py", f"srkit/reference/{n}.py")]
+    assert [f for f in wanted if not (ROOT / f).is_file()] == []
+    assert op in cases.NAMES  # srkit-bench ops --only OP
+
+
+@pytest.mark.parametrize(("op", "home"), sorted(NO_FILES_OF_THEIR_OWN.items()))
+def test_a_second_entry_point_lives_in_its_ops_files(op: str, home: str) -> None:
+    assert op in (ROOT / f"srkit/ops/{home}.py").read_text() and op in cases.NAMES
