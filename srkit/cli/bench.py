@@ -444,11 +444,13 @@ def cmd_default(args: argparse.Namespace) -> int:
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--out", default="runs/bench", help="folder for JSON, CSV and PNG (default runs/bench)")
-    p.add_argument("--reps", type=count(1), default=20, help="timed repetitions per row (after 3 warm-up calls)")
+    p.add_argument(
+        "--reps", type=count(1), default=OpsRun.reps, help="timed repetitions per row (after 3 warm-up calls)"
+    )
     p.add_argument(
         "--max-seconds",
         type=number(0.0, above=True),
-        default=5.0,
+        default=OpsRun.max_seconds,
         help="stop repeating a row after this long (at least 3 reps)",
     )
     p.add_argument(
@@ -512,22 +514,22 @@ def _model_parser(sub: Any) -> None:
         "names", nargs="*", help="zoo names (random weights), checkpoint files, or genotype JSON files (srkit-search)"
     )
     m.add_argument("--all", action="store_true", help="every zoo model")
-    m.add_argument("--scale", type=count(1), default=4)
+    m.add_argument("--scale", type=count(1), default=ModelsRun.scale)
     m.add_argument(
         "--input",
         nargs="+",
         type=size_hw,
-        default=[modelbench.RESOLUTIONS["720p"]],
+        default=list(ModelsRun.inputs),
         help="output resolution(s): 360p 540p 720p 1080p 4k or HxW (LR = output / scale)",
     )
-    m.add_argument("--batch", type=count(1), default=1)
+    m.add_argument("--batch", type=count(1), default=ModelsRun.batch)
     m.add_argument("--dtypes", nargs="+", choices=("fp32", "fp16", "bf16"), help="default: fp32 (CPU), fp32 fp16 (GPU)")
-    m.add_argument("--channels-last", choices=("no", "yes", "both"), default="no")
+    m.add_argument("--channels-last", choices=("no", "yes", "both"), default=ModelsRun.channels_last)
     m.add_argument(
         "--variants",
         nargs="+",
         choices=modelbench.ALL_VARIANTS,
-        default=list(modelbench.VARIANTS),
+        default=list(ModelsRun.variants),
         help="eager, compile, srkit (default: all three) and ort (ONNX Runtime; pip install 'srkit[onnx]')",
     )
     m.add_argument("--no-graphs", action="store_true", help="no CUDA-graph rows on a GPU")
@@ -538,9 +540,9 @@ def _model_parser(sub: Any) -> None:
 def _lut_parser(sub: Any) -> None:
     t = sub.add_parser("lut", help="the latency table srkit-search consumes")
     _common(t)
-    t.add_argument("--widths", nargs="+", type=count(1), default=[16, 32])
-    t.add_argument("--sizes", nargs="+", type=size_hw, default=[(64, 64)], help="LR feature-map sizes HxW")
-    t.add_argument("--scales", nargs="+", type=count(1), default=[4])
+    t.add_argument("--widths", nargs="+", type=count(1), default=list(lutmod.Grid.widths))
+    t.add_argument("--sizes", nargs="+", type=size_hw, default=list(lutmod.Grid.sizes), help="LR feature-map sizes HxW")
+    t.add_argument("--scales", nargs="+", type=count(1), default=list(lutmod.Grid.scales))
     t.add_argument(
         "--blocks",
         nargs="+",
