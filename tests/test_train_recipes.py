@@ -85,3 +85,19 @@ def test_command_line_values_keep_their_types(capsys: pytest.CaptureFixture[str]
     assert main(["train", "--model", "espcn", "--data", "null", "--iters", "30000", "--show-recipe"]) == 0
     out = capsys.readouterr().out
     assert "data: 'null'" in out and "iters: 30000" in out  # a folder called null, not None
+
+
+def test_a_config_files_recipe_is_kept_unless_the_command_line_names_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    f = tmp_path / "c.yaml"
+    f.write_text("model: vdsr\niters: 40000\nrecipe: none\n")
+    assert main(["train", "--config", str(f), "--show-recipe"]) == 0
+    assert "recipe none" in capsys.readouterr().out  # the file's, not the command line's default (auto)
+    assert main(["train", "--config", str(f), "--recipe", "paper", "--show-recipe"]) == 0
+    assert "recipe paper" in capsys.readouterr().out
+    assert main(["train", "--model", "vdsr", "--iters", "40000", "--show-recipe"]) == 0
+    assert "recipe paper" in capsys.readouterr().out  # no file, no --recipe: auto, which picks paper here
+    f.write_text("- not a mapping\n")
+    with pytest.raises(SystemExit, match="expected a mapping of TrainConfig fields, got list"):
+        main(["train", "--config", str(f), "--show-recipe"])

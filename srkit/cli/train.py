@@ -24,7 +24,7 @@ def run(args: argparse.Namespace) -> int:
     }
     typed = {field: getattr(args, opt) for opt, field in names.items() if getattr(args, opt) is not None}
     try:
-        cfg = load_config(args.config, list(args.set or []), typed)
+        cfg = load_config(args.config, list(args.set or []), typed, base={"recipe": "auto"})
         if args.show_recipe:
             return show_recipe(cfg)
         if not args.out:
@@ -68,9 +68,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--recipe",
         choices=recipes.RECIPES_CHOICES,
-        default="auto",
-        help="the model's paper recipe, quick (runs of minutes), or none; auto: paper from 20,000 "
-        "iterations (or an hour) up, quick below (fields you set are kept)",
+        help="the model's paper recipe, quick (runs of minutes), or none; auto (the default, unless "
+        "--config sets one): paper from 20,000 iterations (or an hour) up, quick below (fields you set are kept)",
     )
     p.add_argument(
         "--show-recipe", action="store_true", help="print the recipe and the configuration it gives, and exit"

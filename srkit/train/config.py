@@ -231,17 +231,24 @@ def _mean_ok(v: str) -> bool:
 
 
 def load_config(
-    path: str | Path | None = None, overrides: list[str] | None = None, typed: dict[str, Any] | None = None
+    path: str | Path | None = None,
+    overrides: list[str] | None = None,
+    typed: dict[str, Any] | None = None,
+    base: dict[str, Any] | None = None,
 ) -> TrainConfig:
-    """The YAML file's values (if any) over the defaults, then ``key.sub=value`` overrides
-    (YAML-parsed), then ``typed`` values by dotted name (taken as they are: a command line's
-    already-typed options, so ``--data null`` is a folder called null, not None)."""
-    values: dict[str, Any] = {}
+    """``base`` (top-level fields: a command line's own defaults) over the dataclass defaults, the
+    YAML file's values (if any) over those, then ``key.sub=value`` overrides (YAML-parsed), then
+    ``typed`` values by dotted name (taken as they are: a command line's already-typed options, so
+    ``--data null`` is a folder called null, not None)."""
+    values: dict[str, Any] = dict(base or {})
     if path is not None:
         try:
-            values = yaml.safe_load(Path(path).read_text()) or {}
+            loaded = yaml.safe_load(Path(path).read_text()) or {}
         except yaml.YAMLError as e:
             raise ConfigError(f"{path}: not valid YAML ({e})") from e
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"{path}: expected a mapping of TrainConfig fields, got {type(loaded).__name__}")
+        values |= loaded
     for item in overrides or []:
         key, sep, raw = item.partition("=")
         if not sep:
