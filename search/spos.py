@@ -23,6 +23,7 @@ import torch
 from srkit import atomic
 from srkit.models import create_model
 from srkit.profiler.device import fingerprint
+from srkit.profiler.modelbench import RUNTIMES
 from srkit.train.data import load_pairs
 from srkit.train.trainer import validate
 
@@ -91,7 +92,10 @@ def config_problem(cfg: SearchConfig) -> str:
         (min(cfg.latency_input) < 1, f"--latency-input {cfg.latency_input}: not a size"),
         (any(b <= 0 for b in cfg.budgets_ms), f"--budgets {cfg.budgets_ms}: every budget must be above 0 ms"),
         (cfg.retrain_top is not None and cfg.retrain_top < 1, f"--retrain-top {cfg.retrain_top}: at least 1"),
-        (cfg.latency_runtime not in ("torch", "ort"), f"--latency-runtime {cfg.latency_runtime!r}: torch or ort"),
+        (
+            cfg.latency_runtime not in RUNTIMES,
+            f"--latency-runtime {cfg.latency_runtime!r}: one of {', '.join(RUNTIMES)}",
+        ),
     ]
     for broken, line in rules:
         if broken:
@@ -178,7 +182,9 @@ def run(
         with spent(runlog, "evolution"):
             scored = evolve(space, cfg.channels, evaluator, cfg.evolution, progress=log)
         log(f"evolution: {len(scored)} architectures scored ({latency.method} latency)")
-        exported = report.export(out, runlog, scale, budgets(cfg, runlog))
+        exported = report.export(
+            out, runlog, scale, run_budgets(cfg.budgets_ms, cfg.budgets_from_baselines, cfg.baselines, runlog)
+        )
         if cfg.retrain_iters and PHASES.index(until) >= PHASES.index("retrain"):
             jobs = retrain_jobs(cfg, exported)
             retrain(cfg, out, runlog, [j for j in jobs if not only or j[0] in only], log)
@@ -260,15 +266,11 @@ def time_baselines(cfg: SearchConfig, runlog: RunLog, log: Callable[[str], None]
             log(f"baseline {spec}: {ms:.1f} ms, {params:,} parameters")
 
 
-def budgets(cfg: SearchConfig, runlog: RunLog) -> tuple[float, ...]:
-    """The latency budgets to export the best architecture under: given, or each baseline's."""
-    return run_budgets(cfg.budgets_ms, cfg.budgets_from_baselines, cfg.baselines, runlog)
-
-
 def run_budgets(
     given: Sequence[float], from_baselines: bool, baselines: Sequence[str], runlog: RunLog
 ) -> tuple[float, ...]:
-    """:func:`budgets` from a run's configuration values (``srkit-search report`` reads them from config.json)."""
+    """The latency budgets to export the best architecture under: given, or each baseline's measured
+    latency (values, so ``srkit-search report`` can pass them from config.json)."""
     if not from_baselines:
         return tuple(given)
     return tuple(sorted({float(runlog.get(f"baseline:{b}")["latency_ms"]) for b in baselines}))

@@ -139,7 +139,7 @@ def _tuple(values: list[Any] | None) -> tuple[Any, ...] | None:
 def run_ops(run: OpsRun, con: Any, pk: Peaks) -> tuple[list[dict[str, Any]], bool]:
     compile_ = run.compile if run.compile is not None else not run.quick
     impls = opbench.implementations(run.device, compile=compile_, backends=run.backends)
-    todo = opcases.cases(run.device, run.quick, list(run.only) if run.only else None)
+    todo = opcases.cases(run.device, run.quick, run.only)
     rows: list[dict[str, Any]] = []
     with _progress(len(todo), "ops") as step:
         for case in todo:

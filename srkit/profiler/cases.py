@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import copy
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -361,7 +361,7 @@ TIMED_IN = {
 NAMES = tuple(sorted(set(OPS) | set(TIMED_IN)))  # what `srkit-bench ops --only` accepts
 
 
-def resolve(names: list[str]) -> list[str]:
+def resolve(names: Sequence[str]) -> list[str]:
     """Case names for op or case names (an op of a block names its block's case)."""
     unknown = [o for o in names if o not in NAMES]
     if unknown:
@@ -369,6 +369,6 @@ def resolve(names: list[str]) -> list[str]:
     return list(dict.fromkeys(TIMED_IN.get(o, o) for o in names))
 
 
-def cases(device: str, quick: bool, only: list[str] | None = None) -> list[OpCase]:
+def cases(device: str, quick: bool, only: Sequence[str] | None = None) -> list[OpCase]:
     chosen = resolve(only) if only else list(OPS)
     return [c for name in OPS if name in chosen for c in BUILDERS[name](device, quick)]
