@@ -4,6 +4,7 @@ hyper-parameters and identical outputs; srkit's own [0, 1] weights keep io_range
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -56,3 +57,29 @@ def test_io_range_keeps_the_network_the_same_function() -> None:
     x = torch.rand(1, 3, 7, 8)
     with torch.no_grad():
         torch.testing.assert_close(ranged(x), plain(x), rtol=1e-5, atol=1e-5)
+
+
+def to_basicsr(sd: dict[str, torch.Tensor], blocks: int) -> dict[str, torch.Tensor]:
+    """srkit names -> BasicSR's EDSR (its mean is not in the state dict)."""
+    out = {}
+    for k, v in sd.items():
+        if k.startswith(("sub_mean.", "add_mean.")):
+            continue
+        k = re.sub(r"^body\.(\d+)\.body\.0\.", r"body.\1.conv1.", k)
+        k = re.sub(r"^body\.(\d+)\.body\.2\.", r"body.\1.conv2.", k)
+        k = re.sub(rf"^body\.{blocks}\.", "conv_after_body.", k)
+        k = re.sub(r"^head\.", "conv_first.", k)
+        out[re.sub(r"^tail\.1\.", "conv_last.", re.sub(r"^tail\.0\.", "upsample.", k))] = v
+    return out
+
+
+@pytest.mark.parametrize(
+    ("name", "kw"),
+    [(n, {**kw, "io_range": 255.0}) for n, kw in VARIANTS],
+    ids=[f"x{kw['scale']}-c{kw['channels']}" for _, kw in VARIANTS],
+)
+@pytest.mark.parametrize("wrap", [None, "params"])
+def test_basicsr_layout_round_trips(name: str, kw: dict, wrap: str | None, tmp_path: Path) -> None:
+    from .roundtrip import round_trip
+
+    round_trip(name, kw, lambda sd: to_basicsr(sd, kw["blocks"]), tmp_path, "EDSR (BasicSR)", wrap=wrap)

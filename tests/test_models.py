@@ -18,6 +18,7 @@ from srkit.models.span import Conv3XC
 # still built and counted in test_parameter_counts)
 LIGHT = {
     "edsr": {"channels": 32, "blocks": 2},
+    "rcan": {"groups": 2, "blocks": 2},
     "rdn": {"blocks": 2, "layers": 2},
     "rrdbnet": {"blocks": 2},
     "srvgg_compact": {"convs": 4},

@@ -1,9 +1,9 @@
 """The model zoo on srkit's layers.
 
 ``create_model(name, scale=..., **kwargs)`` / ``list_models()``; ``load(path)`` reads srkit
-checkpoints and the official files of IMDN, RLFN, RFDN, SPAN, EFDN, BSRN-S, CARN-M, FSRCNN and the
-ESRGAN family (RRDBNet in three layouts, SRVGGNetCompact),
-detecting the architecture from the state dict; ``save(model, path)`` writes safetensors.
+checkpoints and the published files of every zoo architecture that has them, in each layout
+their authors and the main toolkits (BasicSR, KAIR, EDSR-PyTorch) save, detecting the architecture
+and its layout from the state dict (:mod:`.detect`); ``save(model, path)`` writes safetensors.
 Every model file registers itself when imported below (explicitly: no folder scanning).
 """
 
@@ -19,6 +19,7 @@ from . import (  # noqa: F401  (imported to register)
     fsrcnn,
     imdn,
     lapsrn,
+    rcan,
     rdn,
     rfdn,
     rlfn,

@@ -18,8 +18,8 @@ import torch
 from torch import nn
 
 from .. import __version__, atomic
-from .detect import CheckpointError, StateDict, detect, to_srkit_layout
-from .registry import create_model
+from .arch import Detection, build
+from .detect import CheckpointError, find
 
 WRAPPERS = ("params_ema", "params", "state_dict", "model", "net", "generator")
 PREFIXES = ("module.", "model.", "net.", "_orig_mod.")
@@ -90,28 +90,6 @@ def _scale_from_name(path: Path) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def load_state(model: nn.Module, sd: StateDict, what: str) -> None:
-    """``load_state_dict(strict=True)`` with an error naming missing, unexpected and mis-shaped tensors."""
-    own = model.state_dict()
-    shapes = [
-        f"{k}: file {tuple(v.shape)} vs model {tuple(own[k].shape)}"
-        for k, v in sd.items()
-        if k in own and own[k].shape != v.shape
-    ]
-    missing = [k for k in own if k not in sd]
-    unexpected = [k for k in sd if k not in own]
-    if shapes or missing or unexpected:
-        parts = []
-        if shapes:
-            parts.append(f"{len(shapes)} shape mismatch(es): {'; '.join(shapes[:3])}")
-        if missing:
-            parts.append(f"{len(missing)} missing: {', '.join(missing[:4])}")
-        if unexpected:
-            parts.append(f"{len(unexpected)} unexpected: {', '.join(unexpected[:4])}")
-        raise CheckpointError(f"{what}: the checkpoint does not match the model ({' | '.join(parts)})")
-    model.load_state_dict(sd, strict=True)
-
-
 def load(
     path: str | os.PathLike[str], *, scale: int | None = None, arch: str | None = None, **overrides: Any
 ) -> nn.Module:
@@ -123,14 +101,19 @@ def load(
     """
     p = Path(path)
     sd, info = read_checkpoint(p)
-    layout = None
-    if info is not None:
-        name, kwargs = info["arch"], dict(info["hparams"])
+    if info is not None:  # srkit's own file: its metadata names the network
+        found = Detection(None, info["arch"], dict(info["hparams"]), None, sd)
     else:
-        sd, layout = to_srkit_layout(sd)
-        name, kwargs = detect(sd)
+        found = find(sd)
+    name = found.name
     if arch is not None and arch.replace("-", "_").lower() != name:
         raise CheckpointError(f"{p}: holds a {name} network, not {arch}")
+    kwargs = {**found.kwargs, "scale": _scale(p, name, found.kwargs, scale)}
+    return build(found, {**kwargs, **overrides}, str(p))
+
+
+def _scale(p: Path, name: str, kwargs: dict[str, Any], scale: int | None) -> int:
+    """The scale to build at: the weights' (checked against ``scale``), CARN's chosen head, or the file name's."""
     if "scales" in kwargs and kwargs["scales"] and "scale" not in kwargs:  # multi-head (CARN)
         heads = tuple(kwargs["scales"])
         if scale is None and len(heads) > 1:
@@ -139,25 +122,21 @@ def load(
             )
         if scale is not None and scale not in heads:
             raise CheckpointError(f"{p}: {name} file has heads for x{', x'.join(map(str, heads))}, not x{scale}")
-        kwargs["scale"] = scale if scale is not None else heads[0]
-    elif "scale" not in kwargs:
-        named = _scale_from_name(p)
-        if scale is not None and named is not None and scale != named:
-            raise CheckpointError(
-                f"{p}: the file name says x{named}, not x{scale}; the {name} weights do not fix the "
-                "scale, so the name is the only record of it (rename the file if the name is wrong)"
-            )
-        guessed = scale if scale is not None else named
-        if guessed is None:
-            raise CheckpointError(f"{p}: the {name} weights do not determine the scale; pass scale=")
-        kwargs["scale"] = guessed
-    elif scale is not None and scale != kwargs["scale"]:
-        raise CheckpointError(f"{p}: a x{kwargs['scale']} {name} network, not x{scale}")
-    kwargs.update(overrides)
-    model = create_model(name, **kwargs)
-    load_state(model, sd, str(p))
-    model.source_layout = layout  # recorded in model.info
-    return model.eval()
+        return scale if scale is not None else heads[0]
+    if "scale" in kwargs:
+        if scale is not None and scale != kwargs["scale"]:
+            raise CheckpointError(f"{p}: a x{kwargs['scale']} {name} network, not x{scale}")
+        return int(kwargs["scale"])
+    named = _scale_from_name(p)
+    if scale is not None and named is not None and scale != named:
+        raise CheckpointError(
+            f"{p}: the file name says x{named}, not x{scale}; the {name} weights do not fix the "
+            "scale, so the name is the only record of it (rename the file if the name is wrong)"
+        )
+    guessed = scale if scale is not None else named
+    if guessed is None:
+        raise CheckpointError(f"{p}: the {name} weights do not determine the scale; pass scale=")
+    return guessed
 
 
 def save(model: nn.Module, path: str | os.PathLike[str], *, extra: Mapping[str, Any] | None = None) -> None:

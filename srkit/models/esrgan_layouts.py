@@ -16,6 +16,7 @@ import math
 import re
 from typing import Any
 
+from .arch import ArchSupport, Layout
 from .errors import CheckpointError, StateDict
 
 _OLD_RDB = re.compile(r"model\.1\.sub\.(\d+)\.RDB(\d)\.conv(\d)\.0\.(weight|bias)$")
@@ -104,9 +105,28 @@ def srvgg_compact(sd: StateDict) -> tuple[str, dict[str, Any]]:
 
 
 def is_srvgg(sd: StateDict) -> bool:
-    """SRVGG's keys are all ``body.N.weight|bias`` with convs at even N (its signature: nothing else)."""
-    return (
-        "body.0.weight" in sd
-        and all(re.match(r"body\.\d+\.(weight|bias)$", k) for k in sd)
-        and sd["body.0.weight"].dim() == 4
+    """SRVGG's keys are all ``body.N.weight|bias`` (its signature: nothing else), its convs 3x3, and
+    the last one makes ``in_channels x scale^2`` outputs for a scale of 2 or more (so VDSR's and
+    SRCNN's plain stacks, which end in ``in_channels`` outputs or another kernel, are not SRVGG)."""
+    if "body.0.weight" not in sd or not all(re.match(r"body\.\d+\.(weight|bias)$", k) for k in sd):
+        return False
+    convs = sorted(
+        ((int(k.split(".")[1]), v) for k, v in sd.items() if k.endswith(".weight") and v.dim() == 4),
+        key=lambda t: t[0],
     )
+    cin = convs[0][1].shape[1]
+    return all(tuple(w.shape[2:]) == (3, 3) for _, w in convs) and convs[-1][1].shape[0] >= 4 * cin
+
+
+ARCHS = (
+    ArchSupport(
+        "rrdbnet",
+        ("conv_first.weight", "body.0.rdb1.conv1.weight", "conv_body.weight", "conv_last.weight"),
+        rrdbnet,
+        layouts=(
+            Layout("ESRGAN (original repository)", esrgan_old),
+            Layout("ESRGAN (RRDB_trunk release)", esrgan_intermediate),
+        ),
+    ),
+    ArchSupport("srvgg_compact", ("body.0.weight",), srvgg_compact, check=is_srvgg),
+)

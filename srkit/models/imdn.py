@@ -84,3 +84,27 @@ class IMDN(SRNet):
 def imdn(scale: int = 4, channels: int = 64, blocks: int = 6, in_channels: int = 3) -> IMDN:
     """IMDN: 6 information multi-distillation blocks, 64 channels, CCA (Hui et al. 2019)."""
     return IMDN(scale, channels, blocks, in_channels)
+
+
+class SimplifiedIMDN(SRNet):
+    """KAIR's simplified IMDN: IMDBs without contrast attention, a body conv and one residual over
+    the whole body (no 1x1 fusion of every block's output), then the sub-pixel conv."""
+
+    def __init__(
+        self, scale: int, channels: int = 64, blocks: int = 8, in_channels: int = 3, slope: float = 0.05
+    ) -> None:
+        super().__init__(scale, in_channels)
+        self.fea_conv = conv(in_channels, channels, 3)
+        self.blocks = nn.Sequential(*(IMDB(channels, slope=slope, attention=False) for _ in range(blocks)))
+        self.LR_conv = conv(channels, channels, 3)
+        self.upsampler = pixelshuffle_head(channels, in_channels, scale)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        f = self.fea_conv(x)
+        return self.upsampler(self.LR_conv(self.blocks(f)) + f)
+
+
+@register("imdn_simplified", scales=(2, 3, 4))
+def imdn_simplified(scale: int = 4, channels: int = 64, blocks: int = 8, in_channels: int = 3) -> SimplifiedIMDN:
+    """KAIR's simplified IMDN (AIM 2019): 8 IMDBs without CCA, 64 channels, one global residual."""
+    return SimplifiedIMDN(scale, channels, blocks, in_channels)

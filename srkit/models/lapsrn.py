@@ -14,14 +14,15 @@ class LapLevel(nn.Module):
     """One x2 pyramid level: ``depth`` conv+LeakyReLU, a transposed-conv feature upsampling and a
     residual predictor; the image is upsampled by its own transposed conv and the residual added."""
 
-    def __init__(self, channels: int, depth: int, in_channels: int, slope: float = 0.2) -> None:
+    def __init__(self, channels: int, depth: int, in_channels: int, slope: float = 0.2, bias: bool = True) -> None:
         super().__init__()
         layers: list[nn.Module] = []
         for _ in range(depth):
-            layers += [conv(channels, channels, 3), nn.LeakyReLU(slope, inplace=True)]
-        layers += [nn.ConvTranspose2d(channels, channels, 4, stride=2, padding=1), nn.LeakyReLU(slope, inplace=True)]
+            layers += [conv(channels, channels, 3, bias=bias), nn.LeakyReLU(slope, inplace=True)]
+        up = nn.ConvTranspose2d(channels, channels, 4, stride=2, padding=1, bias=bias)
+        layers += [up, nn.LeakyReLU(slope, inplace=True)]
         self.features = nn.Sequential(*layers)
-        self.residual = conv(channels, in_channels, 3)
+        self.residual = conv(channels, in_channels, 3, bias=bias)
         self.image_up = nn.ConvTranspose2d(in_channels, in_channels, 4, stride=2, padding=1, bias=False)
 
     def forward(self, feat: torch.Tensor, img: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -30,12 +31,15 @@ class LapLevel(nn.Module):
 
 
 class LapSRN(SRNet):
-    def __init__(self, scale: int, channels: int = 64, depth: int = 10, in_channels: int = 1) -> None:
+    def __init__(
+        self, scale: int, channels: int = 64, depth: int = 10, in_channels: int = 1, bias: bool = True
+    ) -> None:
         super().__init__(scale, in_channels)
         if scale not in (2, 4, 8):
             raise ValueError(f"LapSRN upsamples in x2 levels: scale 2, 4 or 8, not {scale}")
-        self.head = nn.Sequential(conv(in_channels, channels, 3), nn.LeakyReLU(0.2, inplace=True))
-        self.levels = nn.ModuleList(LapLevel(channels, depth, in_channels) for _ in range(scale.bit_length() - 1))
+        self.head = nn.Sequential(conv(in_channels, channels, 3, bias=bias), nn.LeakyReLU(0.2, inplace=True))
+        levels = scale.bit_length() - 1
+        self.levels = nn.ModuleList(LapLevel(channels, depth, in_channels, bias=bias) for _ in range(levels))
 
     def pyramid(self, x: torch.Tensor) -> list[torch.Tensor]:
         """The x2, x4, ... outputs (LapSRN's multi-scale training supervises each)."""
@@ -50,6 +54,7 @@ class LapSRN(SRNet):
 
 
 @register("lapsrn", scales=(2, 4, 8))
-def lapsrn(scale: int = 4, channels: int = 64, depth: int = 10, in_channels: int = 1) -> LapSRN:
-    """LapSRN: progressive x2 pyramid levels with transposed convolutions (Lai et al. 2017)."""
-    return LapSRN(scale, channels, depth, in_channels)
+def lapsrn(scale: int = 4, channels: int = 64, depth: int = 10, in_channels: int = 1, bias: bool = True) -> LapSRN:
+    """LapSRN: progressive x2 pyramid levels with transposed convolutions (Lai et al. 2017);
+    ``bias=False`` as in the PyTorch port whose weights circulate."""
+    return LapSRN(scale, channels, depth, in_channels, bias)

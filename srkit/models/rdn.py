@@ -30,9 +30,17 @@ class RDB(nn.Module):
 
 class RDN(SRNet):
     def __init__(
-        self, scale: int, channels: int = 64, blocks: int = 16, layers: int = 8, growth: int = 64, in_channels: int = 3
+        self,
+        scale: int,
+        channels: int = 64,
+        blocks: int = 16,
+        layers: int = 8,
+        growth: int = 64,
+        in_channels: int = 3,
+        io_range: float = 1.0,
     ) -> None:
         super().__init__(scale, in_channels)
+        self.io_range = io_range  # EDSR-PyTorch's RDN weights work on [0, 255] (rgb_range 255)
         self.sfe1 = conv(in_channels, channels, 3)
         self.sfe2 = conv(channels, channels, 3)
         self.rdbs = nn.ModuleList(RDB(channels, growth, layers) for _ in range(blocks))
@@ -45,16 +53,24 @@ class RDN(SRNet):
         self.upnet = nn.Sequential(*up, conv(growth, in_channels, 3))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        f1 = self.sfe1(x)
+        f1 = self.sfe1(x * self.io_range)
         y = self.sfe2(f1)
         outs = []
         for rdb in self.rdbs:
             y = rdb(y)
             outs.append(y)
-        return self.upnet(self.gff(torch.cat(outs, dim=1)) + f1)
+        return self.upnet(self.gff(torch.cat(outs, dim=1)) + f1) / self.io_range
 
 
 @register("rdn", scales=(2, 3, 4))
-def rdn(scale: int = 4, channels: int = 64, blocks: int = 16, layers: int = 8, growth: int = 64) -> RDN:
-    """RDN: 16 residual dense blocks of 8 layers, growth 64 (Zhang et al. 2018)."""
-    return RDN(scale, channels, blocks, layers, growth)
+def rdn(
+    scale: int = 4,
+    channels: int = 64,
+    blocks: int = 16,
+    layers: int = 8,
+    growth: int = 64,
+    in_channels: int = 3,
+    io_range: float = 1.0,
+) -> RDN:
+    """RDN: 16 residual dense blocks of 8 layers, growth 64 (Zhang et al. 2018); ``io_range=255`` for EDSR-PyTorch's weights."""
+    return RDN(scale, channels, blocks, layers, growth, in_channels, io_range)

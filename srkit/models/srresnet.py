@@ -58,6 +58,46 @@ class SRResNet(SRNet):
         return self.tail(self.body(f) + f)
 
 
+class MSRResNet(SRNet):
+    """BasicSR's modified SRResNet (ESRGAN's PSNR baseline): no batch norm, EDSR-style residual blocks
+    with no long skip, sub-pixel x2 steps (``upconv1`` / ``upconv2``) with LeakyReLU 0.1, ``conv_hr``
+    and ``conv_last``, plus the bilinear-upsampled input. Module names are BasicSR's."""
+
+    def __init__(self, scale: int, channels: int = 64, blocks: int = 16, in_channels: int = 3) -> None:
+        super().__init__(scale, in_channels)
+        if scale not in (2, 3, 4):
+            raise ValueError(f"MSRResNet supports scale 2, 3 or 4, not {scale}")
+        self.conv_first = conv(in_channels, channels, 3)
+        self.body = nn.Sequential(*(PlainResBlock(channels) for _ in range(blocks)))
+        r = 2 if scale == 4 else scale
+        self.upconv1 = conv(channels, channels * r * r, 3)
+        self.upconv2 = conv(channels, channels * 4, 3) if scale == 4 else None
+        self.shuffle = PixelShuffle(r)
+        self.conv_hr = conv(channels, channels, 3)
+        self.conv_last = conv(channels, in_channels, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        act = nn.functional.leaky_relu
+        out = self.body(act(self.conv_first(x), 0.1))
+        for up in (self.upconv1, self.upconv2):
+            if up is not None:
+                out = act(self.shuffle(up(out)), 0.1)
+        base = nn.functional.interpolate(x, scale_factor=self.scale, mode="bilinear", align_corners=False)
+        return self.conv_last(act(self.conv_hr(out), 0.1)) + base
+
+
+class PlainResBlock(nn.Module):
+    """conv1 - ReLU - conv2 plus the input (BasicSR's ResidualBlockNoBN names)."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.conv1 = conv(channels, channels, 3)
+        self.conv2 = conv(channels, channels, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.conv2(torch.relu(self.conv1(x)))
+
+
 class SRGANDiscriminator(nn.Module):
     """VGG-style critic: conv+LeakyReLU, then ``blocks`` pairs (conv stride 1, conv stride 2, each
     with BN and LeakyReLU 0.2) doubling the width after each pair, then global pooling and a
@@ -112,3 +152,15 @@ def srresnet(
 ) -> SRResNet:
     """SRResNet, the SRGAN generator: 16 residual blocks with batch norm and PReLU (Ledig et al. 2017)."""
     return SRResNet(scale, blocks, kernel_size, channels, act, bn)
+
+
+@register(
+    "msrresnet",
+    scales=(2, 3, 4),
+    paper_params=(
+        ({"scale": 4}, 1_517_571, 1, "MSRResNet x4 as BasicSR defines it (1.52M), counted from its layer shapes"),
+    ),
+)
+def msrresnet(scale: int = 4, channels: int = 64, blocks: int = 16, in_channels: int = 3) -> MSRResNet:
+    """MSRResNet: BasicSR's SRResNet without batch norm, 16 blocks, 64 channels, bilinear skip."""
+    return MSRResNet(scale, channels, blocks, in_channels)

@@ -13,6 +13,7 @@ import math
 import re
 from typing import Any
 
+from .arch import ArchSupport, Layout
 from .errors import CheckpointError, StateDict
 
 _RENAMES = ((".residual_group.blocks.", ".blocks."), (".mlp.fc1.", ".mlp.0."), (".mlp.fc2.", ".mlp.2."))
@@ -62,3 +63,13 @@ def swinir_light(sd: StateDict) -> tuple[str, dict[str, Any]]:
         "window": window,
         "mlp_ratio": mlp_ratio,
     }
+
+
+ARCHS = (
+    ArchSupport(
+        "swinir_light",
+        ("conv_first.weight", "embed_norm.weight", "layers.0.blocks.0.attn.qkv.weight", "upsample.0.weight"),
+        swinir_light,
+        layouts=(Layout("SwinIR (official repository / KAIR)", official),),
+    ),
+)

@@ -1,11 +1,12 @@
 """srkit's layers: thin modules over the dispatching ops in :mod:`srkit.ops`."""
 
-from .cca import ContrastChannelAttention, scaled_conv1x1
+from .cca import ChannelAttention, ContrastChannelAttention, scaled_conv1x1
 from .pixel_shuffle import PixelShuffle, PixelUnshuffle
 from .upsample_tail import UpsampleTail
 from .wdsr import WideActBlockA, WideActBlockB, fold_weight_norm
 
 __all__ = [
+    "ChannelAttention",
     "ContrastChannelAttention",
     "PixelShuffle",
     "PixelUnshuffle",

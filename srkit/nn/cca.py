@@ -48,6 +48,21 @@ class ContrastChannelAttention(nn.Module):
         return f"channels={self.channels}, reduction={self.reduction}"
 
 
+class ChannelAttention(ContrastChannelAttention):
+    """RCAN's channel attention, ``x * sigmoid(W2 relu(W1 mean(x) + b1) + b2)``: the same op as
+    :class:`ContrastChannelAttention` with the contrast term left out (a zero std), so the MLP and
+    the scaling still run as one :func:`srkit.ops.attention_scale`."""
+
+    def attention(self, x: torch.Tensor) -> torch.Tensor:
+        mean, _ = ops.channel_stats(x)
+        return self.conv_du(mean.to(self.conv_du[0].weight.dtype)[:, :, None, None]).flatten(1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        mean, std = ops.channel_stats(x)
+        up, down = self.conv_du[0], self.conv_du[2]
+        return ops.attention_scale(x, mean, torch.zeros_like(std), up.weight, up.bias, down.weight, down.bias)
+
+
 def scaled_conv1x1(x: torch.Tensor, s: torch.Tensor, conv: nn.Conv2d) -> torch.Tensor:
     """``conv(x * s[:, :, None, None])`` for a 1x1 ``conv``, with the scaling folded into per-image
     weights ``W diag(s_n)`` so that ``x * s`` is never written: one batched matrix product over x.

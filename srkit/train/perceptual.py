@@ -15,7 +15,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..models.checkpoint import load_state, read_checkpoint
+from ..models.arch import load_state
+from ..models.checkpoint import read_checkpoint
 from ..models.detect import CheckpointError
 
 # VGG19 ("E"): conv widths per stage; each stage ends in a 2x2 max-pool

@@ -1,0 +1,82 @@
+"""WDSR-A/B's published layouts: srkit's, and the authors' NTIRE 2018 repository.
+
+The official files keep weight norm the old way (``weight_g`` / ``weight_v``; srkit's
+parametrisations store the same two tensors as ``original0`` / ``original1``), wrap the head, tail
+and skip convs in Sequentials (``head.0``, ``tail.0``, ``skip.0``) and number each block's convs
+(``body.N.body.0/2[/3]``). The network is the same: on [0, 255] with ``(x - 255 mean) / 127.5``,
+which is srkit's ``(x - mean) * 2`` on [0, 1], with the DIV2K mean (the official default).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import torch
+
+from .arch import ArchSupport, Layout, count_ids, renamed, subpixel_scale
+from .blocks import DIV2K_RGB_MEAN
+from .errors import StateDict
+
+_W = r"(bias|weight_g|weight_v)"
+_PARAM = {
+    "bias": "bias",
+    "weight_g": "parametrizations.weight.original0",
+    "weight_v": "parametrizations.weight.original1",
+}
+
+
+def official(sd: StateDict) -> StateDict | None:
+    """The official names renamed to srkit's, or None if ``sd`` is not in that layout."""
+    if "head.0.weight_v" not in sd or "skip.0.weight_v" not in sd:
+        return None
+    block_b = "body.0.body.3.weight_v" in sd  # B: 1x1 widen, 1x1 low-rank, kxk; A: kxk, kxk
+    rules = [
+        (rf"head\.0\.{_W}", r"head.\1"),
+        (rf"body\.(\d+)\.body\.0\.{_W}", r"body.\1.expand.\2"),
+        (rf"body\.(\d+)\.body\.2\.{_W}", r"body.\1.reduce.\2" if block_b else r"body.\1.conv.\2"),
+        (rf"body\.(\d+)\.body\.3\.{_W}", r"body.\1.conv.\2"),
+        (rf"tail\.0\.{_W}", r"tail_conv.\1"),
+        (rf"skip\.0\.{_W}", r"skip.\1"),
+    ]
+    out = renamed(sd, rules, "WDSR (official repository)")
+    out = {re.sub(r"(bias|weight_g|weight_v)$", lambda m: _PARAM[m.group(1)], k): v for k, v in out.items()}
+    out["tail.mean"] = torch.tensor(DIV2K_RGB_MEAN)
+    return out
+
+
+def _weight(sd: StateDict, stem: str) -> torch.Tensor:
+    return sd.get(f"{stem}.weight", sd.get(f"{stem}.parametrizations.weight.original1"))  # type: ignore[return-value]
+
+
+def _wdsr(sd: StateDict) -> tuple[str, dict[str, Any]]:
+    head, expand, conv = _weight(sd, "head"), _weight(sd, "body.0.expand"), _weight(sd, "body.0.conv")
+    channels = head.shape[0]
+    kw: dict[str, Any] = {
+        "scale": subpixel_scale(_weight(sd, "tail_conv"), head.shape[1], "WDSR"),
+        "channels": channels,
+        "blocks": count_ids(sd, r"body\.(\d+)\.expand\."),
+        "expansion": expand.shape[0] // channels,
+        "kernel_size": conv.shape[-1],
+        "weight_norm": "head.parametrizations.weight.original1" in sd,
+    }
+    if "body.0.reduce.bias" not in sd:
+        return "wdsr_a", kw
+    narrow = _weight(sd, "body.0.reduce").shape[0]
+    kw["low_rank"] = 0.8 if int(channels * 0.8) == narrow else narrow / channels  # the paper's 0.8 when it fits
+    return "wdsr_b", kw
+
+
+def _is_wdsr(sd: StateDict) -> bool:
+    return _weight(sd, "head") is not None and _weight(sd, "skip") is not None and _weight(sd, "tail_conv") is not None
+
+
+ARCHS = (
+    ArchSupport(
+        "wdsr",
+        ("head.bias", "body.0.expand.bias", "tail_conv.bias", "skip.bias", "tail.mean"),
+        _wdsr,
+        layouts=(Layout("WDSR (official NTIRE 2018 repository)", official),),
+        check=_is_wdsr,
+    ),
+)

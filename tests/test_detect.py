@@ -1,0 +1,110 @@
+"""Detection over the whole zoo (timm's style: every ``list_models()`` entry): each model's own state
+dict, saved bare, is recognised as that model with its hyper-parameters, by exactly one registered
+support; the models whose hyper-parameters are not all in the weights say so; overlaps are errors."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+import pytest
+import torch
+
+from srkit.models import CheckpointError, create_model, list_models, load, save
+from srkit.models.arch import ArchSupport
+
+from .roundtrip import random_weights, round_trip
+
+detect_mod = importlib.import_module("srkit.models.detect")  # the package's `detect` is the function
+
+# a small configuration of each model (the defaults of the big ones take seconds to build)
+SMALL: dict[str, dict] = {
+    "bsrn": {"scale": 2, "channels": 8, "blocks": 2},
+    "carn": {"scale": 2, "channels": 8},
+    "carn_m": {"scale": 3, "channels": 8, "groups": 2},
+    "edsr": {"scale": 2, "channels": 256, "blocks": 32, "res_scale": 0.1},
+    "edsr_baseline": {"scale": 3, "channels": 8, "blocks": 2},
+    "efdn": {"scale": 2, "channels": 8},
+    "espcn": {"scale": 3, "widths": (8, 6), "in_channels": 1},
+    "fsrcnn": {"scale": 2, "d": 8, "s": 4, "m": 2},
+    "imdn": {"scale": 2, "channels": 16, "blocks": 2},
+    "imdn_simplified": {"scale": 3, "channels": 16, "blocks": 2},
+    "lapsrn": {"scale": 4, "channels": 8, "depth": 2},
+    "msrresnet": {"scale": 4, "channels": 8, "blocks": 2},
+    "rcan": {"scale": 2, "channels": 16, "groups": 2, "blocks": 2, "reduction": 4},
+    "rdn": {"scale": 4, "channels": 8, "blocks": 2, "layers": 2, "growth": 4},
+    # srkit's RFDN and RLFN names are the official ones, whose weights work on [0, 255]: a bare
+    # state dict in them is read as an official file (srkit's own files carry io_range in metadata)
+    "rfdn": {"scale": 2, "channels": 8, "blocks": 2, "io_range": 255.0},
+    "rlfn": {"scale": 2, "channels": 8, "mid": 8, "blocks": 2, "esa_channels": 4, "io_range": 255.0},
+    "rrdbnet": {"scale": 4, "channels": 8, "blocks": 1, "growth": 4},
+    "span": {"scale": 2, "channels": 8},
+    "srcnn": {"scale": 3, "kernel_sizes": (9, 1, 5), "widths": (8, 4)},
+    "srresnet": {"scale": 4, "blocks": 2, "channels": 8},
+    "srvgg_compact": {"scale": 4, "channels": 8, "convs": 2},
+    "swinir_light": {"scale": 2, "embed_dim": 12, "depths": (2,), "heads": (2,), "window": 4},
+    "vdsr": {"scale": 2, "depth": 4, "channels": 8},
+    "wdsr_a": {"scale": 2, "channels": 8, "blocks": 2},
+    "wdsr_b": {"scale": 3, "channels": 8, "blocks": 2, "weight_norm": False},
+}
+# models whose weights do not hold every hyper-parameter: srkit's metadata is their only record
+METADATA_ONLY = {
+    "blocknet": "a searched genotype: block types without weights (identity, pooling) leave no trace",
+    "deconasnet": "a searched genotype: the chosen operations are not all in the weights",
+    "srcnn_ps": "its LeakyReLU slope is not in the weights",
+}
+
+
+def test_every_model_is_covered() -> None:
+    assert set(SMALL) | set(METADATA_ONLY) == set(list_models())
+    assert not set(SMALL) & set(METADATA_ONLY)
+
+
+@pytest.mark.parametrize("name", sorted(SMALL))
+def test_own_state_dict_is_detected_as_itself(name: str, tmp_path: Path) -> None:
+    kw = SMALL[name]
+    weights_fix_scale = name not in ("srcnn", "vdsr", "fsrcnn", "carn", "carn_m")
+    extra = {} if weights_fix_scale else {"scale": kw["scale"]}
+    round_trip(name, kw, lambda sd: sd, tmp_path, None, **extra)
+    found = [a.name for a in detect_mod.ARCHS if a.detect(random_weights(name, kw).state_dict())]
+    assert len(found) == 1, found  # one support claims it: the order of ARCHS decides nothing
+
+
+@pytest.mark.parametrize("name", sorted(METADATA_ONLY))
+def test_metadata_only_models_need_srkit_files(name: str, tmp_path: Path) -> None:
+    scale = 4 if name != "srcnn_ps" else 2
+    model = create_model(name, scale=scale)
+    bare = tmp_path / "bare.pth"
+    torch.save(model.state_dict(), bare)
+    with pytest.raises(CheckpointError, match="no srkit architecture matches"):
+        load(bare)
+    save(model, tmp_path / "own.safetensors")
+    assert load(tmp_path / "own.safetensors").arch == name
+
+
+def test_support_names_are_unique() -> None:
+    names = [a.name for a in detect_mod.ARCHS]
+    assert len(names) == len(set(names))
+    assert detect_mod.support("edsr").name == "edsr"
+    with pytest.raises(KeyError, match="no architecture support named"):
+        detect_mod.support("nope")
+
+
+def test_two_matching_supports_are_an_error_unless_one_supersedes(monkeypatch: pytest.MonkeyPatch) -> None:
+    sd = random_weights("imdn", SMALL["imdn"]).state_dict()
+    imdn = detect_mod.support("imdn")
+    rival = ArchSupport("rival", ("fea_conv.weight",), lambda s: ("imdn", {"scale": 2}))
+    monkeypatch.setattr(detect_mod, "ARCHS", (rival, *detect_mod.ARCHS))
+    with pytest.raises(CheckpointError, match=r"more than one architecture \(rival, imdn\)"):
+        detect_mod.find(sd)
+    winner = ArchSupport("rival", rival.keys, rival.hparams, supersedes=("imdn",), why="test")
+    monkeypatch.setattr(detect_mod, "ARCHS", (*detect_mod.ARCHS[1:], winner))  # last, and still it wins
+    assert detect_mod.find(sd).support is winner
+    assert imdn.detect(sd) is not None
+
+
+def test_an_unknown_state_dict_names_the_closest_architecture() -> None:
+    sd = dict(random_weights("rlfn", SMALL["rlfn"]).state_dict())
+    del sd["block_1.esa.conv1.weight"]
+    with pytest.raises(CheckpointError, match=r"closest: rlfn, which lacks block_1\.esa\.conv1\.weight"):
+        detect_mod.find(sd)
