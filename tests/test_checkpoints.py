@@ -194,3 +194,42 @@ def test_bad_srkit_metadata_in_safetensors_is_a_checkpoint_error(tmp_path: Path,
     save_file(create_model("fsrcnn", scale=2).state_dict(), str(tmp_path / "m.safetensors"), metadata={"srkit": meta})
     with pytest.raises(CheckpointError, match="metadata is not srkit's"):
         load(tmp_path / "m.safetensors")
+
+
+def _tiny_rlfn() -> torch.nn.Module:
+    torch.manual_seed(0)
+    return create_model("rlfn", scale=2, channels=8, mid=8, blocks=1, esa_channels=4, io_range=255.0).eval()
+
+
+@pytest.mark.parametrize(
+    "wrapper",
+    ["dataparallel", "compiled", "lightning", "lightning_any_attribute", "averaged_model", "timm_ema", "basicsr_both"],
+)
+def test_training_wrappers_load(wrapper: str, tmp_path: Path) -> None:
+    m = _tiny_rlfn()
+    sd = m.state_dict()
+    other = {k: torch.zeros_like(v) for k, v in sd.items()}  # the non-EMA copy, which must not be taken
+    files = {
+        "dataparallel": {f"module.{k}": v for k, v in sd.items()},
+        "compiled": {f"_orig_mod.{k}": v for k, v in sd.items()},
+        "lightning": {"epoch": 3, "state_dict": {f"model.{k}": v for k, v in sd.items()}, "optimizer_states": []},
+        "lightning_any_attribute": {"global_step": 7, "state_dict": {f"sr_net.{k}": v for k, v in sd.items()}},
+        "averaged_model": {**{f"module.{k}": v for k, v in sd.items()}, "n_averaged": torch.tensor(4)},
+        "timm_ema": {"state_dict": other, "state_dict_ema": sd, "epoch": 1},
+        "basicsr_both": {"params": other, "params_ema": sd},
+    }
+    path = tmp_path / "rlfn_x2.pth"
+    torch.save(files[wrapper], path)
+    back = models.load(path)
+    x = torch.rand(1, 3, 16, 17)
+    with torch.no_grad():
+        assert torch.equal(back(x), m(x))
+
+
+def test_a_shared_prefix_that_hides_nothing_known_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "x.pth"
+    torch.save({"state_dict": {"sr_net.foo.weight": torch.zeros(2)}}, path)
+    with pytest.raises(
+        CheckpointError, match=r"no srkit architecture matches.*sr_net\.foo\.weight.*nor without the 'sr_net\.'"
+    ):
+        models.load(path)

@@ -19,10 +19,12 @@ from torch import nn
 
 from .. import __version__, atomic
 from .arch import Detection, build
-from .detect import CheckpointError, find
+from .detect import CheckpointError, StateDict, find
 
-WRAPPERS = ("params_ema", "params", "state_dict", "model", "net", "generator")
-PREFIXES = ("module.", "model.", "net.", "_orig_mod.")
+# the EMA copy first where a file holds both (BasicSR's params_ema, timm's state_dict_ema)
+WRAPPERS = ("params_ema", "state_dict_ema", "model_ema", "params", "state_dict", "model", "net", "generator")
+PREFIXES = ("module.", "model.", "net.", "_orig_mod.")  # DataParallel / DDP, wrappers, torch.compile
+AVERAGED = "n_averaged"  # torch.optim.swa_utils.AveragedModel's counter, beside its module.* copy
 META_KEY = "srkit"
 
 
@@ -38,6 +40,8 @@ def _unwrap(obj: Any, path: str) -> dict[str, torch.Tensor]:
     if not isinstance(obj, Mapping) or not obj:
         raise CheckpointError(f"{path}: holds {type(obj).__name__}, not a state dict of tensors")
     sd = dict(obj)
+    if AVERAGED in sd and all(k.startswith("module.") for k in sd if k != AVERAGED):
+        del sd[AVERAGED]
     for prefix in PREFIXES:
         # a Sequential called `model` (the original ESRGAN's, KAIR's) is the layout itself, not a wrapper
         sequential = all(k[len(prefix) :][:1].isdigit() for k in sd)
@@ -104,12 +108,28 @@ def load(
     if info is not None:  # srkit's own file: its metadata names the network
         found = Detection(None, info["arch"], dict(info["hparams"]), None, sd)
     else:
-        found = find(sd)
+        found = _find_under_prefix(sd)
     name = found.name
     if arch is not None and arch.replace("-", "_").lower() != name:
         raise CheckpointError(f"{p}: holds a {name} network, not {arch}")
     kwargs = {**found.kwargs, "scale": _scale(p, name, found.kwargs, scale)}
     return build(found, {**kwargs, **overrides}, str(p))
+
+
+def _find_under_prefix(sd: StateDict) -> Detection:
+    """:func:`find`, retried without a first name every key shares (a Lightning module's attribute,
+    ``generator.``, ``sr_net.``, ...) when the keys as they are match nothing."""
+    try:
+        return find(sd)
+    except CheckpointError as outer:
+        heads = {k.split(".", 1)[0] for k in sd}
+        head = next(iter(heads))
+        if len(heads) != 1 or head.isdigit() or not all("." in k for k in sd):
+            raise
+        try:
+            return find({k[len(head) + 1 :]: v for k, v in sd.items()})
+        except CheckpointError:
+            raise CheckpointError(f"{outer} (nor without the '{head}.' every key starts with)") from None
 
 
 def _scale(p: Path, name: str, kwargs: dict[str, Any], scale: int | None) -> int:
