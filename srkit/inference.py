@@ -9,6 +9,7 @@ goes to the device.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -107,6 +108,7 @@ class Upscaler:
             )
         self.device = torch.device(device)
         self.dtype = dtype
+        _warn_if_unsafe(model, dtype)
         self.scale = int(model.scale)
         self.channels = int(getattr(model, "in_channels", 3))
         self.tile, self.overlap = tile, overlap
@@ -163,3 +165,12 @@ class Upscaler:
             sr = self.run_float(xf.expand(-1, mc, -1, -1)).mean(dim=1, keepdim=True)
         out = (sr * 255.0).round().clamp(0, 255).to(torch.uint8)
         return out[0] if single else out
+
+
+def _warn_if_unsafe(model: nn.Module, dtype: torch.dtype) -> None:
+    """One warning when ``model`` is run in a half precision its description says is not safe."""
+    info = getattr(model, "info", None)
+    name = {torch.float16: "fp16", torch.bfloat16: "bf16"}.get(dtype)
+    if info is None or name is None or getattr(info, name, True):
+        return
+    warnings.warn(f"Upscaler: {info.arch} is not safe in {name} ({info.precision})", stacklevel=3)

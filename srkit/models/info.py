@@ -7,14 +7,17 @@ from typing import Any
 
 from torch import nn
 
+from .precision import declared
+
 
 @dataclass(frozen=True)
 class ModelInfo:
     """A zoo model's description: ``model.info`` on every :class:`~srkit.models.SRNet`.
 
     ``min_size`` / ``size_multiple``: what an LR input needs (``srkit.Upscaler``, eval, bench and
-    the search's latency pad to it and crop the output). ``fp16`` / ``bf16``: whether the
-    architecture is declared safe in half precision. ``tiling``: ``supported``, or ``discouraged``
+    the search's latency pad to it and crop the output). ``fp16`` / ``bf16``: whether half
+    precision is safe (finite, and Set5 PSNR within 0.05 dB of fp32 at every scale measured;
+    :mod:`srkit.models.precision`); ``precision`` says whether that was measured or only declared. ``tiling``: ``supported``, or ``discouraged``
     with the reason (a whole-image statistic such as IMDN's contrast attention makes tiles differ
     from the whole image beyond their blending band).
     """
@@ -31,6 +34,7 @@ class ModelInfo:
     square: bool = False
     fp16: bool = True
     bf16: bool = True
+    precision: str = ""
     tiling: str = "supported"
     layout: str | None = None  # the published layout it was loaded from (None: srkit's own names)
     notes: list[str] = field(default_factory=list)
@@ -47,6 +51,9 @@ def describe(model: nn.Module) -> ModelInfo:
     """The description of ``model`` from what it declares (any module: the defaults where it declares nothing)."""
     arch = str(getattr(model, "arch", type(model).__name__.lower()))
     c = int(getattr(model, "in_channels", 3))
+    fp16, bf16, evidence = declared(
+        arch, bool(getattr(model, "supports_fp16", True)), bool(getattr(model, "supports_bf16", True))
+    )
     return ModelInfo(
         arch=arch,
         hparams=dict(getattr(model, "hparams", {})),
@@ -56,8 +63,9 @@ def describe(model: nn.Module) -> ModelInfo:
         params=sum(p.numel() for p in model.parameters()),
         min_size=int(getattr(model, "min_size", 1)),
         size_multiple=int(getattr(model, "size_multiple", 1)),
-        fp16=bool(getattr(model, "supports_fp16", True)),
-        bf16=bool(getattr(model, "supports_bf16", True)),
+        fp16=fp16,
+        bf16=bf16,
+        precision=evidence,
         tiling=str(getattr(model, "tiling", "supported")),
         layout=getattr(model, "source_layout", None),
     )

@@ -1,0 +1,107 @@
+"""fp16 / bf16 safety: the rule flags what it should, and every architecture's declaration equals
+the committed measurement of its official files (and is re-measured on one when the data is here)."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+import pytest
+import torch
+from torch import nn
+
+from srkit.inference import Upscaler
+from srkit.models import create_model, list_models, load
+from srkit.models.precision import FP16_PEAK, MEASURED, RECORD, UNMEASURED, check_half
+
+ROOT = Path(__file__).resolve().parents[1]
+WEIGHTS = ROOT.parent / "shared" / "data" / "weights"
+SET5 = ROOT.parent / "shared" / "data" / "datasets" / "Set5"
+
+
+class Gain(nn.Module):
+    """x -> (x * gain) / gain through one conv pair: exact in fp32, overflows fp16 for a big gain."""
+
+    scale = 1
+
+    def __init__(self, gain: float) -> None:
+        super().__init__()
+        self.up, self.down = nn.Conv2d(3, 3, 1, bias=False), nn.Conv2d(3, 3, 1, bias=False)
+        with torch.no_grad():
+            self.up.weight.copy_(torch.eye(3).view(3, 3, 1, 1) * gain)
+            self.down.weight.copy_(torch.eye(3).view(3, 3, 1, 1) / gain)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.down(self.up(x))
+
+
+def _pairs() -> list[tuple[torch.Tensor, torch.Tensor]]:
+    g = torch.Generator().manual_seed(0)
+    lr = torch.rand(1, 3, 16, 16, generator=g)
+    hr = (lr + 0.03 * torch.randn(lr.shape, generator=g)).clamp(0, 1)  # a finite fp32 PSNR (about 30 dB)
+    return [(lr, hr)]
+
+
+def test_the_rule_flags_overflow_and_passes_a_harmless_model() -> None:
+    big = check_half(Gain(1e5).eval(), _pairs(), torch.float16)
+    assert not big.finite and not big.safe and big.peak_activation > FP16_PEAK
+    near = check_half(Gain(FP16_PEAK * 2).eval(), _pairs(), torch.float16)  # finite, but too close to the edge
+    assert near.finite and not near.safe
+    ok = check_half(Gain(4.0).eval(), _pairs(), torch.float16)
+    assert ok.finite and ok.safe and abs(ok.drop_db) < 0.05
+
+
+def _record() -> dict[str, dict[str, bool]]:
+    doc = json.loads((ROOT / RECORD).read_text())
+    verdict: dict[str, dict[str, bool]] = {}
+    for r in doc["records"]:
+        verdict.setdefault(r["arch"], {}).setdefault(r["dtype"], True)
+        verdict[r["arch"]][r["dtype"]] &= r["safe"]
+    return verdict
+
+
+def test_declarations_equal_the_recorded_measurements() -> None:
+    verdict = _record()
+    assert set(verdict) == set(MEASURED)
+    for arch, (fp16, bf16, _) in MEASURED.items():
+        assert (fp16, bf16) == (verdict[arch]["float16"], verdict[arch]["bfloat16"]), arch
+
+
+@pytest.mark.parametrize("name", list_models())
+def test_every_model_says_whether_its_precision_was_measured(name: str) -> None:
+    info = (
+        create_model(name, scale=4 if name not in ("srcnn", "espcn") else 3).info
+        if name != "lapsrn"
+        else create_model(name).info
+    )
+    assert info.precision == UNMEASURED or info.precision.startswith("measured on the official files")
+    assert (name in MEASURED) == info.precision.startswith("measured")
+
+
+def test_the_upscaler_warns_when_a_precision_is_not_safe() -> None:
+    imdn = create_model("imdn", scale=2, channels=16, blocks=1)
+    with pytest.warns(UserWarning, match="imdn is not safe in bf16"):
+        Upscaler(imdn, dtype=torch.bfloat16)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        Upscaler(create_model("imdn", scale=2, channels=16, blocks=1), dtype=torch.float16)
+
+
+@pytest.mark.skipif(not (WEIGHTS / "fsrcnn_x3.pth").is_file() or not SET5.is_dir(), reason="shared data absent")
+def test_a_real_file_measures_as_recorded() -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("precision_safety", ROOT / "bench" / "precision_safety.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)  # type: ignore[union-attr]
+    model = load(WEIGHTS / "fsrcnn_x3.pth").eval()
+    from srkit.evaluate import dataset
+
+    pairs = [bench.crop(lr, hr, 3, 1) for _, hr, lr in dataset(str(SET5), 3)]
+    doc = json.loads((ROOT / RECORD).read_text())
+    want = {r["dtype"]: r for r in doc["records"] if r["file"] == "fsrcnn_x3.pth"}
+    for dtype in (torch.float16, torch.bfloat16):
+        got = check_half(model, pairs, dtype)
+        assert got.safe == want[got.dtype]["safe"]
+        assert got.drop_db == pytest.approx(want[got.dtype]["drop_db"], abs=1e-3)
