@@ -97,6 +97,9 @@ def test_two_matching_supports_are_an_error_unless_one_supersedes(monkeypatch: p
     monkeypatch.setattr(detect_mod, "ARCHS", (rival, *detect_mod.ARCHS))
     with pytest.raises(CheckpointError, match=r"more than one architecture \(rival, imdn\)"):
         detect_mod.find(sd)
+    rival_name = ArchSupport("rival", ("fea_conv.weight",), lambda s: ("rfdn", {"scale": 2}))
+    monkeypatch.setattr(detect_mod, "ARCHS", (rival_name, *detect_mod.ARCHS[1:]))
+    assert detect_mod.find(sd, arch="imdn").name == "imdn"  # arch= chooses among the matches
     winner = ArchSupport("rival", rival.keys, rival.hparams, supersedes=("imdn",), why="test")
     monkeypatch.setattr(detect_mod, "ARCHS", (*detect_mod.ARCHS[1:], winner))  # last, and still it wins
     assert detect_mod.find(sd).support is winner

@@ -108,7 +108,7 @@ def load(
     if info is not None:  # srkit's own file: its metadata names the network
         found = Detection(None, info["arch"], dict(info["hparams"]), None, sd)
     else:
-        found = _find_under_prefix(sd)
+        found = _find_under_prefix(sd, None if arch is None else arch.replace("-", "_").lower())
     name = found.name
     if arch is not None and arch.replace("-", "_").lower() != name:
         raise CheckpointError(f"{p}: holds a {name} network, not {arch}")
@@ -116,18 +116,18 @@ def load(
     return build(found, {**kwargs, **overrides}, str(p))
 
 
-def _find_under_prefix(sd: StateDict) -> Detection:
+def _find_under_prefix(sd: StateDict, arch: str | None) -> Detection:
     """:func:`find`, retried without a first name every key shares (a Lightning module's attribute,
     ``generator.``, ``sr_net.``, ...) when the keys as they are match nothing."""
     try:
-        return find(sd)
+        return find(sd, arch)
     except CheckpointError as outer:
         heads = {k.split(".", 1)[0] for k in sd}
         head = next(iter(heads))
         if len(heads) != 1 or head.isdigit() or not all("." in k for k in sd):
             raise
         try:
-            return find({k[len(head) + 1 :]: v for k, v in sd.items()})
+            return find({k[len(head) + 1 :]: v for k, v in sd.items()}, arch)
         except CheckpointError:
             raise CheckpointError(f"{outer} (nor without the '{head}.' every key starts with)") from None
 

@@ -68,15 +68,19 @@ def support(name: str) -> ArchSupport:
     raise KeyError(f"srkit.models.detect: no architecture support named {name!r} ({', '.join(a.name for a in ARCHS)})")
 
 
-def find(sd: StateDict) -> Detection:
-    """The one architecture ``sd`` holds, in whichever published layout, or CheckpointError."""
-    found = [(arch, d) for arch in ARCHS if (d := arch.detect(sd)) is not None]
-    beaten = {loser for arch, _ in found for loser in arch.supersedes}
-    kept = [(arch, d) for arch, d in found if arch.name not in beaten]
+def find(sd: StateDict, arch: str | None = None) -> Detection:
+    """The one architecture ``sd`` holds, in whichever published layout, or CheckpointError.
+
+    ``arch``: a registry name to choose among several matches (none match: the others are reported)."""
+    found = [(support, d) for support in ARCHS if (d := support.detect(sd)) is not None]
+    if arch is not None and any(d.name == arch for _, d in found):
+        found = [(support, d) for support, d in found if d.name == arch]
+    beaten = {loser for support, _ in found for loser in support.supersedes}
+    kept = [(support, d) for support, d in found if support.name not in beaten]
     if len(kept) == 1:
         return kept[0][1]
     if kept:
-        names = ", ".join(arch.name for arch, _ in kept)
+        names = ", ".join(support.name for support, _ in kept)
         raise CheckpointError(
             f"this state dict matches more than one architecture ({names}); pass arch= to choose, "
             "and report it: one of srkit's detectors needs tightening"
