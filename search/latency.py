@@ -7,6 +7,7 @@ device with this software, and refuses a table from elsewhere.
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -15,6 +16,7 @@ from torch import nn
 
 from srkit.models.base import padded_hw
 from srkit.models.blocknet import BlockNet
+from srkit.nn import fold_weight_norm
 from srkit.profiler import lut
 from srkit.profiler.modelbench import time_runtime
 
@@ -44,8 +46,9 @@ def time_stats(
     """The timing (median, p10, p90, min, mean in ms; reps) of ``model`` on a (1, C, *lr_hw) input (C:
     the model's input planes), padded to what the model needs (its minimum side and multiple) as
     :class:`srkit.Upscaler` would run it, on ``runtime`` (``torch``: srkit's ops; ``ort``: exported to
-    ONNX and run by ONNX Runtime)."""
-    m = model.eval().to(device, dtype)
+    ONNX and run by ONNX Runtime). Timed in inference form: a copy with any weight norm folded
+    (WDSR's, a weight-normalised BlockNet's), so the norm is not recomputed on every call."""
+    m = fold_weight_norm(copy.deepcopy(model)).eval().to(device, dtype)
     channels = int(getattr(m, "in_channels", 3))  # Y-channel models (ESPCN, FSRCNN) take one plane
     x = torch.rand(1, channels, *padded_hw(m, lr_hw), device=device).to(dtype)
     return time_runtime(m, x, runtime, reps=reps, min_seconds=0.1)[0]

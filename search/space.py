@@ -37,18 +37,21 @@ class Arch:
     channels: int
     blocks: tuple[BlockSpec, ...]
     upsampler: str = "direct"
+    weight_norm: bool = False  # every convolution weight-normalised (a space-wide choice)
 
     def key(self) -> str:
         """A canonical string: equal for equal architectures."""
         up = "" if self.upsampler == "direct" else f":{self.upsampler}"
-        return f"c{self.channels}:" + "-".join(b.short() for b in self.blocks) + up
+        wn = ":wn" if self.weight_norm else ""
+        return f"c{self.channels}:" + "-".join(b.short() for b in self.blocks) + up + wn
 
     def genotype(self) -> dict[str, Any]:
         """What ``srkit train --model genotype.json`` builds: ``create_model('blocknet', scale, ...)``."""
         return {"arch": "blocknet", **self.as_dict()}
 
     def as_dict(self) -> dict[str, Any]:
-        return {"channels": self.channels, "blocks": [b.canonical() for b in self.blocks], "upsampler": self.upsampler}
+        d = {"channels": self.channels, "blocks": [b.canonical() for b in self.blocks], "upsampler": self.upsampler}
+        return d | ({"weight_norm": True} if self.weight_norm else {})  # earlier records stay as they were
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Arch:
@@ -57,6 +60,7 @@ class Arch:
                 int(d["channels"]),
                 tuple(BlockSpec.from_dict(dict(b)) for b in d["blocks"]),
                 str(d.get("upsampler", "direct")),
+                bool(d.get("weight_norm", False)),
             )
         except (KeyError, TypeError) as e:
             raise ValueError(f"not an architecture (channels, blocks[, upsampler]): {d!r}") from e
@@ -70,6 +74,7 @@ class BlockSpace:
     max_blocks: int = 6
     candidates: tuple[BlockSpec, ...] = field(default=DEFAULT_CANDIDATES)
     upsamplers: tuple[str, ...] = BASE_UPSAMPLERS
+    weight_norm: bool = False  # every member weight-normalised (WDSR's training setup), supernet included
 
     def __post_init__(self) -> None:
         if not self.channels or not self.candidates or not self.upsamplers:
@@ -109,7 +114,7 @@ class BlockSpace:
         c = channels if channels is not None else rng.choice(self.channels)
         depth = rng.randint(self.min_blocks, self.max_blocks)
         blocks = tuple(rng.choice(self.candidates) for _ in range(depth))
-        return Arch(c, blocks, rng.choice(self.upsamplers))
+        return Arch(c, blocks, rng.choice(self.upsamplers), self.weight_norm)
 
     def validate(self, arch: Arch) -> Arch:
         if arch.channels not in self.channels:
@@ -123,6 +128,8 @@ class BlockSpace:
                 raise ValueError(f"{arch.key()}: block {b.short()} is not a candidate of the space")
         if arch.upsampler not in self.upsamplers:
             raise ValueError(f"{arch.key()}: upsampler {arch.upsampler!r} is not one of the space's {self.upsamplers}")
+        if arch.weight_norm != self.weight_norm:
+            raise ValueError(f"{arch.key()}: weight_norm={arch.weight_norm}, the space's is {self.weight_norm}")
         return arch
 
     def index(self, spec: BlockSpec) -> int:
@@ -138,7 +145,7 @@ class BlockSpace:
             "candidates": [c.canonical() for c in self.candidates],
             "upsamplers": list(self.upsamplers),
             "size": self.size(),
-        }
+        } | ({"weight_norm": True} if self.weight_norm else {})
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> BlockSpace:
@@ -151,7 +158,8 @@ class BlockSpace:
             int(d.get("max_blocks", 6)),
             tuple(BlockSpec.from_dict(dict(c)) for c in d["candidates"]) if "candidates" in d else DEFAULT_CANDIDATES,
             tuple(str(u) for u in d.get("upsamplers", ("direct",))),
-        )  # spaces saved before the choice had one
+            bool(d.get("weight_norm", False)),
+        )  # spaces saved before a choice existed had its default
 
     def save(self, path: str | Path) -> None:
         from srkit import atomic

@@ -35,6 +35,7 @@ from srkit.models.blocknet import BlockNet
 from srkit.models.blocks import conv
 from srkit.models.catalog import BlockSpec, build_block
 from srkit.models.upsamplers import build_skip, build_upsampler, split_upsampler
+from srkit.nn import apply_weight_norm
 from srkit.train.data import PatchBatches
 from srkit.train.runfolder import load_state
 from srkit.train.trainer import cosine
@@ -64,6 +65,8 @@ class Supernet(nn.Module):
         # the input branch has no width: one for every +skip path
         self.skip = build_skip(3, space.scale) if any(split_upsampler(u)[1] for u in space.upsamplers) else None
         self._templates: dict[tuple[str, int], tuple[nn.Module, dict[str, torch.Size]]] = {}
+        if space.weight_norm:  # a sliced path normalises its slice of each weight, as its stand-alone net does
+            apply_weight_norm(self)
 
     def forward(self, x: torch.Tensor, arch: Arch) -> torch.Tensor:
         self._check(arch)
@@ -89,6 +92,8 @@ class Supernet(nn.Module):
         if key not in self._templates:
             with torch.device("meta"):
                 m = build()
+                if self.space.weight_norm:
+                    apply_weight_norm(m)
             self._templates[key] = (m, {k: v.shape for k, v in [*m.named_parameters(), *m.named_buffers()]})
         return self._templates[key]
 
@@ -127,7 +132,7 @@ class Supernet(nn.Module):
         """A stand-alone BlockNet holding this path's weights (a copy: training it leaves the supernet alone)."""
         self._check(arch)
         c, up = arch.channels, arch.upsampler
-        net = BlockNet(self.scale, c, list(arch.blocks), upsampler=up)
+        net = BlockNet(self.scale, c, list(arch.blocks), upsampler=up, weight_norm=arch.weight_norm)
         state = {f"head.{k}": v for k, v in self.state_at(self.head, "head", c, lambda: conv(3, c, 3)).items()}
         state |= {
             f"body_conv.{k}": v for k, v in self.state_at(self.body_conv, "body_conv", c, lambda: conv(c, c, 3)).items()

@@ -354,3 +354,32 @@ def test_the_run_log_survives_a_torn_or_unterminated_last_line(tmp_path: Path) -
     assert [r["key"] for r in log.records] == ["a", "b", "c"]
     log.append({"key": "d", "v": 4})
     assert [r["key"] for r in RunLog(path).records] == ["a", "b", "c", "d"]
+
+
+def test_a_weight_normalised_space_has_exact_subnets_and_records_the_choice() -> None:
+    import dataclasses
+
+    from srkit.models import create_model
+
+    space = dataclasses.replace(WIDE, weight_norm=True)
+    assert BlockSpace.from_dict(json.loads(json.dumps(space.as_dict()))) == space
+    assert "weight_norm" not in WIDE.as_dict()  # records of spaces without it are unchanged
+    torch.manual_seed(0)
+    net = Supernet(space).double().eval()
+    assert hasattr(net.head, "parametrizations")
+    x = torch.rand(1, 3, 23, 21, dtype=torch.float64)
+    rng = random.Random(7)
+    for a in [space.sample(rng) for _ in range(6)]:
+        assert a.weight_norm and a.key().endswith(":wn")
+        sub = net.subnet(a).double().eval()
+        with torch.no_grad():
+            assert torch.equal(sub(x), net(x, a)), a.key()
+        built = create_model("blocknet", scale=2, **a.as_dict()).double().eval()
+        built.load_state_dict(sub.state_dict())
+        with torch.no_grad():
+            out = built(x)
+            assert torch.equal(out, sub(x))
+            torch.testing.assert_close(built.fold_weight_norm()(x), out)  # folded for inference: the same function
+        assert not any("parametrizations" in k for k in built.state_dict())
+    with pytest.raises(ValueError, match="weight_norm=False, the space's is True"):
+        space.validate(dataclasses.replace(a, weight_norm=False))

@@ -59,6 +59,11 @@ def _spos_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--min-blocks", type=count(1), default=2)
     p.add_argument("--max-blocks", type=count(1), default=6)
     p.add_argument(
+        "--weight-norm",
+        action="store_true",
+        help="blocks: weight-normalise every convolution of the supernet and of every member (WDSR's training setup)",
+    )
+    p.add_argument(
         "--space",
         choices=("blocks", "imdb"),
         default="blocks",
@@ -212,6 +217,8 @@ def _space(args: argparse.Namespace):
     from srkit.search.space import BlockSpace
 
     widths = tuple(args.channels)
+    if args.space == "imdb" and args.weight_norm:
+        raise SystemExit("srkit-search: --weight-norm is a choice of --space blocks; the imdb space has none")
     if args.space == "imdb":
         return imdb_space(
             args.scale,
@@ -229,6 +236,7 @@ def _space(args: argparse.Namespace):
         min_blocks=args.min_blocks,
         max_blocks=args.max_blocks,
         upsamplers=tuple(args.upsamplers or BASE_UPSAMPLERS),
+        weight_norm=args.weight_norm,
     )
 
 

@@ -2,7 +2,9 @@
 
 ``head (3x3, in -> C) -> blocks -> 3x3 conv + head output -> upsampler`` (by default ``direct``: a
 conv to in x scale^2 and a pixel shuffle; :mod:`srkit.models.upsamplers` lists the others), plus,
-for a ``+skip`` upsampler, WDSR's 5x5 sub-pixel branch from the input.
+for a ``+skip`` upsampler, WDSR's 5x5 sub-pixel branch from the input. ``weight_norm``
+weight-normalises every convolution, as WDSR trains (:meth:`BlockNet.fold_weight_norm` folds it
+for inference).
 The block list is data (:class:`srkit.models.catalog.BlockSpec` dicts), which makes BlockNet the
 network that latency tables predict (stem + sum of blocks) and that the lightweight search space
 exports as a genotype.
@@ -16,6 +18,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from ..nn import apply_weight_norm, fold_weight_norm
 from .base import SRNet
 from .blocks import conv
 from .catalog import BlockSpec, build_block, min_size
@@ -33,6 +36,7 @@ class BlockNet(SRNet):
         blocks: Sequence[BlockSpec | dict[str, Any]] = DEFAULT_BLOCKS,
         in_channels: int = 3,
         upsampler: str = "direct",
+        weight_norm: bool = False,
     ) -> None:
         super().__init__(scale, in_channels)
         specs = [b if isinstance(b, BlockSpec) else BlockSpec.from_dict(dict(b)) for b in blocks]
@@ -46,6 +50,12 @@ class BlockNet(SRNet):
         self.upsampler_kind = upsampler
         self.tail = build_upsampler(upsampler, channels, in_channels, scale)
         self.skip = build_skip(in_channels, scale) if split_upsampler(upsampler)[1] else None
+        if weight_norm:
+            apply_weight_norm(self)
+
+    def fold_weight_norm(self) -> BlockNet:
+        """Plain weights for inference (the same outputs)."""
+        return fold_weight_norm(self)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         f = self.head(x)
@@ -60,7 +70,9 @@ def blocknet(
     blocks: Sequence[dict[str, Any]] = DEFAULT_BLOCKS,
     in_channels: int = 3,
     upsampler: str = "direct",
+    weight_norm: bool = False,
 ) -> BlockNet:
     """BlockNet: head conv, a chain of catalogue blocks (WDSR-A/B, IMDB, RFDB, +CCA), an upsampler
-    (direct sub-pixel, progressive sub-pixel or nearest+conv, each optionally ``+skip``: WDSR's input branch)."""
-    return BlockNet(scale, channels, [dict(b) for b in blocks], in_channels, upsampler)
+    (direct sub-pixel, progressive sub-pixel or nearest+conv, each optionally ``+skip``: WDSR's input branch);
+    ``weight_norm`` on every convolution."""
+    return BlockNet(scale, channels, [dict(b) for b in blocks], in_channels, upsampler, weight_norm)

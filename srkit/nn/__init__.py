@@ -3,7 +3,7 @@
 from .cca import ChannelAttention, ContrastChannelAttention, scaled_conv1x1
 from .pixel_shuffle import PixelShuffle, PixelUnshuffle
 from .upsample_tail import UpsampleTail
-from .wdsr import WideActBlockA, WideActBlockB, fold_weight_norm
+from .wdsr import WideActBlockA, WideActBlockB, apply_weight_norm, fold_weight_norm
 
 __all__ = [
     "ChannelAttention",
@@ -13,6 +13,7 @@ __all__ = [
     "UpsampleTail",
     "WideActBlockA",
     "WideActBlockB",
+    "apply_weight_norm",
     "fold_weight_norm",
     "scaled_conv1x1",
 ]

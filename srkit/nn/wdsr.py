@@ -109,6 +109,15 @@ class WideActBlockA(nn.Module):
 M = TypeVar("M", bound=nn.Module)
 
 
+def apply_weight_norm(module: M) -> M:
+    """Weight-normalise (``torch.nn.utils.parametrizations.weight_norm``) every convolution in
+    ``module`` that is not already, in place; returns ``module``. WDSR's training setup for any network."""
+    for m in module.modules():
+        if isinstance(m, nn.Conv2d) and not parametrize.is_parametrized(m, "weight"):
+            _weight_norm(m)
+    return module
+
+
 def fold_weight_norm(module: M) -> M:
     """Replace every weight-norm (any ``weight``) parametrisation in ``module`` and its children by
     the plain weight it produces, in place, for inference; returns ``module``."""
