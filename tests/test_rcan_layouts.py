@@ -12,21 +12,13 @@ import torch
 from srkit.models import create_model
 
 from .roundtrip import round_trip
+from .test_edsr_layouts import to_official  # RCAN's authors name things as EDSR-PyTorch does
 
 VARIANTS = [
     {"scale": 2, "channels": 16, "groups": 2, "blocks": 2, "reduction": 4, "io_range": 255.0},
     {"scale": 3, "channels": 8, "groups": 1, "blocks": 3, "reduction": 2, "io_range": 255.0},
     {"scale": 4, "channels": 16, "groups": 3, "blocks": 1, "reduction": 16, "io_range": 255.0},
 ]
-
-
-def to_official(sd: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """srkit names -> the authors' (1x1-conv mean shifts, a one-conv head Sequential)."""
-    out = {}
-    for k, v in sd.items():
-        k = k.replace("sub_mean.shifter.", "sub_mean.").replace("add_mean.shifter.", "add_mean.")
-        out["head.0." + k[len("head.") :] if k.startswith("head.") else k] = v
-    return out
 
 
 def to_basicsr(sd: dict[str, torch.Tensor], groups: int, blocks: int) -> dict[str, torch.Tensor]:

@@ -77,18 +77,25 @@ def mean_shifts(value_range: float) -> StateDict:
     return out
 
 
-def edsr(sd: StateDict) -> tuple[str, dict[str, Any]]:
-    channels = sd["head.weight"].shape[0]
-    blocks = len({m.group(1) for k in sd if (m := re.match(r"body\.(\d+)\.body\.0\.weight$", k))})
+def upsampler_scale(sd: StateDict, channels: int, what: str) -> int:
+    """The scale of EDSR's progressive upsampler ``tail.0`` (a conv to r^2 x channels and a pixel
+    shuffle per step), which RCAN shares."""
     scale = 1
-    for i in range(0, 8, 2):  # tail.0: (conv to r^2 x channels, pixel shuffle) per step
+    for i in range(0, 8, 2):
         w = sd.get(f"tail.0.{i}.weight")
         if w is None:
             break
         r = math.isqrt(w.shape[0] // channels)
         if r * r * channels != w.shape[0]:
-            raise CheckpointError(f"EDSR: upsampling conv tail.0.{i} has {w.shape[0]} outputs, not r^2 x {channels}")
+            raise CheckpointError(f"{what}: upsampling conv tail.0.{i} has {w.shape[0]} outputs, not r^2 x {channels}")
         scale *= r
+    return scale
+
+
+def edsr(sd: StateDict) -> tuple[str, dict[str, Any]]:
+    channels = sd["head.weight"].shape[0]
+    blocks = len({m.group(1) for k in sd if (m := re.match(r"body\.(\d+)\.body\.0\.weight$", k))})
+    scale = upsampler_scale(sd, channels, "EDSR")
     io_range = io_range_of(sd)
     big = channels == 256 and blocks == 32  # the paper's EDSR, with residual scaling 0.1
     return ("edsr" if big else "edsr_baseline"), {

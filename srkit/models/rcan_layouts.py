@@ -5,12 +5,11 @@ EDSR's official files are) and BasicSR's (``conv_first``, ``body.G.residual_grou
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from .arch import ArchSupport, Layout, count_ids, renamed
-from .edsr_layouts import io_range_of, mean_shifts, official_names
-from .errors import CheckpointError, StateDict
+from .edsr_layouts import io_range_of, mean_shifts, official_names, upsampler_scale
+from .errors import StateDict
 
 _P = r"(weight|bias)"
 
@@ -44,15 +43,7 @@ def basicsr(sd: StateDict) -> StateDict | None:
 def _rcan(sd: StateDict) -> tuple[str, dict[str, Any]]:
     head = sd["head.weight"]
     channels = head.shape[0]
-    scale = 1
-    for i in range(0, 8, 2):  # tail.0: (conv to r^2 x channels, pixel shuffle) per step
-        w = sd.get(f"tail.0.{i}.weight")
-        if w is None:
-            break
-        r = math.isqrt(w.shape[0] // channels)
-        if r * r * channels != w.shape[0]:
-            raise CheckpointError(f"RCAN: upsampling conv tail.0.{i} has {w.shape[0]} outputs, not r^2 x {channels}")
-        scale *= r
+    scale = upsampler_scale(sd, channels, "RCAN")
     return "rcan", {
         "scale": scale,
         "channels": channels,
