@@ -17,6 +17,8 @@ VARIANTS = [
     ("wdsr_a", {"scale": 4, "channels": 6, "blocks": 1, "expansion": 2, "kernel_size": 5}),
     ("wdsr_b", {"scale": 3, "channels": 10, "blocks": 2, "expansion": 6, "low_rank": 0.8}),
     ("wdsr_b", {"scale": 2, "channels": 8, "blocks": 1, "expansion": 3, "low_rank": 0.5, "kernel_size": 5}),
+    ("wdsr_a", {"scale": 3, "channels": 8, "blocks": 2, "weight_norm": False}),  # saved with the norm removed
+    ("wdsr_b", {"scale": 4, "channels": 8, "blocks": 2, "weight_norm": False}),
 ]
 _PARAM = {"parametrizations.weight.original0": "weight_g", "parametrizations.weight.original1": "weight_v"}
 

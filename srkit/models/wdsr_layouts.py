@@ -1,7 +1,8 @@
 """WDSR-A/B's published layouts: srkit's, and the authors' NTIRE 2018 repository.
 
 The official files keep weight norm the old way (``weight_g`` / ``weight_v``; srkit's
-parametrisations store the same two tensors as ``original0`` / ``original1``), wrap the head, tail
+parametrisations store the same two tensors as ``original0`` / ``original1``; files saved with it
+removed hold plain ``weight``), wrap the head, tail
 and skip convs in Sequentials (``head.0``, ``tail.0``, ``skip.0``) and number each block's convs
 (``body.N.body.0/2[/3]``). The network is the same: on [0, 255] with ``(x - 255 mean) / 127.5``,
 which is srkit's ``(x - mean) * 2`` on [0, 1], with the DIV2K mean (the official default).
@@ -18,9 +19,10 @@ from .arch import ArchSupport, Layout, count_ids, renamed, subpixel_scale
 from .blocks import DIV2K_RGB_MEAN
 from .errors import StateDict
 
-_W = r"(bias|weight_g|weight_v)"
-_PARAM = {
+_W = r"(bias|weight|weight_g|weight_v)"
+_PARAM = {  # a file saved with the weight norm removed has plain weights
     "bias": "bias",
+    "weight": "weight",
     "weight_g": "parametrizations.weight.original0",
     "weight_v": "parametrizations.weight.original1",
 }
@@ -28,9 +30,9 @@ _PARAM = {
 
 def official(sd: StateDict) -> StateDict | None:
     """The official names renamed to srkit's, or None if ``sd`` is not in that layout."""
-    if "head.0.weight_v" not in sd or "skip.0.weight_v" not in sd:
+    if not any(f"head.0.{w}" in sd for w in ("weight_v", "weight")) or "skip.0.bias" not in sd:
         return None
-    block_b = "body.0.body.3.weight_v" in sd  # B: 1x1 widen, 1x1 low-rank, kxk; A: kxk, kxk
+    block_b = "body.0.body.3.bias" in sd  # B: 1x1 widen, 1x1 low-rank, kxk; A: kxk, kxk
     rules = [
         (rf"head\.0\.{_W}", r"head.\1"),
         (rf"body\.(\d+)\.body\.0\.{_W}", r"body.\1.expand.\2"),
@@ -40,7 +42,7 @@ def official(sd: StateDict) -> StateDict | None:
         (rf"skip\.0\.{_W}", r"skip.\1"),
     ]
     out = renamed(sd, rules, "WDSR (official repository)")
-    out = {re.sub(r"(bias|weight_g|weight_v)$", lambda m: _PARAM[m.group(1)], k): v for k, v in out.items()}
+    out = {re.sub(r"(bias|weight|weight_g|weight_v)$", lambda m: _PARAM[m.group(1)], k): v for k, v in out.items()}
     out["tail.mean"] = torch.tensor(DIV2K_RGB_MEAN)
     return out
 
