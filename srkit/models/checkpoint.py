@@ -124,8 +124,8 @@ def _find_under_prefix(sd: StateDict, arch: str | None) -> Detection:
     except CheckpointError as outer:
         heads = {k.split(".", 1)[0] for k in sd}
         head = next(iter(heads))
-        if len(heads) != 1 or head.isdigit() or not all("." in k for k in sd):
-            raise
+        if len(heads) != 1 or head.isdigit() or not all(k.count(".") >= 2 for k in sd):
+            raise  # no shared prefix, or stripping it would leave bare parameter names
         try:
             return find({k[len(head) + 1 :]: v for k, v in sd.items()}, arch)
         except CheckpointError:
