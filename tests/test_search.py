@@ -383,3 +383,18 @@ def test_a_weight_normalised_space_has_exact_subnets_and_records_the_choice() ->
         assert not any("parametrizations" in k for k in built.state_dict())
     with pytest.raises(ValueError, match="weight_norm=False, the space's is True"):
         space.validate(dataclasses.replace(a, weight_norm=False))
+
+
+def test_latency_times_the_folded_inference_form_and_leaves_the_model_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    from srkit.search import latency
+
+    from srkit.models import create_model
+
+    timed = []
+    monkeypatch.setattr(
+        latency, "time_runtime", lambda m, x, runtime, **kw: (timed.append(m) or {"median_ms": 1.0}, None)
+    )
+    wdsr = create_model("wdsr_b", scale=2, channels=8, blocks=1)
+    assert latency.time_model(wdsr, (8, 8), "cpu") == 1.0
+    assert not any("parametrizations" in k for k in timed[0].state_dict())  # the norm folded for timing
+    assert any("parametrizations" in k for k in wdsr.state_dict())  # the caller's model still trains as it was
