@@ -143,3 +143,9 @@ def test_resuming_with_other_sharing_is_refused(tmp_path: Path) -> None:
     train(make_supernet(space, 16, True), pairs, cfg, tmp_path, log=lambda m: None)
     with pytest.raises(ValueError, match="holds a SharedIMDBSupernet, not a Supernet"):
         train(make_supernet(space, 16, False), pairs, cfg, tmp_path, log=lambda m: None)
+
+
+def test_weight_norm_is_refused_for_the_imdb_space(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit, match="--weight-norm is a choice of --space blocks"):
+        main(["spos", "--out", str(tmp_path / "x"), "--space", "imdb", "--weight-norm"])
+    assert not (tmp_path / "x").exists()
