@@ -383,6 +383,12 @@ def test_a_weight_normalised_space_has_exact_subnets_and_records_the_choice() ->
         assert not any("parametrizations" in k for k in built.state_dict())
     with pytest.raises(ValueError, match="weight_norm=False, the space's is True"):
         space.validate(dataclasses.replace(a, weight_norm=False))
+    from srkit.search.evolution import crossover, mutate
+
+    for _ in range(20):  # children of a weight-normalised space stay in it
+        b = space.sample(rng)
+        space.validate(crossover(a, b, space, rng))
+        space.validate(mutate(a, space, rng, 0.9, space.channels))
 
 
 def test_latency_times_the_folded_inference_form_and_leaves_the_model_alone(monkeypatch: pytest.MonkeyPatch) -> None:
