@@ -111,3 +111,14 @@ def test_an_unknown_state_dict_names_the_closest_architecture() -> None:
     del sd["block_1.esa.conv1.weight"]
     with pytest.raises(CheckpointError, match=r"closest: rlfn, which lacks block_1\.esa\.conv1\.weight"):
         detect_mod.find(sd)
+
+
+def test_a_support_loads_a_state_dict_directly() -> None:
+    want = random_weights("rcan", SMALL["rcan"])
+    got = detect_mod.support("rcan").load(want.state_dict())
+    x = torch.rand(1, 3, 7, 9)
+    with torch.no_grad():
+        assert torch.equal(got(x), want(x))
+    assert got.info.layout is None and got.hparams["groups"] == 2
+    with pytest.raises(CheckpointError, match="not a rlfn network in any layout"):
+        detect_mod.support("rlfn").load(want.state_dict())
