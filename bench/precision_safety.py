@@ -21,24 +21,12 @@ from pathlib import Path
 import torch
 
 from srkit import __version__, atomic
-from srkit.data.color import rgb2ycbcr
 from srkit.evaluate import dataset
 from srkit.models import load
-from srkit.models.precision import FP16_PEAK, MAX_DROP_DB, check_half
+from srkit.models.precision import FP16_PEAK, MAX_DROP_DB, centre_pair, check_half, fp32_reference
 
 SIDE = 64
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-
-
-def crop(lr: torch.Tensor, hr: torch.Tensor, scale: int, channels: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """The centre (at most SIDE x SIDE LR pixels) of an (HR, LR) uint8 pair, as floats in [0, 1]; Y for 1 channel."""
-    h, w = (min(SIDE, n) for n in lr.shape[1:])
-    top, left = (lr.shape[1] - h) // 2, (lr.shape[2] - w) // 2
-    lr = lr[:, top : top + h, left : left + w].float()[None] / 255
-    hr = hr[:, top * scale : (top + h) * scale, left * scale : (left + w) * scale].float()[None] / 255
-    if channels == 1:
-        lr, hr = (rgb2ycbcr(t.double())[:, :1].float() for t in (lr, hr))
-    return lr, hr
 
 
 def records(weights: Path, set5: Path) -> list[dict]:
@@ -46,9 +34,12 @@ def records(weights: Path, set5: Path) -> list[dict]:
     for path in sorted(weights.glob("*.pth")):
         scale = int(m[1]) if (m := re.search(r"x(\d)", path.stem)) and "x234" not in path.stem else 4
         model = load(path, scale=scale).eval()
-        pairs = [crop(lr, hr, model.scale, model.in_channels) for _, hr, lr in dataset(str(set5), model.scale)]
+        pairs = [
+            centre_pair(lr, hr, model.scale, model.in_channels, SIDE) for _, hr, lr in dataset(str(set5), model.scale)
+        ]
+        reference = fp32_reference(model, pairs)  # one fp32 run for both dtypes
         for dtype in (torch.float16, torch.bfloat16):
-            check = check_half(model, pairs, dtype)
+            check = check_half(model, pairs, dtype, reference)
             out.append({"file": path.name, "arch": model.arch, "scale": model.scale, **check.as_dict()})
             print(
                 f"{path.name:32s} {check.dtype:9s} drop {check.drop_db:+.4f} dB, peak {check.peak_activation:.1f}, safe: {check.safe}"

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 import torch
 from torch import nn
+from torch.nn.utils import parametrize
 
 from srkit.models.base import padded_hw
 from srkit.models.blocknet import BlockNet
@@ -48,7 +49,8 @@ def time_stats(
     :class:`srkit.Upscaler` would run it, on ``runtime`` (``torch``: srkit's ops; ``ort``: exported to
     ONNX and run by ONNX Runtime). Timed in inference form: a copy with any weight norm folded
     (WDSR's, a weight-normalised BlockNet's), so the norm is not recomputed on every call."""
-    m = fold_weight_norm(copy.deepcopy(model)).eval().to(device, dtype)
+    parametrised = any(parametrize.is_parametrized(x) for x in model.modules())
+    m = (fold_weight_norm(copy.deepcopy(model)) if parametrised else model).eval().to(device, dtype)
     channels = int(getattr(m, "in_channels", 3))  # Y-channel models (ESPCN, FSRCNN) take one plane
     x = torch.rand(1, channels, *padded_hw(m, lr_hw), device=device).to(dtype)
     return time_runtime(m, x, runtime, reps=reps, min_seconds=0.1)[0]

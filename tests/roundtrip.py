@@ -10,6 +10,7 @@ from typing import Any
 import torch
 
 from srkit.models import create_model, load
+from srkit.models.base import padded_hw
 from srkit.models.registry import _plain
 
 
@@ -45,8 +46,7 @@ def round_trip(
     assert {k: got.hparams[k] for k in kw} == _plain(kw)
     assert got.info.layout == layout
     cin = int(getattr(want, "in_channels", 3))
-    side = max(int(getattr(want, "min_size", 1)), 9)
-    x = torch.rand(1, cin, side, side + 2)
+    x = torch.rand(1, cin, *padded_hw(want, (9, 11)))  # odd, non-square, raised to what the model needs
     with torch.no_grad():
         assert torch.equal(got(x), want(x))
     return got

@@ -12,6 +12,8 @@ import torch
 
 from srkit.models import create_model, detect, load, model_entry
 
+from .roundtrip import round_trip
+
 RRDB_VARIANTS = [
     {"scale": 4, "channels": 16, "blocks": 2, "growth": 8},
     {"scale": 2, "channels": 8, "blocks": 1, "growth": 4},  # Real-ESRGAN x2plus: a 2x pixel-unshuffled input
@@ -57,18 +59,6 @@ def to_rrdb_trunk(sd: dict[str, torch.Tensor], blocks: int) -> dict[str, torch.T
     return out
 
 
-def _round_trip(name: str, kw: dict, sd: dict[str, torch.Tensor] | dict, tmp_path: Path, tag: str) -> None:
-    torch.manual_seed(0)
-    want_model = create_model(name, **kw).eval()
-    path = tmp_path / f"{name}_{tag}.pth"
-    torch.save(sd, path)
-    got = load(path)
-    assert got.arch == name and {k: got.hparams[k] for k in kw} == kw
-    x = torch.rand(1, int(kw.get("in_channels", 3)), 12, 16)
-    with torch.no_grad():
-        assert torch.equal(got(x), want_model(x))
-
-
 # the original ESRGAN releases are x4 networks; x2plus and x1 are Real-ESRGAN's, in BasicSR's layout
 RRDB_CASES = [
     (kw, layout)
@@ -84,15 +74,14 @@ RRDB_CASES = [
     ids=[f"x{kw['scale']}-c{kw['channels']}-b{kw['blocks']}-{lay}" for kw, lay in RRDB_CASES],
 )
 def test_rrdbnet_layouts_round_trip(kw: dict, layout: str, tmp_path: Path) -> None:
-    torch.manual_seed(0)
-    sd = create_model("rrdbnet", **kw).state_dict()
-    files = {
-        "basicsr": sd,
-        "params_ema": {"params_ema": sd},
-        "original": to_original_esrgan(sd, kw["blocks"]),
-        "rrdb_trunk": to_rrdb_trunk(sd, kw["blocks"]),
+    renames = {
+        "basicsr": (lambda sd: sd, None, None),
+        "params_ema": (lambda sd: sd, None, "params_ema"),
+        "original": (lambda sd: to_original_esrgan(sd, kw["blocks"]), "ESRGAN (original repository)", None),
+        "rrdb_trunk": (lambda sd: to_rrdb_trunk(sd, kw["blocks"]), "ESRGAN (RRDB_trunk release)", None),
     }
-    _round_trip("rrdbnet", kw, files[layout], tmp_path, layout)
+    rename, name, wrap = renames[layout]
+    round_trip("rrdbnet", kw, rename, tmp_path, name, wrap=wrap)
 
 
 @pytest.mark.parametrize(
@@ -100,9 +89,7 @@ def test_rrdbnet_layouts_round_trip(kw: dict, layout: str, tmp_path: Path) -> No
 )
 @pytest.mark.parametrize("layout", ["basicsr", "params"])
 def test_srvgg_layouts_round_trip(kw: dict, layout: str, tmp_path: Path) -> None:
-    torch.manual_seed(0)
-    sd = create_model("srvgg_compact", **kw).state_dict()
-    _round_trip("srvgg_compact", kw, sd if layout == "basicsr" else {"params": sd}, tmp_path, layout)
+    round_trip("srvgg_compact", kw, lambda sd: sd, tmp_path, None, wrap=None if layout == "basicsr" else "params")
 
 
 def test_published_parameter_count_and_shapes() -> None:

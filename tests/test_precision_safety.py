@@ -90,18 +90,24 @@ def test_the_upscaler_warns_when_a_precision_is_not_safe() -> None:
 
 @pytest.mark.skipif(not (WEIGHTS / "fsrcnn_x3.pth").is_file() or not SET5.is_dir(), reason="shared data absent")
 def test_a_real_file_measures_as_recorded() -> None:
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("precision_safety", ROOT / "bench" / "precision_safety.py")
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)  # type: ignore[union-attr]
-    model = load(WEIGHTS / "fsrcnn_x3.pth").eval()
     from srkit.evaluate import dataset
+    from srkit.models.precision import centre_pair
 
-    pairs = [bench.crop(lr, hr, 3, 1) for _, hr, lr in dataset(str(SET5), 3)]
+    model = load(WEIGHTS / "fsrcnn_x3.pth").eval()
+    pairs = [centre_pair(lr, hr, 3, 1) for _, hr, lr in dataset(str(SET5), 3)]
     doc = json.loads((ROOT / RECORD).read_text())
     want = {r["dtype"]: r for r in doc["records"] if r["file"] == "fsrcnn_x3.pth"}
     for dtype in (torch.float16, torch.bfloat16):
         got = check_half(model, pairs, dtype)
         assert got.safe == want[got.dtype]["safe"]
         assert got.drop_db == pytest.approx(want[got.dtype]["drop_db"], abs=1e-3)
+
+
+def test_checking_a_precision_leaves_the_models_weights_untouched() -> None:
+    model = Gain(3.0).eval()
+    with torch.no_grad():
+        model.up.weight.mul_(1.0 + 1e-6)  # a value fp16 and bf16 cannot hold
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    for dtype in (torch.float16, torch.bfloat16):
+        check_half(model, _pairs(), dtype)
+    assert all(torch.equal(before[k], v) and v.dtype == torch.float32 for k, v in model.state_dict().items())

@@ -43,7 +43,7 @@ class RCAN(SRNet):
     """Mean shift, head conv, ``groups`` residual groups and a conv (plus the head's output), EDSR's
     upsampler and a last conv; on [0, ``io_range``] inside (255 for the official weights)."""
 
-    tiling = "supported"  # channel attention pools over the tile, but RCAN's authors test on whole images
+    tiling = "discouraged: channel attention pools over the whole image, so tiles differ from it"
 
     def __init__(
         self,

@@ -15,9 +15,9 @@ from typing import Any
 
 import torch
 
-from .arch import ArchSupport, Layout, count_ids, renamed, subpixel_scale
+from .arch import ArchSupport, Layout, count_ids, subpixel_scale
 from .blocks import DIV2K_RGB_MEAN
-from .errors import StateDict
+from .errors import CheckpointError, StateDict
 
 _W = r"(bias|weight|weight_g|weight_v)"
 _PARAM = {  # a file saved with the weight norm removed has plain weights
@@ -26,23 +26,23 @@ _PARAM = {  # a file saved with the weight norm removed has plain weights
     "weight_g": "parametrizations.weight.original0",
     "weight_v": "parametrizations.weight.original1",
 }
+_STEM = re.compile(r"(head|tail|skip)\.0|body\.(\d+)\.body\.([023])")
 
 
 def official(sd: StateDict) -> StateDict | None:
     """The official names renamed to srkit's, or None if ``sd`` is not in that layout."""
     if not any(f"head.0.{w}" in sd for w in ("weight_v", "weight")) or "skip.0.bias" not in sd:
         return None
-    block_b = "body.0.body.3.bias" in sd  # B: 1x1 widen, 1x1 low-rank, kxk; A: kxk, kxk
-    rules = [
-        (rf"head\.0\.{_W}", r"head.\1"),
-        (rf"body\.(\d+)\.body\.0\.{_W}", r"body.\1.expand.\2"),
-        (rf"body\.(\d+)\.body\.2\.{_W}", r"body.\1.reduce.\2" if block_b else r"body.\1.conv.\2"),
-        (rf"body\.(\d+)\.body\.3\.{_W}", r"body.\1.conv.\2"),
-        (rf"tail\.0\.{_W}", r"tail_conv.\1"),
-        (rf"skip\.0\.{_W}", r"skip.\1"),
-    ]
-    out = renamed(sd, rules, "WDSR (official repository)")
-    out = {re.sub(r"(bias|weight|weight_g|weight_v)$", lambda m: _PARAM[m.group(1)], k): v for k, v in out.items()}
+    # B: 1x1 widen, 1x1 low-rank, kxk (body.0/2/3); A: kxk, kxk (body.0/2)
+    convs = {"0": "expand", "2": "reduce", "3": "conv"} if "body.0.body.3.bias" in sd else {"0": "expand", "2": "conv"}
+    out: dict[str, torch.Tensor] = {}
+    for k, v in sd.items():
+        stem, _, param = k.rpartition(".")
+        m = _STEM.fullmatch(stem)
+        if m is None or param not in _PARAM or (m[3] is not None and m[3] not in convs):
+            raise CheckpointError(f"WDSR (official repository) layout: unexpected tensor {k!r}")
+        new = {"head": "head", "tail": "tail_conv", "skip": "skip"}[m[1]] if m[1] else f"body.{m[2]}.{convs[m[3]]}"
+        out[f"{new}.{_PARAM[param]}"] = v
     out["tail.mean"] = torch.tensor(DIV2K_RGB_MEAN)
     return out
 
