@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.srkit-installed
 SOURCES := pyproject.toml setup.py $(shell find csrc -type f 2>/dev/null)
 
-.PHONY: env demo test lint bench gate gpu-check search-cpu-x4 search-cpu-x4-first search-cpu-x4-wn clean
+.PHONY: env demo test lint bench gate gpu-check search-cpu-x4 search-cpu-x4-first search-cpu-x4-wn search-cpu-x4-y clean
 
 $(STAMP): $(SOURCES)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -40,7 +40,8 @@ bench: env
 # #16's search runs: x4 on T91+BSDS200 (../shared/data), latency at LR 180x320 on this machine, the
 # front's picks and seven baselines retrained with one recipe and scored on Set5; resume where they stopped.
 # search-cpu-x4-first is the first space (widths to 32, no input skip); search-cpu-x4 the one that followed it;
-# search-cpu-x4-wn the third: every convolution weight-normalised (WDSR's training setup), up to 8 blocks.
+# search-cpu-x4-wn the third: every convolution weight-normalised (WDSR's training setup), up to 8 blocks;
+# search-cpu-x4-y the fourth: every member on Y with WDSR's input normalisation, (x - mean) / 0.5, up to 8 blocks.
 DATASETS ?= ../shared/data/datasets
 SEARCH_X4 = $(VENV)/bin/srkit-search spos --resume --data $(DATASETS)/T91 $(DATASETS)/BSDS200 --scale 4 \
   --min-blocks 1 --max-blocks 6 --iters 4000 --patch 96 --batch 16 --population 16 --topk 8 --generations 6 \
@@ -53,6 +54,9 @@ search-cpu-x4: env
 search-cpu-x4-wn: env
 	$(SEARCH_X4) --out search/results/cpu_x4_wn --channels 16 24 32 48 --upsamplers direct direct+skip progressive+skip \
 	  --weight-norm --max-blocks 8
+search-cpu-x4-y: env
+	$(SEARCH_X4) --out search/results/cpu_x4_y --channels 16 24 32 48 --upsamplers direct direct+skip \
+	  --max-blocks 8 --in-channels 1 --input-mean div2k --input-std 0.5
 
 # every Triton kernel compiled for sm_80/sm_90 and its binaries checked (no GPU needed; tests run it too)
 gate: env

@@ -42,7 +42,7 @@ def crossover(a: Arch, b: Arch, space: BlockSpace, rng: random.Random) -> Arch:
     for i in range(depth):
         options = [p.blocks[i] for p in (a, b) if i < len(p.blocks)]
         blocks.append(rng.choice(options))
-    return Arch(rng.choice((a, b)).channels, tuple(blocks), rng.choice((a, b)).upsampler, space.weight_norm)
+    return space.member(rng.choice((a, b)).channels, tuple(blocks), rng.choice((a, b)).upsampler)
 
 
 def mutate(a: Arch, space: BlockSpace, rng: random.Random, p: float, widths: tuple[int, ...] | None = None) -> Arch:
@@ -53,7 +53,7 @@ def mutate(a: Arch, space: BlockSpace, rng: random.Random, p: float, widths: tup
         blocks = blocks[:depth] + [rng.choice(space.candidates) for _ in range(depth - len(blocks))]
     channels = rng.choice(widths) if widths and rng.random() < p else a.channels
     upsampler = rng.choice(space.upsamplers) if rng.random() < p else a.upsampler
-    return Arch(channels, tuple(blocks), upsampler, space.weight_norm)
+    return space.member(channels, tuple(blocks), upsampler)
 
 
 class Evaluator:

@@ -16,7 +16,6 @@ from torch import nn
 from torch.nn.utils import parametrize
 
 from srkit.models.base import padded_hw
-from srkit.models.blocknet import BlockNet
 from srkit.nn import fold_weight_norm
 from srkit.profiler import lut
 from srkit.profiler.modelbench import time_runtime
@@ -81,7 +80,7 @@ class Measured:
         self.scale, self.lr_hw, self.device, self.reps, self.runtime = scale, lr_hw, device, reps, runtime
 
     def __call__(self, arch: Arch) -> float:
-        net = BlockNet(self.scale, arch.channels, list(arch.blocks), upsampler=arch.upsampler)
+        net = arch.build(self.scale, inference=True)  # the input normalisation is timed, the folded norm is not
         return time_model(net, self.lr_hw, self.device, reps=self.reps, runtime=self.runtime)
 
 

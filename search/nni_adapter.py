@@ -108,7 +108,7 @@ def arch_from_parameters(space: BlockSpace, p: dict[str, Any]) -> Arch:
         blocks = tuple(by_name[p[f"block{i}"]] for i in range(depth))
     except KeyError as e:
         raise ValueError(f"NNI parameters {p} do not name an architecture of the space ({e})") from None
-    arch = Arch(int(p["channels"]), blocks, str(p.get("upsampler", "direct")), space.weight_norm)
+    arch = space.member(int(p["channels"]), blocks, str(p.get("upsampler", "direct")))
     return space.validate(arch)
 
 

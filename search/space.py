@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from srkit.models.blocknet import BlockNet
 from srkit.models.catalog import BlockSpec, build_block, min_size
+from srkit.models.registry import set_input_mean
 from srkit.models.upsamplers import BASE_UPSAMPLERS, build_upsampler
 
 DEFAULT_CANDIDATES: tuple[BlockSpec, ...] = (
@@ -38,12 +40,17 @@ class Arch:
     blocks: tuple[BlockSpec, ...]
     upsampler: str = "direct"
     weight_norm: bool = False  # every convolution weight-normalised (a space-wide choice)
+    input_mean: tuple[float, ...] | None = None  # the network sees (x - mean) / std (space-wide too)
+    input_std: float = 1.0
+    in_channels: int = 3  # 1: the network works on Y (as ESPCN and FSRCNN do), a space-wide choice
 
     def key(self) -> str:
         """A canonical string: equal for equal architectures."""
         up = "" if self.upsampler == "direct" else f":{self.upsampler}"
         wn = ":wn" if self.weight_norm else ""
-        return f"c{self.channels}:" + "-".join(b.short() for b in self.blocks) + up + wn
+        norm = "" if self.input_mean is None else ":mean" + ("" if self.input_std == 1.0 else f"/{self.input_std:g}")
+        y = ":y" if self.in_channels == 1 else ""
+        return f"c{self.channels}:" + "-".join(b.short() for b in self.blocks) + up + wn + norm + y
 
     def genotype(self) -> dict[str, Any]:
         """What ``srkit train --model genotype.json`` builds: ``create_model('blocknet', scale, ...)``."""
@@ -51,7 +58,20 @@ class Arch:
 
     def as_dict(self) -> dict[str, Any]:
         d = {"channels": self.channels, "blocks": [b.canonical() for b in self.blocks], "upsampler": self.upsampler}
-        return d | ({"weight_norm": True} if self.weight_norm else {})  # earlier records stay as they were
+        # each later choice is written only when made, so earlier records stay as they were
+        return d | _space_wide(self)
+
+    def build(self, scale: int, inference: bool = False) -> BlockNet:
+        """The stand-alone network (``inference``: weight norm left out, as it folds away)."""
+        net = BlockNet(
+            scale,
+            self.channels,
+            list(self.blocks),
+            self.in_channels,
+            self.upsampler,
+            weight_norm=self.weight_norm and not inference,
+        )
+        return net if self.input_mean is None else set_input_mean(net, self.input_mean, self.input_std)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Arch:
@@ -60,10 +80,29 @@ class Arch:
                 int(d["channels"]),
                 tuple(BlockSpec.from_dict(dict(b)) for b in d["blocks"]),
                 str(d.get("upsampler", "direct")),
-                bool(d.get("weight_norm", False)),
+                **_space_wide_from(d),
             )
         except (KeyError, TypeError) as e:
             raise ValueError(f"not an architecture (channels, blocks[, upsampler]): {d!r}") from e
+
+
+def _space_wide(x: Arch | BlockSpace) -> dict[str, Any]:
+    """The space-wide choices of an architecture or a space, as records hold them: each only when made."""
+    d: dict[str, Any] = {"weight_norm": True} if x.weight_norm else {}
+    if x.input_mean is not None:
+        d["input_mean"] = list(x.input_mean)
+    d |= {"input_std": x.input_std} if x.input_std != 1.0 else {}
+    return d | ({"in_channels": x.in_channels} if x.in_channels != 3 else {})
+
+
+def _space_wide_from(d: dict[str, Any]) -> dict[str, Any]:
+    mean = d.get("input_mean")
+    return {
+        "weight_norm": bool(d.get("weight_norm", False)),
+        "input_mean": None if mean is None else tuple(float(m) for m in mean),
+        "input_std": float(d.get("input_std", 1.0)),
+        "in_channels": int(d.get("in_channels", 3)),
+    }
 
 
 @dataclass(frozen=True)
@@ -75,6 +114,9 @@ class BlockSpace:
     candidates: tuple[BlockSpec, ...] = field(default=DEFAULT_CANDIDATES)
     upsamplers: tuple[str, ...] = BASE_UPSAMPLERS
     weight_norm: bool = False  # every member weight-normalised (WDSR's training setup), supernet included
+    input_mean: tuple[float, ...] | None = None  # every member (and the supernet) sees (x - mean) / std
+    input_std: float = 1.0
+    in_channels: int = 3  # 1: every member works on Y, trained and scored on Y (ESPCN's and FSRCNN's setting)
 
     def __post_init__(self) -> None:
         if not self.channels or not self.candidates or not self.upsamplers:
@@ -96,6 +138,16 @@ class BlockSpace:
         for c in self.channels:
             for spec in self.candidates:
                 build_block(spec, c)  # raises, naming the block and width, if they do not go together
+        if self.in_channels not in (1, 3):
+            raise ValueError(f"BlockSpace: in_channels must be 1 (Y) or 3 (RGB), got {self.in_channels}")
+        if self.input_mean is not None and len(self.input_mean) != self.in_channels:
+            raise ValueError(f"BlockSpace: input_mean needs {self.in_channels} value(s), got {list(self.input_mean)}")
+        if not self.input_std > 0 or (self.input_mean is None and self.input_std != 1.0):
+            raise ValueError(f"BlockSpace: input_std={self.input_std} needs to be positive and to come with a mean")
+
+    def member(self, channels: int, blocks: tuple[BlockSpec, ...], upsampler: str) -> Arch:
+        """The architecture of these choices, with the space-wide ones (weight norm, input normalisation)."""
+        return Arch(channels, blocks, upsampler, self.weight_norm, self.input_mean, self.input_std, self.in_channels)
 
     def min_size(self) -> int:
         """The smallest LR side every architecture of the space runs on (ESA's pooling needs some)."""
@@ -114,7 +166,7 @@ class BlockSpace:
         c = channels if channels is not None else rng.choice(self.channels)
         depth = rng.randint(self.min_blocks, self.max_blocks)
         blocks = tuple(rng.choice(self.candidates) for _ in range(depth))
-        return Arch(c, blocks, rng.choice(self.upsamplers), self.weight_norm)
+        return self.member(c, blocks, rng.choice(self.upsamplers))
 
     def validate(self, arch: Arch) -> Arch:
         if arch.channels not in self.channels:
@@ -128,8 +180,11 @@ class BlockSpace:
                 raise ValueError(f"{arch.key()}: block {b.short()} is not a candidate of the space")
         if arch.upsampler not in self.upsamplers:
             raise ValueError(f"{arch.key()}: upsampler {arch.upsampler!r} is not one of the space's {self.upsamplers}")
-        if arch.weight_norm != self.weight_norm:
-            raise ValueError(f"{arch.key()}: weight_norm={arch.weight_norm}, the space's is {self.weight_norm}")
+        if arch != self.member(arch.channels, arch.blocks, arch.upsampler):
+            raise ValueError(
+                f"{arch.key()}: its weight norm, input normalisation or colour is not the space's "
+                f"({_space_wide(self) or 'none'})"
+            )
         return arch
 
     def index(self, spec: BlockSpec) -> int:
@@ -145,7 +200,7 @@ class BlockSpace:
             "candidates": [c.canonical() for c in self.candidates],
             "upsamplers": list(self.upsamplers),
             "size": self.size(),
-        } | ({"weight_norm": True} if self.weight_norm else {})
+        } | _space_wide(self)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> BlockSpace:
@@ -158,7 +213,7 @@ class BlockSpace:
             int(d.get("max_blocks", 6)),
             tuple(BlockSpec.from_dict(dict(c)) for c in d["candidates"]) if "candidates" in d else DEFAULT_CANDIDATES,
             tuple(str(u) for u in d.get("upsamplers", ("direct",))),
-            bool(d.get("weight_norm", False)),
+            **_space_wide_from(d),
         )  # spaces saved before a choice existed had its default
 
     def save(self, path: str | Path) -> None:

@@ -93,6 +93,10 @@ def config_problem(cfg: SearchConfig) -> str:
         (any(b <= 0 for b in cfg.budgets_ms), f"--budgets {cfg.budgets_ms}: every budget must be above 0 ms"),
         (cfg.retrain_top is not None and cfg.retrain_top < 1, f"--retrain-top {cfg.retrain_top}: at least 1"),
         (
+            bool(cfg.latency_table) and getattr(cfg.space, "in_channels", 3) != 3,
+            "--latency-table: a table holds RGB stems; a Y space (--in-channels 1) is timed by measuring",
+        ),
+        (
             cfg.latency_runtime not in RUNTIMES,
             f"--latency-runtime {cfg.latency_runtime!r}: one of {', '.join(RUNTIMES)}",
         ),
@@ -227,6 +231,10 @@ def split_pairs(cfg: SearchConfig) -> tuple[list, list]:
 def _latency(cfg: SearchConfig) -> FromTable | Measured:
     scale, rt = cfg.space.scale, cfg.latency_runtime
     if cfg.latency_table:
+        if getattr(cfg.space, "in_channels", 3) != 3:
+            raise ValueError(
+                "--latency-table: tables hold RGB stems; a Y space (--in-channels 1) is timed by measuring"
+            )
         return FromTable(cfg.latency_table, scale, cfg.latency_input, cfg.device, runtime=rt)
     return Measured(scale, cfg.latency_input, cfg.device, runtime=rt)
 

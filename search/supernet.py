@@ -58,26 +58,37 @@ class Supernet(nn.Module):
         self.space, self.channels, self.scale = space, channels, space.scale
         self.widths = space.channels if channels is None else (channels,)
         self.width = width = max(self.widths)
-        self.head = conv(3, width, 3)
+        ch = space.in_channels  # 3, or 1 for a Y space
+        self.head = conv(ch, width, 3)
         self.choices = self.build_choices(space, width)
         self.body_conv = conv(width, width, 3)
-        self.tails = nn.ModuleDict({up: build_upsampler(up, width, 3, space.scale) for up in space.upsamplers})
+        self.tails = nn.ModuleDict({up: build_upsampler(up, width, ch, space.scale) for up in space.upsamplers})
         # the input branch has no width: one for every +skip path
-        self.skip = build_skip(3, space.scale) if any(split_upsampler(u)[1] for u in space.upsamplers) else None
+        self.skip = build_skip(ch, space.scale) if any(split_upsampler(u)[1] for u in space.upsamplers) else None
         self._templates: dict[tuple[str, int], tuple[nn.Module, dict[str, torch.Size]]] = {}
         if space.weight_norm:  # a sliced path normalises its slice of each weight, as its stand-alone net does
             apply_weight_norm(self)
+        mean = None if space.input_mean is None else torch.tensor(space.input_mean).view(1, -1, 1, 1)
+        self.register_buffer("input_mean", mean, persistent=False)  # made as the stand-alone net's is
 
     def forward(self, x: torch.Tensor, arch: Arch) -> torch.Tensor:
         self._check(arch)
+        if self.input_mean is None:
+            return self._path(x, arch)
+        m, std = self.input_mean.to(x.dtype), self.space.input_std
+        return self._path((x - m) / std, arch) * std + m  # as SRNet.subtract_mean does for the stand-alone net
+
+    def _path(self, x: torch.Tensor, arch: Arch) -> torch.Tensor:
         c = arch.channels
-        f = self.sliced(self.head, "head", c, lambda: conv(3, c, 3), x)
+        f = self.sliced(self.head, "head", c, lambda: conv(self.space.in_channels, c, 3), x)
         y = f
         for i, spec in enumerate(arch.blocks):
             y = self.run_block(i, spec, y, c)
         y = self.sliced(self.body_conv, "body_conv", c, lambda: conv(c, c, 3), y) + f
         up = arch.upsampler
-        out = self.sliced(self.tails[up], f"tail:{up}", c, lambda: build_upsampler(up, c, 3, self.scale), y)
+        out = self.sliced(
+            self.tails[up], f"tail:{up}", c, lambda: build_upsampler(up, c, self.space.in_channels, self.scale), y
+        )
         return out + self.skip(x) if split_upsampler(up)[1] and self.skip is not None else out
 
     def _check(self, arch: Arch) -> None:
@@ -132,12 +143,17 @@ class Supernet(nn.Module):
         """A stand-alone BlockNet holding this path's weights (a copy: training it leaves the supernet alone)."""
         self._check(arch)
         c, up = arch.channels, arch.upsampler
-        net = BlockNet(self.scale, c, list(arch.blocks), upsampler=up, weight_norm=arch.weight_norm)
-        state = {f"head.{k}": v for k, v in self.state_at(self.head, "head", c, lambda: conv(3, c, 3)).items()}
+        net = arch.build(self.scale)
+        state = {
+            f"head.{k}": v
+            for k, v in self.state_at(self.head, "head", c, lambda: conv(self.space.in_channels, c, 3)).items()
+        }
         state |= {
             f"body_conv.{k}": v for k, v in self.state_at(self.body_conv, "body_conv", c, lambda: conv(c, c, 3)).items()
         }
-        tail = self.state_at(self.tails[up], f"tail:{up}", c, lambda: build_upsampler(up, c, 3, self.scale))
+        tail = self.state_at(
+            self.tails[up], f"tail:{up}", c, lambda: build_upsampler(up, c, self.space.in_channels, self.scale)
+        )
         state |= {f"tail.{k}": v for k, v in tail.items()}
         if net.skip is not None and self.skip is not None:
             state |= {f"skip.{k}": v.detach() for k, v in self.skip.state_dict().items()}
@@ -234,7 +250,8 @@ def train(
         step, losses = int(blob["step"]), list(blob["losses"])
         log(f"supernet: resumed at step {step}")
     sample = sampler or (lambda i: path_for_step(net.space, net.channels, cfg.seed, i))
-    data = PatchBatches(pairs, net.space.scale, cfg.patch, cfg.batch, 3, cfg.seed, start=step, stop=cfg.iters)
+    channels = getattr(net.space, "in_channels", 3)  # a Y space trains on the patches' Y
+    data = PatchBatches(pairs, net.space.scale, cfg.patch, cfg.batch, channels, cfg.seed, start=step, stop=cfg.iters)
     t0 = time.monotonic()
     for i, lr, hr in data:
         loss = F.l1_loss(net(lr.to(device), sample(i)), hr.to(device))

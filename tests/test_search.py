@@ -381,7 +381,9 @@ def test_a_weight_normalised_space_has_exact_subnets_and_records_the_choice() ->
             assert torch.equal(out, sub(x))
             torch.testing.assert_close(built.fold_weight_norm()(x), out)  # folded for inference: the same function
         assert not any("parametrizations" in k for k in built.state_dict())
-    with pytest.raises(ValueError, match="weight_norm=False, the space's is True"):
+    with pytest.raises(
+        ValueError, match=r"weight norm, input normalisation or colour is not the space's \({'weight_norm': True}"
+    ):
         space.validate(dataclasses.replace(a, weight_norm=False))
     from srkit.search.evolution import crossover, mutate
 
@@ -389,6 +391,98 @@ def test_a_weight_normalised_space_has_exact_subnets_and_records_the_choice() ->
         b = space.sample(rng)
         space.validate(crossover(a, b, space, rng))
         space.validate(mutate(a, space, rng, 0.9, space.channels))
+
+
+def test_an_input_normalised_space_has_exact_subnets_that_train_and_time_as_exported(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import dataclasses
+
+    from srkit.search import latency
+    from srkit.search.evolution import crossover, mutate
+
+    from srkit.models import create_model
+
+    mean = (0.4488, 0.4371, 0.404)
+    space = dataclasses.replace(WIDE, input_mean=mean, input_std=0.5)
+    assert BlockSpace.from_dict(json.loads(json.dumps(space.as_dict()))) == space
+    assert "input_mean" not in WIDE.as_dict() and "input_std" not in WIDE.as_dict()
+    torch.manual_seed(0)
+    net = Supernet(space).double().eval()
+    plain = Supernet(WIDE).double().eval()
+    plain.load_state_dict(net.state_dict())
+    x = torch.rand(1, 3, 19, 22, dtype=torch.float64)
+    m = torch.tensor(mean, dtype=torch.float64).view(1, 3, 1, 1)
+    rng = random.Random(3)
+    for a in [space.sample(rng) for _ in range(5)]:
+        assert a.input_mean == mean and a.key().endswith(":mean/0.5")
+        with torch.no_grad():
+            y = net(x, a)
+            bare = dataclasses.replace(a, input_mean=None, input_std=1.0)
+            torch.testing.assert_close(y, plain((x - m) / 0.5, bare) * 0.5 + m)
+            sub = net.subnet(a).double().eval()
+            assert torch.equal(sub(x), y), a.key()
+            built = create_model("blocknet", scale=2, **a.as_dict()).double().eval()  # what retraining builds
+            built.load_state_dict(sub.state_dict())
+            assert torch.equal(built(x), y)
+        assert sub.hparams["input_mean"] == list(mean) and sub.hparams["input_std"] == 0.5
+    timed = []
+    monkeypatch.setattr(latency, "time_model", lambda model, *args, **kw: timed.append(model) or 1.0)
+    latency.Measured(2, (8, 8), "cpu")(a)
+    assert torch.equal(timed[0].input_mean.flatten(), torch.tensor(mean))  # the normalisation is timed too
+    with pytest.raises(ValueError, match="input normalisation or colour is not the space's"):
+        space.validate(bare)
+    for _ in range(20):  # children stay in the space
+        b = space.sample(rng)
+        space.validate(crossover(a, b, space, rng))
+        space.validate(mutate(a, space, rng, 0.9, space.channels))
+    with pytest.raises(ValueError, match="input_std=0.5 needs to be positive and to come with a mean"):
+        dataclasses.replace(WIDE, input_std=0.5)
+    with pytest.raises(ValueError, match=r"input_mean needs 3 value\(s\)"):
+        dataclasses.replace(WIDE, input_mean=(0.5,))
+
+
+def test_a_y_space_trains_scores_times_and_exports_one_channel_networks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dataclasses
+
+    from srkit.search import latency
+
+    from srkit.models import create_model
+    from srkit.train.data import load_pairs
+    from srkit.train.trainer import validate
+
+    space = dataclasses.replace(WIDE, in_channels=1, input_mean=(0.43,), input_std=0.5)
+    assert BlockSpace.from_dict(json.loads(json.dumps(space.as_dict()))) == space
+    with pytest.raises(ValueError, match=r"input_mean needs 1 value\(s\)"):
+        dataclasses.replace(WIDE, in_channels=1, input_mean=(0.4, 0.4, 0.4))
+    with pytest.raises(ValueError, match="in_channels must be 1 \\(Y\\) or 3"):
+        dataclasses.replace(WIDE, in_channels=2)
+    torch.manual_seed(0)
+    net = Supernet(space)
+    pairs = load_pairs("skimage", 2, "train")[:2]
+    losses = train(net, pairs, SupernetConfig(iters=2, patch=32, batch=1, checkpoint_every=1), tmp_path)
+    assert len(losses) == 2  # trained on the patches' Y
+    a = space.sample(random.Random(5))
+    assert a.key().endswith(":mean/0.5:y") and a.as_dict()["in_channels"] == 1
+    sub = net.subnet(a).eval()
+    x = torch.rand(1, 1, 17, 19)
+    with torch.no_grad():
+        assert torch.equal(sub(x), net.eval()(x, a)) and sub(x).shape == (1, 1, 34, 38)
+    psnr, _ = validate(sub, pairs, 2, "cpu")  # scored on Y, as ESPCN is
+    assert 10 < psnr < 60
+    built = create_model("blocknet", scale=2, **a.as_dict())  # what `srkit train --model genotype.json` builds
+    assert built.in_channels == 1 and built.input_mean.numel() == 1
+    shapes = []
+
+    def timed(m: torch.nn.Module, x: torch.Tensor, runtime: str, **kw: object) -> tuple[dict, None]:
+        shapes.append(tuple(x.shape))
+        return {"median_ms": 1.0}, None
+
+    monkeypatch.setattr(latency, "time_runtime", timed)
+    latency.Measured(2, (16, 17), "cpu")(a)
+    assert shapes == [(1, 1, 16, 17)]  # one plane timed, as for ESPCN
 
 
 def test_latency_times_the_folded_inference_form_and_leaves_the_model_alone(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -146,6 +146,7 @@ def test_resuming_with_other_sharing_is_refused(tmp_path: Path) -> None:
 
 
 def test_weight_norm_is_refused_for_the_imdb_space(tmp_path: Path) -> None:
-    with pytest.raises(SystemExit, match="--weight-norm is a choice of --space blocks"):
-        main(["spos", "--out", str(tmp_path / "x"), "--space", "imdb", "--weight-norm"])
-    assert not (tmp_path / "x").exists()
+    for flags in (["--weight-norm"], ["--input-mean", "div2k"]):
+        with pytest.raises(SystemExit, match="--weight-norm and --input-mean are choices of --space blocks"):
+            main(["spos", "--out", str(tmp_path / "x"), "--space", "imdb", *flags])
+        assert not (tmp_path / "x").exists()

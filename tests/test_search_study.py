@@ -16,6 +16,7 @@ from PIL import Image
 from srkit.search import verdict
 from srkit.search.evolution import EvolutionConfig
 from srkit.search.runlog import RunLog
+from srkit.search.space import BlockSpace
 from srkit.search.spos import SearchConfig, baseline_label, baseline_spec, split_pairs
 
 from srkit.cli.search import main
@@ -52,6 +53,10 @@ def test_baseline_specs_name_variants() -> None:
         ({"retrain_top": 0}, "--retrain-top 0"),
         ({"latency_runtime": "onnx"}, "--latency-runtime 'onnx'"),
         ({"retrain_baselines": ("imdn:channels",)}, "key=value"),
+        (
+            {"latency_table": "lut.json", "space": BlockSpace(in_channels=1)},
+            "--latency-table: a table holds RGB stems; a Y space (--in-channels 1) is timed by measuring",
+        ),
     ],
 )
 def test_a_search_config_refuses_a_broken_rule_in_one_line(change: dict, line: str) -> None:

@@ -115,6 +115,25 @@ def test_input_mean_shifts_any_model_and_survives_a_checkpoint(tmp_path: Path) -
         create_model("espcn", scale=2, input_mean=mean)
 
 
+def test_input_std_scales_in_and_out_and_survives_a_checkpoint(tmp_path: Path) -> None:
+    mean = [0.4488, 0.4371, 0.404]
+    torch.manual_seed(0)
+    plain = create_model("espcn", scale=2, in_channels=3)
+    torch.manual_seed(0)
+    wdsr_like = create_model("espcn", scale=2, in_channels=3, input_mean=mean, input_std=0.5)
+    x = torch.rand(1, 3, 9, 13)
+    m = torch.tensor(mean).view(1, 3, 1, 1)
+    torch.testing.assert_close(wdsr_like(x), plain((x - m) * 2) * 0.5 + m)
+    assert wdsr_like.hparams["input_std"] == 0.5
+    save(wdsr_like, tmp_path / "m.safetensors")
+    torch.testing.assert_close(load(tmp_path / "m.safetensors")(x), wdsr_like(x))
+    assert "input_std" not in create_model("espcn", scale=2, in_channels=3, input_mean=mean).hparams
+    with pytest.raises(ValueError, match="input_std=0.5 needs an input_mean"):
+        create_model("espcn", scale=2, input_std=0.5)
+    with pytest.raises(ValueError, match="input_std must be positive"):
+        create_model("espcn", scale=2, in_channels=3, input_mean=mean, input_std=0.0)
+
+
 def test_rgb_mean_specs() -> None:
     hr = torch.zeros(3, 4, 4, dtype=torch.uint8)
     hr[0] = 255

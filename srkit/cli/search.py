@@ -64,6 +64,22 @@ def _spos_args(p: argparse.ArgumentParser) -> None:
         help="blocks: weight-normalise every convolution of the supernet and of every member (WDSR's training setup)",
     )
     p.add_argument(
+        "--input-mean",
+        metavar="MEAN",
+        help="blocks: every member and the supernet see (x - MEAN) / --input-std, their output mapped back "
+        "(EDSR's and WDSR's input normalisation); MEAN is 'div2k' or 'r,g,b' in [0, 1] (taken to Y with --in-channels 1)",
+    )
+    p.add_argument(
+        "--in-channels",
+        type=int,
+        choices=(1, 3),
+        default=3,
+        help="blocks: 1 makes every member work on Y, as ESPCN and FSRCNN do (all are scored on Y); default 3 (RGB)",
+    )
+    p.add_argument(
+        "--input-std", type=float, default=1.0, help="with --input-mean: the input's divisor (WDSR: 0.5; default 1)"
+    )
+    p.add_argument(
         "--space",
         choices=("blocks", "imdb"),
         default="blocks",
@@ -217,8 +233,10 @@ def _space(args: argparse.Namespace):
     from srkit.search.space import BlockSpace
 
     widths = tuple(args.channels)
-    if args.space == "imdb" and args.weight_norm:
-        raise SystemExit("srkit-search: --weight-norm is a choice of --space blocks; the imdb space has none")
+    if args.space == "imdb" and (args.weight_norm or args.input_mean or args.in_channels != 3):
+        raise SystemExit(
+            "srkit-search: --weight-norm, --input-mean and --in-channels are choices of --space blocks; imdb has none"
+        )
     if args.space == "imdb":
         return imdb_space(
             args.scale,
@@ -237,7 +255,23 @@ def _space(args: argparse.Namespace):
         max_blocks=args.max_blocks,
         upsamplers=tuple(args.upsamplers or BASE_UPSAMPLERS),
         weight_norm=args.weight_norm,
+        input_mean=_input_mean(args.input_mean, args.in_channels),
+        input_std=args.input_std,
+        in_channels=args.in_channels,
     )
+
+
+def _input_mean(spec: str | None, channels: int) -> tuple[float, ...] | None:
+    from srkit.train.data import rgb_mean
+
+    if spec is None or spec == "none":
+        return None
+    if spec == "data":
+        raise SystemExit("srkit-search: --input-mean data is not offered; give 'div2k' or 'r,g,b'")
+    try:
+        return tuple(rgb_mean(spec, [], channels) or ())  # an RGB mean is taken to Y for a Y space
+    except ValueError as e:
+        raise SystemExit(f"srkit-search: --input-mean {spec!r}: {e}") from None
 
 
 def _data(folders: list[str]) -> str:

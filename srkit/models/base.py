@@ -21,9 +21,9 @@ class SRNet(nn.Module):
     both LR sides must be a multiple of (1 for every zoo model today: SwinIR pads to its window inside
     ``forward``). :func:`pad_input` meets both for any caller, and :func:`crop_output` undoes it.
 
-        ``subtract_mean(mean)`` (``create_model(..., input_mean=[r, g, b])``): the network sees
-        ``lr - mean`` and its output gets ``mean`` added back, the RGB mean subtraction of EDSR-style
-        training, for any model. The mean is a hyper-parameter, not a weight: the state dict is the
+        ``subtract_mean(mean, std)`` (``create_model(..., input_mean=[r, g, b], input_std=s)``): the
+        network sees ``(lr - mean) / std`` and its output ``y`` becomes ``y * std + mean``, the input
+        normalisation of EDSR-style (std 1) and WDSR-style (std 0.5) training, for any model. The mean is a hyper-parameter, not a weight: the state dict is the
         plain model's, and a saved checkpoint records the mean among its hyper-parameters.
     """
 
@@ -45,14 +45,18 @@ class SRNet(nn.Module):
         self.scale = scale
         self.in_channels = in_channels
 
-    def subtract_mean(self, mean: Sequence[float]) -> None:
-        """Run the network on ``x - mean`` and add ``mean`` to its output (per channel, [0, 1] units)."""
+    def subtract_mean(self, mean: Sequence[float], std: float = 1.0) -> None:
+        """Run the network on ``(x - mean) / std`` and map its output ``y`` to ``y * std + mean`` (per
+        channel ``mean``, [0, 1] units; one ``std`` for all channels)."""
         if len(mean) != self.in_channels:
             raise ValueError(
                 f"{type(self).__name__}: input_mean has {len(mean)} values for {self.in_channels} channels"
             )
         if hasattr(self, "input_mean"):
             raise ValueError(f"{type(self).__name__}: the input mean is already set")
+        if not std > 0:
+            raise ValueError(f"{type(self).__name__}: input_std must be positive, got {std}")
+        self.input_std = float(std)
         self.register_buffer("input_mean", torch.tensor([float(m) for m in mean]).view(1, -1, 1, 1), persistent=False)
         self.register_forward_pre_hook(_shift_in)
         self.register_forward_hook(_shift_out)
@@ -84,9 +88,10 @@ def crop_output(y: torch.Tensor, lr_hw: tuple[int, int], scale: int) -> torch.Te
 
 
 def _shift_in(m: nn.Module, args: tuple[Any, ...]) -> tuple[Any, ...]:
-    x = args[0]
-    return (x - m.input_mean.to(x.dtype), *args[1:])
+    x = args[0] - m.input_mean.to(args[0].dtype)
+    return (x if m.input_std == 1.0 else x / m.input_std, *args[1:])  # std 1 leaves the EDSR form exact
 
 
 def _shift_out(m: nn.Module, args: tuple[Any, ...], out: torch.Tensor) -> torch.Tensor:
-    return out + m.input_mean.to(out.dtype)
+    y = out if m.input_std == 1.0 else out * m.input_std
+    return y + m.input_mean.to(out.dtype)

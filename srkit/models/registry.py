@@ -79,9 +79,12 @@ def create_model(name: str, scale: int = 4, **kwargs: Any) -> nn.Module:
 
     The model records how it was built (``arch``, ``hparams``) so :func:`srkit.models.save` can
     write a checkpoint that rebuilds it. ``input_mean`` (any :class:`~srkit.models.SRNet`): per-channel
-    mean subtracted from the input and added to the output (:meth:`SRNet.subtract_mean`).
+    mean subtracted from the input and added to the output, ``input_std`` (with a mean) the scale the
+    input is divided by and the output multiplied by (:meth:`SRNet.subtract_mean`).
     """
-    input_mean = kwargs.pop("input_mean", None)
+    input_mean, input_std = kwargs.pop("input_mean", None), float(kwargs.pop("input_std", 1.0))
+    if input_mean is None and input_std != 1.0:
+        raise ValueError(f"srkit.models: input_std={input_std} needs an input_mean")
     entry = model_entry(name)
     if scale not in entry.scales:
         raise ValueError(f"srkit.models: {entry.name} supports scales {entry.scales}, not {scale}")
@@ -95,18 +98,19 @@ def create_model(name: str, scale: int = 4, **kwargs: Any) -> nn.Module:
     model.arch = entry.name
     model.hparams = _plain({"scale": scale, **kwargs})
     if input_mean is not None:
-        set_input_mean(model, input_mean)
+        set_input_mean(model, input_mean, input_std)
     return model
 
 
-def set_input_mean(model: nn.Module, mean: list[float] | tuple[float, ...]) -> nn.Module:
-    """Give a built zoo model RGB mean subtraction (:meth:`SRNet.subtract_mean`) and record the mean
-    among its hyper-parameters, as ``create_model(..., input_mean=mean)`` would have."""
+def set_input_mean(model: nn.Module, mean: list[float] | tuple[float, ...], std: float = 1.0) -> nn.Module:
+    """Give a built zoo model input normalisation (:meth:`SRNet.subtract_mean`) and record it among
+    its hyper-parameters, as ``create_model(..., input_mean=mean, input_std=std)`` would have."""
     if not isinstance(model, SRNet):
         raise TypeError(f"srkit.models: {type(model).__name__} is not an SRNet; input_mean does not apply")
-    model.subtract_mean(mean)
+    model.subtract_mean(mean, std)
     if hasattr(model, "hparams"):
-        model.hparams = {**model.hparams, "input_mean": _plain(mean)}
+        std_hp = {} if std == 1.0 else {"input_std": float(std)}  # checkpoints from before std stay as they were
+        model.hparams = {**model.hparams, "input_mean": _plain(mean)} | std_hp
     return model
 
 

@@ -15,6 +15,7 @@ from torch.utils.data import IterableDataset, get_worker_info
 
 from ..data.color import rgb_to_y
 from ..evaluate import dataset
+from ..models.blocks import DIV2K_RGB_MEAN
 
 
 def load_pairs(data: str, scale: int, split: str = "train") -> list[tuple[str, torch.Tensor, torch.Tensor]]:
@@ -93,7 +94,7 @@ def rgb_mean(spec: str, pairs: list[tuple[str, torch.Tensor, torch.Tensor]], cha
     if spec == "none":
         return None
     if spec == "div2k":
-        values = [0.4488, 0.4371, 0.4040]  # DIV2K's training-set RGB mean, as EDSR uses it
+        values = list(DIV2K_RGB_MEAN)
     elif spec == "data":  # every training pixel counts once
         total = sum(to_model_channels(hr, channels).double().sum(dim=(-2, -1)) for _, hr, _ in pairs)
         count = sum(hr.shape[-2] * hr.shape[-1] for _, hr, _ in pairs)
