@@ -5,7 +5,9 @@ A member is a :class:`Arch`: a feature width, a chain of catalogue blocks
 upsampler (:mod:`srkit.models.upsamplers`), i.e. a :class:`srkit.models.blocknet.BlockNet`. The
 space fixes the scale, the widths, the depth range, the candidate blocks and the upsamplers; it
 samples uniformly (width, depth, each block, the upsampler), reports its size, validates members,
-and serialises to JSON. An Arch exports as a genotype JSON that ``srkit train --model``
+and serialises to JSON. Some choices are the space's, not a member's: weight norm on every
+convolution, the input normalisation ``(x - mean) / std`` (EDSR's with std 1, WDSR's with 0.5)
+and the colour (RGB, or Y as ESPCN and FSRCNN work); every member and the supernet carry them. An Arch exports as a genotype JSON that ``srkit train --model``
 trains from scratch and ``srkit-bench model`` times.
 """
 

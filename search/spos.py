@@ -57,6 +57,7 @@ class SearchConfig:
     baselines: tuple[str, ...] = BASELINES
     budgets_ms: tuple[float, ...] = ()  # export the best architecture under each (default: every front point)
     budgets_from_baselines: bool = False  # export the best architecture under each baseline's latency
+    budget_margin: float = 1.0  # export under this fraction of each budget (< 1: room for timing spread)
     retrain_iters: int = 0  # retrain the exported architectures (and the baselines) from scratch for this long
     retrain_baselines: tuple[str, ...] = ()  # ("all",): every baseline
     retrain_top: int | None = None  # retrain only this many exports, highest supernet PSNR first (None: all)
@@ -91,6 +92,10 @@ def config_problem(cfg: SearchConfig) -> str:
         (cfg.holdout < 2, f"--holdout {cfg.holdout}: keep every n-th image out with n >= 2"),
         (min(cfg.latency_input) < 1, f"--latency-input {cfg.latency_input}: not a size"),
         (any(b <= 0 for b in cfg.budgets_ms), f"--budgets {cfg.budgets_ms}: every budget must be above 0 ms"),
+        (
+            not 0 < cfg.budget_margin <= 1,
+            f"--budget-margin {cfg.budget_margin}: a fraction of each budget, above 0 and at most 1",
+        ),
         (cfg.retrain_top is not None and cfg.retrain_top < 1, f"--retrain-top {cfg.retrain_top}: at least 1"),
         (
             bool(cfg.latency_table) and getattr(cfg.space, "in_channels", 3) != 3,
@@ -187,7 +192,10 @@ def run(
             scored = evolve(space, cfg.channels, evaluator, cfg.evolution, progress=log)
         log(f"evolution: {len(scored)} architectures scored ({latency.method} latency)")
         exported = report.export(
-            out, runlog, scale, run_budgets(cfg.budgets_ms, cfg.budgets_from_baselines, cfg.baselines, runlog)
+            out,
+            runlog,
+            scale,
+            run_budgets(cfg.budgets_ms, cfg.budgets_from_baselines, cfg.baselines, runlog, cfg.budget_margin),
         )
         if cfg.retrain_iters and PHASES.index(until) >= PHASES.index("retrain"):
             jobs = retrain_jobs(cfg, exported)
@@ -275,13 +283,14 @@ def time_baselines(cfg: SearchConfig, runlog: RunLog, log: Callable[[str], None]
 
 
 def run_budgets(
-    given: Sequence[float], from_baselines: bool, baselines: Sequence[str], runlog: RunLog
+    given: Sequence[float], from_baselines: bool, baselines: Sequence[str], runlog: RunLog, margin: float = 1.0
 ) -> tuple[float, ...]:
     """The latency budgets to export the best architecture under: given, or each baseline's measured
-    latency (values, so ``srkit-search report`` can pass them from config.json)."""
+    latency (values, so ``srkit-search report`` can pass them from config.json), times ``margin``:
+    a pick at a budget's very edge can land above its baseline when both are timed again."""
     if not from_baselines:
-        return tuple(given)
-    return tuple(sorted({float(runlog.get(f"baseline:{b}")["latency_ms"]) for b in baselines}))
+        return tuple(b * margin for b in given)
+    return tuple(sorted({float(runlog.get(f"baseline:{b}")["latency_ms"]) * margin for b in baselines}))
 
 
 def retrain_jobs(cfg: SearchConfig, exported: list[Path]) -> list[tuple[str, str, dict[str, Any]]]:

@@ -17,7 +17,7 @@ from srkit.search import verdict
 from srkit.search.evolution import EvolutionConfig
 from srkit.search.runlog import RunLog
 from srkit.search.space import BlockSpace
-from srkit.search.spos import SearchConfig, baseline_label, baseline_spec, split_pairs
+from srkit.search.spos import SearchConfig, baseline_label, baseline_spec, run_budgets, split_pairs
 
 from srkit.cli.search import main
 from srkit.evaluate import dataset
@@ -41,6 +41,15 @@ def test_baseline_specs_name_variants() -> None:
         baseline_spec("imdn:channels")
 
 
+def test_budget_margin_scales_every_budget_given_or_from_the_baselines(tmp_path: Path) -> None:
+    log = RunLog(tmp_path / "log.jsonl")
+    for name, ms in (("espcn", 20.0), ("imdn", 400.0), ("rlfn", 400.0)):
+        log.append({"kind": "baseline", "key": f"baseline:{name}", "model": name, "params": 1, "latency_ms": ms})
+    assert run_budgets((), True, ("imdn", "espcn", "rlfn"), log) == (20.0, 400.0)
+    assert run_budgets((), True, ("imdn", "espcn", "rlfn"), log, 0.8) == (16.0, 320.0)
+    assert run_budgets((50.0, 10.0), False, ("espcn",), log, 0.5) == (25.0, 5.0)
+
+
 @pytest.mark.parametrize(
     ("change", "line"),
     [
@@ -50,6 +59,8 @@ def test_baseline_specs_name_variants() -> None:
         ({"holdout": 1}, "--holdout 1"),
         ({"latency_input": (0, 64)}, "--latency-input"),
         ({"budgets_ms": (10.0, 0.0)}, "--budgets"),
+        ({"budget_margin": 0.0}, "--budget-margin 0.0"),
+        ({"budget_margin": 1.2}, "--budget-margin 1.2"),
         ({"retrain_top": 0}, "--retrain-top 0"),
         ({"latency_runtime": "onnx"}, "--latency-runtime 'onnx'"),
         ({"retrain_baselines": ("imdn:channels",)}, "key=value"),

@@ -58,27 +58,7 @@ def _spos_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--min-blocks", type=count(1), default=2)
     p.add_argument("--max-blocks", type=count(1), default=6)
-    p.add_argument(
-        "--weight-norm",
-        action="store_true",
-        help="blocks: weight-normalise every convolution of the supernet and of every member (WDSR's training setup)",
-    )
-    p.add_argument(
-        "--input-mean",
-        metavar="MEAN",
-        help="blocks: every member and the supernet see (x - MEAN) / --input-std, their output mapped back "
-        "(EDSR's and WDSR's input normalisation); MEAN is 'div2k' or 'r,g,b' in [0, 1] (taken to Y with --in-channels 1)",
-    )
-    p.add_argument(
-        "--in-channels",
-        type=int,
-        choices=(1, 3),
-        default=3,
-        help="blocks: 1 makes every member work on Y, as ESPCN and FSRCNN do (all are scored on Y); default 3 (RGB)",
-    )
-    p.add_argument(
-        "--input-std", type=float, default=1.0, help="with --input-mean: the input's divisor (WDSR: 0.5; default 1)"
-    )
+    _space_wide_args(p)
     p.add_argument(
         "--space",
         choices=("blocks", "imdb"),
@@ -101,6 +81,31 @@ def _spos_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--shared", action="store_true", help="imdb: share stage/last/fusion weights across paths")
     _spos_run_args(p)
+
+
+def _space_wide_args(p: argparse.ArgumentParser) -> None:
+    """The block space's choices every member shares: weight norm, input normalisation, colour."""
+    p.add_argument(
+        "--weight-norm",
+        action="store_true",
+        help="blocks: weight-normalise every convolution of the supernet and of every member (WDSR's training setup)",
+    )
+    p.add_argument(
+        "--input-mean",
+        metavar="MEAN",
+        help="blocks: every member and the supernet see (x - MEAN) / --input-std, their output mapped back "
+        "(EDSR's and WDSR's input normalisation); MEAN is 'div2k' or 'r,g,b' in [0, 1] (taken to Y with --in-channels 1)",
+    )
+    p.add_argument(
+        "--in-channels",
+        type=int,
+        choices=(1, 3),
+        default=3,
+        help="blocks: 1 makes every member work on Y, as ESPCN and FSRCNN do (all are scored on Y); default 3 (RGB)",
+    )
+    p.add_argument(
+        "--input-std", type=float, default=1.0, help="with --input-mean: the input's divisor (WDSR: 0.5; default 1)"
+    )
 
 
 def _spos_run_args(p: argparse.ArgumentParser) -> None:
@@ -136,6 +141,11 @@ def _spos_run_args(p: argparse.ArgumentParser) -> None:
         "--budgets-from-baselines",
         action="store_true",
         help="export the best architecture under each baseline's measured latency",
+    )
+    p.add_argument(
+        "--budget-margin",
+        type=number(0.0, above=True, maximum=1.0),
+        help="export under this fraction of each budget, room for the device's timing spread (1)",
     )
     p.add_argument("--retrain-iters", type=count(0), help="retrain the exported architectures from scratch (0: not)")
     p.add_argument("--retrain-baselines", nargs="*", help="baselines to retrain alongside, e.g. rlfn imdn, or all")
@@ -197,6 +207,7 @@ def _config(args: argparse.Namespace):
         latency_runtime="latency_runtime",
         baselines="baselines",
         budgets_ms="budgets",
+        budget_margin="budget_margin",
         retrain_iters="retrain_iters",
         retrain_baselines="retrain_baselines",
         retrain_top="retrain_top",
@@ -354,7 +365,13 @@ def run_report(args: argparse.Namespace) -> int:
         out,
         runlog,
         scale,
-        run_budgets(given, bool(cfg.get("budgets_from_baselines")), cfg.get("baselines") or BASELINES, runlog),
+        run_budgets(
+            given,
+            bool(cfg.get("budgets_from_baselines")),
+            cfg.get("baselines") or BASELINES,
+            runlog,
+            float(cfg.get("budget_margin", 1.0)),
+        ),
     )
     res = report.write(out, runlog, scale, cfg["latency_input"], "table" if cfg.get("latency_table") else "measured")
     _print(Console(), res)
