@@ -27,9 +27,18 @@ def scored(runlog: RunLog) -> list[dict[str, Any]]:
     return [r for r in runlog.of_kind("candidate") if not r["over_budget"] and r["psnr"] is not None]
 
 
+def exportable(runlog: RunLog) -> list[dict[str, Any]]:
+    """The points a budget picks from: every scored candidate, or, where the run timed its front again
+    in interleaved rounds (``kind: recheck``), that front at those rounds' medians."""
+    pts, again = scored(runlog), {r["of"]: r["median_ms"] for r in runlog.of_kind("recheck")}
+    if not again:
+        return pts
+    return [p | {"latency_ms": again[p["key"]]} for p in pts if p["key"] in again]
+
+
 def export(out: Path, runlog: RunLog, scale: int, budgets_ms: Sequence[float] = ()) -> list[Path]:
     """One genotype per budget (default: one per front point, its latency as the budget)."""
-    pts = scored(runlog)
+    pts = exportable(runlog)
     fr = front(pts)
     budgets = list(budgets_ms) or [p["latency_ms"] for p in fr]
     paths = []

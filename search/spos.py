@@ -32,7 +32,7 @@ from .evolution import Evaluator, EvolutionConfig, evolve
 from .imdb_space import make_supernet
 from .latency import FromTable, Measured, time_model, time_rounds
 from .runlog import RunLog
-from .space import BlockSpace
+from .space import Arch, BlockSpace
 from .supernet import SupernetConfig
 from .supernet import train as train_supernet
 
@@ -58,6 +58,7 @@ class SearchConfig:
     budgets_ms: tuple[float, ...] = ()  # export the best architecture under each (default: every front point)
     budgets_from_baselines: bool = False  # export the best architecture under each baseline's latency
     budget_margin: float = 1.0  # export under this fraction of each budget (< 1: room for timing spread)
+    budget_rounds: int = 0  # time the front and the baselines again in this many interleaved rounds first
     retrain_iters: int = 0  # retrain the exported architectures (and the baselines) from scratch for this long
     retrain_baselines: tuple[str, ...] = ()  # ("all",): every baseline
     retrain_top: int | None = None  # retrain only this many exports, highest supernet PSNR first (None: all)
@@ -97,6 +98,7 @@ def config_problem(cfg: SearchConfig) -> str:
             f"--budget-margin {cfg.budget_margin}: a fraction of each budget, above 0 and at most 1",
         ),
         (cfg.retrain_top is not None and cfg.retrain_top < 1, f"--retrain-top {cfg.retrain_top}: at least 1"),
+        (cfg.budget_rounds < 0, f"--budget-rounds {cfg.budget_rounds}: 0 (off) or more rounds"),
         (
             bool(cfg.latency_table) and getattr(cfg.space, "in_channels", 3) != 3,
             "--latency-table: a table holds RGB stems; a Y space (--in-channels 1) is timed by measuring",
@@ -191,6 +193,7 @@ def run(
         with spent(runlog, "evolution"):
             scored = evolve(space, cfg.channels, evaluator, cfg.evolution, progress=log)
         log(f"evolution: {len(scored)} architectures scored ({latency.method} latency)")
+        recheck(cfg, runlog, log)
         exported = report.export(
             out,
             runlog,
@@ -282,6 +285,37 @@ def time_baselines(cfg: SearchConfig, runlog: RunLog, log: Callable[[str], None]
             log(f"baseline {spec}: {ms:.1f} ms, {params:,} parameters")
 
 
+def recheck(cfg: SearchConfig, runlog: RunLog, log: Callable[[str], None] = print) -> None:
+    """With ``budget_rounds``: the front's architectures and the baselines timed again together in
+    interleaved rounds (``kind: recheck``), so each budget and the pick under it come from one spell
+    of the machine; single timings taken minutes apart drift by up to 2x on a shared CPU."""
+    if not cfg.budget_rounds or cfg.latency_table:  # a table's predictions do not drift
+        return
+    fr = report.front(report.scored(runlog))
+    if all(runlog.get(f"recheck:{k}") for k in [p["key"] for p in fr] + [f"baseline:{b}" for b in cfg.baselines]):
+        return
+    models = {p["key"]: Arch.from_dict(p["arch"]).build(cfg.space.scale, inference=True) for p in fr}
+    for spec in cfg.baselines:
+        name, kw = baseline_spec(spec)
+        models[f"baseline:{spec}"] = create_model(name, scale=cfg.space.scale, **kw)
+    log(f"timing the front and the baselines ({len(models)} models) in {cfg.budget_rounds} interleaved rounds")
+    with spent(runlog, "evolution", "recheck"):
+        rounds = time_rounds(
+            models, cfg.latency_input, cfg.device, rounds=cfg.budget_rounds, runtime=cfg.latency_runtime
+        )
+    for key, ms in rounds.items():
+        if runlog.get(f"recheck:{key}") is None:
+            runlog.append(
+                {
+                    "kind": "recheck",
+                    "key": f"recheck:{key}",
+                    "of": key,
+                    "rounds_ms": ms,
+                    "median_ms": statistics.median(ms),
+                }
+            )
+
+
 def run_budgets(
     given: Sequence[float], from_baselines: bool, baselines: Sequence[str], runlog: RunLog, margin: float = 1.0
 ) -> tuple[float, ...]:
@@ -290,7 +324,13 @@ def run_budgets(
     a pick at a budget's very edge can land above its baseline when both are timed again."""
     if not from_baselines:
         return tuple(b * margin for b in given)
-    return tuple(sorted({float(runlog.get(f"baseline:{b}")["latency_ms"]) * margin for b in baselines}))
+    return tuple(sorted({baseline_ms(runlog, b) * margin for b in baselines}))
+
+
+def baseline_ms(runlog: RunLog, spec: str) -> float:
+    """A baseline's latency: its interleaved rounds' median where the run rechecked it, else its timing."""
+    again = runlog.get(f"recheck:baseline:{spec}")
+    return float(again["median_ms"] if again else runlog.get(f"baseline:{spec}")["latency_ms"])
 
 
 def retrain_jobs(cfg: SearchConfig, exported: list[Path]) -> list[tuple[str, str, dict[str, Any]]]:

@@ -29,6 +29,7 @@ BAD_SEARCH = [
     (["spos", "--budgets", "5", "-1"], "--budgets"),
     (["spos", "--budget-margin", "1.5"], "--budget-margin"),
     (["spos", "--budget-margin", "0"], "--budget-margin"),
+    (["spos", "--budget-rounds", "-2"], "--budget-rounds"),
     (["spos", "--distill", "1.5"], "--distill"),
     (["spos", "--min-blocks", "5", "--max-blocks", "3"], "--min-blocks"),
     (["spos", "--topk", "9", "--population", "4"], "--topk"),

@@ -61,6 +61,7 @@ def test_budget_margin_scales_every_budget_given_or_from_the_baselines(tmp_path:
         ({"budgets_ms": (10.0, 0.0)}, "--budgets"),
         ({"budget_margin": 0.0}, "--budget-margin 0.0"),
         ({"budget_margin": 1.2}, "--budget-margin 1.2"),
+        ({"budget_rounds": -1}, "--budget-rounds -1"),
         ({"retrain_top": 0}, "--retrain-top 0"),
         ({"latency_runtime": "onnx"}, "--latency-runtime 'onnx'"),
         ({"retrain_baselines": ("imdn:channels",)}, "key=value"),
@@ -159,6 +160,31 @@ def test_a_study_taken_piecewise_retrains_scores_and_times_each_model_once(tmp_p
     assert main(["report", str(out)]) == 0  # the report rebuilt: the same exports (the baselines' budgets)
     assert sorted((out / "genotypes").iterdir()) == genotypes
     assert json.loads((out / "front.json").read_text())["comparison"] == front["comparison"]
+
+
+def test_budgets_and_picks_come_from_the_rechecked_rounds(tmp_path: Path) -> None:
+    a = _folder(tmp_path / "a", [f"a{i}" for i in range(4)], 0)
+    out = tmp_path / "run"
+    args = ["spos", "--out", str(out), "--data", str(a), "--holdout", "3", "--scale", "2", "--channels", "16"]
+    args += ["--min-blocks", "1", "--max-blocks", "2", "--upsamplers", "direct", "--iters", "2", "--patch", "32"]
+    args += ["--batch", "2", "--population", "4", "--topk", "2", "--generations", "1", "--latency-input", "16x16"]
+    args += ["--baselines", "espcn", "imdn:blocks=2", "--budgets-from-baselines", "--budget-margin", "0.9"]
+    args += ["--budget-rounds", "2", "--until", "evolution"]
+    assert main(args) == 0
+    log = RunLog(out / "log.jsonl")
+    again = {r["of"]: r for r in log.of_kind("recheck")}
+    front = {p["key"] for p in json.loads((out / "front.json").read_text())["front"]}
+    assert set(again) == front | {"baseline:espcn", "baseline:imdn:blocks=2"}
+    assert all(len(r["rounds_ms"]) == 2 for r in again.values())
+    budgets = sorted(0.9 * again[f"baseline:{b}"]["median_ms"] for b in ("espcn", "imdn:blocks=2"))
+    picks = [json.loads(p.read_text())["_search"] for p in sorted((out / "genotypes").iterdir())]
+    assert picks
+    for pick in picks:  # each pick's latency is its rechecked median, within a budget from the rechecks
+        assert pick["key"] in front and pick["latency_ms"] == again[pick["key"]]["median_ms"]
+        assert pick["budget_ms"] in budgets and pick["latency_ms"] <= pick["budget_ms"]
+    assert main([*args, "--resume"]) == 0 and main(["report", str(out)]) == 0
+    assert RunLog(out / "log.jsonl").of_kind("recheck") == log.of_kind("recheck")  # timed once
+    assert [json.loads(p.read_text())["_search"] for p in sorted((out / "genotypes").iterdir())] == picks
 
 
 def test_options_left_out_keep_the_configs_own_defaults(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -108,6 +108,21 @@ def _space_wide_args(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _budget_args(p: argparse.ArgumentParser) -> None:
+    """How the exports' budgets are set against the device's timing spread."""
+    p.add_argument(
+        "--budget-margin",
+        type=number(0.0, above=True, maximum=1.0),
+        help="export under this fraction of each budget, room for the device's timing spread (1)",
+    )
+    p.add_argument(
+        "--budget-rounds",
+        type=count(0),
+        help="before exporting, time the front and the baselines again in this many interleaved rounds and "
+        "set budgets and picks by their medians (0: the search's single timings)",
+    )
+
+
 def _spos_run_args(p: argparse.ArgumentParser) -> None:
     """Supernet training, evolution, latency, export and retraining options."""
     p.add_argument("--iters", type=count(1), help="supernet training steps (2000)")
@@ -142,11 +157,7 @@ def _spos_run_args(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="export the best architecture under each baseline's measured latency",
     )
-    p.add_argument(
-        "--budget-margin",
-        type=number(0.0, above=True, maximum=1.0),
-        help="export under this fraction of each budget, room for the device's timing spread (1)",
-    )
+    _budget_args(p)
     p.add_argument("--retrain-iters", type=count(0), help="retrain the exported architectures from scratch (0: not)")
     p.add_argument("--retrain-baselines", nargs="*", help="baselines to retrain alongside, e.g. rlfn imdn, or all")
     p.add_argument("--retrain-top", type=count(1), help="retrain this many exports (highest supernet PSNR first)")
@@ -208,6 +219,7 @@ def _config(args: argparse.Namespace):
         baselines="baselines",
         budgets_ms="budgets",
         budget_margin="budget_margin",
+        budget_rounds="budget_rounds",
         retrain_iters="retrain_iters",
         retrain_baselines="retrain_baselines",
         retrain_top="retrain_top",
