@@ -300,20 +300,7 @@ def recheck(cfg: SearchConfig, runlog: RunLog, log: Callable[[str], None] = prin
         models[f"baseline:{spec}"] = create_model(name, scale=cfg.space.scale, **kw)
     log(f"timing the front and the baselines ({len(models)} models) in {cfg.budget_rounds} interleaved rounds")
     with spent(runlog, "evolution", "recheck"):
-        rounds = time_rounds(
-            models, cfg.latency_input, cfg.device, rounds=cfg.budget_rounds, runtime=cfg.latency_runtime
-        )
-    for key, ms in rounds.items():
-        if runlog.get(f"recheck:{key}") is None:
-            runlog.append(
-                {
-                    "kind": "recheck",
-                    "key": f"recheck:{key}",
-                    "of": key,
-                    "rounds_ms": ms,
-                    "median_ms": statistics.median(ms),
-                }
-            )
+        _log_rounds(cfg, runlog, models, cfg.budget_rounds, "recheck", "of")
 
 
 def run_budgets(
@@ -441,16 +428,20 @@ def time_final(
     models = {label: build_model(_recipe(cfg, model, kw)) for label, model, kw in jobs}
     log(f"timing {len(models)} retrained models in {cfg.timing_rounds} interleaved rounds")
     with spent(runlog, "timing"):
-        rounds = time_rounds(
-            models, cfg.latency_input, cfg.device, rounds=cfg.timing_rounds, runtime=cfg.latency_runtime
-        )
-    for label, ms in rounds.items():
-        if runlog.get(f"timing:{label}") is None:
+        _log_rounds(cfg, runlog, models, cfg.timing_rounds, "timing", "label")
+
+
+def _log_rounds(cfg: SearchConfig, runlog: RunLog, models: dict[str, Any], rounds: int, kind: str, field: str) -> None:
+    """``models`` timed in ``rounds`` interleaved rounds; one ``kind`` record each (none twice on a
+    resume), its name under ``field``, with the rounds, their median, min and max."""
+    by_name = time_rounds(models, cfg.latency_input, cfg.device, rounds=rounds, runtime=cfg.latency_runtime)
+    for name, ms in by_name.items():
+        if runlog.get(f"{kind}:{name}") is None:
             runlog.append(
                 {
-                    "kind": "timing",
-                    "key": f"timing:{label}",
-                    "label": label,
+                    "kind": kind,
+                    "key": f"{kind}:{name}",
+                    field: name,
                     "rounds_ms": ms,
                     "median_ms": statistics.median(ms),
                     "min_ms": min(ms),
