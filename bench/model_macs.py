@@ -1,7 +1,8 @@
 """Work per pixel and the rate it ran at, for every network a search run retrained: multiply-accumulates
 per LR pixel (counted by ``torch.utils.flop_counter`` on the PyTorch path) and the GMAC/s that the run's
 recorded median latency implies at its latency input. It explains a front: which networks the CPU runs
-near its best rate and which are bound by memory traffic.
+near its best rate and which are bound by memory traffic. A run made with ``--budget-rounds`` also
+gets its rechecked front and baselines (``rechecked``), at the medians of those rounds.
 
     python bench/model_macs.py search/results/cpu_x4_skip [--out bench/results]
 
@@ -15,6 +16,8 @@ import json
 from pathlib import Path
 
 import torch
+from srkit.search.runlog import RunLog
+from srkit.search.spos import baseline_spec
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
@@ -68,6 +71,32 @@ def rows(front: dict) -> list[dict]:
     return sorted(out, key=lambda r: r["median_ms"])
 
 
+def rechecked(run: Path, front: dict) -> list[dict]:
+    """The models the run timed again before exporting: the front's architectures and the baselines."""
+    h, w = front["latency_input_lr"]
+    log = RunLog(run / "log.jsonl")
+    archs = {r["key"]: r["arch"] for r in log.of_kind("candidate")}
+    out = []
+    for r in log.of_kind("recheck"):
+        if r["of"].startswith("baseline:"):
+            name, kw = baseline_spec(r["of"].removeprefix("baseline:"))
+            model = create_model(name, scale=front["scale"], **kw)
+        else:
+            model = from_genotype({"arch": "blocknet", **archs[r["of"]]}, front["scale"])
+        macs = macs_per_pixel(model.eval())
+        ms = r["median_ms"]
+        out.append(
+            {
+                "key": r["of"],
+                "params": sum(p.numel() for p in model.parameters()),
+                "macs_per_lr_pixel": round(macs),
+                "median_ms": ms,
+                "gmac_per_s": round(macs * h * w / (ms * 1e-3) / 1e9, 1),
+            }
+        )
+    return sorted(out, key=lambda r: r["median_ms"])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("run", type=Path, help="a search run folder holding front.json")
@@ -75,11 +104,16 @@ def main() -> None:
     args = ap.parse_args()
     front = json.loads((args.run / "front.json").read_text())
     result = {"run": str(args.run), "latency_input_lr": front["latency_input_lr"], "rows": rows(front)}
+    result["rechecked"] = rechecked(args.run, front)
     path = args.out / f"model_macs_{args.run.name}.json"
     atomic.write_json(path, result)
     for r in result["rows"]:
         print(
             f"{r['arch']:<28} {r['macs_per_lr_pixel']:>9,} MAC/px {r['median_ms']:>8.1f} ms {r['gmac_per_s']:>6.1f} GMAC/s"
+        )
+    for r in result["rechecked"]:
+        print(
+            f"rechecked {r['key']:<40} {r['macs_per_lr_pixel']:>9,} MAC/px {r['median_ms']:>8.1f} ms {r['gmac_per_s']:>6.1f} GMAC/s"
         )
     print(f"wrote {path}")
 
