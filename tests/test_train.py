@@ -49,7 +49,11 @@ def test_killed_run_resumes_to_the_uninterrupted_losses(tmp_path: Path) -> None:
     done = torch.load(run / "latest.pt", weights_only=True)["iteration"]
     assert 10 <= done < 60, f"the process was not killed mid-run (checkpoint at {done})"
     resumed = train(load_config(overrides=over), run, resume=True, log=lambda *_: None)
-    assert resumed["losses"] == whole["losses"]
+    # Equal to float32 rounding, not bit for bit: on an AVX-512 host the same fresh run gives a first
+    # loss of 0.29136541 or 0.29136536 by process (oneDNN), and 60 steps carry that to ~1e-4 relative;
+    # a resume that drops Adam's state is off by up to 0.79 relative (tried by hand).
+    assert len(resumed["losses"]) == len(whole["losses"])
+    assert resumed["losses"] == pytest.approx(whole["losses"], rel=1e-3)
 
 
 def test_corrupt_checkpoint_is_named_and_kept(tmp_path: Path) -> None:
