@@ -16,8 +16,10 @@ import json
 from pathlib import Path
 
 import torch
+from srkit.search import report
 from srkit.search.runlog import RunLog
-from srkit.search.spos import baseline_spec
+from srkit.search.space import Arch
+from srkit.search.spos import baseline_model
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
@@ -47,53 +49,40 @@ def build(entry: dict, scale: int) -> nn.Module:
     return create_model(entry["model"], scale=scale, **entry["model_args"])
 
 
+def _row(model: nn.Module, ms: float, lr_hw: list[int]) -> dict:
+    """Its parameters, MACs per LR pixel, the median latency given and the rate that implies."""
+    macs = macs_per_pixel(model.eval())
+    return {
+        "params": sum(p.numel() for p in model.parameters()),
+        "in_channels": in_channels(model),
+        "macs_per_lr_pixel": round(macs),
+        "median_ms": ms,
+        "gmac_per_s": round(macs * lr_hw[0] * lr_hw[1] / (ms * 1e-3) / 1e9, 1),
+    }
+
+
 def rows(front: dict) -> list[dict]:
     medians = {t["label"]: t["median_ms"] for t in front["timing"]}
-    h, w = front["latency_input_lr"]
     out = []
     for entry in front["retrained"]:
         key = entry["key"].split(":")[1]
-        model = build(entry, front["scale"]).eval()
-        macs = macs_per_pixel(model)
-        ms = medians.get(key, entry["latency_ms"])
-        out.append(
-            {
-                "key": key,
-                "label": entry["label"],
-                "arch": front.get("architectures", {}).get(key, entry["model"]),
-                "params": entry["params"],
-                "in_channels": in_channels(model),
-                "macs_per_lr_pixel": round(macs),
-                "median_ms": ms,
-                "gmac_per_s": round(macs * h * w / (ms * 1e-3) / 1e9, 1),
-            }
-        )
+        row = _row(build(entry, front["scale"]), medians.get(key, entry["latency_ms"]), front["latency_input_lr"])
+        arch = front.get("architectures", {}).get(key, entry["model"])
+        out.append({"key": key, "label": entry["label"], "arch": arch} | row)
     return sorted(out, key=lambda r: r["median_ms"])
 
 
 def rechecked(run: Path, front: dict) -> list[dict]:
     """The models the run timed again before exporting: the front's architectures and the baselines."""
-    h, w = front["latency_input_lr"]
     log = RunLog(run / "log.jsonl")
     archs = {r["key"]: r["arch"] for r in log.of_kind("candidate")}
     out = []
-    for r in log.of_kind("recheck"):
-        if r["of"].startswith("baseline:"):
-            name, kw = baseline_spec(r["of"].removeprefix("baseline:"))
-            model = create_model(name, scale=front["scale"], **kw)
-        else:
-            model = from_genotype({"arch": "blocknet", **archs[r["of"]]}, front["scale"])
-        macs = macs_per_pixel(model.eval())
-        ms = r["median_ms"]
-        out.append(
-            {
-                "key": r["of"],
-                "params": sum(p.numel() for p in model.parameters()),
-                "macs_per_lr_pixel": round(macs),
-                "median_ms": ms,
-                "gmac_per_s": round(macs * h * w / (ms * 1e-3) / 1e9, 1),
-            }
+    for key, ms in report.rechecked(log).items():
+        spec = key.removeprefix("baseline:")
+        model = (
+            baseline_model(spec, front["scale"]) if spec != key else Arch.from_dict(archs[key]).build(front["scale"])
         )
+        out.append({"key": key} | _row(model, ms, front["latency_input_lr"]))
     return sorted(out, key=lambda r: r["median_ms"])
 
 

@@ -27,10 +27,16 @@ def scored(runlog: RunLog) -> list[dict[str, Any]]:
     return [r for r in runlog.of_kind("candidate") if not r["over_budget"] and r["psnr"] is not None]
 
 
+def rechecked(runlog: RunLog) -> dict[str, float]:
+    """{candidate or ``baseline:spec`` key: its median} over the rounds the run timed again before
+    exporting (``kind: recheck``; empty without ``--budget-rounds``)."""
+    return {r["of"]: r["median_ms"] for r in runlog.of_kind("recheck")}
+
+
 def exportable(runlog: RunLog) -> list[dict[str, Any]]:
     """The points a budget picks from: every scored candidate, or, where the run timed its front again
-    in interleaved rounds (``kind: recheck``), that front at those rounds' medians."""
-    pts, again = scored(runlog), {r["of"]: r["median_ms"] for r in runlog.of_kind("recheck")}
+    in interleaved rounds, that front at those rounds' medians."""
+    pts, again = scored(runlog), rechecked(runlog)
     if not again:
         return pts
     return [p | {"latency_ms": again[p["key"]]} for p in pts if p["key"] in again]

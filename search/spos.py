@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import statistics
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -100,6 +100,14 @@ def config_problem(cfg: SearchConfig) -> str:
         (cfg.retrain_top is not None and cfg.retrain_top < 1, f"--retrain-top {cfg.retrain_top}: at least 1"),
         (cfg.budget_rounds < 0, f"--budget-rounds {cfg.budget_rounds}: 0 (off) or more rounds"),
         (
+            cfg.budget_rounds > 0 and bool(cfg.latency_table),
+            "--budget-rounds times the front again; with --latency-table its latencies are predicted, not timed",
+        ),
+        (
+            cfg.budget_margin != 1 and not (cfg.budgets_ms or cfg.budgets_from_baselines),
+            "--budget-margin scales --budgets or --budgets-from-baselines; give one of them",
+        ),
+        (
             bool(cfg.latency_table) and getattr(cfg.space, "in_channels", 3) != 3,
             "--latency-table: a table holds RGB stems; a Y space (--in-channels 1) is timed by measuring",
         ),
@@ -129,6 +137,12 @@ def baseline_spec(spec: str) -> tuple[str, dict[str, Any]]:
         except ValueError:
             kwargs[k] = v
     return name, kwargs
+
+
+def baseline_model(spec: str, scale: int) -> Any:
+    """The hand-designed network a baseline spec names, freshly initialised, at ``scale``."""
+    name, kw = baseline_spec(spec)
+    return create_model(name, scale=scale, **kw)
 
 
 def baseline_label(spec: str) -> str:
@@ -198,7 +212,7 @@ def run(
             out,
             runlog,
             scale,
-            run_budgets(cfg.budgets_ms, cfg.budgets_from_baselines, cfg.baselines, runlog, cfg.budget_margin),
+            run_budgets(cfg.as_dict(), runlog),
         )
         if cfg.retrain_iters and PHASES.index(until) >= PHASES.index("retrain"):
             jobs = retrain_jobs(cfg, exported)
@@ -276,8 +290,7 @@ def time_baselines(cfg: SearchConfig, runlog: RunLog, log: Callable[[str], None]
     for spec in cfg.baselines:
         key = f"baseline:{spec}"
         if runlog.get(key) is None:
-            name, kw = baseline_spec(spec)
-            m = create_model(name, scale=cfg.space.scale, **kw)
+            m = baseline_model(spec, cfg.space.scale)
             with spent(runlog, "evolution", key):
                 ms = time_model(m, cfg.latency_input, cfg.device, runtime=cfg.latency_runtime)
             params = sum(p.numel() for p in m.parameters())
@@ -289,35 +302,30 @@ def recheck(cfg: SearchConfig, runlog: RunLog, log: Callable[[str], None] = prin
     """With ``budget_rounds``: the front's architectures and the baselines timed again together in
     interleaved rounds (``kind: recheck``), so each budget and the pick under it come from one spell
     of the machine; single timings taken minutes apart drift by up to 2x on a shared CPU."""
-    if not cfg.budget_rounds or cfg.latency_table:  # a table's predictions do not drift
+    if not cfg.budget_rounds:
         return
     fr = report.front(report.scored(runlog))
     if all(runlog.get(f"recheck:{k}") for k in [p["key"] for p in fr] + [f"baseline:{b}" for b in cfg.baselines]):
         return
     models = {p["key"]: Arch.from_dict(p["arch"]).build(cfg.space.scale, inference=True) for p in fr}
-    for spec in cfg.baselines:
-        name, kw = baseline_spec(spec)
-        models[f"baseline:{spec}"] = create_model(name, scale=cfg.space.scale, **kw)
+    models |= {f"baseline:{spec}": baseline_model(spec, cfg.space.scale) for spec in cfg.baselines}
     log(f"timing the front and the baselines ({len(models)} models) in {cfg.budget_rounds} interleaved rounds")
     with spent(runlog, "evolution", "recheck"):
         _log_rounds(cfg, runlog, models, cfg.budget_rounds, "recheck", "of")
 
 
-def run_budgets(
-    given: Sequence[float], from_baselines: bool, baselines: Sequence[str], runlog: RunLog, margin: float = 1.0
-) -> tuple[float, ...]:
-    """The latency budgets to export the best architecture under: given, or each baseline's measured
-    latency (values, so ``srkit-search report`` can pass them from config.json), times ``margin``:
-    a pick at a budget's very edge can land above its baseline when both are timed again."""
-    if not from_baselines:
-        return tuple(b * margin for b in given)
-    return tuple(sorted({baseline_ms(runlog, b) * margin for b in baselines}))
-
-
-def baseline_ms(runlog: RunLog, spec: str) -> float:
-    """A baseline's latency: its interleaved rounds' median where the run rechecked it, else its timing."""
-    again = runlog.get(f"recheck:baseline:{spec}")
-    return float(again["median_ms"] if again else runlog.get(f"baseline:{spec}")["latency_ms"])
+def run_budgets(recorded: dict[str, Any], runlog: RunLog) -> tuple[float, ...]:
+    """The latency budgets to export the best architecture under, from a configuration as
+    ``config.json`` records it (a field it lacks at its default, so ``srkit-search report`` and the run
+    agree): ``budgets_ms``, or each baseline's latency (rechecked where the run rechecked it), times
+    ``budget_margin``, since a pick at a budget's very edge can land above its baseline when timed again."""
+    c = json.loads(json.dumps(SearchConfig().as_dict())) | recorded
+    margin = float(c["budget_margin"])
+    if not c["budgets_from_baselines"]:
+        return tuple(float(b) * margin for b in c["budgets_ms"])
+    again = report.rechecked(runlog)
+    ms = {b: again.get(f"baseline:{b}", runlog.get(f"baseline:{b}")["latency_ms"]) for b in c["baselines"]}
+    return tuple(sorted({float(v) * margin for v in ms.values()}))
 
 
 def retrain_jobs(cfg: SearchConfig, exported: list[Path]) -> list[tuple[str, str, dict[str, Any]]]:

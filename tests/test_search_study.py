@@ -45,9 +45,10 @@ def test_budget_margin_scales_every_budget_given_or_from_the_baselines(tmp_path:
     log = RunLog(tmp_path / "log.jsonl")
     for name, ms in (("espcn", 20.0), ("imdn", 400.0), ("rlfn", 400.0)):
         log.append({"kind": "baseline", "key": f"baseline:{name}", "model": name, "params": 1, "latency_ms": ms})
-    assert run_budgets((), True, ("imdn", "espcn", "rlfn"), log) == (20.0, 400.0)
-    assert run_budgets((), True, ("imdn", "espcn", "rlfn"), log, 0.8) == (16.0, 320.0)
-    assert run_budgets((50.0, 10.0), False, ("espcn",), log, 0.5) == (25.0, 5.0)
+    three = {"budgets_from_baselines": True, "baselines": ["imdn", "espcn", "rlfn"]}
+    assert run_budgets(three, log) == (20.0, 400.0)
+    assert run_budgets(three | {"budget_margin": 0.8}, log) == (16.0, 320.0)
+    assert run_budgets({"budgets_ms": [50.0, 10.0], "budget_margin": 0.5}, log) == (25.0, 5.0)
 
 
 @pytest.mark.parametrize(
@@ -62,6 +63,8 @@ def test_budget_margin_scales_every_budget_given_or_from_the_baselines(tmp_path:
         ({"budget_margin": 0.0}, "--budget-margin 0.0"),
         ({"budget_margin": 1.2}, "--budget-margin 1.2"),
         ({"budget_rounds": -1}, "--budget-rounds -1"),
+        ({"budget_rounds": 2, "latency_table": "lut.json"}, "--budget-rounds times the front again"),
+        ({"budget_margin": 0.8}, "--budget-margin scales --budgets or --budgets-from-baselines"),
         ({"retrain_top": 0}, "--retrain-top 0"),
         ({"latency_runtime": "onnx"}, "--latency-runtime 'onnx'"),
         ({"retrain_baselines": ("imdn:channels",)}, "key=value"),

@@ -363,7 +363,7 @@ def run_report(args: argparse.Namespace) -> int:
 
     from srkit.search import report
     from srkit.search.runlog import RunLog
-    from srkit.search.spos import BASELINES, run_budgets
+    from srkit.search.spos import run_budgets
 
     out = Path(args.dir)
     if not (out / "log.jsonl").is_file():
@@ -371,20 +371,7 @@ def run_report(args: argparse.Namespace) -> int:
     cfg = json.loads((out / "config.json").read_text())
     runlog = RunLog(out / "log.jsonl")
     scale = int(cfg["space"]["scale"])
-    # the budgets the run exported under (with --budgets-from-baselines: the baselines' latencies)
-    given = tuple(cfg.get("budgets_ms") or ())
-    report.export(
-        out,
-        runlog,
-        scale,
-        run_budgets(
-            given,
-            bool(cfg.get("budgets_from_baselines")),
-            cfg.get("baselines") or BASELINES,
-            runlog,
-            float(cfg.get("budget_margin", 1.0)),
-        ),
-    )
+    report.export(out, runlog, scale, run_budgets(cfg, runlog))  # the budgets the run exported under
     res = report.write(out, runlog, scale, cfg["latency_input"], "table" if cfg.get("latency_table") else "measured")
     _print(Console(), res)
     return 0
