@@ -38,7 +38,13 @@ def ranks(points: Sequence[dict[str, Any]]) -> list[int]:
     return out
 
 
+def top_under(points: Sequence[T], budget_ms: float, k: int) -> list[T]:
+    """The ``k`` highest-PSNR points whose latency is within ``budget_ms`` (the faster first on a tie)."""
+    ok = [p for p in points if p["latency_ms"] <= budget_ms]
+    return sorted(ok, key=lambda p: (-p["psnr"], p["latency_ms"]))[:k]
+
+
 def best_under(points: Sequence[T], budget_ms: float) -> T | None:
     """The highest-PSNR point whose latency is within ``budget_ms`` (None if none is)."""
-    ok = [p for p in points if p["latency_ms"] <= budget_ms]
-    return max(ok, key=lambda p: (p["psnr"], -p["latency_ms"])) if ok else None
+    top = top_under(points, budget_ms, 1)
+    return top[0] if top else None

@@ -18,7 +18,7 @@ from srkit import atomic
 from srkit.profiler.report import pyplot, save_figure
 
 from . import verdict
-from .pareto import best_under, front
+from .pareto import best_under, front, top_under
 from .runlog import RunLog
 from .space import Arch
 
@@ -42,30 +42,49 @@ def exportable(runlog: RunLog) -> list[dict[str, Any]]:
     return [p | {"latency_ms": again[p["key"]]} for p in pts if p["key"] in again]
 
 
-def export(out: Path, runlog: RunLog, scale: int, budgets_ms: Sequence[float] = ()) -> list[Path]:
-    """One genotype per budget (default: one per front point, its latency as the budget)."""
-    pts = exportable(runlog)
-    fr = front(pts)
-    budgets = list(budgets_ms) or [p["latency_ms"] for p in fr]
+def ranked(runlog: RunLog) -> dict[str, dict[str, Any]]:
+    """{candidate key: its ``kind: ranked`` record}: the shortlisted architectures trained stand-alone."""
+    return {r["of"]: r for r in runlog.of_kind("ranked")}
+
+
+def shortlist(pts: Sequence[dict[str, Any]], budgets_ms: Sequence[float], k: int) -> list[dict[str, Any]]:
+    """The ``k`` best points by supernet PSNR under each budget, each point once (in budget order)."""
+    seen: dict[str, dict[str, Any]] = {}
+    for b in budgets_ms:
+        for p in top_under(pts, b, k):
+            seen.setdefault(p["key"], p)
+    return list(seen.values())
+
+
+def pick(pts: Sequence[dict[str, Any]], budget_ms: float, trained: dict[str, dict[str, Any]], k: int) -> Any:
+    """The export under ``budget_ms``: the best point by supernet PSNR, or with ``k`` the best of the
+    ``k`` best by their stand-alone training's held-out PSNR (``trained``; each must be there)."""
+    if not k:
+        return best_under(pts, budget_ms)
+    top = top_under(pts, budget_ms, k)
+    missing = [p["key"] for p in top if p["key"] not in trained]
+    if missing:
+        raise ValueError(
+            f"{', '.join(missing)}: shortlisted under {budget_ms:.3g} ms but not yet trained; resume the run to rank them"
+        )
+    return max(top, key=lambda p: (trained[p["key"]]["psnr"], p["psnr"]), default=None)
+
+
+def export(out: Path, runlog: RunLog, scale: int, budgets_ms: Sequence[float] = (), rank_top: int = 0) -> list[Path]:
+    """One genotype per budget (default: one per front point, its latency as the budget); with
+    ``rank_top`` the best of that many shortlisted architectures after their stand-alone training."""
+    pts, trained = exportable(runlog), ranked(runlog)
+    budgets = list(budgets_ms) or [p["latency_ms"] for p in front(pts)]
     paths = []
     for b in budgets:
-        best = best_under(pts, b)
+        best = pick(pts, b, trained, rank_top)
         if best is None:
             continue
-        arch = Arch.from_dict(best["arch"])
         path = out / "genotypes" / f"x{scale}_best_under_{b:.3g}ms.json"
-        atomic.write_json(
-            path,
-            arch.genotype()
-            | {
-                "_search": {
-                    "key": best["key"],
-                    "psnr_supernet": best["psnr"],
-                    "latency_ms": best["latency_ms"],
-                    "budget_ms": b,
-                }
-            },
-        )
+        found = {"key": best["key"], "psnr_supernet": best["psnr"], "latency_ms": best["latency_ms"], "budget_ms": b}
+        if rank_top:
+            found["psnr_ranked"] = trained[best["key"]]["psnr"]
+        atomic.write_json(path, Arch.from_dict(best["arch"]).genotype() | {"_search": found})
         paths.append(path)
     return paths
 
@@ -87,6 +106,7 @@ def write(out: Path, runlog: RunLog, scale: int, lr_hw: Sequence[int], latency_m
         "baselines": runlog.of_kind("baseline"),
         "retrained": runlog.of_kind("retrained"),
         "timing": runlog.of_kind("timing"),
+        "ranked": runlog.of_kind("ranked"),
         "genotypes": sorted(str(p.relative_to(out)) for p in (out / "genotypes").glob("*.json")),
         "architectures": {
             p.stem: json.loads(p.read_text())["_search"]["key"] for p in (out / "genotypes").glob("*.json")
@@ -146,7 +166,26 @@ def markdown(res: dict[str, Any]) -> str:
         "|---|---:|---:|",
     ]
     rows += [f"| {k} | {v['wall_hours']:.2f} | {v['cpu_hours']:.2f} |" for k, v in res["cost"].items()]
-    return "\n".join(rows) + "\n"
+    return "\n".join(rows + _ranked_rows(res)) + "\n"
+
+
+def _ranked_rows(res: dict[str, Any]) -> list[str]:
+    """The shortlists' stand-alone training (``--rank-top``): supernet PSNR against held-out PSNR."""
+    if not res.get("ranked"):
+        return []
+    rows = [
+        "",
+        "Shortlisted under the budgets and trained stand-alone (training images; PSNR on the held-out ones):",
+        "",
+        "| architecture | PSNR with supernet weights | PSNR trained stand-alone | exported |",
+        "|---|---:|---:|---|",
+    ]
+    chosen = set(res.get("architectures", {}).values())
+    for r in sorted(res["ranked"], key=lambda r: -r["psnr"]):
+        rows.append(
+            f"| `{r['of']}` | {r['psnr_supernet']:.3f} | {r['psnr']:.3f} | {'yes' if r['of'] in chosen else ''} |"
+        )
+    return rows
 
 
 def plot(

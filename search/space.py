@@ -52,7 +52,8 @@ class Arch:
         wn = ":wn" if self.weight_norm else ""
         norm = "" if self.input_mean is None else ":mean" + ("" if self.input_std == 1.0 else f"/{self.input_std:g}")
         y = ":y" if self.in_channels == 1 else ""
-        return f"c{self.channels}:" + "-".join(b.short() for b in self.blocks) + up + wn + norm + y
+        chain = "-".join(b.short() for b in self.blocks) or "0"  # "0": no block (head, body conv, tail)
+        return f"c{self.channels}:" + chain + up + wn + norm + y
 
     def genotype(self) -> dict[str, Any]:
         """What ``srkit train --model genotype.json`` builds: ``create_model('blocknet', scale, ...)``."""

@@ -10,11 +10,12 @@ scoring any candidate twice.
 from __future__ import annotations
 
 import json
+import re
 import statistics
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ from srkit import atomic
 from srkit.models import create_model
 from srkit.profiler.device import fingerprint
 from srkit.profiler.modelbench import RUNTIMES
-from srkit.train.data import load_pairs
+from srkit.train.data import holdout_split, load_pairs
 from srkit.train.trainer import validate
 
 from . import report
@@ -62,6 +63,10 @@ class SearchConfig:
     retrain_iters: int = 0  # retrain the exported architectures (and the baselines) from scratch for this long
     retrain_baselines: tuple[str, ...] = ()  # ("all",): every baseline
     retrain_top: int | None = None  # retrain only this many exports, highest supernet PSNR first (None: all)
+    # under each budget, train this many best-by-proxy architectures stand-alone on the training split
+    # and export the best on the held-out split (0: export the proxy's best)
+    rank_top: int = 0
+    rank_iters: int = 0  # their training iterations (0: retrain_iters)
     benchmarks: tuple[str, ...] = ()  # folders the retrained models are scored on (protocol PSNR/SSIM)
     timing_rounds: int = 0  # finally time every retrained model in this many interleaved rounds (the spread)
     device: str = "cpu"
@@ -99,6 +104,14 @@ def config_problem(cfg: SearchConfig) -> str:
         ),
         (cfg.retrain_top is not None and cfg.retrain_top < 1, f"--retrain-top {cfg.retrain_top}: at least 1"),
         (cfg.budget_rounds < 0, f"--budget-rounds {cfg.budget_rounds}: 0 (off) or more rounds"),
+        (
+            cfg.rank_top < 0 or cfg.rank_iters < 0,
+            f"--rank-top {cfg.rank_top} / --rank-iters {cfg.rank_iters}: 0 or more",
+        ),
+        (
+            cfg.rank_top > 0 and not (cfg.rank_iters or cfg.retrain_iters),
+            "--rank-top trains each shortlisted architecture: give --rank-iters (or --retrain-iters)",
+        ),
         (
             cfg.budget_rounds > 0 and bool(cfg.latency_table),
             "--budget-rounds times the front again; with --latency-table its latencies are predicted, not timed",
@@ -208,12 +221,9 @@ def run(
             scored = evolve(space, cfg.channels, evaluator, cfg.evolution, progress=log)
         log(f"evolution: {len(scored)} architectures scored ({latency.method} latency)")
         recheck(cfg, runlog, log)
-        exported = report.export(
-            out,
-            runlog,
-            scale,
-            run_budgets(cfg.as_dict(), runlog),
-        )
+        budgets = run_budgets(cfg.as_dict(), runlog)
+        rank(cfg, out, runlog, budgets, log)
+        exported = report.export(out, runlog, scale, budgets, cfg.rank_top)
         if cfg.retrain_iters and PHASES.index(until) >= PHASES.index("retrain"):
             jobs = retrain_jobs(cfg, exported)
             retrain(cfg, out, runlog, [j for j in jobs if not only or j[0] in only], log)
@@ -248,9 +258,10 @@ def split_pairs(cfg: SearchConfig) -> tuple[list, list]:
     pairs = load_pairs(cfg.data, cfg.space.scale, "train")
     if cfg.data == "skimage":
         return pairs, load_pairs("skimage", cfg.space.scale, "valid")
-    if cfg.holdout < 2 or len(pairs) < cfg.holdout:
-        raise ValueError(f"--holdout {cfg.holdout}: needs 2 <= holdout <= the {len(pairs)} training images")
-    return [p for i, p in enumerate(pairs) if i % cfg.holdout], pairs[:: cfg.holdout]
+    try:
+        return holdout_split(pairs, cfg.holdout)
+    except ValueError as e:
+        raise ValueError(f"--{e}") from None
 
 
 def _latency(cfg: SearchConfig) -> FromTable | Measured:
@@ -304,7 +315,10 @@ def recheck(cfg: SearchConfig, runlog: RunLog, log: Callable[[str], None] = prin
     of the machine; single timings taken minutes apart drift by up to 2x on a shared CPU."""
     if not cfg.budget_rounds:
         return
-    fr = report.front(report.scored(runlog))
+    pts = report.scored(runlog)
+    fr = report.front(pts)  # with the shortlists --rank-top will train, under the budgets as first timed
+    first = run_budgets(cfg.as_dict(), runlog, rechecked=False)
+    fr += [p for p in report.shortlist(pts, first, cfg.rank_top) if p not in fr]
     if all(runlog.get(f"recheck:{k}") for k in [p["key"] for p in fr] + [f"baseline:{b}" for b in cfg.baselines]):
         return
     models = {p["key"]: Arch.from_dict(p["arch"]).build(cfg.space.scale, inference=True) for p in fr}
@@ -314,18 +328,52 @@ def recheck(cfg: SearchConfig, runlog: RunLog, log: Callable[[str], None] = prin
         _log_rounds(cfg, runlog, models, cfg.budget_rounds, "recheck", "of")
 
 
-def run_budgets(recorded: dict[str, Any], runlog: RunLog) -> tuple[float, ...]:
+def run_budgets(recorded: dict[str, Any], runlog: RunLog, *, rechecked: bool = True) -> tuple[float, ...]:
     """The latency budgets to export the best architecture under, from a configuration as
     ``config.json`` records it (a field it lacks at its default, so ``srkit-search report`` and the run
-    agree): ``budgets_ms``, or each baseline's latency (rechecked where the run rechecked it), times
-    ``budget_margin``, since a pick at a budget's very edge can land above its baseline when timed again."""
+    agree): ``budgets_ms``, or each baseline's latency (rechecked where the run rechecked it, unless
+    ``rechecked`` is False), times ``budget_margin``, since a pick at a budget's very edge can land
+    above its baseline when timed again."""
     c = json.loads(json.dumps(SearchConfig().as_dict())) | recorded
     margin = float(c["budget_margin"])
     if not c["budgets_from_baselines"]:
         return tuple(float(b) * margin for b in c["budgets_ms"])
-    again = report.rechecked(runlog)
+    again = report.rechecked(runlog) if rechecked else {}
     ms = {b: again.get(f"baseline:{b}", runlog.get(f"baseline:{b}")["latency_ms"]) for b in c["baselines"]}
     return tuple(sorted({float(v) * margin for v in ms.values()}))
+
+
+def rank(cfg: SearchConfig, out: Path, runlog: RunLog, budgets: tuple[float, ...], log: Callable[[str], None]) -> None:
+    """With ``rank_top``: the shortlist under each budget (the best by the supernet's PSNR, whose
+    wide members it barely separates) each trained from scratch with the retraining recipe on the
+    supernet's training images and scored on the held-out ones (``kind: ranked``, each once)."""
+    from srkit.train import train as train_model
+
+    iters = cfg.rank_iters or cfg.retrain_iters
+    todo = report.shortlist(report.exportable(runlog), budgets, cfg.rank_top)
+    todo = [p for p in todo if runlog.get(f"ranked:{p['key']}:{iters}") is None]
+    if todo:
+        log(f"ranking {len(todo)} shortlisted architectures by {iters} iterations of stand-alone training")
+    for p in todo:
+        folder = out / "rank" / re.sub(r"[^A-Za-z0-9.+-]+", "_", p["key"])
+        genotype = folder.with_suffix(".json")
+        atomic.write_json(genotype, Arch.from_dict(p["arch"]).genotype())
+        with spent(runlog, "ranking", p["key"]):
+            m = train_model(_rank_recipe(cfg, str(genotype)), folder, resume=True, log=lambda s: None, progress=False)
+        rec = {"kind": "ranked", "key": f"ranked:{p['key']}:{iters}", "of": p["key"], "iters": iters}
+        rec |= {"psnr_supernet": p["psnr"], "psnr": m["val_psnr"], "ssim": m["val_ssim"]}
+        runlog.append(rec | {"latency_ms": p["latency_ms"], "train_seconds": m["seconds"]})
+        log(f"ranked {p['key']}: {m['val_psnr']:.3f} dB on the held-out images (supernet {p['psnr']:.3f})")
+
+
+def _rank_recipe(cfg: SearchConfig, model: str):
+    """The retraining recipe, for ``rank_iters``, on the supernet's training split, validated on the
+    held-out split (the photos' own validation split for 'skimage'): never on a benchmark."""
+    tc = _recipe(cfg, model, {})
+    iters = cfg.rank_iters or cfg.retrain_iters
+    holdout = 0 if cfg.data == "skimage" else cfg.holdout
+    data = replace(tc.data, val_data=None, holdout=holdout)
+    return replace(tc, iters=iters, val_every=iters, data=data)
 
 
 def retrain_jobs(cfg: SearchConfig, exported: list[Path]) -> list[tuple[str, str, dict[str, Any]]]:
@@ -333,8 +381,8 @@ def retrain_jobs(cfg: SearchConfig, exported: list[Path]) -> list[tuple[str, str
     first, ``retrain_top`` of them) and the chosen baselines."""
     found = {p: json.loads(p.read_text())["_search"] for p in exported}
     by_arch: dict[str, Path] = {}
-    for p in sorted(exported, key=lambda p: -found[p]["psnr_supernet"]):
-        by_arch.setdefault(found[p]["key"], p)  # one export per architecture, in PSNR order
+    for p in sorted(exported, key=lambda p: -found[p].get("psnr_ranked", found[p]["psnr_supernet"])):
+        by_arch.setdefault(found[p]["key"], p)  # one export per architecture, in PSNR order (ranked, else proxy)
     unique = list(by_arch.values())
     chosen = unique if cfg.retrain_top is None else unique[: cfg.retrain_top]
     specs = cfg.baselines if tuple(cfg.retrain_baselines) == ("all",) else cfg.retrain_baselines

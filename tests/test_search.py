@@ -3,6 +3,7 @@ respects the budget, Pareto filtering is right, and the run log survives a kill.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import random
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 import torch
 from srkit.search import pareto
-from srkit.search.evolution import Evaluator, EvolutionConfig, evolve
+from srkit.search.evolution import Evaluator, EvolutionConfig, evolve, mutate
 from srkit.search.runlog import RunLog
 from srkit.search.space import DEFAULT_CANDIDATES, Arch, BlockSpace
 from srkit.search.spos import BASELINES
@@ -145,6 +146,24 @@ def test_width_and_upsampler_subnets_equal_the_supernet_paths() -> None:
     assert net.skip is not None and net.skip[0].weight.grad is None  # the input branch only on +skip paths
     with pytest.raises(ValueError, match="width"):
         net.subnet(Arch(8, (WIDE.candidates[0],)))
+
+
+def test_a_member_of_no_block_is_head_body_conv_and_tail_and_a_subnet_of_the_supernet() -> None:
+    space = dataclasses.replace(WIDE, min_blocks=0)
+    torch.manual_seed(0)
+    net = Supernet(space).double().eval()
+    x = torch.rand(1, 3, 11, 13, dtype=torch.float64)
+    for c, up in itertools.product(space.channels, space.upsamplers):
+        a = space.validate(space.member(c, (), up))
+        assert a.key() == f"c{c}:0" + ("" if up == "direct" else f":{up}")
+        sub = net.subnet(a).double().eval()
+        assert len(sub.body) == 0
+        with torch.no_grad():
+            assert torch.equal(sub(x), net(x, a)), a.key()
+        assert Arch.from_dict(json.loads(json.dumps(a.as_dict()))) == a
+    rng = random.Random(0)
+    grown = {len(mutate(space.member(16, (), "direct"), space, rng, 1.0).blocks) for _ in range(20)}
+    assert grown == {0, 1}  # a mutation moves the depth by one, never below the space's minimum
 
 
 def test_evolution_searches_widths_and_upsamplers(tmp_path: Path) -> None:

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 from PIL import Image
-from srkit.search import verdict
+from srkit.search import report, verdict
 from srkit.search.evolution import EvolutionConfig
 from srkit.search.runlog import RunLog
 from srkit.search.space import BlockSpace
@@ -21,6 +22,7 @@ from srkit.search.spos import SearchConfig, baseline_label, baseline_spec, run_b
 
 from srkit.cli.search import main
 from srkit.evaluate import dataset
+from srkit.train.data import holdout_split
 
 
 def _folder(root: Path, names: list[str], seed: int) -> Path:
@@ -66,6 +68,8 @@ def test_budget_margin_scales_every_budget_given_or_from_the_baselines(tmp_path:
         ({"budget_rounds": 2, "latency_table": "lut.json"}, "--budget-rounds times the front again"),
         ({"budget_margin": 0.8}, "--budget-margin scales --budgets or --budgets-from-baselines"),
         ({"retrain_top": 0}, "--retrain-top 0"),
+        ({"rank_top": -1}, "--rank-top -1"),
+        ({"rank_top": 2}, "--rank-top trains each shortlisted architecture: give --rank-iters"),
         ({"latency_runtime": "onnx"}, "--latency-runtime 'onnx'"),
         ({"retrain_baselines": ("imdn:channels",)}, "key=value"),
         (
@@ -206,3 +210,70 @@ def test_options_left_out_keep_the_configs_own_defaults(monkeypatch: pytest.Monk
     cfg = seen[-1]
     assert (cfg.supernet.seed, cfg.evolution.seed, cfg.holdout, cfg.retrain_baselines) == (3, 3, 4, ())
     assert cfg.supernet.iters == SearchConfig().supernet.iters
+
+
+def _cand(key: str, psnr: float, ms: float) -> dict:
+    return {"key": key, "psnr": psnr, "latency_ms": ms, "arch": {"channels": 16, "blocks": []}}
+
+
+def test_a_shortlist_is_the_proxys_best_under_each_budget_and_the_pick_its_best_trained() -> None:
+    pts = [_cand("a", 26.70, 40.0), _cand("b", 26.69, 30.0), _cand("c", 26.60, 20.0), _cand("d", 26.10, 5.0)]
+    assert [p["key"] for p in report.shortlist(pts, [25.0, 50.0], 2)] == ["c", "d", "a", "b"]
+    trained = {k: {"psnr": v} for k, v in {"a": 29.1, "b": 29.4, "c": 29.0, "d": 28.0}.items()}
+    assert report.pick(pts, 50.0, trained, 2)["key"] == "b"  # the proxy's best is not the trained best
+    assert report.pick(pts, 50.0, trained, 0)["key"] == "a"  # without ranking: the proxy's best
+    assert report.pick(pts, 1.0, trained, 2) is None
+    with pytest.raises(ValueError, match="^b: shortlisted under 50 ms but not yet trained"):
+        report.pick(pts, 50.0, {"a": trained["a"]}, 2)
+
+
+def test_holdout_keeps_every_nth_image_out_of_training() -> None:
+    pairs = [(str(i), None, None) for i in range(7)]
+    train, held = holdout_split(pairs, 3)  # type: ignore[arg-type]
+    assert [n for n, _, _ in held] == ["0", "3", "6"] and [n for n, _, _ in train] == ["1", "2", "4", "5"]
+    assert holdout_split(pairs, 0) == (pairs, [])  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="holdout 8: needs 2 <= holdout <= the 7 training images"):
+        holdout_split(pairs, 8)  # type: ignore[arg-type]
+
+
+@pytest.mark.slow
+def test_a_ranked_study_trains_each_shortlisted_architecture_once_and_exports_the_best(tmp_path: Path) -> None:
+    a = _folder(tmp_path / "a", [f"a{i}" for i in range(6)], 0)
+    out = tmp_path / "run"
+    args = ["spos", "--out", str(out), "--data", str(a), "--holdout", "3", "--scale", "2", "--channels", "16"]
+    args += ["--min-blocks", "0", "--max-blocks", "2", "--upsamplers", "direct", "--iters", "2", "--patch", "32"]
+    args += ["--batch", "2", "--population", "4", "--topk", "2", "--generations", "1", "--latency-input", "16x16"]
+    args += ["--baselines", "espcn", "imdn:blocks=2", "--budgets-from-baselines", "--budget-rounds", "1"]
+    args += ["--rank-top", "2", "--rank-iters", "3", "--until", "evolution"]
+    assert main(args) == 0
+    log = RunLog(out / "log.jsonl")
+    trained = report.ranked(log)
+    budgets = run_budgets(json.loads((out / "config.json").read_text()), log)
+    listed = report.shortlist(report.exportable(log), budgets, 2)
+    assert trained and set(trained) == {p["key"] for p in listed}
+    rechecked = report.rechecked(log)
+    for r in trained.values():  # trained on the training split, scored on the held-out images
+        cfg = yaml.safe_load((out / "rank" / f"{_slug(r['of'])}" / "config.yaml").read_text())
+        assert cfg["data"]["holdout"] == 3 and cfg["data"]["val_data"] is None and cfg["iters"] == 3
+        metrics = json.loads((out / "rank" / _slug(r["of"]) / "metrics.json").read_text())
+        assert metrics["val_images"] == ["a0", "a3"] and metrics["val_psnr"] == r["psnr"]
+        assert r["of"] in rechecked  # every shortlisted architecture was timed in the rounds
+    for g in (out / "genotypes").iterdir():
+        s = json.loads(g.read_text())["_search"]
+        top = [p for p in listed if p["latency_ms"] <= s["budget_ms"]]
+        best = max(report.top_under(top, s["budget_ms"], 2), key=lambda p: (trained[p["key"]]["psnr"], p["psnr"]))
+        assert s["key"] == best["key"] and s["psnr_ranked"] == trained[best["key"]]["psnr"]
+    picks = sorted(g.read_text() for g in (out / "genotypes").iterdir())
+    assert picks and all('"psnr_ranked"' in g for g in picks)
+    assert main([*args, "--resume"]) == 0 and main(["report", str(out)]) == 0
+    assert RunLog(out / "log.jsonl").of_kind("ranked") == log.of_kind("ranked")  # each trained once
+    assert sorted(g.read_text() for g in (out / "genotypes").iterdir()) == picks
+    assert json.loads((out / "front.json").read_text())["ranked"] == log.of_kind("ranked")
+    lines = (out / "log.jsonl").read_text().splitlines()  # a run killed before its ranking finished
+    (out / "log.jsonl").write_text("\n".join(x for x in lines if '"kind": "ranked"' not in x) + "\n")
+    with pytest.raises(SystemExit, match="not yet trained; resume the run to rank them"):
+        main(["report", str(out)])
+
+
+def _slug(key: str) -> str:
+    return re.sub(r"[^A-Za-z0-9.+-]+", "_", key)

@@ -82,6 +82,7 @@ def test_config_errors_name_the_field(tmp_path: Path) -> None:
         ("max_minutes=-1", "null or a finite number > 0"),
         ("scale=0", "an integer >= 1"),
         ("data.workers=-1", "an integer >= 0"),
+        ("data.holdout=1", "0 (none) or an integer >= 2"),
         ("optim.momentum=1.5", "a number in [0, 1)"),
     ):
         with pytest.raises(

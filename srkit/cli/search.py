@@ -56,7 +56,9 @@ def _spos_args(p: argparse.ArgumentParser) -> None:
         choices=UPSAMPLERS,
         help="upsampler choices (default: the three without +skip; imdb: direct)",
     )
-    p.add_argument("--min-blocks", type=count(1), default=2)
+    p.add_argument(
+        "--min-blocks", type=count(0), default=2, help="0 admits members of no block: head, body conv and tail (2)"
+    )
     p.add_argument("--max-blocks", type=count(1), default=6)
     _space_wide_args(p)
     p.add_argument(
@@ -161,6 +163,13 @@ def _spos_run_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--retrain-iters", type=count(0), help="retrain the exported architectures from scratch (0: not)")
     p.add_argument("--retrain-baselines", nargs="*", help="baselines to retrain alongside, e.g. rlfn imdn, or all")
     p.add_argument("--retrain-top", type=count(1), help="retrain this many exports (highest supernet PSNR first)")
+    p.add_argument(
+        "--rank-top",
+        type=count(0),
+        help="under each budget, train this many of the best by supernet PSNR stand-alone (training images, "
+        "scored on the held-out ones) and export the best of them (0: the supernet's best)",
+    )
+    p.add_argument("--rank-iters", type=count(1), help="--rank-top's training iterations (--retrain-iters)")
     p.add_argument("--benchmarks", nargs="*", help="folders the retrained models are scored on (e.g. Set5)")
     p.add_argument(
         "--timing-rounds",
@@ -223,6 +232,8 @@ def _config(args: argparse.Namespace):
         retrain_iters="retrain_iters",
         retrain_baselines="retrain_baselines",
         retrain_top="retrain_top",
+        rank_top="rank_top",
+        rank_iters="rank_iters",
         timing_rounds="timing_rounds",
     )
     if args.benchmarks is not None:
@@ -371,7 +382,10 @@ def run_report(args: argparse.Namespace) -> int:
     cfg = json.loads((out / "config.json").read_text())
     runlog = RunLog(out / "log.jsonl")
     scale = int(cfg["space"]["scale"])
-    report.export(out, runlog, scale, run_budgets(cfg, runlog))  # the budgets the run exported under
+    try:  # the budgets the run exported under, and its shortlists' training
+        report.export(out, runlog, scale, run_budgets(cfg, runlog), int(cfg.get("rank_top", 0)))
+    except ValueError as e:
+        raise SystemExit(f"srkit-search report: {e}") from None
     res = report.write(out, runlog, scale, cfg["latency_input"], "table" if cfg.get("latency_table") else "measured")
     _print(Console(), res)
     return 0

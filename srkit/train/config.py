@@ -22,7 +22,8 @@ class ConfigError(ValueError):
 @dataclass
 class DataConfig:
     data: str = "skimage"  # a folder (HR/ [+ LR_bicubic/X<s>/]) or 'skimage' (the embedded photographs)
-    val_data: str | None = None  # default: the validation split of 'skimage', or the training folder's images
+    val_data: str | None = None  # default: the held-out images, else skimage's validation split or the data
+    holdout: int = 0  # n >= 2: every n-th training image is kept out of training and validates (unless val_data)
     patch: int = 96  # HR patch side
     batch: int = 16
     flips: bool = True
@@ -172,6 +173,7 @@ def _rules(cfg: TrainConfig) -> list[tuple[str, bool, str]]:
         ),
         ("data.batch", d.batch >= 1, "an integer >= 1"),
         ("data.workers", d.workers >= 0, "an integer >= 0"),
+        ("data.holdout", d.holdout == 0 or d.holdout >= 2, "0 (none) or an integer >= 2"),
         ("optim.lr", _finite(o.lr, 0), "a finite number > 0"),
         ("optim.weight_decay", _finite(o.weight_decay, 0, strict=False), "a finite number >= 0"),
         ("optim.momentum", _finite(o.momentum, 0, strict=False) and o.momentum < 1, "a number in [0, 1)"),

@@ -17,10 +17,22 @@ from ..data.color import rgb_to_y
 from ..evaluate import dataset
 from ..models.blocks import DIV2K_RGB_MEAN
 
+Pair = tuple[str, torch.Tensor, torch.Tensor]  # (name, HR, LR), uint8
 
-def load_pairs(data: str, scale: int, split: str = "train") -> list[tuple[str, torch.Tensor, torch.Tensor]]:
+
+def load_pairs(data: str, scale: int, split: str = "train") -> list[Pair]:
     """(name, HR cropped to LR x scale, LR) uint8, decoded once: a folder, or 'skimage' (its ``split``)."""
     return list(dataset(data, scale, split))
+
+
+def holdout_split(pairs: list[Pair], every: int) -> tuple[list[Pair], list[Pair]]:
+    """(training pairs, held-out pairs): every ``every``-th image (the first, then each n-th) held out;
+    ``every`` 0 holds none out. Too few images for it is an error naming both numbers."""
+    if not every:
+        return pairs, []
+    if every < 2 or len(pairs) < every:
+        raise ValueError(f"holdout {every}: needs 2 <= holdout <= the {len(pairs)} training images")
+    return [p for i, p in enumerate(pairs) if i % every], pairs[::every]
 
 
 def to_model_channels(x: torch.Tensor, channels: int) -> torch.Tensor:

@@ -30,8 +30,8 @@ from ..models.detect import CheckpointError
 from ..models.registry import set_input_mean
 from . import distributed, runfolder
 from .adversarial import Adversary
-from .config import TrainConfig, resume_changes
-from .data import PatchBatches, load_pairs, rgb_mean
+from .config import ConfigError, TrainConfig, resume_changes
+from .data import PatchBatches, holdout_split, load_pairs, rgb_mean
 from .losses import make_loss
 from .perceptual import PerceptualLoss
 from .recipes import TIME_BOUNDED_ITERS
@@ -193,8 +193,14 @@ class _Run:
         self.cfg, self.out, self.world, self.log, self.device = cfg, out, world, log, world.device
         out.mkdir(parents=True, exist_ok=True)
         self.started = time.monotonic()  # the run's clock (a resumed run continues its predecessor's)
-        self.train_pairs = load_pairs(cfg.data.data, cfg.scale, "train")
-        self.val_pairs = load_pairs(cfg.data.val_data or cfg.data.data, cfg.scale, "valid")
+        pairs = load_pairs(cfg.data.data, cfg.scale, "train")
+        try:
+            self.train_pairs, held = holdout_split(pairs, cfg.data.holdout)
+        except ValueError as e:  # too few images for the holdout: the config's field, named
+            raise ConfigError(f"data.{e}") from None
+        # validation: the folder given, else the held-out images, else the data's own validation split
+        given = cfg.data.val_data
+        self.val_pairs = held if held and not given else load_pairs(given or cfg.data.data, cfg.scale, "valid")
         torch.manual_seed(cfg.seed)
         model = build_model(cfg)
         self.channels = int(getattr(model, "in_channels", 3))
