@@ -356,7 +356,7 @@ def rank(cfg: SearchConfig, out: Path, runlog: RunLog, budgets: tuple[float, ...
         log(f"ranking {len(todo)} shortlisted architectures by {iters} iterations of stand-alone training")
     for p in todo:
         folder = out / "rank" / re.sub(r"[^A-Za-z0-9.+-]+", "_", p["key"])
-        genotype = folder.with_suffix(".json")
+        genotype = folder / "genotype.json"  # beside the training run it describes
         atomic.write_json(genotype, Arch.from_dict(p["arch"]).genotype())
         with spent(runlog, "ranking", p["key"]):
             m = train_model(_rank_recipe(cfg, str(genotype)), folder, resume=True, log=lambda s: None, progress=False)

@@ -255,6 +255,7 @@ def test_a_ranked_study_trains_each_shortlisted_architecture_once_and_exports_th
     for r in trained.values():  # trained on the training split, scored on the held-out images
         cfg = yaml.safe_load((out / "rank" / f"{_slug(r['of'])}" / "config.yaml").read_text())
         assert cfg["data"]["holdout"] == 3 and cfg["data"]["val_data"] is None and cfg["iters"] == 3
+        assert Path(cfg["model"]) == out / "rank" / _slug(r["of"]) / "genotype.json"
         metrics = json.loads((out / "rank" / _slug(r["of"]) / "metrics.json").read_text())
         assert metrics["val_images"] == ["a0", "a3"] and metrics["val_psnr"] == r["psnr"]
         assert r["of"] in rechecked  # every shortlisted architecture was timed in the rounds
