@@ -10,9 +10,10 @@ in the form ``srkit train --model`` trains.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from srkit import atomic
 from srkit.profiler.report import pyplot, save_figure
@@ -21,6 +22,8 @@ from . import verdict
 from .pareto import best_under, front, top_under
 from .runlog import RunLog
 from .space import Arch
+
+T = TypeVar("T", bound=dict[str, Any])
 
 
 def scored(runlog: RunLog) -> list[dict[str, Any]]:
@@ -47,37 +50,74 @@ def ranked(runlog: RunLog) -> dict[str, dict[str, Any]]:
     return {r["of"]: r for r in runlog.of_kind("ranked")}
 
 
-def shortlist(pts: Sequence[dict[str, Any]], budgets_ms: Sequence[float], k: int) -> list[dict[str, Any]]:
-    """The ``k`` best points by supernet PSNR under each budget, each point once (in budget order)."""
+def shortlist_under(pts: Sequence[dict[str, Any]], budget_ms: float, k: int, tolerance: float = 0.0) -> list[Any]:
+    """The ``k`` points to train under ``budget_ms``: the best by supernet PSNR; but where more than
+    ``k`` lie within ``tolerance`` dB of the best (a tie the supernet cannot break), ``k`` of those
+    spread over the latencies they span, since latency is all the supernet tells apart there."""
+    ok = top_under(pts, budget_ms, len(pts))
+    tied = [p for p in ok if p["psnr"] >= ok[0]["psnr"] - tolerance] if ok else []
+    return spread(tied, k) if len(tied) > k > 1 else ok[:k]
+
+
+def spread(pts: Sequence[T], k: int) -> list[T]:
+    """``k`` of ``pts`` (k >= 2) nearest to evenly spaced log latencies from the fastest to the slowest."""
+    by = sorted(pts, key=lambda p: p["latency_ms"])
+    lo, hi = math.log(by[0]["latency_ms"]), math.log(by[-1]["latency_ms"])
+    chosen: list[T] = []
+    for i in range(k):
+        target = lo + (hi - lo) * i / (k - 1)
+        left = [p for p in by if p not in chosen]
+        chosen.append(min(left, key=lambda p: abs(math.log(p["latency_ms"]) - target)))
+    return chosen
+
+
+def shortlist(
+    pts: Sequence[dict[str, Any]], budgets_ms: Sequence[float], k: int, tolerance: float = 0.0
+) -> list[dict[str, Any]]:
+    """:func:`shortlist_under` each budget, each point once (in budget order)."""
     seen: dict[str, dict[str, Any]] = {}
     for b in budgets_ms:
-        for p in top_under(pts, b, k):
+        for p in shortlist_under(pts, b, k, tolerance):
             seen.setdefault(p["key"], p)
     return list(seen.values())
 
 
-def pick(pts: Sequence[dict[str, Any]], budget_ms: float, trained: dict[str, dict[str, Any]], k: int) -> Any:
-    """The export under ``budget_ms``: the best point by supernet PSNR, or with ``k`` the best of the
-    ``k`` best by their stand-alone training's held-out PSNR (``trained``; each must be there)."""
+def pick(
+    pts: Sequence[dict[str, Any]],
+    budget_ms: float,
+    trained: dict[str, dict[str, Any]],
+    k: int,
+    tolerance: float = 0.0,
+) -> Any:
+    """The export under ``budget_ms``: the best point by supernet PSNR, or with ``k`` the best of its
+    shortlist by their stand-alone training's held-out PSNR (``trained``; each must be there)."""
     if not k:
         return best_under(pts, budget_ms)
-    top = top_under(pts, budget_ms, k)
+    top = shortlist_under(pts, budget_ms, k, tolerance)
     missing = [p["key"] for p in top if p["key"] not in trained]
     if missing:
         raise ValueError(
-            f"{', '.join(missing)}: shortlisted under {budget_ms:.3g} ms but not yet trained; resume the run to rank them"
+            f"{', '.join(missing)}: shortlisted under {budget_ms:.3g} ms but not yet trained; "
+            "resume the run to rank them"
         )
     return max(top, key=lambda p: (trained[p["key"]]["psnr"], p["psnr"]), default=None)
 
 
-def export(out: Path, runlog: RunLog, scale: int, budgets_ms: Sequence[float] = (), rank_top: int = 0) -> list[Path]:
+def export(
+    out: Path,
+    runlog: RunLog,
+    scale: int,
+    budgets_ms: Sequence[float] = (),
+    rank_top: int = 0,
+    rank_tolerance: float = 0.0,
+) -> list[Path]:
     """One genotype per budget (default: one per front point, its latency as the budget); with
     ``rank_top`` the best of that many shortlisted architectures after their stand-alone training."""
     pts, trained = exportable(runlog), ranked(runlog)
     budgets = list(budgets_ms) or [p["latency_ms"] for p in front(pts)]
     paths = []
     for b in budgets:
-        best = pick(pts, b, trained, rank_top)
+        best = pick(pts, b, trained, rank_top, rank_tolerance)
         if best is None:
             continue
         path = out / "genotypes" / f"x{scale}_best_under_{b:.3g}ms.json"

@@ -67,6 +67,7 @@ class SearchConfig:
     # and export the best on the held-out split (0: export the proxy's best)
     rank_top: int = 0
     rank_iters: int = 0  # their training iterations (0: retrain_iters)
+    rank_tolerance: float = 0.0  # supernet PSNRs this close (dB) tie: the shortlist spreads over their latencies
     benchmarks: tuple[str, ...] = ()  # folders the retrained models are scored on (protocol PSNR/SSIM)
     timing_rounds: int = 0  # finally time every retrained model in this many interleaved rounds (the spread)
     device: str = "cpu"
@@ -107,6 +108,10 @@ def config_problem(cfg: SearchConfig) -> str:
         (
             cfg.rank_top < 0 or cfg.rank_iters < 0,
             f"--rank-top {cfg.rank_top} / --rank-iters {cfg.rank_iters}: 0 or more",
+        ),
+        (
+            not cfg.rank_tolerance >= 0 or (cfg.rank_tolerance > 0 and not cfg.rank_top),
+            f"--rank-tolerance {cfg.rank_tolerance}: a PSNR difference >= 0 dB that shapes --rank-top's shortlists",
         ),
         (
             cfg.rank_top > 0 and not (cfg.rank_iters or cfg.retrain_iters),
@@ -223,7 +228,7 @@ def run(
         recheck(cfg, runlog, log)
         budgets = run_budgets(cfg.as_dict(), runlog)
         rank(cfg, out, runlog, budgets, log)
-        exported = report.export(out, runlog, scale, budgets, cfg.rank_top)
+        exported = report.export(out, runlog, scale, budgets, cfg.rank_top, cfg.rank_tolerance)
         if cfg.retrain_iters and PHASES.index(until) >= PHASES.index("retrain"):
             jobs = retrain_jobs(cfg, exported)
             retrain(cfg, out, runlog, [j for j in jobs if not only or j[0] in only], log)
@@ -318,7 +323,7 @@ def recheck(cfg: SearchConfig, runlog: RunLog, log: Callable[[str], None] = prin
     pts = report.scored(runlog)
     fr = report.front(pts)  # with the shortlists --rank-top will train, under the budgets as first timed
     first = run_budgets(cfg.as_dict(), runlog, rechecked=False)
-    fr += [p for p in report.shortlist(pts, first, cfg.rank_top) if p not in fr]
+    fr += [p for p in report.shortlist(pts, first, cfg.rank_top, cfg.rank_tolerance) if p not in fr]
     if all(runlog.get(f"recheck:{k}") for k in [p["key"] for p in fr] + [f"baseline:{b}" for b in cfg.baselines]):
         return
     models = {p["key"]: Arch.from_dict(p["arch"]).build(cfg.space.scale, inference=True) for p in fr}
@@ -350,7 +355,7 @@ def rank(cfg: SearchConfig, out: Path, runlog: RunLog, budgets: tuple[float, ...
     from srkit.train import train as train_model
 
     iters = cfg.rank_iters or cfg.retrain_iters
-    todo = report.shortlist(report.exportable(runlog), budgets, cfg.rank_top)
+    todo = report.shortlist(report.exportable(runlog), budgets, cfg.rank_top, cfg.rank_tolerance)
     todo = [p for p in todo if runlog.get(f"ranked:{p['key']}:{iters}") is None]
     if todo:
         log(f"ranking {len(todo)} shortlisted architectures by {iters} iterations of stand-alone training")

@@ -70,6 +70,8 @@ def test_budget_margin_scales_every_budget_given_or_from_the_baselines(tmp_path:
         ({"retrain_top": 0}, "--retrain-top 0"),
         ({"rank_top": -1}, "--rank-top -1"),
         ({"rank_top": 2}, "--rank-top trains each shortlisted architecture: give --rank-iters"),
+        ({"rank_tolerance": 0.01}, "--rank-tolerance 0.01: a PSNR difference >= 0 dB that shapes --rank-top's"),
+        ({"rank_tolerance": -1.0, "rank_top": 2, "rank_iters": 5}, "--rank-tolerance -1.0"),
         ({"latency_runtime": "onnx"}, "--latency-runtime 'onnx'"),
         ({"retrain_baselines": ("imdn:channels",)}, "key=value"),
         (
@@ -227,6 +229,20 @@ def test_a_shortlist_is_the_proxys_best_under_each_budget_and_the_pick_its_best_
         report.pick(pts, 50.0, {"a": trained["a"]}, 2)
 
 
+def test_a_shortlist_spreads_over_the_latencies_of_a_tie_the_supernet_cannot_break() -> None:
+    pts = [_cand(k, 26.67 - i * 0.001, ms) for i, (k, ms) in enumerate([("a", 24), ("b", 63), ("c", 8), ("d", 105)])]
+    pts += [_cand("e", 26.60, 40.0), _cand("f", 26.66, 200.0)]
+    assert [p["key"] for p in report.shortlist_under(pts, 150.0, 3)] == ["a", "b", "c"]  # no tolerance: by PSNR
+    spread = report.shortlist_under(pts, 150.0, 3, tolerance=0.01)  # a-d tie: fastest, slowest, between
+    assert [p["key"] for p in spread] == ["c", "a", "d"]
+    assert [p["key"] for p in report.shortlist_under(pts, 150.0, 1, tolerance=0.01)] == ["a"]
+    assert [p["key"] for p in report.shortlist_under(pts, 150.0, 4, tolerance=0.01)] == ["a", "b", "c", "d"]
+    assert [p["key"] for p in report.shortlist(pts, [30.0, 150.0], 2, tolerance=0.01)] == ["a", "c", "d"]
+    trained = {p["key"]: {"psnr": 29.0 + p["latency_ms"] / 1000} for p in pts}
+    assert report.pick(pts, 150.0, trained, 3, tolerance=0.01)["key"] == "d"
+    assert report.pick(pts, 150.0, trained, 3)["key"] == "b"
+
+
 def test_holdout_keeps_every_nth_image_out_of_training() -> None:
     pairs = [(str(i), None, None) for i in range(7)]
     train, held = holdout_split(pairs, 3)  # type: ignore[arg-type]
@@ -237,19 +253,22 @@ def test_holdout_keeps_every_nth_image_out_of_training() -> None:
 
 
 @pytest.mark.slow
-def test_a_ranked_study_trains_each_shortlisted_architecture_once_and_exports_the_best(tmp_path: Path) -> None:
+@pytest.mark.parametrize("tolerance", [0.0, 1.0])
+def test_a_ranked_study_trains_each_shortlisted_architecture_once_and_exports_the_best(
+    tmp_path: Path, tolerance: float
+) -> None:
     a = _folder(tmp_path / "a", [f"a{i}" for i in range(6)], 0)
     out = tmp_path / "run"
     args = ["spos", "--out", str(out), "--data", str(a), "--holdout", "3", "--scale", "2", "--channels", "16"]
     args += ["--min-blocks", "0", "--max-blocks", "2", "--upsamplers", "direct", "--iters", "2", "--patch", "32"]
     args += ["--batch", "2", "--population", "4", "--topk", "2", "--generations", "1", "--latency-input", "16x16"]
     args += ["--baselines", "espcn", "imdn:blocks=2", "--budgets-from-baselines", "--budget-rounds", "1"]
-    args += ["--rank-top", "2", "--rank-iters", "3", "--until", "evolution"]
+    args += ["--rank-top", "2", "--rank-iters", "3", "--rank-tolerance", str(tolerance), "--until", "evolution"]
     assert main(args) == 0
     log = RunLog(out / "log.jsonl")
     trained = report.ranked(log)
     budgets = run_budgets(json.loads((out / "config.json").read_text()), log)
-    listed = report.shortlist(report.exportable(log), budgets, 2)
+    listed = report.shortlist(report.exportable(log), budgets, 2, tolerance)
     assert trained and set(trained) == {p["key"] for p in listed}
     rechecked = report.rechecked(log)
     for r in trained.values():  # trained on the training split, scored on the held-out images
@@ -261,8 +280,9 @@ def test_a_ranked_study_trains_each_shortlisted_architecture_once_and_exports_th
         assert r["of"] in rechecked  # every shortlisted architecture was timed in the rounds
     for g in (out / "genotypes").iterdir():
         s = json.loads(g.read_text())["_search"]
-        top = [p for p in listed if p["latency_ms"] <= s["budget_ms"]]
-        best = max(report.top_under(top, s["budget_ms"], 2), key=lambda p: (trained[p["key"]]["psnr"], p["psnr"]))
+        under = report.shortlist_under(report.exportable(log), s["budget_ms"], 2, tolerance)
+        assert all(p in listed for p in under)
+        best = max(under, key=lambda p: (trained[p["key"]]["psnr"], p["psnr"]))
         assert s["key"] == best["key"] and s["psnr_ranked"] == trained[best["key"]]["psnr"]
     picks = sorted(g.read_text() for g in (out / "genotypes").iterdir())
     assert picks and all('"psnr_ranked"' in g for g in picks)

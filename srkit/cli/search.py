@@ -170,6 +170,12 @@ def _spos_run_args(p: argparse.ArgumentParser) -> None:
         "scored on the held-out ones) and export the best of them (0: the supernet's best)",
     )
     p.add_argument("--rank-iters", type=count(1), help="--rank-top's training iterations (--retrain-iters)")
+    p.add_argument(
+        "--rank-tolerance",
+        type=number(0.0),
+        help="supernet PSNRs within this many dB of a budget's best are a tie the supernet cannot break: "
+        "--rank-top's shortlist spreads over their latencies instead (0)",
+    )
     p.add_argument("--benchmarks", nargs="*", help="folders the retrained models are scored on (e.g. Set5)")
     p.add_argument(
         "--timing-rounds",
@@ -234,6 +240,7 @@ def _config(args: argparse.Namespace):
         retrain_top="retrain_top",
         rank_top="rank_top",
         rank_iters="rank_iters",
+        rank_tolerance="rank_tolerance",
         timing_rounds="timing_rounds",
     )
     if args.benchmarks is not None:
@@ -383,7 +390,8 @@ def run_report(args: argparse.Namespace) -> int:
     runlog = RunLog(out / "log.jsonl")
     scale = int(cfg["space"]["scale"])
     try:  # the budgets the run exported under, and its shortlists' training
-        report.export(out, runlog, scale, run_budgets(cfg, runlog), int(cfg.get("rank_top", 0)))
+        ranking = int(cfg.get("rank_top", 0)), float(cfg.get("rank_tolerance", 0.0))
+        report.export(out, runlog, scale, run_budgets(cfg, runlog), *ranking)
     except ValueError as e:
         raise SystemExit(f"srkit-search report: {e}") from None
     res = report.write(out, runlog, scale, cfg["latency_input"], "table" if cfg.get("latency_table") else "measured")
