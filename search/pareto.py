@@ -1,7 +1,9 @@
-"""Pareto fronts of (quality, latency): higher PSNR and lower latency are better."""
+"""Pareto fronts of (quality, latency): higher PSNR and lower latency are better; the best points
+under a latency budget, and the shortlist of them a search trains before it picks one."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
@@ -48,3 +50,33 @@ def best_under(points: Sequence[T], budget_ms: float) -> T | None:
     """The highest-PSNR point whose latency is within ``budget_ms`` (None if none is)."""
     top = top_under(points, budget_ms, 1)
     return top[0] if top else None
+
+
+def shortlist_under(pts: Sequence[T], budget_ms: float, k: int, tolerance: float = 0.0) -> list[T]:
+    """The ``k`` points to train under ``budget_ms``: the best by supernet PSNR; but where more than
+    ``k`` lie within ``tolerance`` dB of the best (a tie the supernet cannot break), ``k`` of those
+    spread over the latencies they span, since latency is all the supernet tells apart there."""
+    ok = top_under(pts, budget_ms, len(pts))
+    tied = [p for p in ok if p["psnr"] >= ok[0]["psnr"] - tolerance] if ok else []
+    return spread(tied, k) if len(tied) > k > 1 else ok[:k]
+
+
+def spread(pts: Sequence[T], k: int) -> list[T]:
+    """``k`` of ``pts`` (k >= 2) nearest to evenly spaced log latencies from the fastest to the slowest."""
+    by = sorted(pts, key=lambda p: p["latency_ms"])
+    lo, hi = math.log(by[0]["latency_ms"]), math.log(by[-1]["latency_ms"])
+    chosen: list[T] = []
+    for i in range(k):
+        target = lo + (hi - lo) * i / (k - 1)
+        left = [p for p in by if p not in chosen]
+        chosen.append(min(left, key=lambda p: abs(math.log(p["latency_ms"]) - target)))
+    return chosen
+
+
+def shortlist(pts: Sequence[T], budgets_ms: Sequence[float], k: int, tolerance: float = 0.0) -> list[T]:
+    """:func:`shortlist_under` each budget, each point (by its ``key``) once, in budget order."""
+    seen: dict[str, T] = {}
+    for b in budgets_ms:
+        for p in shortlist_under(pts, b, k, tolerance):
+            seen.setdefault(p["key"], p)
+    return list(seen.values())

@@ -10,20 +10,17 @@ in the form ``srkit train --model`` trains.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from srkit import atomic
 from srkit.profiler.report import pyplot, save_figure
 
 from . import verdict
-from .pareto import best_under, front, top_under
+from .pareto import best_under, front, shortlist_under
 from .runlog import RunLog
 from .space import Arch
-
-T = TypeVar("T", bound=dict[str, Any])
 
 
 def scored(runlog: RunLog) -> list[dict[str, Any]]:
@@ -48,38 +45,6 @@ def exportable(runlog: RunLog) -> list[dict[str, Any]]:
 def ranked(runlog: RunLog) -> dict[str, dict[str, Any]]:
     """{candidate key: its ``kind: ranked`` record}: the shortlisted architectures trained stand-alone."""
     return {r["of"]: r for r in runlog.of_kind("ranked")}
-
-
-def shortlist_under(pts: Sequence[dict[str, Any]], budget_ms: float, k: int, tolerance: float = 0.0) -> list[Any]:
-    """The ``k`` points to train under ``budget_ms``: the best by supernet PSNR; but where more than
-    ``k`` lie within ``tolerance`` dB of the best (a tie the supernet cannot break), ``k`` of those
-    spread over the latencies they span, since latency is all the supernet tells apart there."""
-    ok = top_under(pts, budget_ms, len(pts))
-    tied = [p for p in ok if p["psnr"] >= ok[0]["psnr"] - tolerance] if ok else []
-    return spread(tied, k) if len(tied) > k > 1 else ok[:k]
-
-
-def spread(pts: Sequence[T], k: int) -> list[T]:
-    """``k`` of ``pts`` (k >= 2) nearest to evenly spaced log latencies from the fastest to the slowest."""
-    by = sorted(pts, key=lambda p: p["latency_ms"])
-    lo, hi = math.log(by[0]["latency_ms"]), math.log(by[-1]["latency_ms"])
-    chosen: list[T] = []
-    for i in range(k):
-        target = lo + (hi - lo) * i / (k - 1)
-        left = [p for p in by if p not in chosen]
-        chosen.append(min(left, key=lambda p: abs(math.log(p["latency_ms"]) - target)))
-    return chosen
-
-
-def shortlist(
-    pts: Sequence[dict[str, Any]], budgets_ms: Sequence[float], k: int, tolerance: float = 0.0
-) -> list[dict[str, Any]]:
-    """:func:`shortlist_under` each budget, each point once (in budget order)."""
-    seen: dict[str, dict[str, Any]] = {}
-    for b in budgets_ms:
-        for p in shortlist_under(pts, b, k, tolerance):
-            seen.setdefault(p["key"], p)
-    return list(seen.values())
 
 
 def pick(

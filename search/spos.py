@@ -28,7 +28,7 @@ from srkit.profiler.modelbench import RUNTIMES
 from srkit.train.data import holdout_split, load_pairs
 from srkit.train.trainer import validate
 
-from . import report
+from . import pareto, report
 from .evolution import Evaluator, EvolutionConfig, evolve
 from .imdb_space import make_supernet
 from .latency import FromTable, Measured, time_model, time_rounds
@@ -323,7 +323,7 @@ def recheck(cfg: SearchConfig, runlog: RunLog, log: Callable[[str], None] = prin
     pts = report.scored(runlog)
     fr = report.front(pts)  # with the shortlists --rank-top will train, under the budgets as first timed
     first = run_budgets(cfg.as_dict(), runlog, rechecked=False)
-    fr += [p for p in report.shortlist(pts, first, cfg.rank_top, cfg.rank_tolerance) if p not in fr]
+    fr += [p for p in pareto.shortlist(pts, first, cfg.rank_top, cfg.rank_tolerance) if p not in fr]
     if all(runlog.get(f"recheck:{k}") for k in [p["key"] for p in fr] + [f"baseline:{b}" for b in cfg.baselines]):
         return
     models = {p["key"]: Arch.from_dict(p["arch"]).build(cfg.space.scale, inference=True) for p in fr}
@@ -355,7 +355,7 @@ def rank(cfg: SearchConfig, out: Path, runlog: RunLog, budgets: tuple[float, ...
     from srkit.train import train as train_model
 
     iters = cfg.rank_iters or cfg.retrain_iters
-    todo = report.shortlist(report.exportable(runlog), budgets, cfg.rank_top, cfg.rank_tolerance)
+    todo = pareto.shortlist(report.exportable(runlog), budgets, cfg.rank_top, cfg.rank_tolerance)
     todo = [p for p in todo if runlog.get(f"ranked:{p['key']}:{iters}") is None]
     if todo:
         log(f"ranking {len(todo)} shortlisted architectures by {iters} iterations of stand-alone training")

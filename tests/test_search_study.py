@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import yaml
 from PIL import Image
-from srkit.search import report, verdict
+from srkit.search import pareto, report, verdict
 from srkit.search.evolution import EvolutionConfig
 from srkit.search.runlog import RunLog
 from srkit.search.space import BlockSpace
@@ -220,7 +220,7 @@ def _cand(key: str, psnr: float, ms: float) -> dict:
 
 def test_a_shortlist_is_the_proxys_best_under_each_budget_and_the_pick_its_best_trained() -> None:
     pts = [_cand("a", 26.70, 40.0), _cand("b", 26.69, 30.0), _cand("c", 26.60, 20.0), _cand("d", 26.10, 5.0)]
-    assert [p["key"] for p in report.shortlist(pts, [25.0, 50.0], 2)] == ["c", "d", "a", "b"]
+    assert [p["key"] for p in pareto.shortlist(pts, [25.0, 50.0], 2)] == ["c", "d", "a", "b"]
     trained = {k: {"psnr": v} for k, v in {"a": 29.1, "b": 29.4, "c": 29.0, "d": 28.0}.items()}
     assert report.pick(pts, 50.0, trained, 2)["key"] == "b"  # the proxy's best is not the trained best
     assert report.pick(pts, 50.0, trained, 0)["key"] == "a"  # without ranking: the proxy's best
@@ -232,12 +232,12 @@ def test_a_shortlist_is_the_proxys_best_under_each_budget_and_the_pick_its_best_
 def test_a_shortlist_spreads_over_the_latencies_of_a_tie_the_supernet_cannot_break() -> None:
     pts = [_cand(k, 26.67 - i * 0.001, ms) for i, (k, ms) in enumerate([("a", 24), ("b", 63), ("c", 8), ("d", 105)])]
     pts += [_cand("e", 26.60, 40.0), _cand("f", 26.66, 200.0)]
-    assert [p["key"] for p in report.shortlist_under(pts, 150.0, 3)] == ["a", "b", "c"]  # no tolerance: by PSNR
-    spread = report.shortlist_under(pts, 150.0, 3, tolerance=0.01)  # a-d tie: fastest, slowest, between
+    assert [p["key"] for p in pareto.shortlist_under(pts, 150.0, 3)] == ["a", "b", "c"]  # no tolerance: by PSNR
+    spread = pareto.shortlist_under(pts, 150.0, 3, tolerance=0.01)  # a-d tie: fastest, slowest, between
     assert [p["key"] for p in spread] == ["c", "a", "d"]
-    assert [p["key"] for p in report.shortlist_under(pts, 150.0, 1, tolerance=0.01)] == ["a"]
-    assert [p["key"] for p in report.shortlist_under(pts, 150.0, 4, tolerance=0.01)] == ["a", "b", "c", "d"]
-    assert [p["key"] for p in report.shortlist(pts, [30.0, 150.0], 2, tolerance=0.01)] == ["a", "c", "d"]
+    assert [p["key"] for p in pareto.shortlist_under(pts, 150.0, 1, tolerance=0.01)] == ["a"]
+    assert [p["key"] for p in pareto.shortlist_under(pts, 150.0, 4, tolerance=0.01)] == ["a", "b", "c", "d"]
+    assert [p["key"] for p in pareto.shortlist(pts, [30.0, 150.0], 2, tolerance=0.01)] == ["a", "c", "d"]
     trained = {p["key"]: {"psnr": 29.0 + p["latency_ms"] / 1000} for p in pts}
     assert report.pick(pts, 150.0, trained, 3, tolerance=0.01)["key"] == "d"
     assert report.pick(pts, 150.0, trained, 3)["key"] == "b"
@@ -268,7 +268,7 @@ def test_a_ranked_study_trains_each_shortlisted_architecture_once_and_exports_th
     log = RunLog(out / "log.jsonl")
     trained = report.ranked(log)
     budgets = run_budgets(json.loads((out / "config.json").read_text()), log)
-    listed = report.shortlist(report.exportable(log), budgets, 2, tolerance)
+    listed = pareto.shortlist(report.exportable(log), budgets, 2, tolerance)
     assert trained and set(trained) == {p["key"] for p in listed}
     rechecked = report.rechecked(log)
     for r in trained.values():  # trained on the training split, scored on the held-out images
@@ -280,7 +280,7 @@ def test_a_ranked_study_trains_each_shortlisted_architecture_once_and_exports_th
         assert r["of"] in rechecked  # every shortlisted architecture was timed in the rounds
     for g in (out / "genotypes").iterdir():
         s = json.loads(g.read_text())["_search"]
-        under = report.shortlist_under(report.exportable(log), s["budget_ms"], 2, tolerance)
+        under = pareto.shortlist_under(report.exportable(log), s["budget_ms"], 2, tolerance)
         assert all(p in listed for p in under)
         best = max(under, key=lambda p: (trained[p["key"]]["psnr"], p["psnr"]))
         assert s["key"] == best["key"] and s["psnr_ranked"] == trained[best["key"]]["psnr"]
