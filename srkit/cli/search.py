@@ -125,6 +125,23 @@ def _budget_args(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _rank_args(p: argparse.ArgumentParser) -> None:
+    """How the export under each budget is picked: the supernet's best, or the best of a shortlist trained."""
+    p.add_argument(
+        "--rank-top",
+        type=count(0),
+        help="under each budget, train this many of the best by supernet PSNR stand-alone (training images, "
+        "scored on the held-out ones) and export the best of them (0: the supernet's best)",
+    )
+    p.add_argument("--rank-iters", type=count(1), help="--rank-top's training iterations (--retrain-iters)")
+    p.add_argument(
+        "--rank-tolerance",
+        type=number(0.0),
+        help="supernet PSNRs within this many dB of a budget's best are a tie the supernet cannot break: "
+        "--rank-top's shortlist spreads over their latencies instead (0)",
+    )
+
+
 def _spos_run_args(p: argparse.ArgumentParser) -> None:
     """Supernet training, evolution, latency, export and retraining options."""
     p.add_argument("--iters", type=count(1), help="supernet training steps (2000)")
@@ -163,19 +180,7 @@ def _spos_run_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--retrain-iters", type=count(0), help="retrain the exported architectures from scratch (0: not)")
     p.add_argument("--retrain-baselines", nargs="*", help="baselines to retrain alongside, e.g. rlfn imdn, or all")
     p.add_argument("--retrain-top", type=count(1), help="retrain this many exports (highest supernet PSNR first)")
-    p.add_argument(
-        "--rank-top",
-        type=count(0),
-        help="under each budget, train this many of the best by supernet PSNR stand-alone (training images, "
-        "scored on the held-out ones) and export the best of them (0: the supernet's best)",
-    )
-    p.add_argument("--rank-iters", type=count(1), help="--rank-top's training iterations (--retrain-iters)")
-    p.add_argument(
-        "--rank-tolerance",
-        type=number(0.0),
-        help="supernet PSNRs within this many dB of a budget's best are a tie the supernet cannot break: "
-        "--rank-top's shortlist spreads over their latencies instead (0)",
-    )
+    _rank_args(p)
     p.add_argument("--benchmarks", nargs="*", help="folders the retrained models are scored on (e.g. Set5)")
     p.add_argument(
         "--timing-rounds",
