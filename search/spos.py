@@ -72,6 +72,11 @@ class SearchConfig:
     timing_rounds: int = 0  # finally time every retrained model in this many interleaved rounds (the spread)
     device: str = "cpu"
 
+    @property
+    def ranking_iters(self) -> int:
+        """Iterations of each shortlisted architecture's stand-alone training (``rank_top``)."""
+        return self.rank_iters or self.retrain_iters
+
     def __post_init__(self) -> None:
         problem = config_problem(self)
         if problem:
@@ -114,7 +119,7 @@ def config_problem(cfg: SearchConfig) -> str:
             f"--rank-tolerance {cfg.rank_tolerance}: a PSNR difference >= 0 dB that shapes --rank-top's shortlists",
         ),
         (
-            cfg.rank_top > 0 and not (cfg.rank_iters or cfg.retrain_iters),
+            cfg.rank_top > 0 and not cfg.ranking_iters,
             "--rank-top trains each shortlisted architecture: give --rank-iters (or --retrain-iters)",
         ),
         (
@@ -354,13 +359,13 @@ def rank(cfg: SearchConfig, out: Path, runlog: RunLog, budgets: tuple[float, ...
     supernet's training images and scored on the held-out ones (``kind: ranked``, each once)."""
     from srkit.train import train as train_model
 
-    iters = cfg.rank_iters or cfg.retrain_iters
+    iters = cfg.ranking_iters
     todo = pareto.shortlist(report.exportable(runlog), budgets, cfg.rank_top, cfg.rank_tolerance)
     todo = [p for p in todo if runlog.get(f"ranked:{p['key']}:{iters}") is None]
     if todo:
         log(f"ranking {len(todo)} shortlisted architectures by {iters} iterations of stand-alone training")
     for p in todo:
-        folder = out / "rank" / re.sub(r"[^A-Za-z0-9.+-]+", "_", p["key"])
+        folder = rank_folder(out, p["key"])
         genotype = folder / "genotype.json"  # beside the training run it describes
         atomic.write_json(genotype, Arch.from_dict(p["arch"]).genotype())
         with spent(runlog, "ranking", p["key"]):
@@ -371,14 +376,18 @@ def rank(cfg: SearchConfig, out: Path, runlog: RunLog, budgets: tuple[float, ...
         log(f"ranked {p['key']}: {m['val_psnr']:.3f} dB on the held-out images (supernet {p['psnr']:.3f})")
 
 
+def rank_folder(out: Path, key: str) -> Path:
+    """Where a shortlisted architecture's stand-alone training runs: ``rank/<its key, path-safe>``."""
+    return out / "rank" / re.sub(r"[^A-Za-z0-9.+-]+", "_", key)
+
+
 def _rank_recipe(cfg: SearchConfig, model: str):
     """The retraining recipe, for ``rank_iters``, on the supernet's training split, validated on the
     held-out split (the photos' own validation split for 'skimage'): never on a benchmark."""
     tc = _recipe(cfg, model, {})
-    iters = cfg.rank_iters or cfg.retrain_iters
     holdout = 0 if cfg.data == "skimage" else cfg.holdout
     data = replace(tc.data, val_data=None, holdout=holdout)
-    return replace(tc, iters=iters, val_every=iters, data=data)
+    return replace(tc, iters=cfg.ranking_iters, val_every=cfg.ranking_iters, data=data)
 
 
 def retrain_jobs(cfg: SearchConfig, exported: list[Path]) -> list[tuple[str, str, dict[str, Any]]]:

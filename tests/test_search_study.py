@@ -18,7 +18,14 @@ from srkit.search import pareto, report, verdict
 from srkit.search.evolution import EvolutionConfig
 from srkit.search.runlog import RunLog
 from srkit.search.space import BlockSpace
-from srkit.search.spos import SearchConfig, baseline_label, baseline_spec, run_budgets, split_pairs
+from srkit.search.spos import (
+    SearchConfig,
+    baseline_label,
+    baseline_spec,
+    rank_folder,
+    run_budgets,
+    split_pairs,
+)
 
 from srkit.cli.search import main
 from srkit.evaluate import dataset
@@ -272,10 +279,10 @@ def test_a_ranked_study_trains_each_shortlisted_architecture_once_and_exports_th
     assert trained and set(trained) == {p["key"] for p in listed}
     rechecked = report.rechecked(log)
     for r in trained.values():  # trained on the training split, scored on the held-out images
-        cfg = yaml.safe_load((out / "rank" / f"{_slug(r['of'])}" / "config.yaml").read_text())
+        cfg = yaml.safe_load((rank_folder(out, r["of"]) / "config.yaml").read_text())
         assert cfg["data"]["holdout"] == 3 and cfg["data"]["val_data"] is None and cfg["iters"] == 3
-        assert Path(cfg["model"]) == out / "rank" / _slug(r["of"]) / "genotype.json"
-        metrics = json.loads((out / "rank" / _slug(r["of"]) / "metrics.json").read_text())
+        assert Path(cfg["model"]) == out / "rank" / re.sub(r"[:/]", "_", r["of"]) / "genotype.json"
+        metrics = json.loads((rank_folder(out, r["of"]) / "metrics.json").read_text())
         assert metrics["val_images"] == ["a0", "a3"] and metrics["val_psnr"] == r["psnr"]
         assert r["of"] in rechecked  # every shortlisted architecture was timed in the rounds
     for g in (out / "genotypes").iterdir():
@@ -294,7 +301,3 @@ def test_a_ranked_study_trains_each_shortlisted_architecture_once_and_exports_th
     (out / "log.jsonl").write_text("\n".join(x for x in lines if '"kind": "ranked"' not in x) + "\n")
     with pytest.raises(SystemExit, match="not yet trained; resume the run to rank them"):
         main(["report", str(out)])
-
-
-def _slug(key: str) -> str:
-    return re.sub(r"[^A-Za-z0-9.+-]+", "_", key)
