@@ -231,9 +231,8 @@ def run(
             scored = evolve(space, cfg.channels, evaluator, cfg.evolution, progress=log)
         log(f"evolution: {len(scored)} architectures scored ({latency.method} latency)")
         recheck(cfg, runlog, log)
-        budgets = run_budgets(cfg.as_dict(), runlog)
-        rank(cfg, out, runlog, budgets, log)
-        exported = report.export(out, runlog, scale, budgets, cfg.rank_top, cfg.rank_tolerance)
+        rank(cfg, out, runlog, run_budgets(cfg.as_dict(), runlog), log)
+        exported = export_run(out, cfg.as_dict(), runlog)
         if cfg.retrain_iters and PHASES.index(until) >= PHASES.index("retrain"):
             jobs = retrain_jobs(cfg, exported)
             retrain(cfg, out, runlog, [j for j in jobs if not only or j[0] in only], log)
@@ -266,12 +265,16 @@ def split_pairs(cfg: SearchConfig) -> tuple[list, list]:
     """(supernet training pairs, candidate-ranking pairs): the photos' two splits, or a folder's every
     ``holdout``-th image held out, so candidates are never ranked on images the supernet trained on."""
     pairs = load_pairs(cfg.data, cfg.space.scale, "train")
-    if cfg.data == "skimage":
-        return pairs, load_pairs("skimage", cfg.space.scale, "valid")
     try:
-        return holdout_split(pairs, cfg.holdout)
+        train, held = holdout_split(pairs, _holdout(cfg))
     except ValueError as e:
         raise ValueError(f"--{e}") from None
+    return train, held or load_pairs(cfg.data, cfg.space.scale, "valid")  # as srkit.train validates
+
+
+def _holdout(cfg: SearchConfig) -> int:
+    """The photos come with their own validation split; a folder has every ``holdout``-th image kept out."""
+    return 0 if cfg.data == "skimage" else cfg.holdout
 
 
 def _latency(cfg: SearchConfig) -> FromTable | Measured:
@@ -344,13 +347,27 @@ def run_budgets(recorded: dict[str, Any], runlog: RunLog, *, rechecked: bool = T
     agree): ``budgets_ms``, or each baseline's latency (rechecked where the run rechecked it, unless
     ``rechecked`` is False), times ``budget_margin``, since a pick at a budget's very edge can land
     above its baseline when timed again."""
-    c = json.loads(json.dumps(SearchConfig().as_dict())) | recorded
+    c = recorded_config(recorded)
     margin = float(c["budget_margin"])
     if not c["budgets_from_baselines"]:
         return tuple(float(b) * margin for b in c["budgets_ms"])
     again = report.rechecked(runlog) if rechecked else {}
     ms = {b: again.get(f"baseline:{b}", runlog.get(f"baseline:{b}")["latency_ms"]) for b in c["baselines"]}
     return tuple(sorted({float(v) * margin for v in ms.values()}))
+
+
+def recorded_config(recorded: dict[str, Any]) -> dict[str, Any]:
+    """A configuration as ``config.json`` records it, a field it lacks (added to srkit later) at its default."""
+    return json.loads(json.dumps(SearchConfig().as_dict())) | recorded
+
+
+def export_run(out: Path, recorded: dict[str, Any], runlog: RunLog) -> list[Path]:
+    """The run's genotypes from its recorded configuration: its budgets (:func:`run_budgets`) and the
+    pick under each (the supernet's best, or with ``rank_top`` the best of its trained shortlist); the
+    run and ``srkit-search report`` both export through here."""
+    c = recorded_config(recorded)
+    budgets = run_budgets(c, runlog)
+    return report.export(out, runlog, int(c["space"]["scale"]), budgets, c["rank_top"], c["rank_tolerance"])
 
 
 def rank(cfg: SearchConfig, out: Path, runlog: RunLog, budgets: tuple[float, ...], log: Callable[[str], None]) -> None:
@@ -385,8 +402,7 @@ def _rank_recipe(cfg: SearchConfig, model: str):
     """The retraining recipe, for ``rank_iters``, on the supernet's training split, validated on the
     held-out split (the photos' own validation split for 'skimage'): never on a benchmark."""
     tc = _recipe(cfg, model, {})
-    holdout = 0 if cfg.data == "skimage" else cfg.holdout
-    data = replace(tc.data, val_data=None, holdout=holdout)
+    data = replace(tc.data, val_data=None, holdout=_holdout(cfg))
     return replace(tc, iters=cfg.ranking_iters, val_every=cfg.ranking_iters, data=data)
 
 

@@ -178,14 +178,18 @@ def test_a_study_taken_piecewise_retrains_scores_and_times_each_model_once(tmp_p
     assert json.loads((out / "front.json").read_text())["comparison"] == front["comparison"]
 
 
+def _tiny_search(out: Path, data: Path, *extra: str) -> list[str]:
+    """A search of seconds up to its exports: width 16, up to two blocks, budgets from two baselines."""
+    args = ["spos", "--out", str(out), "--data", str(data), "--holdout", "3", "--scale", "2", "--channels", "16"]
+    args += ["--max-blocks", "2", "--upsamplers", "direct", "--iters", "2", "--patch", "32", "--batch", "2"]
+    args += ["--population", "4", "--topk", "2", "--generations", "1", "--latency-input", "16x16"]
+    return [*args, "--baselines", "espcn", "imdn:blocks=2", "--budgets-from-baselines", "--until", "evolution", *extra]
+
+
 def test_budgets_and_picks_come_from_the_rechecked_rounds(tmp_path: Path) -> None:
     a = _folder(tmp_path / "a", [f"a{i}" for i in range(4)], 0)
     out = tmp_path / "run"
-    args = ["spos", "--out", str(out), "--data", str(a), "--holdout", "3", "--scale", "2", "--channels", "16"]
-    args += ["--min-blocks", "1", "--max-blocks", "2", "--upsamplers", "direct", "--iters", "2", "--patch", "32"]
-    args += ["--batch", "2", "--population", "4", "--topk", "2", "--generations", "1", "--latency-input", "16x16"]
-    args += ["--baselines", "espcn", "imdn:blocks=2", "--budgets-from-baselines", "--budget-margin", "0.9"]
-    args += ["--budget-rounds", "2", "--until", "evolution"]
+    args = _tiny_search(out, a, "--min-blocks", "1", "--budget-margin", "0.9", "--budget-rounds", "2")
     assert main(args) == 0
     log = RunLog(out / "log.jsonl")
     again = {r["of"]: r for r in log.of_kind("recheck")}
@@ -266,11 +270,8 @@ def test_a_ranked_study_trains_each_shortlisted_architecture_once_and_exports_th
 ) -> None:
     a = _folder(tmp_path / "a", [f"a{i}" for i in range(6)], 0)
     out = tmp_path / "run"
-    args = ["spos", "--out", str(out), "--data", str(a), "--holdout", "3", "--scale", "2", "--channels", "16"]
-    args += ["--min-blocks", "0", "--max-blocks", "2", "--upsamplers", "direct", "--iters", "2", "--patch", "32"]
-    args += ["--batch", "2", "--population", "4", "--topk", "2", "--generations", "1", "--latency-input", "16x16"]
-    args += ["--baselines", "espcn", "imdn:blocks=2", "--budgets-from-baselines", "--budget-rounds", "1"]
-    args += ["--rank-top", "2", "--rank-iters", "3", "--rank-tolerance", str(tolerance), "--until", "evolution"]
+    args = _tiny_search(out, a, "--min-blocks", "0", "--budget-rounds", "1", "--rank-top", "2", "--rank-iters", "3")
+    args += ["--rank-tolerance", str(tolerance)]
     assert main(args) == 0
     log = RunLog(out / "log.jsonl")
     trained = report.ranked(log)

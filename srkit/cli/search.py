@@ -386,7 +386,7 @@ def run_report(args: argparse.Namespace) -> int:
 
     from srkit.search import report
     from srkit.search.runlog import RunLog
-    from srkit.search.spos import run_budgets
+    from srkit.search.spos import export_run
 
     out = Path(args.dir)
     if not (out / "log.jsonl").is_file():
@@ -395,8 +395,7 @@ def run_report(args: argparse.Namespace) -> int:
     runlog = RunLog(out / "log.jsonl")
     scale = int(cfg["space"]["scale"])
     try:  # the budgets the run exported under, and its shortlists' training
-        ranking = int(cfg.get("rank_top", 0)), float(cfg.get("rank_tolerance", 0.0))
-        report.export(out, runlog, scale, run_budgets(cfg, runlog), *ranking)
+        export_run(out, cfg, runlog)
     except ValueError as e:
         raise SystemExit(f"srkit-search report: {e}") from None
     res = report.write(out, runlog, scale, cfg["latency_input"], "table" if cfg.get("latency_table") else "measured")
