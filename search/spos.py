@@ -28,7 +28,7 @@ from srkit.profiler.modelbench import RUNTIMES
 from srkit.train.data import holdout_split, load_pairs
 from srkit.train.trainer import validate
 
-from . import pareto, report
+from . import curves, pareto, report
 from .evolution import Evaluator, EvolutionConfig, evolve
 from .imdb_space import make_supernet
 from .latency import FromTable, Measured, time_model, time_rounds
@@ -476,23 +476,19 @@ def retrain(
 
 
 def _recipe(cfg: SearchConfig, model: str, kwargs: dict[str, Any]):
-    """The one training recipe every retrained model gets (the supernet's patch, batch and rate, a
-    cosine schedule, seed 0, no EMA); validated once, at the end, on the first benchmark."""
-    from srkit.train.config import DataConfig, OptimConfig, TrainConfig
-
-    val = cfg.benchmarks[0] if cfg.benchmarks else None
-    return TrainConfig(
-        model=model,
-        model_args=dict(kwargs),
+    """The one training recipe every retrained model gets (:func:`.curves.recipe` at the supernet's
+    patch, batch and rate); validated once, at the end, on the first benchmark."""
+    return curves.recipe(
+        model,
+        kwargs,
         scale=cfg.space.scale,
+        data=cfg.data,
+        val=cfg.benchmarks[0] if cfg.benchmarks else None,
+        patch=cfg.supernet.patch,
+        batch=cfg.supernet.batch,
+        lr=cfg.supernet.lr,
         iters=cfg.retrain_iters,
-        val_every=cfg.retrain_iters,
-        seed=0,
         device=cfg.device,
-        ema=None,
-        tensorboard=False,
-        data=DataConfig(data=cfg.data, val_data=val, patch=cfg.supernet.patch, batch=cfg.supernet.batch),
-        optim=OptimConfig(lr=cfg.supernet.lr),
     )
 
 

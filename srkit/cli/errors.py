@@ -23,7 +23,13 @@ from ..ops.dispatch import BackendUnavailable
 from ..train.config import ConfigError
 from ..train.runfolder import RunFolderError
 
+
+class UsageError(ValueError):
+    """A command-line value the command cannot take; the message names the option and what it allows."""
+
+
 USER_ERRORS: tuple[type[BaseException], ...] = (
+    UsageError,
     ImageReadError,
     DatasetError,
     CheckpointError,

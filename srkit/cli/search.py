@@ -3,6 +3,9 @@
     srkit-search --quick --out DIR            the one-shot search end to end on the embedded photos (CPU: minutes)
     srkit-search spos --out DIR [options]     supernet (uniform single-path sampling), evolution, front, export, retrain
     srkit-search report DIR                   the Pareto front (JSON + PNG) and genotypes of a run
+    srkit-search curves --out DIR --models M... --data D... --benchmarks B...
+                                              learning curves: networks retrained with the search's recipe for a
+                                              long budget, snapshots scored on every benchmark set
     srkit-search nni --out DIR [--mode nas|hpt|srgan] [--tuner TPE|Evolution|Random|Anneal] [--trials N]
                                               multi-trial search or hyper-parameter tuning as an NNI experiment
     srkit-search reinforce --out DIR [--quick]  DeCoNAS's dense space: a REINFORCE controller, PSNR minus complexity
@@ -25,7 +28,7 @@ import torch
 from srkit.models.upsamplers import BASE_UPSAMPLERS, UPSAMPLERS
 
 from .args import check_order, count, number, size_hw
-from .errors import device, run_cli
+from .errors import UsageError, device, run_cli
 
 
 def _spos_args(p: argparse.ArgumentParser) -> None:
@@ -403,6 +406,71 @@ def run_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _curves_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="srkit-search curves",
+        description="networks trained from scratch with the search's retraining recipe for a long budget; "
+        "their weights at --at iterations scored on every benchmark (resumable, each record once)",
+    )
+    _folder_args(p)
+    p.add_argument("--models", nargs="+", required=True, help="baseline specs (imdn, imdn:channels=32) or genotypes")
+    p.add_argument("--data", nargs="+", default=["skimage"], help="training folders (HR/), or skimage")
+    p.add_argument("--benchmarks", nargs="+", required=True, type=_folder, help="folders scored at each snapshot")
+    p.add_argument("--scale", type=count(1), default=4)
+    p.add_argument("--iters", type=count(1), default=16_000)
+    p.add_argument("--at", type=count(1), nargs="+", default=[1_000, 4_000, 16_000], help="iterations scored")
+    p.add_argument("--patch", type=count(1), default=96, help="HR patch side")
+    p.add_argument("--batch", type=count(1), default=16)
+    p.add_argument("--lr", type=number(above=True), default=1e-3)
+    p.add_argument("--device", type=device, default="cpu")
+    p.add_argument(
+        "--official", nargs="+", default=[], metavar="LABEL=FILE", help="published checkpoints to rank against"
+    )
+    return p
+
+
+def _official(items: list[str]) -> dict[str, str]:
+    out = {}
+    for item in items:
+        label, eq, path = item.partition("=")
+        if not eq or not label or not path:
+            raise UsageError(f"--official {item!r}: expected LABEL=FILE")
+        if not Path(path).is_file():
+            raise UsageError(f"--official {item!r}: no such checkpoint file")
+        out[label] = path
+    return out
+
+
+def run_curves(argv: list[str]) -> int:
+    from rich.console import Console
+
+    from srkit.search import curves
+    from srkit.search.curves import CURVE_FILES, CurvesConfig
+    from srkit.train.runfolder import claim
+
+    a = _curves_parser().parse_args(argv)
+    try:
+        cfg = CurvesConfig(
+            models=tuple(a.models),
+            data=_data(a.data),
+            benchmarks=tuple(a.benchmarks),
+            scale=a.scale,
+            iters=a.iters,
+            at=tuple(sorted(set(a.at))),
+            patch=a.patch,
+            batch=a.batch,
+            lr=a.lr,
+            device=a.device,
+        )
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    con = Console()
+    with claim(Path(a.out), resume=a.resume, overwrite=a.overwrite, files=CURVE_FILES):
+        records = curves.run(cfg, a.out, official=_official(a.official), log=con.print)
+    con.print(f"{len(records)} curve points in {a.out}/log.jsonl")
+    return 0
+
+
 def _nni_parser() -> argparse.ArgumentParser:
     from srkit.search import nni_adapter as na
 
@@ -579,6 +647,8 @@ def _main(argv: list[str] | None) -> int:
         return run_reinforce(argv[1:])
     if argv and argv[0] == "nni":
         return run_nni(argv[1:])
+    if argv and argv[0] == "curves":
+        return run_curves(argv[1:])
     if argv and argv[0] == "report":
         p = argparse.ArgumentParser(prog="srkit-search report")
         p.add_argument("dir")

@@ -84,6 +84,7 @@ class TrainConfig:
     amp: str = "none"  # none | bf16 | fp16
     ema: float | None = 0.999
     val_every: int = 250
+    snapshots: list[int] = field(default_factory=list)  # iterations whose weights are kept (snapshots/model_<it>)
     seed: int = 0
     device: str = "cpu"
     data: DataConfig = field(default_factory=DataConfig)
@@ -187,6 +188,7 @@ def _rules(cfg: TrainConfig) -> list[tuple[str, bool, str]]:
         ("optim.schedule", o.schedule in ("cosine", "step", "multistep", "none"), "cosine, step, multistep or none"),
         ("ema", cfg.ema is None or 0 < cfg.ema < 1, "null or a number in (0, 1)"),
         ("val_every", cfg.val_every >= 1, "an integer >= 1"),
+        ("snapshots", all(1 <= s <= cfg.iters for s in cfg.snapshots), f"iterations from 1 to iters ({cfg.iters})"),
         ("data.rgb_mean", _mean_ok(d.rgb_mean), "none, div2k, data, or one or three numbers r,g,b"),
         ("adversarial.weight", _finite(a.weight, 0, strict=False), "a finite number >= 0"),
         ("adversarial.d_lr", _finite(a.d_lr, 0), "a finite number > 0"),
@@ -294,7 +296,7 @@ def _nest(flat: dict[str, Any]) -> dict[str, Any]:
 
 # What a resumed run can take from a changed configuration: how long it runs, how often it
 # validates, where, and its learning rate (the schedule's base, applied from the resume point).
-RESUMABLE = ("iters", "max_minutes", "val_every", "device", "tensorboard", "data.workers", "optim.lr")
+RESUMABLE = ("iters", "max_minutes", "val_every", "snapshots", "device", "tensorboard", "data.workers", "optim.lr")
 
 
 def _flat(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:

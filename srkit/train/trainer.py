@@ -362,6 +362,10 @@ class _Run:
             "d_losses": self.d_losses,
             "elapsed_s": elapsed,
         }
+        if st.it in self.cfg.snapshots and hasattr(st.model, "arch"):  # a learning curve's point, kept
+            save_model(
+                st.ema or st.model, snapshot_path(self.out, st.it), extra={"val_psnr": psnr, "iterations": st.it}
+            )
         if psnr > st.best_psnr:
             st.best_psnr = psnr
             save_checkpoint(self.out / "best.pt", st, self.cfg, self.losses, extra)
@@ -403,7 +407,7 @@ class _Run:
             bar.update(1)
             # the time limit is one decision for all ranks (a collective only when there is a limit)
             last = st.it >= cfg.iters or (deadline < math.inf and world.any(time.monotonic() > deadline))
-            if st.it % cfg.val_every == 0 or last:
+            if st.it % cfg.val_every == 0 or st.it in cfg.snapshots or last:
                 self.flush()
                 bar.set_postfix(loss=f"{self.losses[-1]:.4f}")
                 if world.main:
@@ -444,6 +448,11 @@ class _Run:
         if nni_final:
             report_to_nni(psnr, final=True)
         return metrics
+
+
+def snapshot_path(out: Path, it: int) -> Path:
+    """Where a run keeps its weights at iteration ``it`` (``TrainConfig.snapshots``)."""
+    return out / "snapshots" / f"model_{it}.safetensors"
 
 
 def _ema_pairs(ema: nn.Module | None, model: nn.Module) -> tuple[list[Any], list[Any]]:
