@@ -54,13 +54,16 @@ def _env() -> dict[str, str]:
 @pytest.mark.parametrize(("where", "code"), _blocks("python"), ids=[w for w, _ in _blocks("python")])
 def test_python_examples_run_as_written(where: str, code: str, tmp_path: Path) -> None:
     _stage(code, tmp_path)
-    res = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=300,
-                         env=_env())
+    res = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=300, env=_env()
+    )
     assert res.returncode == 0, f"{where} failed:\n{res.stderr[-3000:]}"
 
 
 def _readme_commands() -> list[str]:
-    block = re.search(r"## First steps on the command line\n\n```bash\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
+    block = re.search(
+        r"## First steps on the command line\n\n```bash\n(.*?)```", (ROOT / "README.md").read_text(), re.S
+    )
     assert block, "README.md has no command-line block under 'First steps on the command line'"
     return [line.split("  #")[0].strip() for line in block.group(1).splitlines() if line.startswith("srkit")]
 
@@ -79,8 +82,9 @@ def test_the_readme_commands_run_in_order(tmp_path: Path) -> None:
             continue
         _stage(line, tmp_path)
         argv = shlex.split(line)
-        res = subprocess.run([str(bin_dir / argv[0]), *argv[1:]], cwd=tmp_path, capture_output=True, text=True,
-                             timeout=600, env=_env())
+        res = subprocess.run(
+            [str(bin_dir / argv[0]), *argv[1:]], cwd=tmp_path, capture_output=True, text=True, timeout=600, env=_env()
+        )
         assert res.returncode == 0, f"{line} failed:\n{res.stderr[-3000:]}"
         for p in tmp_path.iterdir():  # each command's links are made again by the next
             if p.is_symlink():

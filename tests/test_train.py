@@ -196,3 +196,43 @@ def test_resume_applies_a_new_lr_and_length_and_refuses_other_changes(tmp_path: 
     blob = torch.load(tmp_path / "latest.pt", weights_only=True)
     assert blob["optimizer"]["param_groups"][0]["lr"] == pytest.approx(0.0005)  # what ran, not the old 0.002
     assert load_config(tmp_path / "config.yaml").optim.lr == 0.0005  # and config.yaml says so
+
+
+def test_resume_without_a_checkpoint_refuses_instead_of_starting_again(tmp_path: Path) -> None:
+    from srkit.train.runfolder import RunFolderError
+
+    over = ["model=espcn", "iters=2", "val_every=2", *FAST]
+    train(load_config(overrides=over), tmp_path, log=lambda *_: None, progress=False)
+    (tmp_path / "latest.pt").unlink()
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
+    with pytest.raises(RunFolderError, match="no latest.pt to continue from.*nothing was changed"):
+        train(load_config(overrides=over), tmp_path, resume=True, log=lambda *_: None, progress=False)
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()} == before
+
+
+def test_a_finished_recipe_run_extends_with_more_iterations(tmp_path: Path) -> None:
+    over = ["model=espcn", "recipe=quick", "val_every=4", *FAST]
+    train(load_config(overrides=[*over, "iters=4"]), tmp_path, log=lambda *_: None, progress=False)
+    first = load_config(tmp_path / "config.yaml")
+    said: list[str] = []
+    m = train(load_config(overrides=[*over, "iters=8"]), tmp_path, resume=True, log=said.append, progress=False)
+    assert m["iterations"] == 8 and any("applying the changed iters" in s for s in said)
+    now = load_config(tmp_path / "config.yaml")
+    assert (now.optim.step_size, now.optim.warmup_iters) == (first.optim.step_size, first.optim.warmup_iters)
+
+
+def test_a_run_folder_refuses_another_kind_of_run(tmp_path: Path) -> None:
+    from srkit.cli.search import main as search_main
+    from srkit.train.runfolder import KIND_FILE, RunFolderError
+
+    over = ["model=espcn", "iters=2", "val_every=2", *FAST]
+    train(load_config(overrides=over), tmp_path / "t", log=lambda *_: None, progress=False)
+    assert json.loads((tmp_path / "t" / KIND_FILE).read_text()) == {"kind": "training"}
+    before = {p.name: p.read_bytes() for p in (tmp_path / "t").iterdir() if p.is_file()}
+    for flag in ("--resume", "--overwrite"):
+        assert search_main(["spos", "--out", str(tmp_path / "t"), flag, "--iters", "2"]) == 2
+    assert {p.name: p.read_bytes() for p in (tmp_path / "t").iterdir() if p.is_file()} == before
+    (tmp_path / "s").mkdir()
+    (tmp_path / "s" / "space.json").write_text("{}")  # a search folder from before the mark
+    with pytest.raises(RunFolderError, match="holds a search run, not a training run"):
+        train(load_config(overrides=over), tmp_path / "s", overwrite=True, log=lambda *_: None, progress=False)

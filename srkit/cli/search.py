@@ -221,7 +221,7 @@ def _owned(args: argparse.Namespace):  # a context manager
     from srkit.search.runlog import RUN_FILES
     from srkit.train.runfolder import claim
 
-    return claim(Path(args.out), resume=args.resume, overwrite=args.overwrite, files=RUN_FILES)
+    return claim(Path(args.out), resume=args.resume, overwrite=args.overwrite, files=RUN_FILES, kind="search")
 
 
 def _config(args: argparse.Namespace):
@@ -465,7 +465,7 @@ def run_curves(argv: list[str]) -> int:
     except ValueError as e:
         raise UsageError(str(e)) from None
     con = Console()
-    with claim(Path(a.out), resume=a.resume, overwrite=a.overwrite, files=CURVE_FILES):
+    with claim(Path(a.out), resume=a.resume, overwrite=a.overwrite, files=CURVE_FILES, kind="curves"):
         records = curves.run(cfg, a.out, official=_official(a.official), log=con.print)
     con.print(f"{len(records)} curve points in {a.out}/log.jsonl")
     return 0

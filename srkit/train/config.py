@@ -309,6 +309,20 @@ def _flat(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
+# what a recipe derives from the run's length: a resumed run given other iterations keeps the recorded ones
+ITERS_DERIVED = ("optim.step_size", "optim.milestones", "optim.warmup_iters")
+
+
+def keep_recorded_schedule(saved: dict[str, Any] | None, cfg: TrainConfig) -> TrainConfig:
+    """``cfg`` for resuming the run recorded as ``saved`` with other ``iters``: the schedule points its
+    recipe derived from the recorded length are kept, so extending a finished run continues its
+    schedule instead of being refused for a changed step size."""
+    if not saved or saved.get("iters") == cfg.iters or cfg.recipe == "none" or saved.get("recipe") != cfg.recipe:
+        return cfg
+    old = _flat(saved)
+    return _build(TrainConfig, _nest(_flat(cfg.to_dict()) | {k: old[k] for k in ITERS_DERIVED if k in old}), "")
+
+
 def resume_changes(saved: dict[str, Any] | None, cfg: TrainConfig) -> list[str]:
     """The fields ``cfg`` changes against the checkpoint's configuration ``saved``; a change a
     resumed run cannot honour (the model, the data, the loss...) is refused by name. Fields the

@@ -23,10 +23,28 @@ from ..models.errors import CheckpointError
 
 RUN_FILES = ("config.yaml", "latest.pt", "best.pt", "log.jsonl", "metrics.json", "model.safetensors", "tensorboard")
 LOCK_NAME = ".srkit-run.lock"
+KIND_FILE = ".srkit-run.json"  # what the folder holds: {"kind": "training" | "search" | "curves"}
+# how a folder written before KIND_FILE existed tells its kind
+SIGNS = {
+    "training": ("config.yaml",),
+    "search": ("config.json", "space.json", "nni_settings.json", "controller.pt"),
+    "curves": ("curves.json",),
+}
 
 
 class RunFolderError(RuntimeError):
     """The run folder cannot be written: another run holds it, or it holds a run not asked to be replaced."""
+
+
+def folder_kind(out: Path) -> str | None:
+    """The kind of run ``out`` holds (its mark, else its files), or None for a folder that holds none."""
+    try:
+        kind = json.loads((out / KIND_FILE).read_text())["kind"]
+        if isinstance(kind, str):
+            return kind
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    return next((k for k, names in SIGNS.items() if any((out / n).exists() for n in names)), None)
 
 
 def existing_run(out: Path, files: Sequence[str] = RUN_FILES) -> list[str]:
@@ -35,9 +53,12 @@ def existing_run(out: Path, files: Sequence[str] = RUN_FILES) -> list[str]:
 
 
 @contextlib.contextmanager
-def claim(out: Path, *, resume: bool, overwrite: bool, files: Sequence[str] = RUN_FILES) -> Iterator[None]:
+def claim(
+    out: Path, *, resume: bool, overwrite: bool, files: Sequence[str] = RUN_FILES, kind: str = "training"
+) -> Iterator[None]:
     """Hold ``out`` for one run: locked against other writers, and checked (or cleared) first.
-    ``files``: the names a run of this kind writes (training's by default; a search passes its own)."""
+    ``files``: the names a run of this kind writes (training's by default; a search passes its own).
+    ``kind``: what the run is; a folder holding another kind of run is refused, --overwrite or not."""
     if resume and overwrite:
         raise RunFolderError(f"{out}: --resume continues the run in it, --overwrite replaces it: choose one")
     if out.exists() and not out.is_dir():
@@ -51,6 +72,9 @@ def claim(out: Path, *, resume: bool, overwrite: bool, files: Sequence[str] = RU
             f"{out}: another srkit run is writing into this folder (it holds {out / LOCK_NAME})"
         ) from None
     try:
+        found = folder_kind(out)
+        if found is not None and found != kind:
+            raise RunFolderError(f"{out} holds a {found} run, not a {kind} run: choose another folder")
         present = existing_run(out, files)
         if present and not resume:
             if not overwrite:
@@ -61,6 +85,7 @@ def claim(out: Path, *, resume: bool, overwrite: bool, files: Sequence[str] = RU
             for name in present:
                 p = out / name
                 shutil.rmtree(p) if p.is_dir() else p.unlink()
+        atomic.write_json(out / KIND_FILE, {"kind": kind})
         yield
     finally:
         lock.release()

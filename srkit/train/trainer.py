@@ -30,7 +30,7 @@ from ..models.detect import CheckpointError
 from ..models.registry import set_input_mean
 from . import distributed, runfolder
 from .adversarial import Adversary
-from .config import ConfigError, TrainConfig, resume_changes
+from .config import ConfigError, TrainConfig, keep_recorded_schedule, resume_changes
 from .data import PatchBatches, holdout_split, load_pairs, rgb_mean
 from .losses import make_loss
 from .perceptual import PerceptualLoss
@@ -176,9 +176,22 @@ def train(
 def _train(
     cfg: TrainConfig, out: Path, world: distributed.World, *, resume: bool, log: Any, progress: bool, nni_final: bool
 ) -> dict[str, Any]:
+    if resume:
+        cfg = keep_recorded_schedule(_recorded(out / "config.yaml"), cfg)
     run = _Run(cfg, out, world, log)
     run.restore(resume)
     return run.loop(progress, nni_final)
+
+
+def _recorded(path: Path) -> dict[str, Any] | None:
+    """The configuration a run folder recorded (None when it has none)."""
+    if not path.is_file():
+        return None
+    try:
+        saved = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{path}: the run's recorded configuration is not valid YAML ({e})") from None
+    return saved if isinstance(saved, dict) else None
 
 
 class _Run:
@@ -249,6 +262,12 @@ class _Run:
         cfg, st, latest = self.cfg, self.st, self.out / "latest.pt"
         blob = load_checkpoint(latest) if resume and latest.exists() else None
         if resume and blob is None:
+            held = [n for n in ("log.jsonl", "metrics.json", "model.safetensors", "best.pt") if (self.out / n).exists()]
+            if held:  # a run whose checkpoint is gone: starting again would replace its results
+                raise runfolder.RunFolderError(
+                    f"{self.out}: --resume found no latest.pt to continue from, but the folder holds a run "
+                    f"({', '.join(held)}); nothing was changed (--overwrite starts it again)"
+                )
             self.log(f"no checkpoint in {self.out}: starting from scratch")
         if blob is not None:
             self._load(blob, latest)
