@@ -76,6 +76,10 @@ def tiles(h: int, w: int, tile: int, overlap: int, scale: int) -> Iterator[Tile]
             yield Tile(y0, x0, th, tw, wy[:, None] * wx[None, :])
 
 
+class NonFiniteOutput(ValueError):
+    """The model's output holds NaN or infinite values for an input: no image is made of it."""
+
+
 class Upscaler:
     """``Upscaler(model)(lr_uint8) -> sr_uint8``.
 
@@ -134,6 +138,24 @@ class Upscaler:
             norm[:, :, t.y0 * s : (t.y0 + t.h) * s, t.x0 * s : (t.x0 + t.w) * s] += t.weight
         return out / norm
 
+    def run_finite(self, x: torch.Tensor) -> torch.Tensor:
+        """:meth:`run_float`, whose output must be finite: a half-precision overflow is run again in
+        float32 (from then on, with a warning); a float32 one is a :class:`NonFiniteOutput`."""
+        sr = self.run_float(x)
+        if torch.isfinite(sr).all():
+            return sr
+        if self.dtype != torch.float32:
+            warnings.warn(
+                f"Upscaler: the model's output overflowed in {self.dtype}; running in float32 from here on",
+                stacklevel=3,
+            )
+            self.dtype = torch.float32
+            self._needs.to(torch.float32)
+            return self.run_finite(x)
+        raise NonFiniteOutput(
+            "the model's output holds NaN or infinite values for this image (float32): no image was written"
+        )
+
     def _forward(self, x: torch.Tensor) -> torch.Tensor:
         """The model on ``x``; an input the model cannot take as it is (below its minimum size, not
         a multiple it needs) is padded (edge pixels repeated), and the padding's share of the output
@@ -155,14 +177,14 @@ class Upscaler:
         img_c, mc = x.shape[1], self.channels
         xf = x.float() / 255.0
         if img_c == mc:
-            sr = self.run_float(xf)
+            sr = self.run_finite(xf)
         elif mc == 1:  # Y-only model on colour: luma through the model, chroma by bicubic
             ycc = rgb2ycbcr(xf)
-            y = self.run_float(ycc[:, :1])
+            y = self.run_finite(ycc[:, :1])
             chroma = imresize(ycc[:, 1:].double(), self.scale).float()
             sr = ycbcr2rgb(torch.cat([y, chroma], dim=1).clamp(0, 1))
         else:  # colour model on a grey image
-            sr = self.run_float(xf.expand(-1, mc, -1, -1)).mean(dim=1, keepdim=True)
+            sr = self.run_finite(xf.expand(-1, mc, -1, -1)).mean(dim=1, keepdim=True)
         out = (sr * 255.0).round().clamp(0, 255).to(torch.uint8)
         return out[0] if single else out
 

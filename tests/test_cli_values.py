@@ -18,7 +18,7 @@ from srkit.models import create_model
 from srkit.models.base import SRNet, crop_output, pad_input, padded_hw
 from srkit.models.blocknet import BlockNet
 from srkit.profiler.modelbench import lr_size
-from srkit.train.runfolder import LOCK_NAME, RunFolderError, claim
+from srkit.train.runfolder import KIND_FILE, LOCK_NAME, RunFolderError, claim
 
 BAD_SEARCH = [
     (["spos", "--iters", "0"], "--iters"),
@@ -115,10 +115,10 @@ def test_overwrite_clears_every_file_a_search_wrote(tmp_path: Path) -> None:
     (out / "genotypes").mkdir()
     (out / "genotypes" / "x4.json").write_text("{}")
     (out / "notes.txt").write_text("mine")  # not a search's file: kept
-    with claim(out, resume=False, overwrite=True, files=SEARCH_FILES):
-        assert sorted(p.name for p in out.iterdir() if p.name != LOCK_NAME) == ["notes.txt"]
+    with claim(out, resume=False, overwrite=True, files=SEARCH_FILES, kind="search"):
+        assert sorted(p.name for p in out.iterdir() if p.name not in (LOCK_NAME, KIND_FILE)) == ["notes.txt"]
     with pytest.raises(RunFolderError, match="choose one"):
-        with claim(out, resume=True, overwrite=True, files=SEARCH_FILES):
+        with claim(out, resume=True, overwrite=True, files=SEARCH_FILES, kind="search"):
             pass
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 import torch
 
@@ -102,3 +104,53 @@ def test_images_below_a_models_minimum_are_padded_not_refused(name: str) -> None
     with torch.no_grad():
         want = (m(x)[..., :18, :26].clamp(0, 1) * 255).round().to(torch.uint8)[0]
     assert torch.equal(sr, want)
+
+
+def _overflowing_net() -> torch.nn.Module:
+    """An FSRCNN whose first features pass fp16's range (x 1e5) and whose next layer scales them back."""
+    net = create_model("fsrcnn", scale=2)
+    with torch.no_grad():
+        convs = [m for m in net.modules() if isinstance(m, torch.nn.Conv2d)]
+        convs[0].weight.mul_(1e5)
+        convs[0].bias.mul_(1e5)
+        convs[1].weight.mul_(1e-5)
+    return net
+
+
+def test_a_half_precision_overflow_runs_again_in_float32() -> None:
+    lr = torch.randint(0, 256, (1, 12, 10), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+    net = _overflowing_net()
+    want = Upscaler(copy.deepcopy(net).half().float())(lr)  # float32 on the weights fp16 rounded
+    up = Upscaler(net, dtype=torch.float16)
+    with pytest.warns(UserWarning, match="overflowed in torch.float16; running in float32"):
+        got = up(lr)
+    assert torch.equal(got, want) and up.dtype == torch.float32
+
+
+def test_a_non_finite_output_is_an_error_never_an_image() -> None:
+    from srkit.inference import NonFiniteOutput
+
+    net = create_model("espcn", scale=2)
+    with torch.no_grad():
+        next(p for p in net.parameters() if p.dim() == 1)[0] = float("nan")
+    with pytest.raises(NonFiniteOutput, match="NaN or infinite values.*no image was written"):
+        Upscaler(net)(torch.zeros(3, 8, 8, dtype=torch.uint8))
+
+
+def test_a_checkpoint_with_a_non_finite_weight_is_refused_by_name(tmp_path) -> None:
+    from srkit.cli.main import main
+    from srkit.models import CheckpointError, load, save
+
+    net = create_model("espcn", scale=2)
+    with torch.no_grad():
+        next(iter(net.parameters()))[0, 0, 0, 0] = float("inf")
+    save(net, tmp_path / "bad.safetensors")
+    with pytest.raises(CheckpointError, match=r"weight .* holds NaN or infinite values"):
+        load(tmp_path / "bad.safetensors")
+    from PIL import Image
+
+    Image.new("RGB", (9, 7)).save(tmp_path / "a.png")
+    code = main(
+        ["upscale", str(tmp_path / "a.png"), "-o", str(tmp_path / "out"), "--model", str(tmp_path / "bad.safetensors")]
+    )
+    assert code == 2 and not (tmp_path / "out" / "a_x2.png").exists()

@@ -18,6 +18,7 @@ import torch
 from ..data.folders import DatasetError
 from ..data.io import ImageReadError
 from ..export import ExportError
+from ..inference import NonFiniteOutput
 from ..models.detect import CheckpointError
 from ..ops.dispatch import BackendUnavailable
 from ..train.config import ConfigError
@@ -30,6 +31,7 @@ class UsageError(ValueError):
 
 USER_ERRORS: tuple[type[BaseException], ...] = (
     UsageError,
+    NonFiniteOutput,
     ImageReadError,
     DatasetError,
     CheckpointError,

@@ -13,7 +13,7 @@ from .. import ops
 from ..data.degrade import bicubic_sr
 from ..evaluate import UpscaleFn
 from ..inference import DTYPES, Upscaler
-from ..models import CheckpointError, list_models, load
+from ..models import list_models, load
 from .args import count
 from .errors import device
 
@@ -81,10 +81,7 @@ def resolve(
         raise SystemExit(f"--model {path!r}: no such checkpoint file, and not 'bicubic' or a zoo name")
     if weights is not None and path not in list_models():
         raise SystemExit(f"unknown zoo model {path!r}; srkit models: {', '.join(list_models())}")
-    try:
-        model = load(weights, scale=scale, arch=path) if weights is not None else load(path, scale=scale)
-    except CheckpointError as e:
-        raise SystemExit(f"srkit: {e}") from e
+    model = load(weights, scale=scale, arch=path) if weights is not None else load(path, scale=scale)
     up = Upscaler(
         model,
         device=args.device,

@@ -113,7 +113,17 @@ def load(
     if arch is not None and arch.replace("-", "_").lower() != name:
         raise CheckpointError(f"{p}: holds a {name} network, not {arch}")
     kwargs = {**found.kwargs, "scale": _scale(p, name, found.kwargs, scale)}
-    return build(found, {**kwargs, **overrides}, str(p))
+    return _finite(build(found, {**kwargs, **overrides}, str(p)), p)
+
+
+def _finite(model: nn.Module, p: Path) -> nn.Module:
+    """``model``, or a :class:`CheckpointError` when a weight it loaded is NaN or infinite (such a
+    network writes black or garbage images, never a result)."""
+    bad = [n for n, t in model.named_parameters() if t.is_floating_point() and not torch.isfinite(t).all()]
+    if bad:
+        more = f" and {len(bad) - 1} more" if len(bad) > 1 else ""
+        raise CheckpointError(f"{p}: weight {bad[0]}{more} holds NaN or infinite values: the file is damaged")
+    return model
 
 
 def _find_under_prefix(sd: StateDict, arch: str | None) -> Detection:

@@ -23,7 +23,7 @@ from torch.utils.data import DataLoader
 from .. import atomic
 from ..data.degrade import bicubic_sr
 from ..evaluate import UpscaleFn, score, summary
-from ..inference import Upscaler
+from ..inference import NonFiniteOutput, Upscaler
 from ..models import create_model, from_genotype
 from ..models import save as save_model
 from ..models.detect import CheckpointError
@@ -125,11 +125,14 @@ def mean_scores(upscale: UpscaleFn, pairs: Pairs, scale: int) -> tuple[float, fl
 
 def validate(model: nn.Module, pairs: Pairs, scale: int, device: str) -> tuple[float, float]:
     """Validation scores of ``model`` in eval mode (the Upscaler runs it in place: same device, float32),
-    then the model is put back in the mode it was in."""
+    then the model is put back in the mode it was in. A diverged model (NaN or infinite output) scores
+    (-inf, 0): the worst, never a black image's finite PSNR."""
     was_training = model.training
     up = Upscaler(model, device=device)
     try:
         return mean_scores(lambda lr, s: up(lr), pairs, scale)
+    except NonFiniteOutput:
+        return -math.inf, 0.0
     finally:
         model.train(was_training)
 
