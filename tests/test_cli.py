@@ -50,14 +50,14 @@ def test_eval_bicubic_on_set5_writes_json(shared_data: Path, tmp_path: Path) -> 
 
 
 def test_eval_on_the_embedded_photos(tmp_path: Path) -> None:
-    assert main(["eval", "--data", "skimage", "--scale", "4", "--out", str(tmp_path)]) == 0
+    assert main(["eval", "--model", "bicubic", "--data", "skimage", "--scale", "4", "--out", str(tmp_path)]) == 0
     res = json.loads((tmp_path / "eval_bicubic_x4.json").read_text())
     assert [im["name"] for im in res["images"]] == ["chelsea", "coffee", "motorcycle_right"]
     assert all(20 < im["psnr"] < 40 and 0.3 < im["ssim"] < 1 for im in res["images"])
 
 
 def test_eval_names_a_missing_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["eval", "--data", str(tmp_path / "nope")]) == 2
+    assert main(["eval", "--model", "bicubic", "--data", str(tmp_path / "nope")]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("srkit eval: ") and "not a folder" in err and "\n" not in err  # one line, no traceback
 
@@ -271,3 +271,12 @@ def test_models_lists_the_zoo(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["models", "--scale", "4"]) == 0
     out = capsys.readouterr().out
     assert "imdn" in out and "715,176" in out and "swinir_light" in out
+
+
+def test_upscale_and_eval_name_the_model_they_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from PIL import Image
+
+    Image.new("RGB", (8, 8)).save(tmp_path / "a.png")
+    with pytest.raises(SystemExit) as e:  # never bicubic unasked
+        main(["upscale", str(tmp_path / "a.png"), "-o", str(tmp_path / "out")])
+    assert e.value.code == 2 and "--model" in capsys.readouterr().err and not (tmp_path / "out").exists()

@@ -189,3 +189,24 @@ def test_a_write_that_cannot_happen_names_the_file_not_its_temporary(tmp_path: P
     with pytest.raises(OSError) as e:
         atomic.write_bytes(blocker / "out.json", b"{}")  # its folder is a file
     assert e.value.filename == str(blocker / "out.json") and ".tmp" not in str(e.value)
+
+
+def test_options_before_a_bench_subcommand_are_honoured() -> None:
+    from srkit.cli.bench import parser
+
+    before = parser().parse_args(["--out", "X", "--reps", "3", "-v", "model", "espcn"])
+    assert (before.out, before.reps, before.verbose) == ("X", 3, True)
+    after = parser().parse_args(["--out", "X", "model", "espcn", "--out", "Y"])
+    assert after.out == "Y"  # the later one wins, as anywhere on a command line
+    assert parser().parse_args(["model", "espcn"]).out == "runs/bench"
+
+
+def test_a_bare_srkit_search_lists_its_commands_and_starts_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from srkit.cli.search import main as search_main
+
+    assert search_main([]) == 2
+    assert search_main(["--out", str(tmp_path / "s")]) == 2 and not (tmp_path / "s").exists()
+    err = capsys.readouterr().err
+    assert "srkit-search spos --out DIR" in err and "name what to run" in err

@@ -441,22 +441,31 @@ def cmd_default(args: argparse.Namespace) -> int:
     return 0 if ok and not any("error" in r for r in model_rows) else 1
 
 
-def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    p.add_argument("--out", default="runs/bench", help="folder for JSON, CSV and PNG (default runs/bench)")
+def _common(p: argparse.ArgumentParser, *, sub: bool = False) -> None:
+    """The options every command takes, before or after its name. A subcommand's copy has no
+    defaults (argparse.SUPPRESS), so ``srkit-bench --out X model`` keeps the X given before it."""
+
+    def default(value: Any) -> Any:
+        return argparse.SUPPRESS if sub else value
+
+    p.add_argument("--device", type=device, default=default("cuda" if torch.cuda.is_available() else "cpu"))
+    p.add_argument("--out", default=default("runs/bench"), help="folder for JSON, CSV and PNG (default runs/bench)")
     p.add_argument(
-        "--reps", type=count(1), default=OpsRun.reps, help="timed repetitions per row (after 3 warm-up calls)"
+        "--reps", type=count(1), default=default(OpsRun.reps), help="timed repetitions per row (after 3 warm-up calls)"
     )
     p.add_argument(
         "--max-seconds",
         type=number(0.0, above=True),
-        default=OpsRun.max_seconds,
+        default=default(OpsRun.max_seconds),
         help="stop repeating a row after this long (at least 3 reps)",
     )
     p.add_argument(
-        "--remeasure-peaks", action="store_true", help="measure bandwidth and matmul peaks again (else cached)"
+        "--remeasure-peaks",
+        action="store_true",
+        default=default(False),
+        help="measure bandwidth and matmul peaks again (else cached)",
     )
-    p.add_argument("-v", "--verbose", action="store_true", help="log backend choices")
+    p.add_argument("-v", "--verbose", action="store_true", default=default(False), help="log backend choices")
 
 
 def _block(text: str) -> dict[str, Any]:
@@ -488,7 +497,7 @@ def parser() -> argparse.ArgumentParser:
 
 def _ops_parser(sub: Any) -> None:
     o = sub.add_parser("ops", help="every op x implementation x shape x dtype")
-    _common(o)
+    _common(o, sub=True)
     o.add_argument(
         "--only",
         nargs="+",
@@ -509,7 +518,7 @@ def _ops_parser(sub: Any) -> None:
 
 def _model_parser(sub: Any) -> None:
     m = sub.add_parser("model", help="end-to-end model latency with a per-layer breakdown")
-    _common(m)
+    _common(m, sub=True)
     m.add_argument(
         "names", nargs="*", help="zoo names (random weights), checkpoint files, or genotype JSON files (srkit-search)"
     )
@@ -539,7 +548,7 @@ def _model_parser(sub: Any) -> None:
 
 def _lut_parser(sub: Any) -> None:
     t = sub.add_parser("lut", help="the latency table srkit-search consumes")
-    _common(t)
+    _common(t, sub=True)
     t.add_argument("--widths", nargs="+", type=count(1), default=list(lutmod.Grid.widths))
     t.add_argument("--sizes", nargs="+", type=size_hw, default=list(lutmod.Grid.sizes), help="LR feature-map sizes HxW")
     t.add_argument("--scales", nargs="+", type=count(1), default=list(lutmod.Grid.scales))
@@ -574,10 +583,6 @@ def _lut_parser(sub: Any) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
-    try:
-        device(args.device)  # the shared check (srkit.cli.errors), reported in srkit-bench's own line
-    except argparse.ArgumentTypeError as e:
-        raise SystemExit(f"srkit-bench: --device {e}") from None
     return run_cli("srkit-bench", lambda: int(args.func(args) or 0))
 
 

@@ -13,13 +13,13 @@ import sys
 import traceback
 from collections.abc import Callable
 
-import torch
-
 from ..data.folders import DatasetError
 from ..data.io import ImageReadError
+from ..devices import device_problem
 from ..export import ExportError
 from ..inference import NonFiniteOutput
 from ..models.detect import CheckpointError
+from ..models.errors import ModelArgsError
 from ..ops.dispatch import BackendUnavailable
 from ..train.config import ConfigError
 from ..train.runfolder import RunFolderError
@@ -32,6 +32,7 @@ class UsageError(ValueError):
 USER_ERRORS: tuple[type[BaseException], ...] = (
     UsageError,
     NonFiniteOutput,
+    ModelArgsError,
     ImageReadError,
     DatasetError,
     CheckpointError,
@@ -76,11 +77,7 @@ def run_cli(prog: str, fn: Callable[[], int]) -> int:
 
 def device(text: str) -> str:
     """An argparse type for ``--device``: a device this machine has, refused in one line otherwise."""
-    try:
-        dev = torch.device(text)
-    except RuntimeError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a device (cpu, cuda, cuda:N)") from None
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        build = "" if torch.version.cuda else ", a CPU-only build"
-        raise argparse.ArgumentTypeError(f"{text}: no CUDA device is available (torch {torch.__version__}{build})")
+    problem = device_problem(text)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
     return text

@@ -34,7 +34,7 @@ def add_model_args(p: argparse.ArgumentParser, *, multiple: bool = False) -> Non
     else:
         p.add_argument(
             "--model",
-            default="bicubic",
+            required=True,  # never bicubic by default: a result the user did not ask for
             help="a checkpoint file (.pth/.safetensors), 'bicubic', or a zoo name with --weights",
         )
         p.add_argument("--weights", help="checkpoint for a zoo name given as --model")

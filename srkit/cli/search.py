@@ -653,7 +653,8 @@ def _main(argv: list[str] | None) -> int:
         p = argparse.ArgumentParser(prog="srkit-search report")
         p.add_argument("dir")
         return run_report(p.parse_args(argv[1:]))
-    if argv and argv[0] == "spos":
+    spos = bool(argv) and argv[0] == "spos"
+    if spos:
         argv = argv[1:]
     p = argparse.ArgumentParser(
         prog="srkit-search",
@@ -663,6 +664,15 @@ def _main(argv: list[str] | None) -> int:
     )
     p.add_argument("--quick", action="store_true", help="the small end-to-end search on the embedded photographs")
     _spos_args(p)
+    if not spos and "--quick" not in argv and not {"-h", "--help"} & set(argv):
+        # a bare srkit-search (or options alone) never starts a long default search
+        print(__doc__.split("\n\n")[1], file=sys.stderr)
+        print(
+            "srkit-search: name what to run: spos, nni, reinforce, curves or report (or --quick for the small "
+            "search on the embedded photos); srkit-search --help says more",
+            file=sys.stderr,
+        )
+        return 2
     return run_spos(p, p.parse_args(argv))
 
 

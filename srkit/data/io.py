@@ -62,7 +62,9 @@ def read_image(path: str | os.PathLike[str], *, alpha: str = "error") -> torch.T
             elif mode not in ("RGB", "L"):
                 im = im.convert("RGB")
             arr = np.asarray(im)
-    except (UnidentifiedImageError, OSError) as e:
+    except Image.DecompressionBombError as e:  # a header declaring more pixels than memory should take
+        raise ImageReadError(f"{p}: declares an image too large to read safely ({e})") from e
+    except (UnidentifiedImageError, OSError, MemoryError) as e:
         raise ImageReadError(f"{p}: not a readable image ({e})") from e
     if arr.ndim == 2:
         arr = arr[:, :, None]

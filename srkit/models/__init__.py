@@ -34,6 +34,7 @@ from .base import SRNet
 from .catalog import BLOCK_TYPES, BlockSpec, build_block
 from .checkpoint import load, read_checkpoint, save
 from .detect import CheckpointError, detect
+from .errors import ModelArgsError
 from .genotype import from_genotype
 from .registry import ModelEntry, create_model, list_models, model_entry
 from .srresnet import SRGANDiscriminator
@@ -42,6 +43,7 @@ __all__ = [
     "BLOCK_TYPES",
     "BlockSpec",
     "CheckpointError",
+    "ModelArgsError",
     "build_block",
     "ModelEntry",
     "SRGANDiscriminator",

@@ -16,6 +16,7 @@ from typing import Any
 from torch import nn
 
 from .base import SRNet
+from .errors import ModelArgsError
 
 Constructor = Callable[..., nn.Module]
 
@@ -70,7 +71,7 @@ def model_entry(name: str) -> ModelEntry:
     if key not in _REGISTRY:
         close = difflib.get_close_matches(key, _REGISTRY, n=3, cutoff=0.5)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
-        raise KeyError(f"srkit.models: unknown model {name!r}{hint} (list_models() names all {len(_REGISTRY)})")
+        raise ModelArgsError(f"srkit.models: unknown model {name!r}{hint} (list_models() names all {len(_REGISTRY)})")
     return _REGISTRY[key]
 
 
@@ -84,17 +85,21 @@ def create_model(name: str, scale: int = 4, **kwargs: Any) -> nn.Module:
     """
     input_mean, input_std = kwargs.pop("input_mean", None), float(kwargs.pop("input_std", 1.0))
     if input_mean is None and input_std != 1.0:
-        raise ValueError(f"srkit.models: input_std={input_std} needs an input_mean")
+        raise ModelArgsError(f"srkit.models: input_std={input_std} needs an input_mean")
     entry = model_entry(name)
     if scale not in entry.scales:
-        raise ValueError(f"srkit.models: {entry.name} supports scales {entry.scales}, not {scale}")
+        raise ModelArgsError(f"srkit.models: {entry.name} supports scales {entry.scales}, not {scale}")
     params = inspect.signature(entry.fn).parameters
     unknown = [k for k in kwargs if k not in params]
     if unknown:
-        raise TypeError(
+        raise ModelArgsError(
             f"srkit.models: {entry.name} has no argument(s) {unknown}; it takes {[p for p in params if p != 'scale']}"
         )
-    model = entry.fn(scale=scale, **kwargs)
+    try:
+        model = entry.fn(scale=scale, **kwargs)
+    except (ValueError, TypeError) as e:  # a value the constructor cannot take, named by it
+        shown = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
+        raise ModelArgsError(f"srkit.models: {entry.name}(scale={scale}{', ' if shown else ''}{shown}): {e}") from e
     model.arch = entry.name
     model.hparams = _plain({"scale": scale, **kwargs})
     if input_mean is not None:

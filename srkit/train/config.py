@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from ..devices import device_problem
 from . import recipes
 from .losses import parse_loss
 
@@ -188,6 +189,7 @@ def _rules(cfg: TrainConfig) -> list[tuple[str, bool, str]]:
         ("optim.schedule", o.schedule in ("cosine", "step", "multistep", "none"), "cosine, step, multistep or none"),
         ("ema", cfg.ema is None or 0 < cfg.ema < 1, "null or a number in (0, 1)"),
         ("val_every", cfg.val_every >= 1, "an integer >= 1"),
+        ("device", not device_problem(cfg.device), device_problem(cfg.device) or "a device this machine has"),
         ("snapshots", all(1 <= s <= cfg.iters for s in cfg.snapshots), f"iterations from 1 to iters ({cfg.iters})"),
         ("data.rgb_mean", _mean_ok(d.rgb_mean), "none, div2k, data, or one or three numbers r,g,b"),
         ("adversarial.weight", _finite(a.weight, 0, strict=False), "a finite number >= 0"),
@@ -250,14 +252,21 @@ def load_config(
             loaded = yaml.safe_load(Path(path).read_text()) or {}
         except yaml.YAMLError as e:
             raise ConfigError(f"{path}: not valid YAML ({e})") from e
+        except UnicodeDecodeError:
+            raise ConfigError(f"{path}: not a text file (a YAML mapping of TrainConfig fields is expected)") from None
         if not isinstance(loaded, dict):
             raise ConfigError(f"{path}: expected a mapping of TrainConfig fields, got {type(loaded).__name__}")
         values |= loaded
     for item in overrides or []:
         key, sep, raw = item.partition("=")
-        if not sep:
+        if not sep or not key:
             raise ConfigError(f"override {item!r}: expected key=value")
-        _set(values, key, yaml.safe_load(raw))
+        try:
+            _set(values, key, yaml.safe_load(raw))
+        except yaml.YAMLError as e:
+            raise ConfigError(f"override {item!r}: the value is not YAML ({e.__class__.__name__})") from None
+        except (AttributeError, TypeError):  # a.b=... where a holds a value, not a mapping
+            raise ConfigError(f"override {item!r}: {key.rsplit('.', 1)[0]} is not a mapping of fields") from None
     for key, value in (typed or {}).items():
         _set(values, key, value)
     return _check(apply_recipe(_build(TrainConfig, values, ""), set(_flat(values))))

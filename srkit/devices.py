@@ -1,0 +1,24 @@
+"""Whether a device string names a device this machine and this build of torch can run on."""
+
+from __future__ import annotations
+
+import torch
+
+
+def device_problem(text: str) -> str:
+    """'' when ``text`` (cpu, cuda, cuda:N, mps, xpu, ...) names a usable device, else one line saying why not."""
+    try:
+        dev = torch.device(text)
+    except (RuntimeError, TypeError):
+        return f"{text!r} is not a device (cpu, cuda, cuda:N)"
+    if dev.type == "cpu":
+        return ""
+    build = f"torch {torch.__version__}" + ("" if torch.version.cuda else ", a CPU-only build")
+    backend = getattr(torch, dev.type, None)
+    available = getattr(backend, "is_available", None)
+    if available is None or not available():
+        return f"{text}: no {dev.type} device is available here ({build})"
+    count = getattr(backend, "device_count", lambda: 1)()
+    if dev.index is not None and dev.index >= count:
+        return f"{text}: this machine has {count} {dev.type} device(s), numbered from 0"
+    return ""
