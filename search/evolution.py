@@ -128,7 +128,7 @@ def evolve(
 
     want(lambda: space.sample(rng, channels), cfg.population, 0)
     if not scored:
-        raise RuntimeError(f"no architecture of the space runs within {cfg.budget_ms} ms here; raise the budget")
+        raise ValueError(f"no architecture of the space runs within {cfg.budget_ms} ms here; raise the budget")
     for gen in range(1, cfg.iterations + 1):
         parents = [
             Arch.from_dict(r["arch"]) for r in _select(list(scored.values()), cfg.topk, cfg.budget_ms is not None)

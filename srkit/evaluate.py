@@ -44,7 +44,16 @@ def dataset(data: str, scale: int, split: str = "valid") -> Iterator[tuple[str, 
 def _folder(data: str, scale: int) -> Iterator[tuple[str, torch.Tensor, torch.Tensor]]:
     for pair in find_pairs(data, scale):
         hr = read_image(pair.hr, alpha="drop")
+        if min(hr.shape[1:]) < scale:
+            raise DatasetError(
+                f"{pair.hr}: {hr.shape[1]}x{hr.shape[2]} is smaller than the scale ({scale}): no LR image"
+            )
         lr = read_image(pair.lr, alpha="drop") if pair.lr is not None else bicubic_lr(hr, scale)
+        if lr.shape[0] != hr.shape[0]:
+            kinds = {1: "grey", 3: "colour"}
+            raise DatasetError(
+                f"{pair.lr}: LR is {kinds[lr.shape[0]]} but its HR {pair.hr.name} is {kinds[hr.shape[0]]}: not a pair"
+            )
         want = (hr.shape[1] // scale, hr.shape[2] // scale)  # LR = imresize(modcrop(HR, s), 1 / s)
         if tuple(lr.shape[1:]) != want:
             raise DatasetError(

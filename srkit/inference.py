@@ -9,6 +9,8 @@ goes to the device.
 
 from __future__ import annotations
 
+import math
+import os
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -76,6 +78,10 @@ def tiles(h: int, w: int, tile: int, overlap: int, scale: int) -> Iterator[Tile]
             yield Tile(y0, x0, th, tw, wy[:, None] * wx[None, :])
 
 
+class TilingError(ValueError):
+    """A tile or overlap the model cannot take; the message names the values and what is allowed."""
+
+
 class NonFiniteOutput(ValueError):
     """The model's output holds NaN or infinite values for an input: no image is made of it."""
 
@@ -104,10 +110,10 @@ class Upscaler:
         if fixed is not None and tile is None:  # runs in tiles of that size, padded up to it where short
             tile, overlap = min(fixed), min(overlap, min(fixed) // 4)
         if tile is not None and (tile < 1 or overlap < 0 or overlap >= tile):
-            raise ValueError(f"Upscaler: need tile >= 1 and 0 <= overlap < tile, got tile={tile}, overlap={overlap}")
+            raise TilingError(f"Upscaler: need tile >= 1 and 0 <= overlap < tile, got tile={tile}, overlap={overlap}")
         self.min_size = input_needs(model)[0]  # smaller images are padded to it (tiles must reach it)
         if tile is not None and tile < self.min_size:
-            raise ValueError(
+            raise TilingError(
                 f"Upscaler: {type(model).__name__} needs inputs of at least {self.min_size} pixels; tile={tile}"
             )
         self.device = torch.device(device)
@@ -125,18 +131,55 @@ class Upscaler:
 
     @torch.inference_mode()
     def run_float(self, x: torch.Tensor) -> torch.Tensor:
-        """(N, model channels, h, w) float in [0, 1] on any device -> float32 SR on the CPU."""
+        """(N, model channels, h, w) float in [0, 1] on any device -> float32 SR on the CPU. Without a
+        ``tile`` the image runs whole when the device's free memory allows, else in tiles that fit;
+        an out-of-memory error is retried in tiles of half the side, with a warning."""
+        while True:
+            tile = self.tile if self.tile is not None else self._auto_tile(x)
+            try:
+                return self._run_tiles(x, tile)
+            except (torch.OutOfMemoryError, RuntimeError) as e:
+                smaller = self._smaller_tile(x, tile)
+                if not _out_of_memory(e) or smaller is None:
+                    raise
+                warnings.warn(
+                    f"Upscaler: out of memory with {f'tiles of {tile}' if tile else 'the whole image'}; "
+                    f"retrying in tiles of {smaller} (LR pixels)",
+                    stacklevel=3,
+                )
+                self._cap, self.overlap = smaller, min(self.overlap, smaller // 4)
+                if self.device.type == "cuda":
+                    torch.cuda.empty_cache()
+
+    def _run_tiles(self, x: torch.Tensor, tile: int | None) -> torch.Tensor:
         n, c, h, w = x.shape
         s = self.scale
-        if self.tile is None or (h <= self.tile and w <= self.tile):
+        if tile is None or (h <= tile and w <= tile):
             return self._forward(x).float().cpu()
         out = torch.zeros(n, c, h * s, w * s)
         norm = torch.zeros(1, 1, h * s, w * s)
-        for t in tiles(h, w, self.tile, self.overlap, s):
+        for t in tiles(h, w, tile, min(self.overlap, tile // 4 if self.tile is None else self.overlap), s):
             y = self._forward(x[:, :, t.y0 : t.y0 + t.h, t.x0 : t.x0 + t.w]).float().cpu()
             out[:, :, t.y0 * s : (t.y0 + t.h) * s, t.x0 * s : (t.x0 + t.w) * s] += y * t.weight
             norm[:, :, t.y0 * s : (t.y0 + t.h) * s, t.x0 * s : (t.x0 + t.w) * s] += t.weight
         return out / norm
+
+    def _auto_tile(self, x: torch.Tensor) -> int | None:
+        """No tile when the whole image fits half the device's free memory (or a smaller side an
+        out-of-memory error taught), else the square LR side that does."""
+        n, _, h, w = x.shape
+        budget = available_bytes(self.device) // 2
+        side = int(math.sqrt(budget / (n * bytes_per_lr_pixel(self._needs, self.scale, self.dtype))))
+        side = min(side, getattr(self, "_cap", side))
+        return None if side >= max(h, w) else max(self.min_size, side)
+
+    def _smaller_tile(self, x: torch.Tensor, tile: int | None) -> int | None:
+        """Half the side that ran out of memory, or None when tiles cannot shrink further (or the
+        user fixed the tile)."""
+        if self.tile is not None:
+            return None
+        half = (tile or max(x.shape[-2:])) // 2
+        return half if half >= max(self.min_size, 8) else None
 
     def run_finite(self, x: torch.Tensor) -> torch.Tensor:
         """:meth:`run_float`, whose output must be finite: a half-precision overflow is run again in
@@ -187,6 +230,28 @@ class Upscaler:
             sr = self.run_finite(xf.expand(-1, mc, -1, -1)).mean(dim=1, keepdim=True)
         out = (sr * 255.0).round().clamp(0, 255).to(torch.uint8)
         return out[0] if single else out
+
+
+def available_bytes(device: torch.device) -> int:
+    """Free memory on ``device``: CUDA's free bytes, else the host's available physical memory."""
+    if device.type == "cuda":
+        return int(torch.cuda.mem_get_info(device)[0])
+    try:
+        return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):  # a platform without sysconf: no limit known
+        return 1 << 62
+
+
+def bytes_per_lr_pixel(model: nn.Module, scale: int, dtype: torch.dtype) -> int:
+    """A generous estimate of the memory one LR pixel costs in inference: a few live feature maps of
+    the widest convolution, and the float32 output."""
+    widest = max((m.out_channels for m in model.modules() if isinstance(m, nn.Conv2d)), default=64)
+    return 6 * widest * torch.finfo(dtype).bits // 8 + 4 * 4 * scale * scale
+
+
+def _out_of_memory(e: BaseException) -> bool:
+    text = str(e)
+    return isinstance(e, torch.OutOfMemoryError) or "out of memory" in text or "can't allocate memory" in text
 
 
 def _warn_if_unsafe(model: nn.Module, dtype: torch.dtype) -> None:

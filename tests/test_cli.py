@@ -45,13 +45,13 @@ def test_eval_bicubic_on_set5_writes_json(shared_data: Path, tmp_path: Path) -> 
         )
         == 0
     )
-    res = json.loads((tmp_path / "eval_bicubic_x4.json").read_text())
+    res = json.loads((tmp_path / "eval_bicubic_Set5_x4.json").read_text())
     assert res["mean_psnr"] == pytest.approx(BICUBIC[4], abs=0.02) and len(res["images"]) == 5
 
 
 def test_eval_on_the_embedded_photos(tmp_path: Path) -> None:
     assert main(["eval", "--model", "bicubic", "--data", "skimage", "--scale", "4", "--out", str(tmp_path)]) == 0
-    res = json.loads((tmp_path / "eval_bicubic_x4.json").read_text())
+    res = json.loads((tmp_path / "eval_bicubic_skimage_x4.json").read_text())
     assert [im["name"] for im in res["images"]] == ["chelsea", "coffee", "motorcycle_right"]
     assert all(20 < im["psnr"] < 40 and 0.3 < im["ssim"] < 1 for im in res["images"])
 
@@ -125,7 +125,8 @@ def _tiny_checkpoint(tmp_path: Path, scale: int = 2) -> Path:
 def test_eval_a_checkpoint_records_the_backends(tmp_path: Path) -> None:
     ckpt = _tiny_checkpoint(tmp_path)
     assert main(["eval", "--model", str(ckpt), "--data", "skimage", "--scale", "2", "--out", str(tmp_path)]) == 0
-    res = json.loads((tmp_path / "eval_espcn_x2_x2.json").read_text())
+    (found,) = tmp_path.glob("eval_espcn_x2-*_skimage_x2.json")  # named by the file's hash too
+    res = json.loads(found.read_text())
     assert len(res["images"]) == 3 and "pixel_shuffle:cpp" in res["backends"] and "psnr_ssim:cpp" in res["backends"]
 
 
@@ -159,7 +160,8 @@ def test_imdn_eval_reproduces_set5_through_the_cli(shared_data: Path, tmp_path: 
         )
         == 0
     )
-    res = json.loads((tmp_path / "eval_imdn_x3.json").read_text())
+    (found,) = tmp_path.glob("eval_imdn-*_Set5_x3.json")
+    res = json.loads(found.read_text())
     assert res["mean_psnr"] == pytest.approx(34.36, abs=0.01) and res["mean_ssim"] == pytest.approx(0.9270, abs=0.0005)
 
 
@@ -280,3 +282,28 @@ def test_upscale_and_eval_name_the_model_they_run(tmp_path: Path, capsys: pytest
     with pytest.raises(SystemExit) as e:  # never bicubic unasked
         main(["upscale", str(tmp_path / "a.png"), "-o", str(tmp_path / "out")])
     assert e.value.code == 2 and "--model" in capsys.readouterr().err and not (tmp_path / "out").exists()
+
+
+def test_eval_results_are_named_by_what_made_them_and_never_replaced_unasked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from srkit import models
+
+    for run in ("a", "b"):  # two runs' model.safetensors, evaluated into one folder
+        (tmp_path / run).mkdir()
+        models.save(models.create_model("espcn", scale=2, in_channels=3), tmp_path / run / "model.safetensors")
+        args = [
+            "eval",
+            "--model",
+            str(tmp_path / run / "model.safetensors"),
+            "--scale",
+            "2",
+            "--out",
+            str(tmp_path / "r"),
+        ]
+        assert main([*args, "--data", "skimage"]) == 0
+    assert len(list((tmp_path / "r").glob("eval_model-*_skimage_x2.json"))) == 2
+    before = {p.name: p.read_bytes() for p in (tmp_path / "r").iterdir()}
+    assert main([*args, "--data", "skimage"]) == 2 and "--overwrite" in capsys.readouterr().err
+    assert {p.name: p.read_bytes() for p in (tmp_path / "r").iterdir()} == before
+    assert main([*args, "--data", "skimage", "--overwrite"]) == 0

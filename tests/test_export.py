@@ -5,6 +5,7 @@ search. Skipped without the ``srkit[onnx]`` extra."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -146,8 +147,9 @@ def test_export_cli_checks_and_upscale_runs_the_file(tmp_path: Path, capsys: pyt
     said = capsys.readouterr().out
     check = json.loads((tmp_path / "imdn_x2.onnx.check.json").read_text())
     assert check["ok"] and check["max_abs_diff"] < 1e-4 and "matches PyTorch" in said
-    with pytest.raises(SystemExit, match="--overwrite"):
-        main(["export", str(ckpt), "-o", str(out)])
+    assert main(["export", str(ckpt), "-o", str(out)]) == 2 and "--overwrite" in capsys.readouterr().err
+    assert main(["export", str(ckpt), "-o", str(ckpt), "--overwrite"]) == 2  # never onto its own source
+    assert "another name" in capsys.readouterr().err
     img = torch.randint(0, 256, (3, 23, 31), dtype=torch.uint8)
     write_image(tmp_path / "in" / "pic.png", img)
     assert main(["upscale", str(tmp_path / "in"), "-o", str(tmp_path / "a"), "--model", str(out)]) == 0
@@ -172,15 +174,31 @@ def test_export_cli_takes_a_searched_genotype(tmp_path: Path, capsys: pytest.Cap
         )
     )
     out = tmp_path / "found.onnx"
-    assert main(["export", str(geno), "--scale", "3", "-o", str(out)]) == 0
+    assert main(["export", str(geno), "--scale", "3", "-o", str(out)]) == 2  # random weights only when asked
+    assert "--untrained" in capsys.readouterr().err and not out.exists()
+    assert main(["export", str(geno), "--scale", "3", "-o", str(out), "--untrained"]) == 0
     om = ex.OnnxModel(out)
     assert om.scale == 3 and om.min_size == 15 and json.loads((tmp_path / "found.onnx.check.json").read_text())["ok"]
     assert "matches PyTorch" in capsys.readouterr().out
 
 
-def test_export_cli_names_a_bare_zoo_name(tmp_path: Path) -> None:
-    with pytest.raises(SystemExit, match="--weights"):
-        main(["export", "imdn", "-o", str(tmp_path / "x.onnx")])
+def test_export_cli_names_a_bare_zoo_name(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["export", "imdn", "-o", str(tmp_path / "x.onnx")]) == 2 and "--weights" in capsys.readouterr().err
+
+
+def test_an_export_that_fails_its_check_is_never_put_in_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ckpt = tmp_path / "espcn_x2.safetensors"
+    save(create_model("espcn", scale=2), ckpt)
+    out = tmp_path / "espcn.onnx"
+    out.write_bytes(b"the earlier export")
+    real = ex.check
+    monkeypatch.setattr(ex, "check", lambda *a, **k: dataclasses.replace(real(*a, **k), max_abs_diff=1.0))
+    assert main(["export", str(ckpt), "-o", str(out), "--overwrite"]) == 1
+    assert out.read_bytes() == b"the earlier export" and "did NOT write" in capsys.readouterr().out
+    assert not json.loads((tmp_path / "espcn.onnx.check.json").read_text())["ok"]
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no unchecked file left
 
 
 def test_upscaler_runs_an_onnx_model_in_tiles(tmp_path: Path) -> None:

@@ -154,3 +154,44 @@ def test_a_checkpoint_with_a_non_finite_weight_is_refused_by_name(tmp_path) -> N
         ["upscale", str(tmp_path / "a.png"), "-o", str(tmp_path / "out"), "--model", str(tmp_path / "bad.safetensors")]
     )
     assert code == 2 and not (tmp_path / "out" / "a_x2.png").exists()
+
+
+def _refusing_above(net: torch.nn.Module, side: int) -> torch.nn.Module:
+    """``net``, whose forward fails as an exhausted allocator does on inputs wider than ``side``."""
+    real = net.forward
+
+    def forward(x: torch.Tensor) -> torch.Tensor:
+        if max(x.shape[-2:]) > side:
+            raise RuntimeError("[enforce fail at alloc_cpu.cpp:117] DefaultCPUAllocator: can't allocate memory")
+        return real(x)
+
+    net.forward = forward
+    return net
+
+
+def test_out_of_memory_retries_in_smaller_tiles_and_says_so() -> None:
+    torch.manual_seed(0)
+    net = create_model("espcn", scale=2)
+    lr = torch.randint(0, 256, (1, 40, 40), dtype=torch.uint8, generator=torch.Generator().manual_seed(1))
+    want = Upscaler(copy.deepcopy(net), tile=10, overlap=2)(lr)
+    up = Upscaler(_refusing_above(net, 16))
+    with pytest.warns(UserWarning, match="out of memory with the whole image; retrying in tiles of 20"):
+        got = up(lr)
+    assert torch.equal(got, want)
+    with pytest.raises(RuntimeError, match="can't allocate"):  # a tile the user fixed is not changed
+        Upscaler(_refusing_above(create_model("espcn", scale=2), 16), tile=30)(lr)
+
+
+def test_without_a_tile_the_tile_follows_the_free_memory(monkeypatch: pytest.MonkeyPatch) -> None:
+    import srkit.inference as inf
+
+    torch.manual_seed(0)
+    net = create_model("espcn", scale=2)
+    lr = torch.randint(0, 256, (1, 40, 40), dtype=torch.uint8, generator=torch.Generator().manual_seed(1))
+    per_px = inf.bytes_per_lr_pixel(net, 2, torch.float32)
+    monkeypatch.setattr(inf, "available_bytes", lambda device: 2 * 12 * 12 * per_px)  # room for 12 x 12
+    up = Upscaler(copy.deepcopy(net))
+    assert up._auto_tile(torch.zeros(1, 1, 40, 40)) == 12
+    assert torch.equal(up(lr), Upscaler(net, tile=12, overlap=3)(lr))
+    monkeypatch.setattr(inf, "available_bytes", lambda device: 1 << 40)
+    assert up._auto_tile(torch.zeros(1, 1, 40, 40)) is None  # the whole image fits

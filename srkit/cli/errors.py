@@ -17,7 +17,7 @@ from ..data.folders import DatasetError
 from ..data.io import ImageReadError
 from ..devices import device_problem
 from ..export import ExportError
-from ..inference import NonFiniteOutput
+from ..inference import NonFiniteOutput, TilingError
 from ..models.detect import CheckpointError
 from ..models.errors import ModelArgsError
 from ..ops.dispatch import BackendUnavailable
@@ -32,6 +32,7 @@ class UsageError(ValueError):
 USER_ERRORS: tuple[type[BaseException], ...] = (
     UsageError,
     NonFiniteOutput,
+    TilingError,
     ModelArgsError,
     ImageReadError,
     DatasetError,

@@ -109,7 +109,10 @@ def _space_wide_args(p: argparse.ArgumentParser) -> None:
         help="blocks: 1 makes every member work on Y, as ESPCN and FSRCNN do (all are scored on Y); default 3 (RGB)",
     )
     p.add_argument(
-        "--input-std", type=float, default=1.0, help="with --input-mean: the input's divisor (WDSR: 0.5; default 1)"
+        "--input-std",
+        type=number(0.0, above=True),
+        default=1.0,
+        help="with --input-mean: the input's divisor (WDSR: 0.5; default 1)",
     )
 
 
@@ -332,7 +335,7 @@ def _data(folders: list[str]) -> str:
 
 def _folder(path: str) -> str:
     if not Path(path).is_dir():
-        raise SystemExit(f"srkit-search: {path}: not a folder (give HR/ [+ LR_bicubic/X<s>/])")
+        raise UsageError(f"{path}: not a folder (give HR/ [+ LR_bicubic/X<s>/])")
     return str(Path(path).resolve())
 
 
@@ -356,8 +359,8 @@ def run_spos(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
                 until=getattr(args, "until", "timing"),
                 only=tuple(getattr(args, "only", ())),
             )
-    except ValueError as e:
-        raise SystemExit(f"srkit-search: {e}") from e
+    except ValueError as e:  # the configuration's and the run's own lines (one each): the user's to change
+        raise UsageError(str(e)) from e
     _print(con, res)
     return 0
 
@@ -415,7 +418,7 @@ def _curves_parser() -> argparse.ArgumentParser:
     _folder_args(p)
     p.add_argument("--models", nargs="+", required=True, help="baseline specs (imdn, imdn:channels=32) or genotypes")
     p.add_argument("--data", nargs="+", default=["skimage"], help="training folders (HR/), or skimage")
-    p.add_argument("--benchmarks", nargs="+", required=True, type=_folder, help="folders scored at each snapshot")
+    p.add_argument("--benchmarks", nargs="+", required=True, help="folders scored at each snapshot")
     p.add_argument("--scale", type=count(1), default=4)
     p.add_argument("--iters", type=count(1), default=16_000)
     p.add_argument("--at", type=count(1), nargs="+", default=[1_000, 4_000, 16_000], help="iterations scored")
@@ -453,7 +456,7 @@ def run_curves(argv: list[str]) -> int:
         cfg = CurvesConfig(
             models=tuple(a.models),
             data=_data(a.data),
-            benchmarks=tuple(a.benchmarks),
+            benchmarks=tuple(_folder(b) for b in a.benchmarks),
             scale=a.scale,
             iters=a.iters,
             at=tuple(sorted(set(a.at))),

@@ -6,10 +6,9 @@ import argparse
 
 import yaml
 
-from ..models.detect import CheckpointError
-from ..train import ConfigError, TrainConfig, load_config, recipes, train
-from ..train.runfolder import RunFolderError
-from .errors import device
+from ..train import TrainConfig, load_config, recipes, train
+from .args import count, number
+from .errors import UsageError, device
 
 
 def run(args: argparse.Namespace) -> int:
@@ -23,15 +22,12 @@ def run(args: argparse.Namespace) -> int:
         "recipe": "recipe",
     }
     typed = {field: getattr(args, opt) for opt, field in names.items() if getattr(args, opt) is not None}
-    try:
-        cfg = load_config(args.config, list(args.set or []), typed, base={"recipe": "auto"})
-        if args.show_recipe:
-            return show_recipe(cfg)
-        if not args.out:
-            raise SystemExit("srkit train: --out (the run folder) is required")
-        m = train(cfg, args.out, resume=args.resume, overwrite=args.overwrite)
-    except (ConfigError, CheckpointError, RunFolderError) as e:
-        raise SystemExit(f"srkit train: {e}") from e
+    cfg = load_config(args.config, list(args.set or []), typed, base={"recipe": "auto"})
+    if args.show_recipe:
+        return show_recipe(cfg)
+    if not args.out:
+        raise UsageError("--out (the run folder) is required")
+    m = train(cfg, args.out, resume=args.resume, overwrite=args.overwrite)
     if "iterations" not in m:  # a rank other than 0 under torchrun: rank 0 reports
         return 0
     print(
@@ -54,14 +50,14 @@ def show_recipe(cfg: TrainConfig) -> int:
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train", help="train a model (checkpoints, resume, validation with the standard protocol)")
     p.add_argument("--model", help="zoo name or genotype JSON")
-    p.add_argument("--scale", type=int)
+    p.add_argument("--scale", type=count(1))
     p.add_argument("--data", help="folder (HR/ [+ LR_bicubic/X<s>/]) or 'skimage'")
     p.add_argument("--config", help="YAML file with TrainConfig fields")
     p.add_argument(
         "--set", action="append", metavar="KEY=VALUE", help="override a field, e.g. optim.lr=1e-3 (repeatable)"
     )
-    p.add_argument("--iters", type=int)
-    p.add_argument("--max-minutes", dest="max_minutes", type=float)
+    p.add_argument("--iters", type=count(1))
+    p.add_argument("--max-minutes", dest="max_minutes", type=number(0.0, above=True))
     p.add_argument("--device", type=device)
     p.add_argument("--resume", action="store_true", help="continue from <out>/latest.pt")
     p.add_argument("--overwrite", action="store_true", help="replace the run already in --out (refused otherwise)")

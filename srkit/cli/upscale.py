@@ -11,6 +11,7 @@ import torch
 from ..data.imresize import imresize
 from ..data.io import IMAGE_SUFFIXES, ImageReadError, read_image, write_image
 from .args import count
+from .errors import UsageError
 from .modelspec import add_model_args, backend_context, resolve
 
 
@@ -79,6 +80,9 @@ def run(args: argparse.Namespace) -> int:
     if scale is None:
         raise SystemExit("srkit upscale: bicubic needs --scale")
     out = Path(args.output)
+    mixed = [f for f in files if f.parent.resolve() == out.resolve()]
+    if mixed:  # a rerun would take the outputs for inputs
+        raise UsageError(f"-o {out} is where the inputs are ({mixed[0].name}...): choose another output folder")
     targets = plan_outputs(files, out, scale, args.overwrite)
     failed: list[str] = []
     with backend_context(args.backend):

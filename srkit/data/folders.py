@@ -30,11 +30,17 @@ def find_pairs(root: str | Path, scale: int) -> list[Pair]:
     if not files:
         raise FileNotFoundError(f"{hr_dir}: no images found (expected HR/ with {', '.join(IMAGE_SUFFIXES)} files)")
     lr_dir = root / "LR_bicubic" / f"X{scale}"
-    lr_files = {p.stem.lower(): p for p in lr_dir.iterdir()} if lr_dir.is_dir() else {}
+    lr_files = (
+        {p.stem.lower(): p for p in lr_dir.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES} if lr_dir.is_dir() else {}
+    )
     pairs = []
     for f in files:
         lr = lr_files.get(f"{f.stem}x{scale}".lower()) or lr_files.get(f.stem.lower())
         if lr_files and lr is None:
             raise FileNotFoundError(f"{lr_dir}: no LR partner for {f.name}")
         pairs.append(Pair(f.stem, f, lr))
+    orphans = sorted(set(lr_files.values()) - {p.lr for p in pairs})
+    if orphans:  # scoring the pairs alone would report a mean over fewer images than the folder holds
+        more = f" and {len(orphans) - 1} more" if len(orphans) > 1 else ""
+        raise DatasetError(f"{lr_dir}: {orphans[0].name}{more} has no HR partner in {hr_dir}")
     return pairs

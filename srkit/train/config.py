@@ -251,7 +251,7 @@ def load_config(
         try:
             loaded = yaml.safe_load(Path(path).read_text()) or {}
         except yaml.YAMLError as e:
-            raise ConfigError(f"{path}: not valid YAML ({e})") from e
+            raise ConfigError(f"{path}: not valid YAML ({_yaml_problem(e)})") from None
         except UnicodeDecodeError:
             raise ConfigError(f"{path}: not a text file (a YAML mapping of TrainConfig fields is expected)") from None
         if not isinstance(loaded, dict):
@@ -270,6 +270,13 @@ def load_config(
     for key, value in (typed or {}).items():
         _set(values, key, value)
     return _check(apply_recipe(_build(TrainConfig, values, ""), set(_flat(values))))
+
+
+def _yaml_problem(e: yaml.YAMLError) -> str:
+    """PyYAML's problem and where, on one line."""
+    mark = getattr(e, "problem_mark", None)
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    return f"{getattr(e, 'problem', None) or type(e).__name__}{where}"
 
 
 def apply_recipe(cfg: TrainConfig, given: set[str]) -> TrainConfig:

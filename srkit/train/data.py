@@ -14,6 +14,7 @@ import torch
 from torch.utils.data import IterableDataset, get_worker_info
 
 from ..data.color import rgb_to_y
+from ..data.folders import DatasetError
 from ..evaluate import dataset
 from ..models.blocks import DIV2K_RGB_MEAN
 
@@ -64,7 +65,11 @@ class PatchBatches(IterableDataset):
     ) -> None:
         self.pairs = [(lr, hr) for _, hr, lr in pairs if min(lr.shape[1:]) * scale >= patch]
         if not self.pairs:
-            raise ValueError(f"no training image is at least {patch} pixels (HR) on its short side")
+            largest = max((min(hr.shape[1:]) for _, hr, _ in pairs), default=0)
+            raise DatasetError(
+                f"data.patch {patch}: no training image is at least {patch} pixels (HR) on its short side "
+                f"(the largest short side is {largest}); choose a smaller patch"
+            )
         self.scale, self.patch, self.batch, self.channels = scale, patch, batch, channels
         self.seed, self.flips, self.rot90 = seed, flips, rot90
         self.start, self.stop = start, stop
@@ -92,7 +97,11 @@ class PatchBatches(IterableDataset):
                 a, b = a.rot90(1, (-2, -1)), b.rot90(1, (-2, -1))
             lrs.append(a)
             hrs.append(b)
-        return to_model_channels(torch.stack(lrs), self.channels), to_model_channels(torch.stack(hrs), self.channels)
+        # each crop to the model's channels first: a folder may mix colour and grey images
+        return (
+            torch.stack([to_model_channels(x, self.channels) for x in lrs]),
+            torch.stack([to_model_channels(x, self.channels) for x in hrs]),
+        )
 
     def __iter__(self) -> Iterator[tuple[int, torch.Tensor, torch.Tensor]]:
         info = get_worker_info()
