@@ -212,6 +212,8 @@ def run(
         raise ValueError(
             f"--patch {cfg.supernet.patch}: the space's blocks need HR patches of at least {need} at x{scale}"
         )
+    latency = _latency(cfg)
+    _budget_reachable(cfg, latency)  # before anything is written or trained
     runlog = _open(cfg, out, log)
     train_pairs, val_pairs = split_pairs(cfg)
     time_baselines(cfg, runlog, log)  # first, while the supernet has not yet warmed the machine
@@ -222,7 +224,6 @@ def run(
     if losses:
         head, tail = losses[:20], losses[-20:]
         log(f"supernet: {len(losses)} steps, L1 {sum(head) / len(head):.4f} -> {sum(tail) / len(tail):.4f}")
-    latency = _latency(cfg)
     if PHASES.index(until) >= PHASES.index("evolution"):
         evaluator = Evaluator(
             runlog, lambda a: validate(net.subnet(a), val_pairs, scale, cfg.device)[0], latency, cfg.evolution.budget_ms
@@ -239,6 +240,21 @@ def run(
             if cfg.timing_rounds and until == "timing" and all(_retrained(cfg, runlog, j[0]) for j in jobs):
                 time_final(cfg, runlog, jobs, log)
     return report.write(out, runlog, scale, cfg.latency_input, latency.method)
+
+
+def _budget_reachable(cfg: SearchConfig, latency: FromTable | Measured) -> None:
+    """Refuse a ``budget_ms`` that no member can meet, judged by the space's floor: its narrowest
+    member with no block, on each upsampler (a lower bound on every member's latency)."""
+    space, budget = cfg.space, cfg.evolution.budget_ms
+    if budget is None or not hasattr(space, "member"):
+        return
+    width = min(space.channels)
+    floor = min(latency(space.member(width, (), up)) for up in space.upsamplers)
+    if floor > budget:
+        raise ValueError(
+            f"--budget-ms {budget:g}: no architecture of the space runs within it here (its narrowest member "
+            f"with no block, width {width}, takes {floor:.2f} ms); raise the budget"
+        )
 
 
 def _open(cfg: SearchConfig, out: Path, log: Callable[[str], None]) -> RunLog:

@@ -17,8 +17,8 @@ def device_problem(text: str) -> str:
     backend = getattr(torch, dev.type, None)
     available = getattr(backend, "is_available", None)
     if available is None or not available():
-        return f"{text}: no {dev.type} device is available here ({build})"
+        return f"{text}: no {dev.type.upper()} device is available here ({build})"
     count = getattr(backend, "device_count", lambda: 1)()
     if dev.index is not None and dev.index >= count:
-        return f"{text}: this machine has {count} {dev.type} device(s), numbered from 0"
+        return f"{text}: this machine has {count} {dev.type.upper()} device(s), numbered from 0"
     return ""

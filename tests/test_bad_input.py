@@ -229,3 +229,161 @@ def test_a_finite_number_bound_is_what_refuses_nan() -> None:
     with pytest.raises(argparse.ArgumentTypeError):
         number(0.0)("nan")
     assert number(0.0)("0.5") == 0.5 and math.isfinite(number(0.0)("1e300"))
+
+
+# The file-taking places of every command: (command, a minimal argv whose {slot} takes the bad value,
+# the kind of file expected there). Each argv is small enough to finish in seconds if a bad value got
+# through, so a missed check shows as a wrong exit or a traceback, not as a hang.
+_TINY_CURVES = "--scale 2 --iters 1 --at 1 --patch 16 --batch 1"
+_TINY_SPOS = "--scale 2 --channels 16 --min-blocks 1 --max-blocks 1 --iters 1 --patch 32 --batch 1"
+FILE_SLOTS: list[tuple[str, list[str], str]] = [
+    (command, argv.split(), kind)
+    for command, argv, kind in (
+        ("srkit", "eval --model {slot} --data {data} --scale 2", "pth"),
+        ("srkit", "eval --model espcn --weights {slot} --data {data} --scale 2", "pth"),
+        ("srkit", "eval --model bicubic --data {slot} --scale 2", "dir"),
+        ("srkit", "compare --models bicubic {slot} --data {data} --scale 2 --out {out}", "pth"),
+        ("srkit", "upscale {img} -o {out} --model {slot}", "pth"),
+        ("srkit", "upscale {img} -o {out} --model espcn --weights {slot}", "pth"),
+        ("srkit", "upscale {slot} -o {out} --model bicubic --scale 2", "png-batch"),
+        ("srkit", "compare --models bicubic --data {slot} --scale 2 --out {out}", "dir"),
+        ("srkit", "export espcn --weights {slot} -o {out}/x.onnx", "pth"),
+        ("srkit", "export {slot} -o {out}/x.onnx", "pth"),
+        ("srkit", "export {ckpt} -o {out}/x.onnx --check-image {slot}", "png"),
+        ("srkit", "train --config {slot} --out {out}", "yaml"),
+        ("srkit", "train --model espcn --scale 2 --data {slot} --iters 1 --out {out}", "dir"),
+        ("srkit", "train --model {slot} --scale 2 --data {data} --iters 1 --out {out}", "json"),
+        ("srkit", "info {slot}", "pth"),
+        ("srkit", "models --describe {slot}", "pth"),
+        ("srkit-bench", "model {slot} --input 16x16 --reps 1 --out {out}", "pth"),
+        ("srkit-search", "report {slot}", "dir"),
+        (
+            "srkit-search",
+            f"curves --out {{out}} --models {{slot}} --data {{data}} --benchmarks {{data}} {_TINY_CURVES}",
+            "json",
+        ),
+        (
+            "srkit-search",
+            f"curves --out {{out}} --models espcn --data {{data}} --benchmarks {{slot}} {_TINY_CURVES}",
+            "dir",
+        ),
+        (
+            "srkit-search",
+            f"curves --out {{out}} --models espcn --data {{slot}} --benchmarks {{data}} {_TINY_CURVES}",
+            "dir",
+        ),
+        (
+            "srkit-search",
+            f"curves --out {{out}} --models espcn --data {{data}} --benchmarks {{data}} {_TINY_CURVES} --official espcn={{slot}}",
+            "pth",
+        ),
+        ("srkit-search", f"spos --out {{out}} --data {{slot}} {_TINY_SPOS}", "dir"),
+        ("srkit-search", f"spos --out {{out}} --data {{data}} {_TINY_SPOS} --benchmarks {{slot}}", "dir"),
+        ("srkit-search", f"spos --out {{out}} --data {{data}} {_TINY_SPOS} --latency-table {{slot}}", "json"),
+    )
+]
+BAD_FILES = ("missing", "folder", "corrupt", "empty")
+
+
+def _bad(tmp: Path, kind: str, how: str) -> str:
+    kind = kind.removesuffix("-batch")
+    if how == "missing":
+        return str(tmp / "nowhere" / f"none.{kind}")
+    if how == "folder" or kind == "dir":  # a folder given for a file; for a folder, one with no images
+        (tmp / "void").mkdir(exist_ok=True)
+        if how == "corrupt":
+            (tmp / "void" / "HR").mkdir(exist_ok=True)
+            (tmp / "void" / "HR" / "x.png").write_bytes(b"\x89PNG\r\n\x1a\n not an image")
+        return str(tmp / "void")
+    path = tmp / f"bad.{kind}"
+    path.write_bytes(b"" if how == "empty" else b"\x00\x01garbage {[ not what it should be")
+    return str(path)
+
+
+@pytest.mark.parametrize("slot", range(len(FILE_SLOTS)), ids=[" ".join(a[:2]) for _, a, _ in FILE_SLOTS])
+def test_every_file_a_command_takes_is_checked_in_one_line(
+    slot: int, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from srkit.models import create_model, save
+
+    command, template, kind = FILE_SLOTS[slot]
+    data = _hr_folder(tmp_path / "data", {"a": (32, 32, 3), "b": (32, 32, 3)})
+    save(create_model("espcn", scale=2), tmp_path / "espcn_x2.safetensors")
+    Image.new("RGB", (12, 12)).save(tmp_path / "img.png")
+    monkeypatch.chdir(tmp_path)
+    for how in BAD_FILES:
+        fill = {
+            "data": str(data),
+            "out": str(tmp_path / f"out_{how}"),
+            "img": str(tmp_path / "img.png"),
+            "ckpt": str(tmp_path / "espcn_x2.safetensors"),
+            "slot": _bad(tmp_path, kind, how),
+        }
+        argv = [a.format(**fill) for a in template]
+        before = _snapshot(tmp_path)
+        try:
+            code = COMMANDS[command](argv)
+        except SystemExit as e:  # argparse's own line
+            code = e.code
+        out, err = capsys.readouterr()
+        said = (out + err).strip()
+        batch = kind.endswith("-batch") and how in ("corrupt", "empty")  # named, the rest go on: exit 1
+        assert code == (1 if batch else 2), f"{command} {argv} ({how}): exit {code}\n{said[-2000:]}"
+        assert "Traceback" not in said and "bug in srkit" not in said, f"{command} {argv} ({how}):\n{said[-2000:]}"
+        if how == "missing":  # the refusal is about the bad value, not another option
+            assert "none." in said, f"{command} {argv}: the line does not name the missing path:\n{said[-800:]}"
+        after = _snapshot(tmp_path)
+        assert {k: v for k, v in after.items() if k in before} == before, f"{command} {argv} ({how}): a file changed"
+
+
+# options that read a file or folder, by their argparse dest; each must have a slot above (or a reason here)
+READS = {
+    "model",
+    "models",
+    "weights",
+    "data",
+    "config",
+    "benchmarks",
+    "latency_table",
+    "check_image",
+    "file",
+    "describe",
+    "names",
+    "inputs",
+    "official",
+    "vgg_weights",
+    "dir",
+}
+NOT_SWEPT = {
+    "srkit-search nni": "an NNI experiment starts a manager and trial processes: its inputs reach srkit in the "
+    "trials (tests/test_search_nni.py), not in this process",
+    "srkit-search reinforce": "reads no file: its data is the embedded photographs",
+}
+
+
+def test_every_option_that_reads_a_file_is_swept(monkeypatch: pytest.MonkeyPatch) -> None:
+    swept = {(c, t[0], opt) for c, t, _ in FILE_SLOTS for opt in t if opt.startswith("-")}
+    swept |= {(c, t[0], "") for c, t, _ in FILE_SLOTS}  # positionals
+    missing, checked = [], 0
+    for name, p in _all_parsers(monkeypatch):
+        command, _, sub = name.partition(" ")
+        if name in NOT_SWEPT or (command == "srkit-search" and f"srkit-search {sub}" in NOT_SWEPT):
+            continue
+        for a in p._actions:
+            if a.dest not in READS or isinstance(a, argparse._HelpAction):
+                continue
+            checked += 1
+            key = (command, sub or "", a.option_strings[-1] if a.option_strings else "")
+            if key not in swept and (command, sub, a.option_strings[0] if a.option_strings else "") not in swept:
+                missing.append(f"{name} {a.option_strings or a.dest}")
+    assert not missing, f"options that read files with no bad-file slot in FILE_SLOTS: {missing}"
+    assert checked >= 20, checked  # the parsers were read
+
+
+def test_a_budget_below_the_spaces_floor_is_refused_before_any_training(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = _hr_folder(tmp_path / "data", {f"a{i}": (32, 32, 3) for i in range(3)})
+    argv = ["spos", "--out", str(tmp_path / "s"), "--data", str(data), *_TINY_SPOS.split(), "--budget-ms", "1e-6"]
+    assert search_cli.main([*argv, "--latency-input", "16x16"]) == 2
+    assert "raise the budget" in capsys.readouterr().err and not (tmp_path / "s" / "supernet.pt").exists()

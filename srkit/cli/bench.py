@@ -31,7 +31,7 @@ from ..profiler import lut as lutmod
 from ..profiler import modelbench, opbench, report
 from ..profiler.device import Peaks, dtype_name, fingerprint, parse_dtype, peaks, slug
 from .args import count, number, size_hw
-from .errors import device, run_cli
+from .errors import UsageError, device, run_cli
 
 OP_COLUMNS = [
     ("op", "op", ""),
@@ -186,19 +186,19 @@ def _model(spec: str, scale: int) -> tuple[str, torch.nn.Module]:
         try:
             return Path(spec).stem, from_genotype(spec, scale)
         except (OSError, ValueError, TypeError, KeyError) as e:
-            raise SystemExit(f"srkit-bench: {spec}: not a genotype srkit can build ({e})") from e
+            raise UsageError(f"{spec}: not a genotype srkit can build ({e})") from e
     if Path(spec).is_file():
         try:
             m = load(spec, scale=scale)
         except CheckpointError as e:
-            raise SystemExit(f"srkit-bench: {e}") from e
+            raise UsageError(f"{e}") from e
         return Path(spec).stem, m
     if Path(spec).suffix in (".pth", ".pt", ".safetensors", ".ckpt") or "/" in spec:
-        raise SystemExit(f"srkit-bench: {spec}: no such checkpoint file")
+        raise UsageError(f"{spec}: no such checkpoint file")
     try:
         return spec, create_model(spec, scale=scale)
     except (KeyError, ValueError, TypeError) as e:
-        raise SystemExit(f"srkit-bench: {e.args[0] if e.args else e}") from e
+        raise UsageError(f"{e.args[0] if e.args else e}") from e
 
 
 @dataclasses.dataclass(frozen=True)
@@ -220,7 +220,7 @@ class ModelsRun:
 
     def __post_init__(self) -> None:
         if not self.names:
-            raise SystemExit("srkit-bench model: name a model (or a checkpoint file), or --all")
+            raise UsageError("name a model (or a checkpoint file), or --all")
 
     @classmethod
     def from_args(cls, a: argparse.Namespace) -> ModelsRun:

@@ -13,6 +13,7 @@ from ..data.degrade import bicubic_sr
 from ..evaluate import ImageScore, dataset, summary
 from ..metrics.protocol import sr_scores
 from .args import count
+from .errors import UsageError
 from .eval import PROTOCOL
 from .modelspec import add_model_args, backend_context, resolve
 
@@ -56,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     specs = [resolve(m, args.scale, args) for m in args.models]
     labels = [label for label, _, _ in specs]
     if len(set(labels)) != len(labels):
-        raise SystemExit(f"srkit compare: two models have the same label {labels}; label them NAME=PATH")
+        raise UsageError(f"two models have the same label {labels}; label them NAME=PATH")
     per_model: dict[str, list[ImageScore]] = {label: [] for label in labels}
     grid: list[tuple[str, list[tuple[str, torch.Tensor]]]] = []
     s = args.scale

@@ -15,7 +15,7 @@ from ..evaluate import UpscaleFn
 from ..inference import DTYPES, Upscaler
 from ..models import list_models, load
 from .args import count
-from .errors import device
+from .errors import UsageError, device
 
 
 def backend_context(name: str | None) -> contextlib.AbstractContextManager[object]:
@@ -53,12 +53,12 @@ def _onnx(label: str, path: str, scale: int | None, args: argparse.Namespace) ->
     from ..export import OnnxModel
 
     if not Path(path).is_file():
-        raise SystemExit(f"--model {path!r}: no such ONNX file")
+        raise UsageError(f"--model {path!r}: no such ONNX file")
     if args.compile:
-        raise SystemExit(f"{path}: --compile applies to PyTorch models, not to an ONNX file")
+        raise UsageError(f"{path}: --compile applies to PyTorch models, not to an ONNX file")
     model = OnnxModel(path)
     if scale is not None and scale != model.scale:
-        raise SystemExit(f"{path} was exported for x{model.scale}, not x{scale}")
+        raise UsageError(f"{path} was exported for x{model.scale}, not x{scale}")
     up = Upscaler(model, device="cpu", tile=args.tile, overlap=args.overlap)
     return label or Path(path).stem, lambda lr, s: up(lr), model.scale
 
@@ -74,13 +74,13 @@ def resolve(
         return _onnx(label, path, scale, args)
     if weights is None and not Path(path).is_file():
         if path in list_models():
-            raise SystemExit(
+            raise UsageError(
                 f"{path}: a zoo name needs weights to evaluate or upscale (add --weights FILE); "
                 f"an untrained {path} = create_model('{path}', scale={scale or 4}) would give noise"
             )
-        raise SystemExit(f"--model {path!r}: no such checkpoint file, and not 'bicubic' or a zoo name")
+        raise UsageError(f"--model {path!r}: no such checkpoint file, and not 'bicubic' or a zoo name")
     if weights is not None and path not in list_models():
-        raise SystemExit(f"unknown zoo model {path!r}; srkit models: {', '.join(list_models())}")
+        raise UsageError(f"unknown zoo model {path!r}; srkit models: {', '.join(list_models())}")
     model = load(weights, scale=scale, arch=path) if weights is not None else load(path, scale=scale)
     up = Upscaler(
         model,

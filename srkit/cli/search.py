@@ -286,9 +286,7 @@ def _space(args: argparse.Namespace):
 
     widths = tuple(args.channels)
     if args.space == "imdb" and (args.weight_norm or args.input_mean or args.in_channels != 3):
-        raise SystemExit(
-            "srkit-search: --weight-norm, --input-mean and --in-channels are choices of --space blocks; imdb has none"
-        )
+        raise UsageError("--weight-norm, --input-mean and --in-channels are choices of --space blocks; imdb has none")
     if args.space == "imdb":
         return imdb_space(
             args.scale,
@@ -319,11 +317,11 @@ def _input_mean(spec: str | None, channels: int) -> tuple[float, ...] | None:
     if spec is None or spec == "none":
         return None
     if spec == "data":
-        raise SystemExit("srkit-search: --input-mean data is not offered; give 'div2k' or 'r,g,b'")
+        raise UsageError("--input-mean data is not offered; give 'div2k' or 'r,g,b'")
     try:
         return tuple(rgb_mean(spec, [], channels) or ())  # an RGB mean is taken to Y for a Y space
     except ValueError as e:
-        raise SystemExit(f"srkit-search: --input-mean {spec!r}: {e}") from None
+        raise UsageError(f"--input-mean {spec!r}: {e}") from None
 
 
 def _data(folders: list[str]) -> str:
@@ -396,14 +394,14 @@ def run_report(args: argparse.Namespace) -> int:
 
     out = Path(args.dir)
     if not (out / "log.jsonl").is_file():
-        raise SystemExit(f"{out}: not a search run folder (no log.jsonl)")
+        raise UsageError(f"{out}: not a search run folder (no log.jsonl)")
     cfg = json.loads((out / "config.json").read_text())
     runlog = RunLog(out / "log.jsonl")
     scale = int(cfg["space"]["scale"])
     try:  # the budgets the run exported under, and its shortlists' training
         export_run(out, cfg, runlog)
     except ValueError as e:
-        raise SystemExit(f"srkit-search report: {e}") from None
+        raise UsageError(f"{e}") from None
     res = report.write(out, runlog, scale, cfg["latency_input"], "table" if cfg.get("latency_table") else "measured")
     _print(Console(), res)
     return 0
@@ -581,13 +579,13 @@ def run_nni(argv: list[str]) -> int:
     a = p.parse_args(argv)
     check_order(p, ("--min-blocks", a.min_blocks), ("--max-blocks", a.max_blocks))
     if a.mode == "hpt" and not a.model:
-        raise SystemExit("srkit-search nni --mode hpt needs --model (a zoo name or a genotype JSON)")
+        raise UsageError("nni --mode hpt needs --model (a zoo name or a genotype JSON)")
     try:
         s, cfg = _nni_settings(a)
         with _owned(a):
             done = na.run(s, cfg, resume=a.resume)
     except ValueError as e:
-        raise SystemExit(f"srkit-search: {e}") from e
+        raise UsageError(f"{e}") from e
     for r in sorted(done, key=lambda r: -r["reward"]):
         print(
             f"{r['model']}: reward {r['reward']:.3f}, PSNR {r['psnr']:.3f} dB, "
@@ -636,7 +634,7 @@ def run_reinforce(argv: list[str]) -> int:
         with _owned(a):
             rf.run(cfg, a.out)
     except ValueError as e:
-        raise SystemExit(f"srkit-search: {e}") from e
+        raise UsageError(f"{e}") from e
     return 0
 
 

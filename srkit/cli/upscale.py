@@ -27,7 +27,7 @@ def expand_inputs(items: list[str]) -> list[Path]:
         else:
             matches = sorted(Path(m) for m in glob.glob(item, recursive=True) if Path(m).is_file())
             if not matches:
-                raise SystemExit(f"srkit upscale: {item!r} is not a file, a folder or a glob that matches files")
+                raise UsageError(f"{item!r} is not a file, a folder or a glob that matches files")
             found += matches
     return list(dict.fromkeys(found))
 
@@ -47,7 +47,7 @@ def plan_outputs(files: list[Path], out: Path, scale: int, overwrite: bool) -> l
     the same file, an output folder that is a file, or (without ``overwrite``) existing outputs
     are refused with every case named."""
     if out.exists() and not out.is_dir():
-        raise SystemExit(f"srkit upscale: the output {out} exists and is not a folder")
+        raise UsageError(f"the output {out} exists and is not a folder")
     targets = [out / f"{f.stem}_x{scale}.png" for f in files]
     by_target: dict[Path, list[Path]] = {}
     for f, t in zip(files, targets, strict=True):
@@ -55,17 +55,13 @@ def plan_outputs(files: list[Path], out: Path, scale: int, overwrite: bool) -> l
     clashes = {t: fs for t, fs in by_target.items() if len(fs) > 1}
     if clashes:
         named = "; ".join(f"{t.name} <- {', '.join(map(str, fs))}" for t, fs in clashes.items())
-        raise SystemExit(
-            f"srkit upscale: inputs would overwrite each other's output ({named}); upscale them into separate folders"
-        )
+        raise UsageError(f"inputs would overwrite each other's output ({named}); upscale them into separate folders")
     existing = [t for t in targets if t.exists()]
     if existing and not overwrite:
         shown = ", ".join(str(t) for t in existing[:5]) + (
             f" and {len(existing) - 5} more" if len(existing) > 5 else ""
         )
-        raise SystemExit(
-            f"srkit upscale: {len(existing)} output(s) already exist ({shown}); pass --overwrite to replace them"
-        )
+        raise UsageError(f"{len(existing)} output(s) already exist ({shown}); pass --overwrite to replace them")
     return targets
 
 
@@ -74,11 +70,11 @@ def run(args: argparse.Namespace) -> int:
 
     files = expand_inputs(args.inputs)
     if not files:
-        raise SystemExit("srkit upscale: no images to upscale")
+        raise UsageError("no images to upscale")
     label, up, model_scale = resolve(args.model, args.scale, args, args.weights)
     scale = model_scale or args.scale
     if scale is None:
-        raise SystemExit("srkit upscale: bicubic needs --scale")
+        raise UsageError("bicubic needs --scale")
     out = Path(args.output)
     mixed = [f for f in files if f.parent.resolve() == out.resolve()]
     if mixed:  # a rerun would take the outputs for inputs

@@ -14,6 +14,7 @@ from typing import Any
 
 from torch import nn
 
+from .errors import ModelArgsError
 from .registry import create_model
 
 
@@ -23,10 +24,12 @@ def read_genotype(path: str | Path) -> dict[str, Any]:
         spec = json.loads(p.read_text())
     except FileNotFoundError:
         raise FileNotFoundError(f"{p}: no such genotype file") from None
-    except ValueError as e:
-        raise ValueError(f"{p}: not a genotype (invalid JSON: {e})") from None
+    except IsADirectoryError:
+        raise ModelArgsError(f"{p}: a folder, not a genotype file") from None
+    except ValueError as e:  # invalid JSON, or bytes that are not text
+        raise ModelArgsError(f"{p}: not a genotype (invalid JSON: {e})") from None
     if not isinstance(spec, dict):
-        raise ValueError(f"{p}: not a genotype (expected a JSON object with 'arch' and its arguments)")
+        raise ModelArgsError(f"{p}: not a genotype (expected a JSON object with 'arch' and its arguments)")
     return spec
 
 

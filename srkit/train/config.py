@@ -249,11 +249,13 @@ def load_config(
     values: dict[str, Any] = dict(base or {})
     if path is not None:
         try:
-            loaded = yaml.safe_load(Path(path).read_text()) or {}
+            loaded = yaml.safe_load(Path(path).read_text())
         except yaml.YAMLError as e:
             raise ConfigError(f"{path}: not valid YAML ({_yaml_problem(e)})") from None
         except UnicodeDecodeError:
             raise ConfigError(f"{path}: not a text file (a YAML mapping of TrainConfig fields is expected)") from None
+        if loaded is None:  # an empty file is a mistake more often than a wish for every default
+            raise ConfigError(f"{path}: empty; expected a mapping of TrainConfig fields (e.g. model: espcn)")
         if not isinstance(loaded, dict):
             raise ConfigError(f"{path}: expected a mapping of TrainConfig fields, got {type(loaded).__name__}")
         values |= loaded
