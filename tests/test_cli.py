@@ -188,12 +188,14 @@ def test_compare_ranks_and_draws(tmp_path: Path) -> None:
         )
         == 0
     )
-    res = json.loads((tmp_path / "compare_x2.json").read_text())
+    res = json.loads((tmp_path / "compare_skimage_x2.json").read_text())
     assert [r["model"] for r in res["ranking"]] == ["bicubic", "untrained"]  # an untrained net loses to bicubic
     from PIL import Image
 
-    with Image.open(tmp_path / "compare_x2.png") as im:
+    with Image.open(tmp_path / "compare_skimage_x2.png") as im:
         assert im.size[0] > im.size[1] > 100
+    again = ["compare", "--models", "bicubic", "--data", "skimage", "--scale", "2", "--out", str(tmp_path)]
+    assert main(again) == 2  # the earlier comparison is kept unless --overwrite
 
 
 def test_upscale_folder_keeps_going_past_bad_files(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 from pathlib import Path
 
 import torch
@@ -54,6 +55,7 @@ def draw_grid(path: Path, rows: list[tuple[str, list[tuple[str, torch.Tensor]]]]
 
 
 def run(args: argparse.Namespace) -> int:
+    _refuse_existing(args)
     specs = [resolve(m, args.scale, args) for m in args.models]
     labels = [label for label, _, _ in specs]
     if len(set(labels)) != len(labels):
@@ -88,21 +90,33 @@ def run(args: argparse.Namespace) -> int:
     for rank, r in enumerate(table, 1):
         t.add_row(str(rank), r["model"], f"{r['mean_psnr']:.3f}", f"{r['mean_ssim']:.4f}")
     Console().print(t)
-    out = Path(args.out)
-    atomic.write_json(
-        out / f"compare_x{s}.json", {"data": args.data, "scale": s, "protocol": PROTOCOL, "ranking": table}
-    )
+    js, png = _outputs(args)
+    atomic.write_json(js, {"data": args.data, "scale": s, "protocol": PROTOCOL, "ranking": table})
     if grid:
-        draw_grid(out / f"compare_x{s}.png", grid)
-    print(f"wrote {out / f'compare_x{s}.json'}" + (f" and {out / f'compare_x{s}.png'}" if grid else ""))
+        draw_grid(png, grid)
+    print(f"wrote {js}" + (f" and {png}" if grid else ""))
     return 0
+
+
+def _outputs(args: argparse.Namespace) -> tuple[Path, Path]:
+    """``compare_<data>_x<s>.json`` and ``.png`` in --out (one comparison per dataset and scale)."""
+    stem = "compare_" + "+".join(Path(d).name for d in str(args.data).split(os.pathsep)) + f"_x{args.scale}"
+    return Path(args.out) / f"{stem}.json", Path(args.out) / f"{stem}.png"
+
+
+def _refuse_existing(args: argparse.Namespace) -> None:
+    """An earlier comparison is never replaced unasked (checked before any model runs)."""
+    js, _ = _outputs(args)
+    if js.exists() and not args.overwrite:
+        raise UsageError(f"{js} exists: pass --overwrite to replace it (or another --out)")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("compare", help="rank models on a dataset; side-by-side crop grid as PNG")
     p.add_argument("--data", default="skimage", help="dataset folder (HR/ [+ LR_bicubic/X<s>/]) or 'skimage'")
     p.add_argument("--scale", type=int, default=4, choices=(2, 3, 4, 8))
-    p.add_argument("--out", required=True, help="folder for compare_x<s>.json and .png")
+    p.add_argument("--out", required=True, help="folder for compare_<data>_x<s>.json and .png")
+    p.add_argument("--overwrite", action="store_true", help="replace a comparison already in --out")
     p.add_argument("--crop", type=count(8), default=96, help="HR crop side for the grid")
     p.add_argument("--grid-images", type=count(1), default=3, help="images drawn in the grid")
     add_model_args(p, multiple=True)
