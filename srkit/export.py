@@ -13,6 +13,7 @@ import contextlib
 import copy
 import io
 import json
+import logging
 import math
 import warnings
 from collections.abc import Iterator
@@ -94,10 +95,17 @@ def _root(e: BaseException) -> str:
 
 @contextlib.contextmanager
 def _quiet() -> Iterator[None]:
-    """The exporters' progress prints and deprecation warnings are not the user's business."""
-    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
-        warnings.simplefilter("ignore")
-        yield
+    """The exporters' progress prints and deprecation warnings are not the user's business, nor the
+    registry's note that torchvision's detection ops are skipped (srkit's graphs hold none)."""
+    registry = logging.getLogger("torch.onnx._internal.exporter._registration")
+    level = registry.level
+    registry.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        registry.setLevel(level)
 
 
 def to_onnx_bytes(
