@@ -18,12 +18,20 @@ $(STAMP): $(SOURCES)
 
 env: $(STAMP)
 
+# the official IMDN x4 weights when ../shared has them, else an ESPCN trained here for 2 minutes
+DEMO_WEIGHTS ?= ../shared/data/weights/imdn_x4.pth
 demo: env
 	$(VENV)/bin/srkit info
 	$(VENV)/bin/srkit models
+	rm -rf runs/demo
 	$(VENV)/bin/srkit eval --model bicubic --data skimage --scale 4 --out runs/demo
+	if [ -f $(DEMO_WEIGHTS) ]; then echo "demo: the official weights $(DEMO_WEIGHTS)"; \
+	  $(VENV)/bin/srkit compare --models bicubic IMDN=$(DEMO_WEIGHTS) --data skimage --scale 4 --out runs/demo; \
+	else echo "demo: no official weights at $(DEMO_WEIGHTS): training ESPCN x4 for 2 minutes on the embedded photos"; \
+	  $(VENV)/bin/srkit train --model espcn --scale 4 --data skimage --max-minutes 2 --out runs/demo/espcn && \
+	  $(VENV)/bin/srkit compare --models bicubic ESPCN=runs/demo/espcn/model.safetensors --data skimage --scale 4 --out runs/demo; fi
+	@echo "demo: the crops beside bicubic and the original are in runs/demo/compare_skimage_x4.png"
 	$(VENV)/bin/srkit-bench --out runs/demo
-	rm -rf runs/demo/search
 	$(VENV)/bin/srkit-search --quick --out runs/demo/search
 
 test: env lint
