@@ -60,3 +60,30 @@ def test_every_op_is_found_by_its_name(op: str) -> None:
 @pytest.mark.parametrize(("op", "home"), sorted(NO_FILES_OF_THEIR_OWN.items()))
 def test_a_second_entry_point_lives_in_its_ops_files(op: str, home: str) -> None:
     assert op in (ROOT / f"srkit/ops/{home}.py").read_text() and op in cases.NAMES
+
+
+def _string_exits(path: Path) -> list[int]:
+    """Lines of ``raise SystemExit(<a message>)``: a message that bypasses the one error boundary."""
+    return [
+        node.lineno
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Raise)
+        and isinstance(node.exc, ast.Call)
+        and getattr(node.exc.func, "id", None) == "SystemExit"
+        and node.exc.args
+        and not (isinstance(node.exc.args[0], ast.Constant) and isinstance(node.exc.args[0].value, int))
+    ]
+
+
+def test_errors_reach_the_one_boundary_not_a_system_exit_string(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text('raise SystemExit(f"bad {x}")\nraise SystemExit(2)\n')
+    assert _string_exits(tmp_path / "a.py") == [1]
+    # search/nni_trial.py runs inside an NNI trial process, where NNI reports the message
+    bad = [
+        f"{p.relative_to(ROOT)}:{n}"
+        for package in ("srkit", "search")
+        for p in (ROOT / package).rglob("*.py")
+        if p.name != "nni_trial.py"
+        for n in _string_exits(p)
+    ]
+    assert not bad, "raise a typed error (srkit/cli/errors.py) instead: " + ", ".join(bad)
