@@ -203,20 +203,32 @@ def score_snapshots(cfg: CurvesConfig, runlog: RunLog, label: str, folder: Path,
         key = f"curve:{label}:{at}"
         if runlog.get(key) is not None:
             continue
-        net = load_model(snapshot_path(folder, at))
-        scores = {Path(b).name: _scores(net, b, cfg) for b in cfg.benchmarks}
-        params = sum(p.numel() for p in net.parameters())
-        runlog.append({"kind": "curve", "key": key, "label": label, "at": at, "params": params, "scores": scores})
-        shown = ", ".join(f"{k} {v['psnr']:.3f}" for k, v in scores.items())
+        rec = runlog.append(
+            {
+                "kind": "curve",
+                "key": key,
+                "label": label,
+                "at": at,
+                **_scored(load_model(snapshot_path(folder, at)), cfg),
+            }
+        )
+        shown = ", ".join(f"{k} {v['psnr']:.3f}" for k, v in rec["scores"].items())
         log(f"{label} @ {at}: {shown}")
 
 
-def _scores(net: torch.nn.Module, folder: str, cfg: CurvesConfig) -> dict[str, float]:
+def score_folder(net: torch.nn.Module, folder: str, scale: int, device: str) -> dict[str, float]:
+    """Protocol PSNR/SSIM (Y, ``scale`` pixels shaved) of ``net`` on a benchmark folder."""
     from srkit.train.data import load_pairs
     from srkit.train.trainer import validate
 
-    psnr, ssim = validate(net, load_pairs(folder, cfg.scale, "valid"), cfg.scale, cfg.device)
+    psnr, ssim = validate(net, load_pairs(folder, scale, "valid"), scale, device)
     return {"psnr": psnr, "ssim": ssim}
+
+
+def _scored(net: torch.nn.Module, cfg: CurvesConfig) -> dict[str, Any]:
+    """What a curve or official record holds of a network: its scores on every benchmark, its size."""
+    scores = {Path(b).name: score_folder(net, b, cfg.scale, cfg.device) for b in cfg.benchmarks}
+    return {"params": sum(p.numel() for p in net.parameters()), "scores": scores}
 
 
 def table(runlog: RunLog) -> dict[str, dict[int, dict[str, dict[str, float]]]]:
@@ -236,19 +248,9 @@ def score_official(cfg: CurvesConfig, runlog: RunLog, official: Mapping[str, str
         if runlog.get(f"official:{label}") is not None:
             continue
         net = load_model(path, scale=cfg.scale)  # a multi-scale file (CARN-M's) at the curves' scale
-        scores = {Path(b).name: _scores(net, b, cfg) for b in cfg.benchmarks}
-        params = sum(p.numel() for p in net.parameters())
-        runlog.append(
-            {
-                "kind": "official",
-                "key": f"official:{label}",
-                "label": label,
-                "file": Path(path).name,
-                "params": params,
-                "scores": scores,
-            }
-        )
-        log(f"official {label}: " + ", ".join(f"{k} {v['psnr']:.3f}" for k, v in scores.items()))
+        rec = {"kind": "official", "key": f"official:{label}", "label": label, "file": Path(path).name}
+        rec = runlog.append(rec | _scored(net, cfg))
+        log(f"official {label}: " + ", ".join(f"{k} {v['psnr']:.3f}" for k, v in rec["scores"].items()))
 
 
 def mean_psnr(scores: Mapping[str, Mapping[str, float]]) -> float:
@@ -278,7 +280,8 @@ def fidelity(cfg: CurvesConfig, runlog: RunLog) -> list[dict[str, Any]]:
 
 def write_report(out: Path, cfg: CurvesConfig, runlog: RunLog) -> None:
     """fidelity.json, curves.md (the table) and curves.png (mean PSNR against iterations per network)."""
-    atomic.write_json(out / "fidelity.json", fidelity(cfg, runlog))
+    agreements = fidelity(cfg, runlog)
+    atomic.write_json(out / "fidelity.json", agreements)
     curves = table(runlog)
     official = {r["label"]: r for r in runlog.records if r.get("kind") == "official"}
     sets = [Path(b).name for b in cfg.benchmarks]
@@ -295,7 +298,7 @@ def write_report(out: Path, cfg: CurvesConfig, runlog: RunLog) -> None:
             cells = " | ".join(f"{pts[a][s]['psnr']:.3f}" if s in pts[a] else "-" for s in sets)
             lines.append(f"| {label} | {a} | {cells} | {mean_psnr(pts[a]):.3f} | {ref} |")
     lines += ["", "## Rank agreement (Kendall tau, Spearman rho, bootstrap 95% intervals)", ""]
-    for r in fidelity(cfg, runlog):
+    for r in agreements:
         ci = r["ci95"]
         lines.append(
             f"- {r['signal']} vs {r['reference']} (n={r['n']}): tau {r['kendall_tau']:.2f} "

@@ -509,9 +509,7 @@ def _recipe(cfg: SearchConfig, model: str, kwargs: dict[str, Any]):
 
 
 def _scores(model: torch.nn.Module, folder: str, cfg: SearchConfig) -> dict[str, float]:
-    """Protocol PSNR/SSIM (Y, ``scale`` pixels shaved) of ``model`` on a benchmark folder."""
-    psnr, ssim = validate(model, load_pairs(folder, cfg.space.scale, "valid"), cfg.space.scale, cfg.device)
-    return {"psnr": psnr, "ssim": ssim}
+    return curves.score_folder(model, folder, cfg.space.scale, cfg.device)
 
 
 def time_final(

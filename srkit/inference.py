@@ -127,6 +127,8 @@ class Upscaler:
         if channels_last:
             model = model.to(memory_format=torch.channels_last)
         self._needs = model  # the module that declares min_size / size_multiple (a compiled one may not)
+        self._per_px = bytes_per_lr_pixel(model, self.scale, dtype)  # for the tile that fits memory
+        self._cap: int | None = None  # the largest tile side an out-of-memory error left
         self.model: nn.Module = torch.compile(model) if compile else model
 
     @torch.inference_mode()
@@ -147,7 +149,7 @@ class Upscaler:
                     f"retrying in tiles of {smaller} (LR pixels)",
                     stacklevel=3,
                 )
-                self._cap, self.overlap = smaller, min(self.overlap, smaller // 4)
+                self._cap = smaller
                 if self.device.type == "cuda":
                     torch.cuda.empty_cache()
 
@@ -158,7 +160,8 @@ class Upscaler:
             return self._forward(x).float().cpu()
         out = torch.zeros(n, c, h * s, w * s)
         norm = torch.zeros(1, 1, h * s, w * s)
-        for t in tiles(h, w, tile, min(self.overlap, tile // 4 if self.tile is None else self.overlap), s):
+        overlap = self.overlap if self.tile is not None else min(self.overlap, tile // 4)  # auto tiles: a quarter
+        for t in tiles(h, w, tile, overlap, s):
             y = self._forward(x[:, :, t.y0 : t.y0 + t.h, t.x0 : t.x0 + t.w]).float().cpu()
             out[:, :, t.y0 * s : (t.y0 + t.h) * s, t.x0 * s : (t.x0 + t.w) * s] += y * t.weight
             norm[:, :, t.y0 * s : (t.y0 + t.h) * s, t.x0 * s : (t.x0 + t.w) * s] += t.weight
@@ -169,8 +172,8 @@ class Upscaler:
         out-of-memory error taught), else the square LR side that does."""
         n, _, h, w = x.shape
         budget = available_bytes(self.device) // 2
-        side = int(math.sqrt(budget / (n * bytes_per_lr_pixel(self._needs, self.scale, self.dtype))))
-        side = min(side, getattr(self, "_cap", side))
+        side = int(math.sqrt(budget / (n * self._per_px)))
+        side = side if self._cap is None else min(side, self._cap)
         return None if side >= max(h, w) else max(self.min_size, side)
 
     def _smaller_tile(self, x: torch.Tensor, tile: int | None) -> int | None:

@@ -20,7 +20,9 @@ PROTOCOL = "MATLAB-bicubic LR; PSNR/SSIM on Y (BT.601), SR rounded to uint8, sca
 
 
 def run(args: argparse.Namespace) -> int:
-    _refuse_existing(args)
+    path = Path(args.out) / result_name(args) if args.out else None
+    if path is not None and path.exists() and not args.overwrite:  # checked before any scoring
+        raise UsageError(f"{path} exists: pass --overwrite to replace it")
     label, upscale, _ = resolve(args.model, args.scale, args, args.weights)
     t0 = time.perf_counter()
     with backend_context(args.backend), ops.trace() as calls:
@@ -54,8 +56,7 @@ def run(args: argparse.Namespace) -> int:
     Console().print(t)
     if res["backends"]:
         print("backends that ran: " + ", ".join(res["backends"]))
-    if args.out:
-        path = Path(args.out) / result_name(args)
+    if path is not None:
         atomic.write_json(path, res)
         print(f"wrote {path}")
     return 0
@@ -78,12 +79,6 @@ def _digest(path: Path) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()[:8]
-
-
-def _refuse_existing(args: argparse.Namespace) -> None:
-    """An earlier result is never replaced unasked (checked before any scoring)."""
-    if args.out and not args.overwrite and (Path(args.out) / result_name(args)).exists():
-        raise UsageError(f"{Path(args.out) / result_name(args)} exists: pass --overwrite to replace it")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
