@@ -12,8 +12,11 @@ SOURCES := pyproject.toml setup.py $(shell find csrc -type f 2>/dev/null)
 
 $(STAMP): $(SOURCES)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@echo "env 1/2: torch (CPU build) and the build tools (about 1 minute)"
 	$(PY) -m pip install -q --disable-pip-version-check "$(TORCH_SPEC)" "setuptools>=69" wheel "pybind11>=2.12" ninja
-	$(PY) -m pip install -q --disable-pip-version-check --no-build-isolation -e ".[test,onnx]"
+	@echo "env 2/2: srkit, its dependencies, and compiling srkit._C (about 4 minutes on 2 cores; pip is quiet meanwhile)"
+	$(PY) -m pip install -q --disable-pip-version-check --no-build-isolation -e ".[test,onnx,video]"
+	@echo "env: ready"
 	touch $(STAMP)
 
 env: $(STAMP)

@@ -402,7 +402,7 @@ def rank(cfg: SearchConfig, out: Path, runlog: RunLog, budgets: tuple[float, ...
         genotype = folder / "genotype.json"  # beside the training run it describes
         atomic.write_json(genotype, Arch.from_dict(p["arch"]).genotype())
         with spent(runlog, "ranking", p["key"]):
-            m = train_model(_rank_recipe(cfg, str(genotype)), folder, resume=True, log=lambda s: None, progress=False)
+            m = train_model(_rank_recipe(cfg, str(genotype)), folder, resume=True, log=lambda s: None, progress=True)
         rec = {"kind": "ranked", "key": f"ranked:{p['key']}:{iters}", "of": p["key"], "iters": iters}
         rec |= {"psnr_supernet": p["psnr"], "psnr": m["val_psnr"], "ssim": m["val_ssim"]}
         runlog.append(rec | {"latency_ms": p["latency_ms"], "train_seconds": m["seconds"]})
@@ -462,7 +462,7 @@ def retrain(
         tc = _recipe(cfg, model, kwargs)
         log(f"retraining {label} from scratch for {cfg.retrain_iters} iterations")
         with spent(runlog, "retrain", label):
-            m = train_model(tc, out / "retrain" / label, resume=True, log=lambda s: None, progress=False)
+            m = train_model(tc, out / "retrain" / label, resume=True, log=lambda s: None, progress=True)
             # the trainer's one validation is the first benchmark (or the training folder): not scored again
             first = {"psnr": m["val_psnr"], "ssim": m["val_ssim"]}
             scores = {Path(b).name: first for b in cfg.benchmarks[:1]}

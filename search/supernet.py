@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import io
 import random
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -29,6 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call
+from tqdm import tqdm
 
 from srkit import atomic
 from srkit.models.blocknet import BlockNet
@@ -212,6 +214,23 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
     return load_state(path, "a supernet checkpoint", ("step", "model"))
 
 
+def _resume(ckpt: Path, net: nn.Module, opt: Any, sched: Any, log: Callable[[str], None]) -> tuple[int, list[float]]:
+    """(step, losses) of the checkpoint, whose state is loaded into the net, optimiser and schedule."""
+    blob = load_checkpoint(ckpt)
+    if blob["space"] != net.space.as_dict() or blob["channels"] != getattr(net, "channels", None):
+        raise ValueError(f"{ckpt}: this supernet checkpoint is of another space or width; use another --out")
+    if blob.get("kind", type(net).__name__) != type(net).__name__:
+        raise ValueError(
+            f"{ckpt}: this checkpoint holds a {blob['kind']}, not a {type(net).__name__} "
+            "(--shared differs from the run being resumed); use the same options or another --out"
+        )
+    net.load_state_dict(blob["model"])
+    opt.load_state_dict(blob["optimizer"])
+    sched.load_state_dict(blob["scheduler"])
+    log(f"supernet: resumed at step {blob['step']}")
+    return int(blob["step"]), list(blob["losses"])
+
+
 def train(
     net: nn.Module,
     pairs: list[tuple[str, torch.Tensor, torch.Tensor]],
@@ -222,6 +241,7 @@ def train(
     resume: bool = True,
     log: Callable[[str], None] = print,
     sampler: Callable[[int], Any] | None = None,
+    progress: bool = True,
 ) -> list[float]:
     """Train a supernet (``net(x, path)``; ``net.space``, ``net.scale``) by uniform single-path
     sampling with an L1 loss: the path of step ``i`` is ``sampler(i)`` (default: a uniform
@@ -233,27 +253,15 @@ def train(
     net.to(device).train()
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: cosine(s, cfg.iters))
-    step, losses = 0, []
+    step, losses = _resume(ckpt, net, opt, sched, log) if resume and ckpt.is_file() else (0, [])
     pending: list[torch.Tensor] = []  # read back at checkpoints, not per step (a device sync on a GPU)
-    if resume and ckpt.is_file():
-        blob = load_checkpoint(ckpt)
-        if blob["space"] != net.space.as_dict() or blob["channels"] != getattr(net, "channels", None):
-            raise ValueError(f"{ckpt}: this supernet checkpoint is of another space or width; use another --out")
-        if blob.get("kind", type(net).__name__) != type(net).__name__:
-            raise ValueError(
-                f"{ckpt}: this checkpoint holds a {blob['kind']}, not a {type(net).__name__} "
-                "(--shared differs from the run being resumed); use the same options or another --out"
-            )
-        net.load_state_dict(blob["model"])
-        opt.load_state_dict(blob["optimizer"])
-        sched.load_state_dict(blob["scheduler"])
-        step, losses = int(blob["step"]), list(blob["losses"])
-        log(f"supernet: resumed at step {step}")
     sample = sampler or (lambda i: path_for_step(net.space, net.channels, cfg.seed, i))
     channels = getattr(net.space, "in_channels", 3)  # a Y space trains on the patches' Y
     data = PatchBatches(pairs, net.space.scale, cfg.patch, cfg.batch, channels, cfg.seed, start=step, stop=cfg.iters)
     t0 = time.monotonic()
+    bar = tqdm(total=cfg.iters, initial=step, unit="step", desc="supernet", disable=not progress, file=sys.stderr)
     for i, lr, hr in data:
+        bar.update(1)
         loss = F.l1_loss(net(lr.to(device), sample(i)), hr.to(device))
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -266,8 +274,10 @@ def train(
             losses += torch.stack(pending).tolist()
             pending.clear()
             _save(ckpt, net, opt, sched, step, losses, cfg)
+            bar.set_postfix(loss=f"{losses[-1]:.4f}")
         if stop:
             log(f"supernet: stopped after {cfg.max_minutes} minutes at step {step}")
             break
+    bar.close()
     net.eval()
     return losses

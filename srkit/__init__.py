@@ -7,7 +7,8 @@ Quick start::
     from srkit.data import imresize, modcrop, read_image        # MATLAB-exact bicubic, image files
     from srkit import metrics                                   # PSNR/SSIM under the papers' protocol
 
-    net = load("imdn_x4.pth")              # or create_model("imdn", scale=4) to train one
+    net = load("imdn_x4")                  # an official checkpoint by name (downloaded once), or a file
+                                           # path; create_model("imdn", scale=4) to train one
     sr = Upscaler(net)(read_image("photo.png"))
 
 On the command line: ``srkit --help``, ``srkit-bench --help``, ``srkit-search --help``; the README

@@ -256,6 +256,9 @@ FILE_SLOTS: list[tuple[str, list[str], str]] = [
         ("srkit", "info {slot}", "pth"),
         ("srkit", "models --describe {slot}", "pth"),
         ("srkit-bench", "model {slot} --input 16x16 --reps 1 --out {out}", "pth"),
+        ("srkit-bench", "ntire {slot} --baseline {ckpt} --data {data} --scale 2 --runs 1 --out {out}", "pth"),
+        ("srkit-bench", "ntire {ckpt} --baseline {ckpt} --data {slot} --scale 2 --runs 1 --out {out}", "dir"),
+        ("srkit", "upscale {slot} -o {out}/v.mp4 --model bicubic --scale 2", "mp4"),
         ("srkit-search", "report {slot}", "dir"),
         (
             "srkit-search",

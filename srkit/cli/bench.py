@@ -4,6 +4,7 @@
     srkit-bench ops [--only OP ...] [--quick]    every op x implementation x shape x dtype
     srkit-bench model NAME|FILE ... | --all      end-to-end latency, memory, per-layer breakdown
     srkit-bench lut                              the latency table srkit-search consumes
+    srkit-bench ntire MODEL ... [--baseline M]   the NTIRE efficient-SR report: params, FLOPs, runtime, score
 
 Every command prints a table, writes JSON (rows, device fingerprint, measured peaks) and CSV, and
 plots to PNG under ``--out``. Each row names the backend that actually ran; a fallback is shown.
@@ -23,13 +24,14 @@ from typing import Any
 
 import torch
 
-from ..models import CheckpointError, create_model, from_genotype, list_models, load
+from ..models import CheckpointError, create_model, from_genotype, hub, list_models, load
 from ..models.catalog import BlockSpec
 from ..models.upsamplers import BASE_UPSAMPLERS, UPSAMPLERS
 from ..profiler import cases as opcases
 from ..profiler import lut as lutmod
 from ..profiler import modelbench, opbench, report
 from ..profiler.device import Peaks, dtype_name, fingerprint, parse_dtype, peaks, slug
+from . import bench_ntire
 from .args import count, number, size_hw
 from .errors import UsageError, device, run_cli
 
@@ -187,7 +189,7 @@ def _model(spec: str, scale: int) -> tuple[str, torch.nn.Module]:
             return Path(spec).stem, from_genotype(spec, scale)
         except (OSError, ValueError, TypeError, KeyError) as e:
             raise UsageError(f"{spec}: not a genotype srkit can build ({e})") from e
-    if Path(spec).is_file():
+    if Path(spec).is_file() or spec in hub.OFFICIAL:  # a file, or an official checkpoint by name
         try:
             m = load(spec, scale=scale)
         except CheckpointError as e:
@@ -491,6 +493,7 @@ def parser() -> argparse.ArgumentParser:
     _ops_parser(sub)
     _model_parser(sub)
     _lut_parser(sub)
+    bench_ntire.add_parser(sub, _common)
     p.set_defaults(func=cmd_default)
     return p
 

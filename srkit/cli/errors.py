@@ -20,9 +20,11 @@ from ..export import ExportError
 from ..inference import NonFiniteOutput, TilingError
 from ..models.detect import CheckpointError
 from ..models.errors import ModelArgsError
+from ..models.hub import WeightsError
 from ..ops.dispatch import BackendUnavailable
 from ..train.config import ConfigError
 from ..train.runfolder import RunFolderError
+from ..video import VideoError
 
 
 class UsageError(ValueError):
@@ -34,6 +36,8 @@ USER_ERRORS: tuple[type[BaseException], ...] = (
     NonFiniteOutput,
     TilingError,
     ModelArgsError,
+    WeightsError,
+    VideoError,
     ImageReadError,
     DatasetError,
     CheckpointError,

@@ -6,7 +6,7 @@ import argparse
 import logging
 import sys
 
-from . import compare, export, info, models, train, upscale
+from . import compare, export, info, models, train, upscale, weights
 from . import eval as eval_cmd
 from .errors import run_cli
 
@@ -22,6 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     upscale.add_parser(sub)
     train.add_parser(sub)
     export.add_parser(sub)
+    weights.add_parser(sub)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
     return run_cli(f"srkit {args.command}", lambda: int(args.func(args) or 0))

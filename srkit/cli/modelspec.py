@@ -13,7 +13,7 @@ from .. import ops
 from ..data.degrade import bicubic_sr
 from ..evaluate import UpscaleFn
 from ..inference import DTYPES, Upscaler
-from ..models import list_models, load
+from ..models import hub, list_models, load
 from .args import count
 from .errors import UsageError, device
 
@@ -35,7 +35,8 @@ def add_model_args(p: argparse.ArgumentParser, *, multiple: bool = False) -> Non
         p.add_argument(
             "--model",
             required=True,  # never bicubic by default: a result the user did not ask for
-            help="a checkpoint file (.pth/.safetensors), 'bicubic', or a zoo name with --weights",
+            help="a checkpoint file (.pth/.safetensors), an official checkpoint's name (imdn_x4; `srkit weights`), "
+            "'bicubic', or a zoo name with --weights",
         )
         p.add_argument("--weights", help="checkpoint for a zoo name given as --model")
     p.add_argument("--device", type=device, default="cuda" if torch.cuda.is_available() else "cpu")
@@ -72,13 +73,16 @@ def resolve(
         return label or "bicubic", bicubic_sr, None
     if path.endswith(".onnx"):
         return _onnx(label, path, scale, args)
-    if weights is None and not Path(path).is_file():
+    if weights is None and not Path(path).is_file() and path not in hub.OFFICIAL:
         if path in list_models():
             raise UsageError(
                 f"{path}: a zoo name needs weights to evaluate or upscale (add --weights FILE); "
                 f"an untrained {path} = create_model('{path}', scale={scale or 4}) would give noise"
             )
-        raise UsageError(f"--model {path!r}: no such checkpoint file, and not 'bicubic' or a zoo name")
+        raise UsageError(
+            f"--model {path!r}: no such checkpoint file, and not 'bicubic', a zoo name "
+            "or an official checkpoint's name (`srkit weights` lists them)"
+        )
     if weights is not None and path not in list_models():
         raise UsageError(f"unknown zoo model {path!r}; srkit models: {', '.join(list_models())}")
     model = load(weights, scale=scale, arch=path) if weights is not None else load(path, scale=scale)

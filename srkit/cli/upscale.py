@@ -65,9 +65,35 @@ def plan_outputs(files: list[Path], out: Path, scale: int, overwrite: bool) -> l
     return targets
 
 
+def run_video(args: argparse.Namespace) -> int:
+    """One video in, one video out (``-o`` names the file)."""
+    from ..video import VideoJob, is_video, upscale_video
+
+    if len(args.inputs) != 1:
+        raise UsageError("upscale one video at a time: srkit upscale CLIP -o OUT.mp4 --model ...")
+    if not Path(args.inputs[0]).is_file():
+        raise UsageError(f"{args.inputs[0]}: no such video file")
+    if not is_video(args.output):
+        raise UsageError(f"-o {args.output}: for a video, name the output file (.mp4, .mkv, .mov, .webm, .avi)")
+    label, up, model_scale = resolve(args.model, args.scale, args, args.weights)
+    scale = model_scale or args.scale
+    if scale is None:
+        raise UsageError("bicubic needs --scale")
+    job = VideoJob(Path(args.inputs[0]), Path(args.output), label, scale, args.batch, args.segment_frames)
+    with backend_context(args.backend):
+        done = upscale_video(job, lambda lr: up(lr, scale), overwrite=args.overwrite)
+    reused = f" ({done['reused_segments']} segment(s) kept from an earlier run)" if done["reused_segments"] else ""
+    print(f"upscaled {done['frames']} frame(s) into {job.dst}{reused}")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from ..video import is_video
+
+    if any(is_video(i) for i in args.inputs):
+        return run_video(args)
     files = expand_inputs(args.inputs)
     if not files:
         raise UsageError("no images to upscale")
@@ -96,10 +122,14 @@ def run(args: argparse.Namespace) -> int:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("upscale", help="super-resolve images (files, folders, globs) with a model")
-    p.add_argument("inputs", nargs="+", help="image files, folders or glob patterns")
-    p.add_argument("-o", "--output", required=True, help="output folder (<name>_x<s>.png)")
+    p = sub.add_parser("upscale", help="super-resolve images (files, folders, globs) or a video with a model")
+    p.add_argument("inputs", nargs="+", help="image files, folders or glob patterns; or one video file")
+    p.add_argument("-o", "--output", required=True, help="output folder (<name>_x<s>.png); for a video, its file")
     p.add_argument("--scale", type=count(1), help="checked against the model's scale; needed for bicubic")
     p.add_argument("--overwrite", action="store_true", help="replace outputs that already exist (kept otherwise)")
+    p.add_argument("--batch", type=count(1), default=4, help="video: frames per forward pass")
+    p.add_argument(
+        "--segment-frames", type=count(1), default=240, help="video: frames per segment (the unit a rerun resumes at)"
+    )
     add_model_args(p)
     p.set_defaults(func=run)

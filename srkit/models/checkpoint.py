@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from .. import __version__, atomic
+from . import hub
 from .arch import Detection, build
 from .detect import CheckpointError, StateDict, find
 
@@ -102,8 +103,11 @@ def load(
     ``scale``: needed where the weights do not fix it (CARN's multi-scale files; FSRCNN, where the
     file name's ``x<s>`` is used otherwise), and checked against them elsewhere. ``arch``: insist on
     an architecture (a mismatch is an error). ``overrides``: constructor keywords (e.g. ``io_range``).
+    ``path`` may also name an official checkpoint (``hub.OFFICIAL``, e.g. "imdn_x4"): downloaded once.
     """
     p = Path(path)
+    if not p.exists() and str(path) in hub.OFFICIAL:
+        p = hub.fetch(str(path))
     sd, info = read_checkpoint(p)
     if info is not None:  # srkit's own file: its metadata names the network
         found = Detection(None, info["arch"], dict(info["hparams"]), None, sd)
