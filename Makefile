@@ -34,8 +34,12 @@ demo: env
 	  $(VENV)/bin/srkit train --model espcn --scale 4 --data skimage --max-minutes 2 --out runs/demo/espcn && \
 	  $(VENV)/bin/srkit compare --models bicubic ESPCN=runs/demo/espcn/model.safetensors --data skimage --scale 4 --out runs/demo; fi
 	@echo "demo: the crops beside bicubic and the original are in runs/demo/compare_skimage_x4.png"
+	$(VENV)/bin/srkit-bench --out runs/demo model --input 360p --variants eager srkit ort --reps 5 --no-breakdown \
+	  $$(if [ -f $(DEMO_WEIGHTS) ]; then echo $(DEMO_WEIGHTS); else echo runs/demo/espcn/model.safetensors; fi)
 	$(VENV)/bin/srkit-bench --out runs/demo
 	$(VENV)/bin/srkit-search --quick --out runs/demo/search
+	$(PY) -m srkit.demo runs/demo
+	@echo "demo: one figure (crops with PSNR, latency by runtime, the search's front and verdict): runs/demo/demo.png"
 
 test: env lint
 	$(PY) -m pytest -q
