@@ -195,11 +195,15 @@ class OnnxModel(nn.Module):
     out); ``scale``, ``in_channels``, ``min_size`` and ``size_multiple`` come from its metadata, so
     :class:`srkit.Upscaler` pads and tiles it like the model it came from."""
 
-    def __init__(self, source: str | Path | bytes, providers: list[str] | None = None) -> None:
+    def __init__(
+        self, source: str | Path | bytes, providers: list[str] | None = None, threads: int | None = None
+    ) -> None:
         super().__init__()
         ort = onnx_runtime()
         opts = ort.SessionOptions()
         opts.log_severity_level = 3
+        if threads is not None:  # else ONNX Runtime's default: one thread per physical core
+            opts.intra_op_num_threads = threads
         data = source if isinstance(source, bytes) else Path(source).read_bytes()
         try:
             self.session = ort.InferenceSession(data, opts, providers=providers or ["CPUExecutionProvider"])

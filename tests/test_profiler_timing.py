@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
+
 import numpy as np
 import pytest
 import torch
 
-from srkit.profiler.timing import Rotating, Timing, measure, rotated, rotation_count
+from srkit.profiler.timing import Rotating, Timing, interleaved, measure, rotated, rotation_count
 
 
 class FakeClock:
@@ -87,3 +92,36 @@ def test_rotated_inputs_cycle_through_distinct_copies() -> None:
         assert fn() == 3
     assert len(set(seen)) == k and seen[:k] == seen[k:]
     assert all(torch.equal(s[0], x) for s in fn.sets)
+
+
+def _spin(n: int) -> None:
+    for _ in range(n * 1_000_000):
+        pass
+
+
+def test_a_variant_twice_as_slow_is_reported_twice_as_slow_on_a_loaded_machine() -> None:
+    """Two competing processes keep every core of this 2-core machine busy while the timer runs;
+    the ratio is taken within each round, so the load falls on both variants alike."""
+    hog = "import time\nt = time.time()\nwhile time.time() - t < 60: pass"
+    hogs = [subprocess.Popen([sys.executable, "-c", hog]) for _ in range(max(2, os.cpu_count() or 2))]
+    time.sleep(0.3)  # the competitors running before the first round
+    try:
+        res = interleaved(
+            {"once": lambda: _spin(1), "twice": lambda: _spin(2)}, "cpu", baseline="once", rounds=9, reps=3
+        )
+    finally:
+        for h in hogs:
+            h.kill()
+            h.wait()
+    s = res.speedups["twice"]
+    assert 0.4 < s["median"] < 0.6 and s["min"] <= s["median"] <= s["max"], s
+    assert res.speedups["once"] == {"median": 1.0, "min": 1.0, "max": 1.0}
+    assert res.timings["twice"].reps == 27 and len(res.round_ms["twice"]) == 9
+    assert res.noise["load_1min_after"] is not None and set(res.noise["round_spread_max_over_min"]) == {"once", "twice"}
+
+
+def test_interleaved_rotates_the_order_every_round() -> None:
+    order: list[str] = []
+    fns = {n: (lambda n=n: order.append(n)) for n in "abc"}
+    interleaved(fns, "cpu", rounds=3, reps=1)
+    assert order == list("abcbcacab")

@@ -63,6 +63,9 @@ MODEL_COLUMNS = [
     ("MP/s", "megapixels_per_s", ".2f"),
     ("peak MiB", "peak_memory_MiB", ".0f"),
     ("vs eager", "speedup_vs_eager", ".2f"),
+    ("[min", "speedup_vs_eager_min", ".2f"),
+    ("max]", "speedup_vs_eager_max", ".2f"),
+    ("first call s", "first_call_s", ".1f"),
     ("dB vs fp32", "psnr_vs_fp32_eager_dB", ".1f"),
     ("error", "error", ""),
 ]
@@ -311,6 +314,7 @@ def cmd_model(args: argparse.Namespace) -> int:
         stem,
         {
             "command": "model",
+            "timing_method": modelbench.TIMING_METHOD,
             "fingerprint": fp,
             "peaks": pk.as_dict(),
             "scale": args.scale,

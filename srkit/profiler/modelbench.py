@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import re
+import statistics
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -28,6 +29,7 @@ from torch import nn
 from .. import ops
 from ..models.base import padded_hw
 from ..ops import dispatch
+from . import timing
 from .device import dtype_name
 from .opbench import ran
 from .timing import measure, sync
@@ -35,6 +37,11 @@ from .timing import measure, sync
 VARIANTS = ("eager", "compile", "srkit")  # srkit-bench's default rows
 RUNTIMES = ("torch", "ort")  # what a search times candidates on: PyTorch (srkit's ops) or ONNX Runtime
 ALL_VARIANTS = (*VARIANTS, "ort")  # "ort": the model exported to ONNX, run by ONNX Runtime (srkit[onnx])
+TIMING_METHOD = (
+    "every setting built and warmed up first (first_call_s: construction, compile or export, first call); then "
+    "all timed together in interleaved rounds, the order rotated each round; median [min, max] over the rounds' "
+    "medians; speed-ups over eager taken within each round; torch and ONNX Runtime on the same thread count"
+)
 RESOLUTIONS = {"360p": (360, 640), "540p": (540, 960), "720p": (720, 1280), "1080p": (1080, 1920), "4k": (2160, 3840)}
 
 
@@ -89,6 +96,8 @@ class Runner:
         self.graph: torch.cuda.CUDAGraph | None = None
         self.static_out: torch.Tensor | None = None
         self.calls: list[dispatch.Call] = []
+        self.first_call_s = 0.0  # construction and first call (compiles, exports), set by whoever times it
+        self.error: dict[str, float] = {}  # the first output's distance from the fp32 reference
         with torch.inference_mode():
             with dispatch.trace() as calls:
                 out = self._eager()
@@ -139,7 +148,9 @@ class OrtForward:
             else []
         )
         self.provider = gpu[0] if gpu else "CPUExecutionProvider"  # TensorRT first where installed, as NTIRE times
-        self.onnx = OnnxModel(to_onnx_bytes(model, dtype=x.dtype, dynamic=False, example=x), providers=[self.provider])
+        onnx = to_onnx_bytes(model, dtype=x.dtype, dynamic=False, example=x)
+        # as many intra-op threads as torch uses, so the two runtimes are compared on equal cores
+        self.onnx = OnnxModel(onnx, providers=[self.provider], threads=torch.get_num_threads())
         self.feed = {self.onnx.input_name: x.detach().cpu().numpy()}
         self.device = x.device
 
@@ -216,17 +227,21 @@ def bench_model(
     reps: int = 20,
     warmup: int = 3,
     max_seconds: float = 10.0,
+    rounds: int = 5,
     progress: Callable[[str], None] | None = None,
 ) -> list[dict[str, Any]]:
-    """One row per setting; ``x`` is the fp32 LR batch on the device."""
+    """One row per setting; ``x`` is the fp32 LR batch on the device. Every setting is built and
+    warmed up first (its first call, compiles and exports included, is reported as
+    ``first_call_s``), then all are timed together in interleaved rounds
+    (:func:`srkit.profiler.timing.interleaved`): speed-ups over eager are taken within each round."""
     with torch.inference_mode(), ops.plain_torch():
         ref = copy.deepcopy(model).eval().to(x.device, torch.float32)(x)
     scale = int(getattr(model, "scale", ref.shape[-1] // x.shape[-1]))
-    rows = []
+    rows, runners = [], {}
     for s in settings:
         if progress:
             progress(f"{name} {s.label} {dtype_name(s.dtype)}{' channels_last' if s.channels_last else ''}")
-        base: dict[str, Any] = {
+        row: dict[str, Any] = {
             "model": name,
             "scale": scale,
             "variant": s.label,
@@ -236,54 +251,101 @@ def bench_model(
             "lr_hw": list(x.shape[-2:]),
             "out_hw": list(ref.shape[-2:]),
         }
-        rows.append(base | _time_setting(model, x, s, ref, reps=reps, warmup=warmup, max_seconds=max_seconds))
-    _add_speedups(rows)
+        built = _build(model, x, s, ref, warmup)
+        if isinstance(built, Runner):
+            runners[len(rows)] = built
+        else:
+            row |= built
+        rows.append(row)
+    _time_together(rows, runners, x, reps=reps, rounds=rounds, max_seconds=max_seconds)
     return rows
 
 
-def _time_setting(
-    model: nn.Module, x: torch.Tensor, s: Setting, ref: torch.Tensor, *, reps: int, warmup: int, max_seconds: float
-) -> dict[str, Any]:
-    """Timing, distance from the fp32 reference and backend of one setting, or the error that stopped it."""
-    dev = x.device
+def _build(model: nn.Module, x: torch.Tensor, s: Setting, ref: torch.Tensor, warmup: int) -> Runner | dict[str, Any]:
+    """The setting's runner, built and warmed up, or the error that stopped it (as a row's fields)."""
     try:
-        if dev.type == "cuda":
-            torch.cuda.empty_cache()
-            torch.cuda.reset_peak_memory_stats(dev)
+        t0 = time.perf_counter()
         r = Runner(model, x, s)
-        t = measure(r, dev, warmup=warmup, reps=reps, max_seconds=max_seconds)
-        out = r()
-        sync(dev)
-        peak = torch.cuda.max_memory_allocated(dev) / 2**20 if dev.type == "cuda" else None
+        sync(x.device)
+        r.first_call_s = time.perf_counter() - t0
+        for _ in range(warmup):
+            r()
+        sync(x.device)
     except Exception as e:  # noqa: BLE001 - a setting that cannot run is a row that says why
         return {"error": f"{type(e).__name__}: {e}"}
+    r.error = output_error(r.first, ref)
+    return r
+
+
+def _plan(runners: dict[int, Runner], reps: int, rounds: int, max_seconds: float) -> tuple[int, int]:
+    """(rounds, calls per round): ``reps`` calls per setting in all, fewer (at least 3 rounds of
+    one) where the slowest first call says they would take past ``max_seconds`` per setting."""
+    slowest = max(r.first_call_s for r in runners.values())
+    total = reps if slowest * reps <= max_seconds else max(3, int(max_seconds / max(slowest, 1e-9)))
+    rounds = max(1, min(rounds, total))
+    return rounds, max(1, total // rounds)
+
+
+def _time_together(
+    rows: list[dict[str, Any]],
+    runners: dict[int, Runner],
+    x: torch.Tensor,
+    *,
+    reps: int,
+    rounds: int,
+    max_seconds: float,
+) -> None:
+    if not runners:
+        return
+    n_rounds, per_round = _plan(runners, reps, rounds, max_seconds)
+    if x.device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(x.device)
+    res = timing.interleaved({str(i): r for i, r in runners.items()}, x.device, rounds=n_rounds, reps=per_round)
+    for i, r in runners.items():
+        rows[i] |= _timed_row(r, res.timings[str(i)], x) | {
+            "rounds": n_rounds,
+            "round_ms": res.round_ms[str(i)],
+            "first_call_s": r.first_call_s,
+            "load_1min_before": res.noise["load_1min_before"],
+            "load_1min_after": res.noise["load_1min_after"],
+        }
+    _add_speedups(rows, res.round_ms)
+
+
+def _timed_row(r: Runner, t: timing.Timing, x: torch.Tensor) -> dict[str, Any]:
+    s = r.setting
     backend, fallback = ran(r.calls) if s.variant == "srkit" else ("torch-" + s.variant, None)
     if isinstance(r.fwd, OrtForward):
         backend, fallback = r.fwd.backend, None
     per_s = 1.0 / (t.median_ms * 1e-3)
+    out_px = r.first.shape[-2] * r.first.shape[-1]
+    peak = torch.cuda.max_memory_allocated(x.device) / 2**20 if x.device.type == "cuda" else None
     return (
         t.as_dict()
-        | output_error(out, ref)
+        | r.error
         | {
             "backend_ran": backend,
             "fallback": fallback,
             "images_per_s": x.shape[0] * per_s,
-            "megapixels_per_s": ref.shape[-2] * ref.shape[-1] * x.shape[0] * per_s / 1e6,
+            "megapixels_per_s": out_px * x.shape[0] * per_s / 1e6,
             "peak_memory_MiB": peak,
+            "threads": torch.get_num_threads(),
         }
     )
 
 
-def _add_speedups(rows: list[dict[str, Any]]) -> None:
-    """Each row's speed-up over eager at the same dtype and layout."""
-    eager = {
-        (r["dtype"], r["channels_last"]): r["median_ms"]
-        for r in rows
-        if r.get("variant") == "eager" and "median_ms" in r
-    }
-    for r in rows:
+def _add_speedups(rows: list[dict[str, Any]], round_ms: dict[str, list[float]]) -> None:
+    """Each row's speed-up over eager at the same dtype and layout, taken round by round: the
+    median with [min, max] over the rounds."""
+    eager = {(r["dtype"], r["channels_last"]): str(i) for i, r in enumerate(rows) if r.get("variant") == "eager"}
+    for i, r in enumerate(rows):
         e = eager.get((r["dtype"], r["channels_last"]))
-        r["speedup_vs_eager"] = e / r["median_ms"] if e and "median_ms" in r else None
+        if e is None or e not in round_ms or str(i) not in round_ms:
+            r["speedup_vs_eager"] = None
+            continue
+        ratios = [a / b for a, b in zip(round_ms[e], round_ms[str(i)], strict=True)]
+        r["speedup_vs_eager"] = statistics.median(ratios)
+        r["speedup_vs_eager_min"], r["speedup_vs_eager_max"] = min(ratios), max(ratios)
 
 
 class _LayerTimer:

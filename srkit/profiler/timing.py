@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -145,3 +145,57 @@ def rotated(fn: Callable[..., object], inputs: Sequence[Any], device: str | torc
     k = rotation_count(max(1, tensor_bytes(inputs)), cache_bytes(device))
     sets = [list(inputs)] + [[t.clone() if isinstance(t, torch.Tensor) else t for t in inputs] for _ in range(k - 1)]
     return Rotating(fn, sets)
+
+
+@dataclass(frozen=True)
+class Interleaved:
+    """What :func:`interleaved` measured: per name, the :class:`Timing` of all its timed calls and
+    the median of each round; per name, its speed-up over ``baseline`` taken within each round
+    (baseline's round median / its own), as median with [min, max]; the machine's load around it."""
+
+    timings: dict[str, Timing]
+    round_ms: dict[str, list[float]]
+    speedups: dict[str, dict[str, float]]
+    noise: dict[str, Any]
+
+
+def interleaved(
+    fns: dict[str, Callable[[], object]],
+    device: str | torch.device = "cpu",
+    *,
+    baseline: str | None = None,
+    rounds: int = 5,
+    reps: int = 5,
+) -> Interleaved:
+    """Time every ``fns[name]()`` in ``rounds`` rounds; in round r the names run in an order rotated
+    by r, each ``reps`` times, so a busy stretch of the machine falls on every name alike and each
+    round's ratios compare calls made moments apart. Warm-up is the caller's (first calls, compiles)."""
+    if not fns or rounds < 1 or reps < 1:
+        raise ValueError(f"interleaved: need functions, rounds >= 1 and reps >= 1 (got {len(fns)}, {rounds}, {reps})")
+    names = list(fns)
+    round_ms: dict[str, list[float]] = {n: [] for n in names}
+    load_before = _load()
+    for r in range(rounds):
+        for n in names[r % len(names) :] + names[: r % len(names)]:
+            t = measure(fns[n], device, warmup=0, reps=reps)
+            round_ms[n].append(t.median_ms)
+    # statistics over the rounds' medians; reps counts every timed call
+    timings = {n: replace(Timing.from_samples(round_ms[n], warmup=0), reps=rounds * reps) for n in names}
+    speedups = {}
+    if baseline is not None:
+        for n in names:
+            ratios = np.asarray(round_ms[baseline]) / np.asarray(round_ms[n])
+            speedups[n] = {"median": float(np.median(ratios)), "min": float(ratios.min()), "max": float(ratios.max())}
+    spread = {n: max(v) / min(v) for n, v in round_ms.items()}
+    noise = {"load_1min_before": load_before, "load_1min_after": _load(), "round_spread_max_over_min": spread}
+    return Interleaved(timings, round_ms, speedups, noise)
+
+
+def _load() -> float | None:
+    """The 1-minute load average (runnable processes), where the system reports one."""
+    import os
+
+    try:
+        return os.getloadavg()[0]
+    except (OSError, AttributeError):
+        return None
