@@ -14,6 +14,7 @@ import os
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import nn
@@ -130,6 +131,30 @@ class Upscaler:
         self._per_px = bytes_per_lr_pixel(model, self.scale, dtype)  # for the tile that fits memory
         self._cap: int | None = None  # the largest tile side an out-of-memory error left
         self.model: nn.Module = torch.compile(model) if compile else model
+        self.choice: Any = None  # the srkit.runtime.Choice that made this upscaler, where one did
+
+    @classmethod
+    def load(
+        cls,
+        source: str | os.PathLike[str],
+        *,
+        runtime: str = "auto",
+        device: str | torch.device = "cpu",
+        dtype: torch.dtype = torch.float32,
+        scale: int | None = None,
+        tile: int | None = None,
+        overlap: int = 16,
+    ) -> Upscaler:
+        """A checkpoint file or an official checkpoint's name, on ``runtime``: by default the fastest
+        of srkit's runtimes on this device (:mod:`srkit.runtime`); ``.choice`` says which and why."""
+        from . import runtime as rt
+        from .models import load
+
+        up, choice = rt.upscaler(
+            load(source, scale=scale), runtime, device=device, dtype=dtype, tile=tile, overlap=overlap
+        )
+        up.choice = choice
+        return up
 
     @torch.inference_mode()
     def run_float(self, x: torch.Tensor) -> torch.Tensor:

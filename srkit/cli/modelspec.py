@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import sys
 from pathlib import Path
 
 import torch
 
 from .. import ops
+from .. import runtime as rt
 from ..data.degrade import bicubic_sr
 from ..evaluate import UpscaleFn
 from ..inference import DTYPES, Upscaler
 from ..models import hub, list_models, load
+from ..runtime import DEFAULT, RUNTIMES
 from .args import count
 from .errors import UsageError, device
 
@@ -43,8 +46,15 @@ def add_model_args(p: argparse.ArgumentParser, *, multiple: bool = False) -> Non
     p.add_argument("--dtype", default="fp32", choices=sorted(DTYPES), help="model precision")
     p.add_argument("--tile", type=count(1), help="LR tile size (default: whole images)")
     p.add_argument("--overlap", type=count(0), default=16, help="LR pixels shared by neighbouring tiles")
-    p.add_argument("--channels-last", action="store_true")
-    p.add_argument("--compile", action="store_true", help="torch.compile the model")
+    p.add_argument(
+        "--runtime",
+        choices=RUNTIMES,
+        default=DEFAULT,
+        help="auto (default): the fastest of torch, channels_last and ort on this device, measured once and "
+        "remembered; or force one (compile only when asked: its first call compiles)",
+    )
+    p.add_argument("--channels-last", action="store_true", help="the same as --runtime channels_last")
+    p.add_argument("--compile", action="store_true", help="the same as --runtime compile")
     p.add_argument("--backend", help="force srkit's op backend (triton, cuda, cpp, torch); default: best available")
 
 
@@ -86,13 +96,20 @@ def resolve(
     if weights is not None and path not in list_models():
         raise UsageError(f"unknown zoo model {path!r}; srkit models: {', '.join(list_models())}")
     model = load(weights, scale=scale, arch=path) if weights is not None else load(path, scale=scale)
-    up = Upscaler(
-        model,
-        device=args.device,
-        dtype=DTYPES[args.dtype],
-        tile=args.tile,
-        overlap=args.overlap,
-        channels_last=args.channels_last,
-        compile=args.compile,
-    )
-    return label or Path(path).stem, lambda lr, s: up(lr), int(model.scale)
+    name = label or Path(path).stem
+    try:
+        up, choice = rt.upscaler(
+            model, runtime_of(args), device=args.device, dtype=DTYPES[args.dtype], tile=args.tile, overlap=args.overlap
+        )
+    except ValueError as e:
+        raise UsageError(f"{name}: {e}") from None
+    print(f"{name}: {choice.line()}", file=sys.stderr)
+    return name, lambda lr, s: up(lr), int(model.scale)
+
+
+def runtime_of(args: argparse.Namespace) -> str:
+    """--runtime, with --channels-last and --compile as its older spellings (a contradiction refused)."""
+    forced = [r for r, flag in (("channels_last", args.channels_last), ("compile", args.compile)) if flag]
+    if len(forced) > 1 or (forced and args.runtime not in ("auto", forced[0])):
+        raise UsageError(f"--runtime {args.runtime} contradicts --{forced[0].replace('_', '-')}")
+    return forced[0] if forced else args.runtime

@@ -36,7 +36,9 @@ from .timing import measure, sync
 
 VARIANTS = ("eager", "compile", "srkit")  # srkit-bench's default rows
 RUNTIMES = ("torch", "ort")  # what a search times candidates on: PyTorch (srkit's ops) or ONNX Runtime
-ALL_VARIANTS = (*VARIANTS, "ort")  # "ort": the model exported to ONNX, run by ONNX Runtime (srkit[onnx])
+# "ort": the model exported to ONNX, run by ONNX Runtime (srkit[onnx]); "default": what srkit upscale and
+# Upscaler.load run when no runtime is named (srkit.runtime's measured choice)
+ALL_VARIANTS = (*VARIANTS, "ort", "default")
 TIMING_METHOD = (
     "every setting built and warmed up first (first_call_s: construction, compile or export, first call); then "
     "all timed together in interleaved rounds, the order rotated each round; median [min, max] over the rounds' "
@@ -87,7 +89,10 @@ class Runner:
             self.x = self.x.contiguous(memory_format=torch.channels_last)
         self.model = m
         fwd: Callable[[torch.Tensor], torch.Tensor] = m
-        if s.variant == "ort":
+        self.choice = None
+        if s.variant == "default":
+            fwd = self._default(model, x, s)
+        elif s.variant == "ort":
             fwd = OrtForward(model, self.x)
         elif s.variant == "compile":
             mode = "max-autotune-no-cudagraphs" if x.device.type == "cuda" else "default"
@@ -106,8 +111,21 @@ class Runner:
             if s.cuda_graph:
                 self._capture()
 
+    def _default(self, model: nn.Module, x: torch.Tensor, s: Setting) -> Callable[[torch.Tensor], torch.Tensor]:
+        """srkit's default runtime for this model on this device, as srkit.runtime chooses it."""
+        from .. import runtime as rt
+
+        self.choice = rt.choose(model, x.device, s.dtype)
+        if self.choice.runtime == "ort":
+            onnx = rt.onnx_model(model, s.dtype)
+            return lambda t: onnx(t)
+        if self.choice.runtime == "channels_last":
+            self.model = self.model.to(memory_format=torch.channels_last)
+            self.x = self.x.contiguous(memory_format=torch.channels_last)
+        return self.model
+
     def _eager(self) -> torch.Tensor:
-        if self.setting.variant in ("srkit", "ort"):
+        if self.setting.variant in ("srkit", "ort", "default"):
             return self.fwd(self.x)
         with ops.plain_torch():
             return self.fwd(self.x)
@@ -314,9 +332,11 @@ def _time_together(
 
 def _timed_row(r: Runner, t: timing.Timing, x: torch.Tensor) -> dict[str, Any]:
     s = r.setting
-    backend, fallback = ran(r.calls) if s.variant == "srkit" else ("torch-" + s.variant, None)
+    backend, fallback = ran(r.calls) if s.variant in ("srkit", "default") else ("torch-" + s.variant, None)
     if isinstance(r.fwd, OrtForward):
         backend, fallback = r.fwd.backend, None
+    if r.choice is not None:  # the default path names the runtime it chose
+        backend = f"{r.choice.runtime}" + (f" ({backend})" if r.choice.runtime != "ort" else " (onnxruntime-cpu)")
     per_s = 1.0 / (t.median_ms * 1e-3)
     out_px = r.first.shape[-2] * r.first.shape[-1]
     peak = torch.cuda.max_memory_allocated(x.device) / 2**20 if x.device.type == "cuda" else None

@@ -1,0 +1,183 @@
+"""The runtime a model runs on by default: the fastest of srkit's on this device, measured once.
+
+Runtimes: ``torch`` (PyTorch with srkit's ops, NCHW), ``channels_last`` (the same in NHWC, which
+oneDNN's convolutions prefer on a CPU), ``compile`` (``torch.compile``; forced only, since its first
+call compiles for tens of seconds), ``ort`` (ONNX Runtime on srkit's own export, CPU; the export is
+made once and cached under ``$SRKIT_CACHE/onnx`` by the weights' hash, so it is never stale).
+
+``auto`` times the candidates on this device in interleaved rounds (srkit.profiler.timing) at a
+probe size, takes the fastest, and remembers the choice in ``$SRKIT_CACHE/runtime.json`` keyed by
+the weights' hash, the device, the precision and the thread count; :class:`Choice` says what was
+chosen and why, and every command prints it.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from . import __version__, atomic
+from .inference import Upscaler
+
+RUNTIMES = ("auto", "torch", "channels_last", "compile", "ort")
+# the commands' default; the test suite sets SRKIT_RUNTIME=torch so that only the tests of the choice export models
+DEFAULT = os.environ.get("SRKIT_RUNTIME", "auto")
+PROBE = 96  # LR side the choice is measured at: large enough that per-call overhead does not decide it
+
+
+@dataclass(frozen=True)
+class Choice:
+    runtime: str
+    reason: str  # how it was chosen, for the user
+    speedups: dict[str, float]  # each candidate's median speed-up over torch, where measured
+
+    def line(self) -> str:
+        return f"runtime: {self.runtime} ({self.reason})"
+
+
+def cache_root() -> Path:
+    return Path(os.environ.get("SRKIT_CACHE") or Path.home() / ".cache" / "srkit")
+
+
+def weights_key(model: nn.Module) -> str:
+    """sha256 (16 hex) of the network's class, its tensors' names and bytes, srkit's and torch's
+    versions: a different file, a changed weight or an upgrade gives another key."""
+    h = hashlib.sha256(f"{type(model).__qualname__}|{__version__}|{torch.__version__}".encode())
+    for name, t in model.state_dict().items():
+        h.update(name.encode())
+        h.update(t.detach().cpu().contiguous().view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+    return h.hexdigest()[:16]
+
+
+def onnx_model(model: nn.Module, dtype: torch.dtype = torch.float32) -> nn.Module:
+    """``model`` as an :class:`srkit.export.OnnxModel` (dynamic sizes), exported once per weights."""
+    from .export import OnnxModel, to_onnx_bytes
+
+    path = cache_root() / "onnx" / f"{weights_key(model)}_{str(dtype).removeprefix('torch.')}.onnx"
+    if not path.is_file():
+        print(f"exporting {type(model).__name__} to ONNX once (kept in {path.parent})", file=sys.stderr)
+        atomic.write_bytes(path, to_onnx_bytes(model, dtype=dtype, dynamic=True))
+    return OnnxModel(path, threads=torch.get_num_threads())
+
+
+def candidates(device: torch.device, dtype: torch.dtype = torch.float32) -> tuple[str, ...]:
+    """What ``auto`` chooses among: ONNX Runtime only on a CPU in float32 (where srkit runs it)."""
+    if device.type == "cpu" and dtype == torch.float32 and _have_ort():
+        return ("torch", "channels_last", "ort")
+    return ("torch", "channels_last")
+
+
+def _have_ort() -> bool:
+    try:
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _memo_key(model: nn.Module, device: torch.device, dtype: torch.dtype) -> str:
+    from .profiler.device import fingerprint, slug
+
+    where = slug(fingerprint(str(device)))
+    return f"{weights_key(model)}|{where}|{str(dtype).removeprefix('torch.')}|threads={torch.get_num_threads()}"
+
+
+def _remembered(key: str) -> dict | None:
+    try:
+        return json.loads((cache_root() / "runtime.json").read_text()).get(key)
+    except (OSError, ValueError):
+        return None
+
+
+def _remember(key: str, choice: Choice) -> None:
+    path = cache_root() / "runtime.json"
+    try:
+        table = json.loads(path.read_text())
+    except (OSError, ValueError):
+        table = {}
+    measured = choice.reason.removeprefix("auto: ")
+    atomic.write_json(
+        path, {**table, key: {"runtime": choice.runtime, "measured": measured, "speedups": choice.speedups}}
+    )
+
+
+def choose(model: nn.Module, device: str | torch.device, dtype: torch.dtype = torch.float32) -> Choice:
+    """The fastest candidate runtime for ``model`` on ``device``, remembered after its first measurement."""
+    dev = torch.device(device)
+    key = _memo_key(model, dev, dtype)
+    had = _remembered(key)
+    if had is not None and had["runtime"] in candidates(dev, dtype):
+        return Choice(had["runtime"], "auto, measured earlier on this device: " + had["measured"], had["speedups"])
+    choice = measure_choice(model, dev, dtype)
+    _remember(key, choice)
+    return choice
+
+
+def measure_choice(model: nn.Module, device: torch.device, dtype: torch.dtype) -> Choice:
+    from .models.base import pad_input
+    from .profiler.timing import interleaved
+
+    c = int(getattr(model, "in_channels", 3))
+    x = pad_input(model, torch.rand(1, c, PROBE, PROBE, device=device, dtype=dtype))
+    fns = {name: _forward(model, name, x, device, dtype) for name in candidates(device, dtype)}
+    with torch.inference_mode():
+        for fn in fns.values():
+            fn()  # first calls (an export, oneDNN's kernel choice) are not timed
+        res = interleaved(fns, device, baseline="torch", rounds=5, reps=3)
+    speed = {n: round(s["median"], 3) for n, s in res.speedups.items()}
+    best = max(speed, key=lambda n: speed[n])
+    why = f"auto: {speed[best]:.2f}x torch at LR {PROBE}x{PROBE} on this device, of {', '.join(speed)}"
+    return Choice(best, why, speed)
+
+
+def _forward(
+    model: nn.Module, name: str, x: torch.Tensor, device: torch.device, dtype: torch.dtype
+) -> Callable[[], object]:
+    if name == "ort":
+        m = onnx_model(model, dtype)
+        xc = x.cpu()
+        return lambda: m(xc)
+    m = copy.deepcopy(model).eval().to(device, dtype)  # a copy: the caller's model keeps its layout
+    if name == "channels_last":
+        m = m.to(memory_format=torch.channels_last)
+        xl = x.contiguous(memory_format=torch.channels_last)
+        return lambda: m(xl)
+    return lambda: m(x)
+
+
+def upscaler(
+    model: nn.Module,
+    runtime: str = "auto",
+    *,
+    device: str | torch.device = "cpu",
+    dtype: torch.dtype = torch.float32,
+    tile: int | None = None,
+    overlap: int = 16,
+) -> tuple[Upscaler, Choice]:
+    """An :class:`Upscaler` of ``model`` on ``runtime`` (``auto``: :func:`choose`), and the choice."""
+    if runtime not in RUNTIMES:
+        raise ValueError(f"runtime {runtime!r}: one of {', '.join(RUNTIMES)}")
+    choice = choose(model, device, dtype) if runtime == "auto" else Choice(runtime, "asked for", {})
+    if choice.runtime == "ort":
+        if torch.device(device).type != "cpu" or dtype != torch.float32:
+            raise ValueError("runtime ort: srkit runs ONNX Runtime on the CPU in float32 (--device cpu --dtype fp32)")
+        return Upscaler(onnx_model(model, dtype), device="cpu", tile=tile, overlap=overlap), choice
+    up = Upscaler(
+        model,
+        device=device,
+        dtype=dtype,
+        tile=tile,
+        overlap=overlap,
+        channels_last=choice.runtime == "channels_last",
+        compile=choice.runtime == "compile",
+    )
+    return up, choice

@@ -1,0 +1,109 @@
+"""The default runtime (srkit.runtime): the fastest candidate on this device, measured once and
+remembered by the weights' hash; ONNX exports cached by that hash; forced runtimes and their refusals."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from srkit import runtime as rt
+from srkit.cli.main import main
+from srkit.data import read_image, write_image
+from srkit.inference import Upscaler
+from srkit.models import create_model, save
+
+
+@pytest.fixture(autouse=True)
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("SRKIT_CACHE", str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
+def _net(seed: int = 0) -> torch.nn.Module:
+    torch.manual_seed(seed)
+    return create_model("espcn", scale=2).eval()
+
+
+def _slow(monkeypatch: pytest.MonkeyPatch, delays: dict[str, float]) -> list[str]:
+    """Candidates that sleep the given seconds per call (the fastest is known); returns the log of builds."""
+    built: list[str] = []
+
+    def fake(model, name, x, device, dtype):  # noqa: ANN001, ANN202
+        built.append(name)
+        return lambda: time.sleep(delays[name])
+
+    monkeypatch.setattr(rt, "_forward", fake)
+    monkeypatch.setattr(rt, "candidates", lambda device, dtype=torch.float32: tuple(delays))
+    return built
+
+
+def test_auto_takes_the_fastest_and_remembers_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    built = _slow(monkeypatch, {"torch": 0.004, "channels_last": 0.002, "ort": 0.006})
+    net = _net()
+    c = rt.choose(net, "cpu")
+    assert c.runtime == "channels_last" and c.speedups["channels_last"] > 1.5 and c.reason.startswith("auto: ")
+    again = rt.choose(net, "cpu")
+    assert again.runtime == "channels_last" and "measured earlier" in again.reason and len(built) == 3
+    rt.choose(_net(seed=1), "cpu")  # other weights: measured again
+    assert len(built) == 6
+
+
+def test_the_onnx_export_is_made_once_per_weights(cache: Path) -> None:
+    net = _net()
+    a = rt.onnx_model(net)
+    files = list((cache / "onnx").iterdir())
+    stamp = files[0].stat().st_mtime_ns
+    rt.onnx_model(net)
+    assert list((cache / "onnx").iterdir()) == files and files[0].stat().st_mtime_ns == stamp
+    with torch.no_grad():
+        next(net.parameters()).add_(0.1)  # a changed weight is another export, never the stale one
+    b = rt.onnx_model(net)
+    assert len(list((cache / "onnx").iterdir())) == 2
+    x = torch.rand(1, net.in_channels, 13, 17)
+    with torch.inference_mode():
+        assert (b(x) - net(x)).abs().max() < 1e-5 and (a(x) - net(x)).abs().max() > 1e-3
+
+
+@pytest.mark.parametrize("runtime", ["torch", "channels_last", "ort"])
+def test_every_runtime_gives_the_same_image(runtime: str) -> None:
+    net = _net()
+    lr = torch.randint(0, 256, (3, 11, 14), dtype=torch.uint8)
+    ref = Upscaler(net)(lr)
+    up, choice = rt.upscaler(net, runtime)
+    assert choice.runtime == runtime and (up(lr).int() - ref.int()).abs().max() <= 1
+
+
+def test_the_commands_say_the_runtime_and_refuse_contradictions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _slow(monkeypatch, {"torch": 0.003, "channels_last": 0.001})
+    save(_net(), tmp_path / "espcn.safetensors")
+    write_image(tmp_path / "a.png", torch.randint(0, 256, (3, 9, 8), dtype=torch.uint8))
+    argv = [
+        "upscale",
+        str(tmp_path / "a.png"),
+        "-o",
+        str(tmp_path / "out"),
+        "--model",
+        str(tmp_path / "espcn.safetensors"),
+    ]
+    assert main([*argv, "--runtime", "auto"]) == 0
+    assert "runtime: channels_last (auto: " in capsys.readouterr().err
+    assert read_image(tmp_path / "out" / "a_x2.png").shape == (3, 18, 16)
+    for bad, says in (
+        (["--runtime", "torch", "--compile"], "contradicts --compile"),
+        (["--runtime", "ort", "--dtype", "bf16"], "CPU in float32"),
+    ):
+        assert main([*argv, "--overwrite", *bad]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert says in err[-1], err
+
+
+def test_upscaler_load_names_its_runtime(tmp_path: Path) -> None:
+    save(_net(), tmp_path / "espcn.safetensors")
+    up = Upscaler.load(tmp_path / "espcn.safetensors", runtime="channels_last")
+    assert up.choice.runtime == "channels_last" and up.channels_last
+    assert up(torch.zeros(3, 5, 5, dtype=torch.uint8)).shape == (3, 10, 10)
