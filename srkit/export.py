@@ -190,6 +190,9 @@ def export(
     return path
 
 
+SIZED_SESSIONS = 8  # input sizes an OnnxModel keeps a fixed-size session for
+
+
 class OnnxModel(nn.Module):
     """An exported ONNX file as a model: ``forward`` runs it in ONNX Runtime (CPU tensors in and
     out); ``scale``, ``in_channels``, ``min_size`` and ``size_multiple`` come from its metadata, so
@@ -205,8 +208,9 @@ class OnnxModel(nn.Module):
         if threads is not None:  # else ONNX Runtime's default: one thread per physical core
             opts.intra_op_num_threads = threads
         data = source if isinstance(source, bytes) else Path(source).read_bytes()
+        self._data, self._threads, self._providers = data, threads, providers or ["CPUExecutionProvider"]
         try:
-            self.session = ort.InferenceSession(data, opts, providers=providers or ["CPUExecutionProvider"])
+            self.session = ort.InferenceSession(data, opts, providers=self._providers)
         except Exception as e:  # noqa: BLE001 - onnxruntime's own error types
             raise ExportError(
                 f"{'ONNX bytes' if isinstance(source, bytes) else source}: not a loadable ONNX model "
@@ -228,6 +232,28 @@ class OnnxModel(nn.Module):
         self.fixed_hw: tuple[int, int] | None = (
             (int(dims[0]), int(dims[1])) if all(isinstance(d, int) for d in dims) else None
         )
+        # a dynamic export's sides by name ("h", "w"), which a per-size session fixes (see _session)
+        self._side_names = tuple(dims) if all(isinstance(d, str) and d.isidentifier() for d in dims) else None
+        self._by_size: dict[tuple[int, int], Any] = {}
+
+    def _session(self, h: int, w: int) -> Any:
+        """The session for an (h, w) input: for a dynamic export, one with its sides fixed to h and w
+        (ONNX Runtime then plans memory and kernels for that shape, as for a static export; measured
+        faster), made on first use and kept for the last few sizes; else the one session."""
+        if self._side_names is None or self.fixed_hw is not None:
+            return self.session
+        if (h, w) not in self._by_size:
+            ort = onnx_runtime()
+            opts = ort.SessionOptions()
+            opts.log_severity_level = 3
+            if self._threads is not None:
+                opts.intra_op_num_threads = self._threads
+            for name, v in zip(self._side_names, (h, w), strict=True):
+                opts.add_free_dimension_override_by_name(name, v)
+            if len(self._by_size) >= SIZED_SESSIONS:
+                self._by_size.pop(next(iter(self._by_size)))
+            self._by_size[(h, w)] = ort.InferenceSession(self._data, opts, providers=self._providers)
+        return self._by_size[(h, w)]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h, w = x.shape[-2:]
@@ -239,7 +265,8 @@ class OnnxModel(nn.Module):
                     f"{min(fh, fw)} or export with --dynamic-shapes"
                 )
             x = torch.nn.functional.pad(x, (0, fw - w, 0, fh - h), mode="replicate")
-        y = self.session.run(None, {self.input_name: x.detach().cpu().numpy().astype(self.np_dtype, copy=False)})[0]
+        feed = {self.input_name: x.detach().cpu().numpy().astype(self.np_dtype, copy=False)}
+        y = self._session(*x.shape[-2:]).run(None, feed)[0]
         return torch.from_numpy(y)[..., : h * self.scale, : w * self.scale].to(x.dtype)
 
 

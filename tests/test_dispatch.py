@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 
 import pytest
@@ -147,3 +148,30 @@ def test_the_shared_part_of_a_plan_is_made_once_and_the_argument_check_every_cal
     assert asked.count("cpp") == 3  # the per-call check is never cached
     with dispatch.use_backend("torch"):
         assert dispatch.plan("pixel_shuffle", "cpu", impls)[0] == "torch"  # forcing is part of the key
+
+
+def test_a_torch_backend_choice_runs_inline_without_the_custom_op(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where the dispatcher would run an op's PyTorch reference anyway (WDSR-B's pointwise pair and
+    the conv epilogue on a CPU) and no gradient is needed, the op calls it inline: no output buffer,
+    no copy, no custom-op boundary, so a srkit block costs what the plain modules do; the call is
+    still recorded as the torch backend's."""
+    monkeypatch.delenv("SRKIT_BACKEND", raising=False)
+    x = torch.randn(1, 8, 5, 7)
+    w1, b1, w2, b2 = torch.randn(24, 8), torch.randn(24), torch.randn(8, 24), torch.randn(8)
+    module = importlib.import_module("srkit.ops.wide_pointwise")
+    custom, seen = module._wide_pointwise_op, []
+    monkeypatch.setattr(module, "_wide_pointwise_op", lambda *a: seen.append("custom") or custom(*a))
+    with torch.inference_mode(), dispatch.trace() as calls:
+        y = ops.wide_pointwise(x, w1, b1, w2, b2)
+    assert [c.backend for c in calls] == ["torch"] and ops.last_backend("wide_pointwise") == "torch" and not seen
+    with torch.inference_mode():
+        assert torch.allclose(y, custom(x, w1, b1, w2, b2), atol=1e-5)  # the same result as through the op
+    # training keeps the custom op (its backward recomputes the wide activation instead of storing it)
+    xg = x.clone().requires_grad_()
+    with dispatch.trace() as calls:
+        ops.wide_pointwise(xg, w1, b1, w2, b2).sum().backward()
+    assert [c.op for c in calls] == ["wide_pointwise", "wide_pointwise_backward"] and seen == ["custom"]
+    # a backend other than torch first: the custom op as before
+    with dispatch.use_backend("cpp"), dispatch.trace() as calls:
+        ops.wide_pointwise(x, w1, b1, w2, b2)
+    assert calls[0].backend == "cpp" and seen == ["custom", "custom"]

@@ -107,3 +107,15 @@ def test_upscaler_load_names_its_runtime(tmp_path: Path) -> None:
     up = Upscaler.load(tmp_path / "espcn.safetensors", runtime="channels_last")
     assert up.choice.runtime == "channels_last" and up.channels_last
     assert up(torch.zeros(3, 5, 5, dtype=torch.uint8)).shape == (3, 10, 10)
+
+
+def test_a_dynamic_export_runs_each_size_on_a_session_fixed_to_it() -> None:
+    net = _net()
+    m = rt.onnx_model(net)
+    assert m._side_names == ("h", "w")
+    for hw in ((13, 17), (13, 17), (20, 9)):
+        x = torch.rand(1, net.in_channels, *hw)
+        y = m(x)
+        whole = torch.from_numpy(m.session.run(None, {m.input_name: x.numpy()})[0])  # the dynamic session
+        assert torch.allclose(y, whole, atol=1e-6)
+    assert list(m._by_size) == [(13, 17), (20, 9)]

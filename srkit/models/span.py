@@ -50,7 +50,11 @@ class Conv3XC(nn.Module):
             return self.eval_conv.weight, self.eval_conv.bias
         if torch.is_grad_enabled() and any(p.requires_grad for p in self.parameters()):
             return self._compute_fold()
-        key = tuple((p.data_ptr(), p._version) for p in self.parameters())
+        try:
+            key = tuple((p.data_ptr(), p._version) for p in self.parameters())
+        except RuntimeError:  # inference tensors (a copy made in inference mode) keep no version counter
+            with torch.no_grad():
+                return self._compute_fold()
         if key != self._fold_key or self._fold is None:
             with torch.no_grad():
                 self._fold = self._compute_fold()

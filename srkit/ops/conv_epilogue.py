@@ -20,7 +20,7 @@ import torch.nn.functional as F
 
 from ..reference import conv_epilogue as reference
 from . import _checks, precision
-from .dispatch import dispatch, extension, inline, register
+from .dispatch import dispatch, extension, register, torch_inline
 
 
 def _triton(x, w, b, residual, res_scale, relu, out) -> None:
@@ -136,7 +136,7 @@ def conv_epilogue(
             )
         _checks.same_device(x, residual, "x and residual", op)
         residual = residual.to(x.dtype)
-    if inline():
+    if torch_inline(op, x, w, b, residual):
         return reference.conv_epilogue(
             x, w.to(x.dtype), None if b is None else b.to(x.dtype), residual, res_scale, relu
         )

@@ -231,6 +231,28 @@ def inline() -> bool:
     return _plain
 
 
+def torch_inline(op: str, x: torch.Tensor, *tensors: torch.Tensor | None) -> bool:
+    """Whether ``op`` runs its PyTorch reference inline, outside the custom op: in :func:`plain_torch`,
+    and wherever the torch backend is the one the dispatcher would choose anyway and no gradient is
+    needed, since the custom op's boundary (an output buffer, a copy into it) only costs there.
+    The call is recorded as the torch backend's, as :func:`dispatch` records it."""
+    if _plain:
+        return True
+    if torch.compiler.is_compiling() or (
+        torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in (x, *tensors))
+    ):
+        return False
+    backend, fell_from, _ = plan(op, x.device.type, implementations(op))
+    if backend != "torch" or fell_from is not None:
+        return False
+    call = Call(op, "torch", str(x.device), str(x.dtype).replace("torch.", ""), None, None)
+    _last[op] = call
+    calls = _trace.get()
+    if calls is not None:
+        calls.append(call)
+    return True
+
+
 def last_backend(op: str) -> str | None:
     """The backend that ran the most recent call of ``op`` (None if it never ran)."""
     call = _last.get(op)

@@ -18,7 +18,7 @@ import torch.nn.functional as F
 
 from ..reference import wide_pointwise as reference
 from . import _checks, precision
-from .dispatch import dispatch, extension, inline, register
+from .dispatch import dispatch, extension, register, torch_inline
 
 
 def _triton(x, w1, b1, w2, b2, out) -> None:
@@ -123,6 +123,6 @@ def wide_pointwise(
         )
     for t, name in ((w1, "w1"), (b1, "b1"), (w2, "w2"), (b2, "b2")):
         _checks.same_device(x, t, f"x and {name}", op)
-    if inline():
+    if torch_inline(op, x, w1, b1, w2, b2):
         return reference.wide_pointwise(x, w1.to(x.dtype), b1.to(x.dtype), w2.to(x.dtype), b2.to(x.dtype))
     return _wide_pointwise_op(x, w1, b1, w2, b2)

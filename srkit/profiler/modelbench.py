@@ -252,8 +252,9 @@ def bench_model(
     warmed up first (its first call, compiles and exports included, is reported as
     ``first_call_s``), then all are timed together in interleaved rounds
     (:func:`srkit.profiler.timing.interleaved`): speed-ups over eager are taken within each round."""
+    plain = copy.deepcopy(model).eval().to(x.device, torch.float32)  # outside inference mode: normal tensors
     with torch.inference_mode(), ops.plain_torch():
-        ref = copy.deepcopy(model).eval().to(x.device, torch.float32)(x)
+        ref = plain(x)
     scale = int(getattr(model, "scale", ref.shape[-1] // x.shape[-1]))
     rows, runners = [], {}
     for s in settings:
