@@ -54,7 +54,7 @@ def weights_key(model: nn.Module) -> str:
     h = hashlib.sha256(f"{type(model).__qualname__}|{__version__}|{torch.__version__}".encode())
     for name, t in model.state_dict().items():
         h.update(name.encode())
-        h.update(t.detach().cpu().contiguous().view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+        h.update(t.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())  # 0-dim too
     return h.hexdigest()[:16]
 
 

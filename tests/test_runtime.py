@@ -119,3 +119,13 @@ def test_a_dynamic_export_runs_each_size_on_a_session_fixed_to_it() -> None:
         whole = torch.from_numpy(m.session.run(None, {m.input_name: x.numpy()})[0])  # the dynamic session
         assert torch.allclose(y, whole, atol=1e-6)
     assert list(m._by_size) == [(13, 17), (20, 9)]
+
+
+def test_the_weights_key_covers_every_tensor_scalar_buffers_included() -> None:
+    torch.manual_seed(0)
+    net = create_model("srresnet", scale=4)  # a 0-dim buffer (BatchNorm's step count) among its tensors
+    key = rt.weights_key(net)
+    assert key == rt.weights_key(net) and len(key) == 16
+    with torch.no_grad():
+        next(net.parameters()).add_(1e-3)
+    assert rt.weights_key(net) != key
