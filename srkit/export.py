@@ -190,6 +190,13 @@ def export(
     return path
 
 
+def _no_spinning(opts: Any) -> None:
+    """ONNX Runtime's threads otherwise spin for a while after each run, taking the cores from
+    whatever runs next (PyTorch, in a benchmark or in a user's pipeline)."""
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    opts.add_session_config_entry("session.inter_op.allow_spinning", "0")
+
+
 SIZED_SESSIONS = 8  # input sizes an OnnxModel keeps a fixed-size session for
 
 
@@ -207,6 +214,7 @@ class OnnxModel(nn.Module):
         opts.log_severity_level = 3
         if threads is not None:  # else ONNX Runtime's default: one thread per physical core
             opts.intra_op_num_threads = threads
+        _no_spinning(opts)
         data = source if isinstance(source, bytes) else Path(source).read_bytes()
         self._data, self._threads, self._providers = data, threads, providers or ["CPUExecutionProvider"]
         try:
@@ -248,6 +256,7 @@ class OnnxModel(nn.Module):
             opts.log_severity_level = 3
             if self._threads is not None:
                 opts.intra_op_num_threads = self._threads
+            _no_spinning(opts)
             for name, v in zip(self._side_names, (h, w), strict=True):
                 opts.add_free_dimension_override_by_name(name, v)
             if len(self._by_size) >= SIZED_SESSIONS:

@@ -120,8 +120,11 @@ def test_a_variant_twice_as_slow_is_reported_twice_as_slow_on_a_loaded_machine()
     assert res.noise["load_1min_after"] is not None and set(res.noise["round_spread_max_over_min"]) == {"once", "twice"}
 
 
-def test_interleaved_rotates_the_order_every_round() -> None:
+def test_interleaved_varies_the_order_and_the_neighbours_every_round() -> None:
     order: list[str] = []
-    fns = {n: (lambda n=n: order.append(n)) for n in "abc"}
-    interleaved(fns, "cpu", rounds=3, reps=1)
-    assert order == list("abcbcacab")
+    fns = {n: (lambda n=n: order.append(n)) for n in "abcd"}
+    interleaved(fns, "cpu", rounds=4, reps=1)
+    rounds = ["".join(order[i : i + 4]) for i in range(0, 16, 4)]
+    assert rounds == ["abcd", "adcb", "cdab", "cbad"]
+    after = {(r[i], r[i + 1]) for r in rounds for i in range(3)}
+    assert ("a", "b") in after and ("b", "a") in after  # no name always follows the same one

@@ -167,8 +167,8 @@ def interleaved(
     rounds: int = 5,
     reps: int = 5,
 ) -> Interleaved:
-    """Time every ``fns[name]()`` in ``rounds`` rounds; in round r the names run in an order rotated
-    by r, each ``reps`` times, so a busy stretch of the machine falls on every name alike and each
+    """Time every ``fns[name]()`` in ``rounds`` rounds; in round r the names run in the order
+    :func:`round_order` gives, each ``reps`` times, so a busy stretch of the machine falls on every name alike and each
     round's ratios compare calls made moments apart. Warm-up is the caller's (first calls, compiles)."""
     if not fns or rounds < 1 or reps < 1:
         raise ValueError(f"interleaved: need functions, rounds >= 1 and reps >= 1 (got {len(fns)}, {rounds}, {reps})")
@@ -176,7 +176,7 @@ def interleaved(
     round_ms: dict[str, list[float]] = {n: [] for n in names}
     load_before = _load()
     for r in range(rounds):
-        for n in names[r % len(names) :] + names[: r % len(names)]:
+        for n in round_order(names, r):
             t = measure(fns[n], device, warmup=0, reps=reps)
             round_ms[n].append(t.median_ms)
     # statistics over the rounds' medians; reps counts every timed call
@@ -189,6 +189,15 @@ def interleaved(
     spread = {n: max(v) / min(v) for n, v in round_ms.items()}
     noise = {"load_1min_before": load_before, "load_1min_after": _load(), "round_spread_max_over_min": spread}
     return Interleaved(timings, round_ms, speedups, noise)
+
+
+def round_order(names: list[str], r: int) -> list[str]:
+    """Round ``r``'s order: rotated by r, and reversed on odd rounds, so that no name always runs
+    right after the same other one (a runtime that keeps its threads spinning after a call, as ONNX
+    Runtime's pool does, would otherwise always slow the same neighbour)."""
+    k = r % len(names)
+    order = names[k:] + names[:k]
+    return order[::-1] if r % 2 else order
 
 
 def _load() -> float | None:
