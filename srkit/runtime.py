@@ -3,10 +3,10 @@
 Runtimes: ``torch`` (PyTorch with srkit's ops, NCHW), ``channels_last`` (the same in NHWC, which
 oneDNN's convolutions prefer on a CPU), ``compile`` (``torch.compile``; forced only, since its first
 call compiles for tens of seconds), ``ort`` (ONNX Runtime on srkit's own export, CPU; the export is
-made once and cached under ``$SRKIT_CACHE/onnx`` by the weights' hash, so it is never stale).
+made once and cached under ``$SRKIT_CACHE_DIR/onnx`` by the weights' hash, so it is never stale).
 
 ``auto`` times the candidates on this device in interleaved rounds (srkit.profiler.timing) at a
-probe size, takes the fastest, and remembers the choice in ``$SRKIT_CACHE/runtime.json`` keyed by
+probe size, takes the fastest, and remembers the choice in ``$SRKIT_CACHE_DIR/runtime.json`` keyed by
 the weights' hash, the device, the precision and the thread count; :class:`Choice` says what was
 chosen and why, and every command prints it.
 """
@@ -20,12 +20,11 @@ import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import torch
 from torch import nn
 
-from . import __version__, atomic
+from . import __version__, atomic, cache
 from .inference import Upscaler
 
 RUNTIMES = ("auto", "torch", "channels_last", "compile", "ort")
@@ -44,10 +43,6 @@ class Choice:
         return f"runtime: {self.runtime} ({self.reason})"
 
 
-def cache_root() -> Path:
-    return Path(os.environ.get("SRKIT_CACHE") or Path.home() / ".cache" / "srkit")
-
-
 def weights_key(model: nn.Module) -> str:
     """sha256 (16 hex) of the network's class, its tensors' names and bytes, srkit's and torch's
     versions: a different file, a changed weight or an upgrade gives another key."""
@@ -58,11 +53,12 @@ def weights_key(model: nn.Module) -> str:
     return h.hexdigest()[:16]
 
 
-def onnx_model(model: nn.Module, dtype: torch.dtype = torch.float32) -> nn.Module:
-    """``model`` as an :class:`srkit.export.OnnxModel` (dynamic sizes), exported once per weights."""
+def onnx_model(model: nn.Module, dtype: torch.dtype = torch.float32, key: str | None = None) -> nn.Module:
+    """``model`` as an :class:`srkit.export.OnnxModel` (dynamic sizes), exported once per weights
+    (``key``: their :func:`weights_key`, where the caller has it already)."""
     from .export import OnnxModel, to_onnx_bytes
 
-    path = cache_root() / "onnx" / f"{weights_key(model)}_{str(dtype).removeprefix('torch.')}.onnx"
+    path = cache.root() / "onnx" / f"{key or weights_key(model)}_{str(dtype).removeprefix('torch.')}.onnx"
     if not path.is_file():
         print(f"exporting {type(model).__name__} to ONNX once (kept in {path.parent})", file=sys.stderr)
         atomic.write_bytes(path, to_onnx_bytes(model, dtype=dtype, dynamic=True))
@@ -84,22 +80,22 @@ def _have_ort() -> bool:
     return True
 
 
-def _memo_key(model: nn.Module, device: torch.device, dtype: torch.dtype) -> str:
+def _memo_key(key: str, device: torch.device, dtype: torch.dtype) -> str:
     from .profiler.device import fingerprint, slug
 
     where = slug(fingerprint(str(device)))
-    return f"{weights_key(model)}|{where}|{str(dtype).removeprefix('torch.')}|threads={torch.get_num_threads()}"
+    return f"{key}|{where}|{str(dtype).removeprefix('torch.')}|threads={torch.get_num_threads()}"
 
 
 def _remembered(key: str) -> dict | None:
     try:
-        return json.loads((cache_root() / "runtime.json").read_text()).get(key)
+        return json.loads((cache.root() / "runtime.json").read_text()).get(key)
     except (OSError, ValueError):
         return None
 
 
 def _remember(key: str, choice: Choice) -> None:
-    path = cache_root() / "runtime.json"
+    path = cache.root() / "runtime.json"
     try:
         table = json.loads(path.read_text())
     except (OSError, ValueError):
@@ -110,25 +106,28 @@ def _remember(key: str, choice: Choice) -> None:
     )
 
 
-def choose(model: nn.Module, device: str | torch.device, dtype: torch.dtype = torch.float32) -> Choice:
+def choose(
+    model: nn.Module, device: str | torch.device, dtype: torch.dtype = torch.float32, key: str | None = None
+) -> Choice:
     """The fastest candidate runtime for ``model`` on ``device``, remembered after its first measurement."""
     dev = torch.device(device)
-    key = _memo_key(model, dev, dtype)
-    had = _remembered(key)
+    key = key or weights_key(model)
+    memo = _memo_key(key, dev, dtype)
+    had = _remembered(memo)
     if had is not None and had["runtime"] in candidates(dev, dtype):
         return Choice(had["runtime"], "auto, measured earlier on this device: " + had["measured"], had["speedups"])
-    choice = measure_choice(model, dev, dtype)
-    _remember(key, choice)
+    choice = measure_choice(model, dev, dtype, key)
+    _remember(memo, choice)
     return choice
 
 
-def measure_choice(model: nn.Module, device: torch.device, dtype: torch.dtype) -> Choice:
+def measure_choice(model: nn.Module, device: torch.device, dtype: torch.dtype, key: str | None = None) -> Choice:
     from .models.base import pad_input
     from .profiler.timing import interleaved
 
     c = int(getattr(model, "in_channels", 3))
     x = pad_input(model, torch.rand(1, c, PROBE, PROBE, device=device, dtype=dtype))
-    fns = {name: _forward(model, name, x, device, dtype) for name in candidates(device, dtype)}
+    fns = {name: _forward(model, name, x, device, dtype, key) for name in candidates(device, dtype)}
     with torch.inference_mode():
         for fn in fns.values():
             fn()  # first calls (an export, oneDNN's kernel choice) are not timed
@@ -140,10 +139,10 @@ def measure_choice(model: nn.Module, device: torch.device, dtype: torch.dtype) -
 
 
 def _forward(
-    model: nn.Module, name: str, x: torch.Tensor, device: torch.device, dtype: torch.dtype
+    model: nn.Module, name: str, x: torch.Tensor, device: torch.device, dtype: torch.dtype, key: str | None = None
 ) -> Callable[[], object]:
     if name == "ort":
-        m = onnx_model(model, dtype)
+        m = onnx_model(model, dtype, key)
         xc = x.cpu()
         return lambda: m(xc)
     m = copy.deepcopy(model).eval().to(device, dtype)  # a copy: the caller's model keeps its layout
@@ -166,11 +165,12 @@ def upscaler(
     """An :class:`Upscaler` of ``model`` on ``runtime`` (``auto``: :func:`choose`), and the choice."""
     if runtime not in RUNTIMES:
         raise ValueError(f"runtime {runtime!r}: one of {', '.join(RUNTIMES)}")
-    choice = choose(model, device, dtype) if runtime == "auto" else Choice(runtime, "asked for", {})
+    key = weights_key(model) if runtime in ("auto", "ort") else None  # hashed once for the choice and the export
+    choice = choose(model, device, dtype, key) if runtime == "auto" else Choice(runtime, "asked for", {})
     if choice.runtime == "ort":
         if torch.device(device).type != "cpu" or dtype != torch.float32:
             raise ValueError("runtime ort: srkit runs ONNX Runtime on the CPU in float32 (--device cpu --dtype fp32)")
-        return Upscaler(onnx_model(model, dtype), device="cpu", tile=tile, overlap=overlap), choice
+        return Upscaler(onnx_model(model, dtype, key), device="cpu", tile=tile, overlap=overlap), choice
     up = Upscaler(
         model,
         device=device,

@@ -10,7 +10,7 @@ os.environ.setdefault("TRITON_INTERPRET", "1")
 # The commands' runtime is chosen by measurement (srkit.runtime, an ONNX export per model): the suite
 # runs torch unless a test asks, and keeps what srkit caches out of the user's home.
 os.environ.setdefault("SRKIT_RUNTIME", "torch")
-os.environ.setdefault("SRKIT_CACHE", tempfile.mkdtemp(prefix="srkit-test-cache-"))
+os.environ.setdefault("SRKIT_CACHE_DIR", tempfile.mkdtemp(prefix="srkit-test-cache-"))
 
 from collections.abc import Iterator
 from pathlib import Path

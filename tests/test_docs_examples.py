@@ -54,7 +54,7 @@ def _stage(text: str, where: Path) -> None:
 
 def _env(cache: Path | None = None) -> dict[str, str]:
     """Official checkpoints named in an example come from ../shared (a mirror of their addresses)."""
-    mirror = {"SRKIT_WEIGHTS_URL": (SHARED / "weights").as_uri(), "SRKIT_CACHE": str(cache)} if cache else {}
+    mirror = {"SRKIT_WEIGHTS_URL": (SHARED / "weights").as_uri(), "SRKIT_CACHE_DIR": str(cache)} if cache else {}
     return {**os.environ, "PYTHONWARNINGS": "ignore", **mirror}
 
 

@@ -54,7 +54,7 @@ def mirror(shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     monkeypatch.setenv("SRKIT_WEIGHTS_URL", f"http://127.0.0.1:{server.server_address[1]}")
-    monkeypatch.setenv("SRKIT_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("SRKIT_CACHE_DIR", str(tmp_path / "cache"))
     yield handler
     server.shutdown()
     server.server_close()
@@ -117,7 +117,7 @@ def test_the_cli_upscales_with_a_name(mirror: type[Mirror], tmp_path: Path) -> N
 def test_offline_is_one_line_saying_where_to_put_the_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("SRKIT_CACHE", str(tmp_path))
+    monkeypatch.setenv("SRKIT_CACHE_DIR", str(tmp_path))
     monkeypatch.setenv("SRKIT_WEIGHTS_URL", "http://127.0.0.1:9")  # the discard port: nothing listens
     src = tmp_path / "lr.png"
     write_image(src, torch.zeros(3, 8, 8, dtype=torch.uint8))

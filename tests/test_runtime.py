@@ -18,7 +18,7 @@ from srkit.models import create_model, save
 
 @pytest.fixture(autouse=True)
 def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("SRKIT_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("SRKIT_CACHE_DIR", str(tmp_path / "cache"))
     return tmp_path / "cache"
 
 
@@ -31,7 +31,7 @@ def _slow(monkeypatch: pytest.MonkeyPatch, delays: dict[str, float]) -> list[str
     """Candidates that sleep the given seconds per call (the fastest is known); returns the log of builds."""
     built: list[str] = []
 
-    def fake(model, name, x, device, dtype):  # noqa: ANN001, ANN202
+    def fake(model, name, x, device, dtype, key=None):  # noqa: ANN001, ANN202
         built.append(name)
         return lambda: time.sleep(delays[name])
 

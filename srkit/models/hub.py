@@ -1,7 +1,7 @@
 """Official checkpoints by name: ``load("imdn_x4")`` or ``srkit upscale --model imdn_x4``.
 
 Each name maps to the file its authors published (repository, commit, path) and that file's
-SHA-256. A name is downloaded once into the cache (``$SRKIT_CACHE``, else ``~/.cache/srkit``) under
+SHA-256. A name is downloaded once into the cache (``$SRKIT_CACHE_DIR``, else ``~/.cache/srkit``) under
 ``weights/``, into a ``.part`` file that a later call resumes, and is put in place only when its
 hash matches. ``$SRKIT_WEIGHTS_URL`` replaces the published addresses with a mirror that serves the
 files by their srkit names (``<mirror>/<name>.pth``); a test serves ../shared this way.
@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tqdm import tqdm
+
+from .. import cache
 
 CHUNK = 1 << 16
 TIMEOUT_S = 30
@@ -187,8 +189,7 @@ OFFICIAL: dict[str, Official] = {
 
 
 def cache_dir() -> Path:
-    root = os.environ.get("SRKIT_CACHE") or Path.home() / ".cache" / "srkit"
-    return Path(root) / "weights"
+    return cache.root() / "weights"
 
 
 def cached(name: str) -> Path:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import platform
 import re
 import subprocess
@@ -21,7 +20,7 @@ from typing import Any
 
 import torch
 
-from .. import __version__, atomic
+from .. import __version__, atomic, cache
 from ..ops import dispatch, precision
 from .timing import measure
 
@@ -174,7 +173,7 @@ def measure_matmul(device: str | torch.device, dtype: torch.dtype, n: int) -> fl
 
 
 def cache_dir() -> Path:
-    return Path(os.environ.get("SRKIT_CACHE_DIR", Path.home() / ".cache" / "srkit"))
+    return cache.root()
 
 
 def peaks(device: str | torch.device, *, remeasure: bool = False) -> Peaks:

@@ -117,8 +117,7 @@ class Runner:
 
         self.choice = rt.choose(model, x.device, s.dtype)
         if self.choice.runtime == "ort":
-            onnx = rt.onnx_model(model, s.dtype)
-            return lambda t: onnx(t)
+            return rt.onnx_model(model, s.dtype)
         if self.choice.runtime == "channels_last":
             self.model = self.model.to(memory_format=torch.channels_last)
             self.x = self.x.contiguous(memory_format=torch.channels_last)
