@@ -7,7 +7,8 @@ from typing import Any
 
 from srkit.profiler import cases
 from srkit.profiler.device import Peaks
-from tests.references import psnr_basicsr_loop, skimage_loop
+from srkit.reference.psnr import psnr_basicsr_loop
+from srkit.reference.ssim import skimage_loop
 
 from .common import extra_row, op_rows
 

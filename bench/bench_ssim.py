@@ -9,7 +9,7 @@ from srkit import metrics, ops
 from srkit.ops import dispatch
 from srkit.profiler import cases, opbench
 from srkit.profiler.device import Peaks
-from tests.references import skimage_loop
+from srkit.reference.ssim import skimage_loop
 
 from .common import extra_row, op_rows
 

@@ -2,8 +2,8 @@
 
 Each ``bench_<op>.py`` times that op's :mod:`srkit.profiler.cases` through srkit-bench's runner
 (PyTorch eager, torch.compile, every srkit backend; each checked against float64) and adds the
-baselines that live outside srkit (BasicSR's per-image loop, scikit-image), imported from the tests
-so they cannot drift.
+baselines that live outside srkit (BasicSR's per-image loop, scikit-image), from srkit.reference,
+where the tests check srkit's metrics against the same loops.
 """
 
 from __future__ import annotations

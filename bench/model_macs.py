@@ -4,7 +4,7 @@ recorded median latency implies at its latency input. It explains a front: which
 near its best rate and which are bound by memory traffic. A run made with ``--budget-rounds`` also
 gets its rechecked front and baselines (``rechecked``), at the medians of those rounds.
 
-    python bench/model_macs.py search/results/cpu_x4_skip [--out bench/results]
+    python bench/model_macs.py bench/results/search/cpu_x4_skip [--out bench/results]
 
 Writes ``model_macs_<run folder name>.json``. Nothing is timed here; the latencies are the run's.
 """

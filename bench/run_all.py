@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # `bench` and `tests` (the baselines) import as packages
+sys.path.insert(0, str(ROOT))  # `bench` imports as a package when this runs as a script
 
 import torch  # noqa: E402
 

@@ -20,6 +20,7 @@ from typing import Any
 import torch
 
 from srkit import atomic
+from srkit.devices import default_device
 from srkit.profiler.device import fingerprint
 from srkit.train.runfolder import RunFolderError
 
@@ -31,8 +32,8 @@ CURVE_FILES = ("curves.json", "log.jsonl", "train", "fingerprint.json", "fidelit
 @dataclass(frozen=True)
 class CurvesConfig:
     models: tuple[str, ...]  # baseline specs (name or name:key=value,...) or genotype JSON files
-    data: str  # training folders joined by os.pathsep, or 'skimage'
     benchmarks: tuple[str, ...]  # folders every snapshot is scored on (protocol PSNR/SSIM)
+    data: str = "skimage"  # training folders joined by os.pathsep, or 'skimage'
     scale: int = 4
     iters: int = 16_000
     at: tuple[int, ...] = (1_000, 4_000, 16_000)  # the snapshots scored
@@ -40,7 +41,7 @@ class CurvesConfig:
     batch: int = 16
     lr: float = 1e-3
     checkpoint_every: int = 500  # what a killed run loses at most
-    device: str = "cpu"
+    device: str = field(default_factory=default_device)
     labels: tuple[str, ...] = field(default=())  # filled from models
 
     def __post_init__(self) -> None:
@@ -180,7 +181,7 @@ def run(
         folder = out / "train" / label
         t0 = time.monotonic()
         log(f"training {label} for {cfg.iters} iterations (snapshots at {list(cfg.at)})")
-        train(tc, folder, resume=True, log=log, progress=False, nni_final=False)
+        train(tc, folder, resume=True, log=log, progress=False)
         _spent(runlog, label, time.monotonic() - t0)
         score_snapshots(cfg, runlog, label, folder, log)
         write_report(out, cfg, runlog)

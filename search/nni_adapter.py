@@ -2,7 +2,7 @@
 through NNI's ``Experiment`` API (its HPO side; NNI's NAS API is not used).
 
 An experiment's trials run ``python -m srkit.search.nni_trial SETTINGS``: each takes its parameters
-from NNI, trains with :func:`srkit.train.train` (which reports intermediate validation PSNR to NNI),
+from NNI, trains with :func:`srkit.train.train` (reporting each validation PSNR to NNI through its callback),
 measures the trained model's latency on its device, and reports a dict whose ``default`` is the
 latency-aware reward (PSNR less ``penalty_db`` per 100 % that the latency exceeds ``target_ms``),
 with PSNR and latency beside it. Every finished trial is also appended to the run's ``log.jsonl``.
@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from srkit import atomic
+from srkit.devices import default_device
 
 from .space import Arch, BlockSpace
 from .srgan_space import SRGANSpace
@@ -50,7 +51,7 @@ class NNISettings:
     lr_range: tuple[float, float] = (1e-4, 1e-3)
     batches: tuple[int, ...] = (8, 16)
     patches: tuple[int, ...] = (64, 96)
-    device: str = "cpu"
+    device: str = field(default_factory=default_device)
     latency_input: tuple[int, int] = (270, 480)
     latency_runtime: str = "torch"  # torch (srkit's ops) or ort (ONNX Runtime)
     target_ms: float | None = None

@@ -69,7 +69,12 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(s.out) / "trials" / trial
     out.mkdir(parents=True, exist_ok=True)
     cfg, key = trial_config(s, p, out)
-    m = train(cfg, out, resume=True, log=lambda t: None, progress=False, nni_final=False)  # the final report is ours
+
+    def intermediate(it: int, psnr: float, final: bool) -> None:
+        if not final:  # the final result is the latency-aware reward below
+            nni.report_intermediate_result(psnr)
+
+    m = train(cfg, out, resume=True, log=lambda t: None, progress=False, on_validate=intermediate)
     lat = time_model(build_model(cfg), s.latency_input, s.device, runtime=s.latency_runtime)
     r = reward(m["val_psnr"], lat, s.target_ms, s.penalty_db)
     RunLog(Path(s.out) / "log.jsonl").append(

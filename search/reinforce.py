@@ -26,6 +26,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from srkit import atomic
+from srkit.devices import default_device
 from srkit.models.deconasnet import DeCoNASNet, Genotype, dense_genotype
 from srkit.train.data import load_pairs
 from srkit.train.runfolder import load_state
@@ -150,11 +151,12 @@ def reinforce(
 class DenseSearchConfig:
     space: DenseSpace = field(default_factory=DenseSpace)
     data: str = "skimage"
-    supernet: SupernetConfig = field(default_factory=SupernetConfig)
+    # the dense supernet's steps: it has more paths per block than the block space's
+    supernet: SupernetConfig = field(default_factory=lambda: SupernetConfig(iters=5000))
     controller: ReinforceConfig = field(default_factory=ReinforceConfig)
     latency_input: tuple[int, int] = (270, 480)
     val_crop: int | None = None  # score the controller's genotypes on LR centre crops of this side (None: whole images)
-    device: str = "cpu"
+    device: str = field(default_factory=default_device)
 
 
 def centre_crop(

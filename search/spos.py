@@ -22,6 +22,7 @@ from typing import Any
 import torch
 
 from srkit import atomic
+from srkit.devices import default_device
 from srkit.models import create_model
 from srkit.profiler.device import fingerprint
 from srkit.profiler.modelbench import RUNTIMES
@@ -70,7 +71,7 @@ class SearchConfig:
     rank_tolerance: float = 0.0  # supernet PSNRs this close (dB) tie: the shortlist spreads over their latencies
     benchmarks: tuple[str, ...] = ()  # folders the retrained models are scored on (protocol PSNR/SSIM)
     timing_rounds: int = 0  # finally time every retrained model in this many interleaved rounds (the spread)
-    device: str = "cpu"
+    device: str = field(default_factory=default_device)
 
     @property
     def ranking_iters(self) -> int:

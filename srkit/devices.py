@@ -22,3 +22,8 @@ def device_problem(text: str) -> str:
     if dev.index is not None and dev.index >= count:
         return f"{text}: this machine has {count} {dev.type.upper()} device(s), numbered from 0"
     return ""
+
+
+def default_device() -> str:
+    """The device a run takes when none is named: the GPU where one is usable, else the CPU."""
+    return "cuda" if torch.cuda.is_available() else "cpu"

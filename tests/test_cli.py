@@ -109,7 +109,7 @@ def test_entry_points_are_installed() -> None:
     assert json.loads(out)["srkit"]
     res = subprocess.run([bin_dir / "srkit-bench", "model", "--help"], capture_output=True, text=True)
     assert res.returncode == 0 and "--input" in res.stdout
-    res = subprocess.run([bin_dir / "srkit-search", "--help"], capture_output=True, text=True)
+    res = subprocess.run([bin_dir / "srkit-search", "spos", "--help"], capture_output=True, text=True)
     assert res.returncode == 0 and "--budget-ms" in res.stdout
     res = subprocess.run([bin_dir / "srkit-search"], capture_output=True, text=True)  # --out is required, and named
     assert res.returncode == 2 and "--out" in res.stderr

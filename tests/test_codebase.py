@@ -87,3 +87,76 @@ def test_errors_reach_the_one_boundary_not_a_system_exit_string(tmp_path: Path) 
         for n in _string_exits(p)
     ]
     assert not bad, "raise a typed error (srkit/cli/errors.py) instead: " + ", ".join(bad)
+
+
+def _imports(path: Path) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.add(node.module)
+    return found
+
+
+def test_benchmarks_import_nothing_from_the_tests() -> None:
+    bad = [
+        str(p.relative_to(ROOT))
+        for p in (ROOT / "bench").rglob("*.py")
+        if any(m.split(".")[0] == "tests" for m in _imports(p))
+    ]
+    assert not bad, "bench/ takes its baselines from srkit.reference, not tests/: " + ", ".join(bad)
+
+
+def test_nni_is_imported_only_behind_its_adapter() -> None:
+    adapter = {"search/nni_adapter.py", "search/nni_trial.py"}  # the adapter and the trial NNI launches
+    bad = [
+        str(p.relative_to(ROOT))
+        for package in ("srkit", "search", "kernels")
+        for p in (ROOT / package).rglob("*.py")
+        if str(p.relative_to(ROOT)) not in adapter and any(m.split(".")[0] == "nni" for m in _imports(p))
+    ]
+    assert not bad, "NNI stays behind search/nni_adapter.py: " + ", ".join(bad)
+
+
+def test_no_recorded_results_inside_the_installed_packages() -> None:
+    records = ("*.jsonl", "*.safetensors", "*.pt", "*.pth", "*.png", "*.csv")
+    bad = [
+        str(p.relative_to(ROOT))
+        for package in ("srkit", "search", "kernels")
+        for g in records
+        for p in (ROOT / package).rglob(g)
+    ]
+    assert not bad, "records live under bench/results/, outside what pip installs: " + ", ".join(bad[:5])
+
+
+@pytest.mark.parametrize("command", ["srkit", "srkit-bench", "srkit-search"])
+def test_every_subcommand_is_a_module_of_its_own(command: str) -> None:
+    """Each subcommand's parser runs a function of the module named after it (srkit/cli/<sub>.py,
+    srkit/cli/bench/<sub>.py, srkit/cli/search/<sub>.py); ``eval`` is eval.py imported as eval_cmd."""
+    import argparse
+
+    from srkit.cli import bench, search
+    from srkit.cli import main as srkit_main
+
+    parsers = {"srkit-bench": bench.parser, "srkit-search": search.parser}
+    if command == "srkit":
+        captured: list[argparse.ArgumentParser] = []
+        real = argparse.ArgumentParser.parse_args
+
+        def catch(self: argparse.ArgumentParser, *a: object, **k: object) -> argparse.Namespace:
+            captured.append(self)
+            raise SystemExit(0)
+
+        argparse.ArgumentParser.parse_args = catch  # type: ignore[method-assign]
+        try:
+            with pytest.raises(SystemExit):
+                srkit_main.main([])
+        finally:
+            argparse.ArgumentParser.parse_args = real  # type: ignore[method-assign]
+        root = captured[0]
+    else:
+        root = parsers[command]()
+    subs = next(a for a in root._actions if isinstance(a, argparse._SubParsersAction)).choices
+    homes = {name: sp.get_default("func").__module__.rsplit(".", 1)[-1] for name, sp in subs.items()}
+    assert homes and all(home == name.replace("-", "_") for name, home in homes.items()), homes

@@ -11,9 +11,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from srkit import metrics, ops
+from srkit.reference.ssim import skimage_loop
 
 from .layouts import LAYOUTS, in_layout
-from .references import psnr64, skimage_loop
+from .references import psnr64
 
 DTYPES = [torch.uint8, torch.float16, torch.bfloat16, torch.float32, torch.float64]
 

@@ -210,21 +210,37 @@ def test_budgets_and_picks_come_from_the_rechecked_rounds(tmp_path: Path) -> Non
 
 
 def test_options_left_out_keep_the_configs_own_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
-    import srkit.cli.search as cli
+    import srkit.cli.search.spos as cli
 
     seen: list[SearchConfig] = []
-    monkeypatch.setattr(cli, "_owned", lambda args: (_ for _ in ()).throw(SystemExit("stop")))
-    real = cli._config
-    monkeypatch.setattr(cli, "_config", lambda args: seen.append(real(args)) or seen[-1])
+    monkeypatch.setattr(cli, "owned", lambda args: (_ for _ in ()).throw(SystemExit("stop")))
+    real = cli.config
+    monkeypatch.setattr(cli, "config", lambda args: seen.append(real(args)) or seen[-1])
     with pytest.raises(SystemExit, match="stop"):
         main(["spos", "--out", "unused"])
-    # every default is the dataclasses' (the device is the command line's: cuda where there is one)
-    assert seen[-1] == dataclasses.replace(SearchConfig(), device=seen[-1].device)
+    assert seen[-1] == SearchConfig()  # every default is the dataclasses', the device included
     with pytest.raises(SystemExit, match="stop"):
         main(["spos", "--out", "unused", "--seed", "3", "--retrain-baselines", "--holdout", "4"])
     cfg = seen[-1]
     assert (cfg.supernet.seed, cfg.evolution.seed, cfg.holdout, cfg.retrain_baselines) == (3, 3, 4, ())
     assert cfg.supernet.iters == SearchConfig().supernet.iters
+
+
+def test_the_other_search_commands_keep_their_configs_defaults(tmp_path: Path) -> None:
+    from srkit.search.curves import CurvesConfig
+    from srkit.search.nni_adapter import ExperimentConfig, NNISettings
+    from srkit.search.reinforce import DenseSearchConfig
+
+    from srkit.cli import search as cli
+
+    parse = cli.parser().parse_args
+    bench = str(tmp_path)
+    curves = cli.curves.config(parse(["curves", "--out", "o", "--models", "imdn", "--benchmarks", bench]))
+    assert curves == CurvesConfig(models=("imdn",), benchmarks=(str(Path(bench).resolve()),))
+    settings, experiment = cli.nni.settings(parse(["nni", "--out", "o"]))
+    assert (settings, experiment) == (NNISettings(out="o", space=BlockSpace().as_dict()), ExperimentConfig())
+    assert cli.reinforce.config(parse(["reinforce", "--out", "o"])) == DenseSearchConfig()
+    assert cli.reinforce.config(parse(["reinforce", "--out", "o", "--iters", "7"])).supernet.iters == 7
 
 
 def _cand(key: str, psnr: float, ms: float) -> dict:

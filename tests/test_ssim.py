@@ -9,9 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from srkit import metrics, ops
+from srkit.reference.ssim import skimage_loop
 
 from .layouts import LAYOUTS, in_layout
-from .references import skimage_loop, ssim64
+from .references import ssim64
 from .test_psnr import DTYPES, image_batch
 
 

@@ -56,3 +56,26 @@ def check_order(p: argparse.ArgumentParser, low: tuple[str, int], high: tuple[st
     """Refuse ``low`` > ``high`` (e.g. --min-blocks 5 --max-blocks 3) in argparse's one line."""
     if low[1] > high[1]:
         p.error(f"{low[0]} ({low[1]}) is above {high[0]} ({high[1]})")
+
+
+def default(owner: object, name: str) -> str:
+    """'(default: X)' for a help line, read from the dataclass (or function) the option fills, so the
+    command states the library's default instead of keeping a copy of it."""
+    import dataclasses
+    import inspect
+
+    if dataclasses.is_dataclass(owner):
+        f = {f.name: f for f in dataclasses.fields(owner)}[name]
+        value = f.default_factory() if f.default is dataclasses.MISSING else f.default  # type: ignore[misc]
+    else:
+        value = inspect.signature(owner).parameters[name].default  # type: ignore[arg-type]
+    if isinstance(value, (tuple, list)):
+        value = " ".join(str(v) for v in value) or "none"
+    return f"(default: {value})"
+
+
+def given(args: argparse.Namespace, **fields: str) -> dict[str, object]:
+    """{field: the option's value} for the options given on the command line (lists as tuples). An
+    option left out is dropped, so the dataclass's own default applies: one place for each default."""
+    values = {field: getattr(args, opt) for field, opt in fields.items()}
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in values.items() if v is not None}

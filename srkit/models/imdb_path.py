@@ -4,7 +4,7 @@ A path is a string of ``n`` bits, one per 3x3 stage: ``1`` splits the stage's ou
 ``distill`` x width kept channels and the rest (which the next stage refines), as IMDN does; ``0``
 keeps nothing and passes the whole output on. A last 3x3 conv makes one more kept piece; the kept
 pieces (with optional CCA) are fused by a 1x1 conv and the block input is added. IMDN's IMDB is the
-path ``111`` at distillation rate 0.25. The search's multi-path supernet shares these weights across
+path ``111`` at distillation rate 0.25, and computes through the same loop. The search's multi-path supernet shares these weights across
 paths (``srkit.search.imdb_space``); both compute through :func:`path_forward`, so a path exported
 from it equals this block exactly.
 """
@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..nn import ContrastChannelAttention
+from ..nn import ContrastChannelAttention, scaled_pointwise
 
 Conv = tuple[torch.Tensor, torch.Tensor]  # (weight, bias)
 
@@ -64,9 +64,9 @@ def path_forward(
             r = y
     kept.append(F.conv2d(r, last[0], last[1], padding=last[0].shape[-1] // 2))
     y = torch.cat(kept, dim=1)
-    if cca is not None:
-        y = cca(y)
-    return F.conv2d(y, fuse[0], fuse[1]) + x
+    if cca is None:
+        return F.conv2d(y, fuse[0], fuse[1]) + x
+    return scaled_pointwise(y, cca.attention(y), *fuse) + x  # CCA's scaling folded into the 1x1 fusion
 
 
 def path_cca(kept: int) -> ContrastChannelAttention:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from ..nn import ContrastChannelAttention, scaled_conv1x1
+from ..nn import ContrastChannelAttention
 from .base import SRNet
 from .blocks import conv, pixelshuffle_head
+from .imdb_path import path_forward
 from .registry import register
 
 
@@ -16,8 +16,10 @@ class IMDB(nn.Module):
     """Three 3x3 stages each keep ``distill`` channels and refine the rest; the kept channels and the
     last stage's output are weighted by CCA and fused by a 1x1 conv, plus the block input.
 
-    The CCA scaling is folded into the 1x1 fusion (:func:`srkit.nn.scaled_conv1x1`), so the scaled
-    features are never written. ``attention=False`` drops the CCA (a search-space variant).
+    It is the IMDB path ``111`` (:func:`srkit.models.imdb_path.path_forward`, one loop for both), with
+    IMDN's module names, which its checkpoints use. The CCA scaling is folded into the 1x1 fusion
+    (:func:`srkit.nn.scaled_pointwise`), so the scaled features are never written. ``attention=False``
+    drops the CCA (a search-space variant).
     """
 
     def __init__(
@@ -35,16 +37,9 @@ class IMDB(nn.Module):
         self.cca = ContrastChannelAttention(self.dc * 4, reduction=16) if attention else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        kept = []
-        r = x
-        for c in (self.c1, self.c2, self.c3):
-            d, r = torch.split(F.leaky_relu(c(r), self.slope), (self.dc, self.rc), dim=1)
-            kept.append(d)
-        kept.append(self.c4(r))
-        y = torch.cat(kept, dim=1)
-        if self.cca is None:
-            return self.c5(y) + x
-        return scaled_conv1x1(y, self.cca.attention(y), self.c5) + x
+        stages = [(c.weight, c.bias) for c in (self.c1, self.c2, self.c3)]
+        last, fuse = (self.c4.weight, self.c4.bias), (self.c5.weight, self.c5.bias)
+        return path_forward(x, "111", self.dc, stages, last, fuse, self.cca, self.slope)
 
 
 class IMDN(SRNet):

@@ -1,6 +1,6 @@
 """srkit's layers: thin modules over the dispatching ops in :mod:`srkit.ops`."""
 
-from .cca import ChannelAttention, ContrastChannelAttention, scaled_conv1x1
+from .cca import ChannelAttention, ContrastChannelAttention, scaled_conv1x1, scaled_pointwise
 from .pixel_shuffle import PixelShuffle, PixelUnshuffle
 from .upsample_tail import UpsampleTail
 from .wdsr import WideActBlockA, WideActBlockB, apply_weight_norm, fold_weight_norm
@@ -16,4 +16,5 @@ __all__ = [
     "apply_weight_norm",
     "fold_weight_norm",
     "scaled_conv1x1",
+    "scaled_pointwise",
 ]

@@ -78,16 +78,22 @@ def scaled_conv1x1(x: torch.Tensor, s: torch.Tensor, conv: nn.Conv2d) -> torch.T
         or conv.dilation != (1, 1)
     ):
         raise ValueError(f"scaled_conv1x1 needs a plain 1x1 convolution, got {conv}")
+    return scaled_pointwise(x, s, conv.weight, conv.bias)
+
+
+def scaled_pointwise(x: torch.Tensor, s: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
+    """:func:`scaled_conv1x1` on a 1x1 convolution's weight (O, C, 1, 1) and bias, for callers that hold
+    weights rather than a module (IMDB paths, whose supernet slices shared weights)."""
     n, c, h, w = x.shape
     if tuple(s.shape[:2]) != (n, c):
-        raise ValueError(f"scaled_conv1x1: s has shape {tuple(s.shape)}, expected (N, C) = {(n, c)}")
-    weight = conv.weight.flatten(1)  # (O, C)
+        raise ValueError(f"scaled_pointwise: s has shape {tuple(s.shape)}, expected (N, C) = {(n, c)}")
+    weight = weight.flatten(1)  # (O, C)
     per_image = weight[None] * s.flatten(1).to(weight.dtype)[:, None, :]  # (N, O, C)
     if not x.is_contiguous() and x.is_contiguous(memory_format=torch.channels_last):
         y = torch.matmul(x.permute(0, 2, 3, 1).reshape(n, h * w, c), per_image.transpose(1, 2).to(x.dtype))
         y = y.reshape(n, h, w, -1).permute(0, 3, 1, 2)
     else:
         y = torch.matmul(per_image.to(x.dtype), x.reshape(n, c, h * w)).reshape(n, -1, h, w)
-    if conv.bias is not None:
-        y = y + conv.bias.to(y.dtype)[None, :, None, None]
+    if bias is not None:
+        y = y + bias.to(y.dtype)[None, :, None, None]
     return y

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .protocol import protocol_planes
+from .protocol import LUMA, protocol_planes
 
 SSIM_WIN = 11
 SSIM_SIGMA = 1.5
@@ -52,3 +53,30 @@ def ssim_sum(
     a = protocol_planes(sr, sr_mul, quantize, y_only, shave)
     b = protocol_planes(hr, hr_mul, quantize, y_only, shave)
     return ssim_map(a, b, gauss).flatten(1).sum(1)
+
+
+def skimage_loop(
+    sr: np.ndarray, hr: np.ndarray, shave: int, y_only: bool = True, with_ssim: bool = True
+) -> list[tuple[float, float | None]]:
+    """PSNR and SSIM per image with scikit-image (Gaussian 11x11, sigma 1.5, population covariance),
+    on the protocol's luma (or every channel); images (N, H, W, 3) uint8. ``with_ssim=False``: PSNR only."""
+    from skimage.metrics import peak_signal_noise_ratio, structural_similarity
+
+    res = []
+    for a, b in zip(sr, hr, strict=True):
+        a64, b64 = a.astype(np.float64), b.astype(np.float64)
+        if y_only:
+            a64 = 16 + (a64 @ np.array(LUMA)) / 255
+            b64 = 16 + (b64 @ np.array(LUMA)) / 255
+        if shave:
+            a64, b64 = a64[shave:-shave, shave:-shave], b64[shave:-shave, shave:-shave]
+        kw = dict(gaussian_weights=True, sigma=1.5, use_sample_covariance=False, data_range=255)
+        if not y_only:
+            kw["channel_axis"] = 2
+        res.append(
+            (
+                peak_signal_noise_ratio(b64, a64, data_range=255),
+                structural_similarity(a64, b64, **kw) if with_ssim else None,
+            )
+        )
+    return res

@@ -9,8 +9,8 @@ import copy
 import io
 import json
 import math
-import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,7 @@ from .perceptual import PerceptualLoss
 from .recipes import TIME_BOUNDED_ITERS
 
 Pairs = list[tuple[str, torch.Tensor, torch.Tensor]]
+Validated = Callable[[int, float, bool], None]  # (iteration, validation PSNR, final)
 
 
 def build_model(cfg: TrainConfig) -> nn.Module:
@@ -144,15 +145,15 @@ def train(
     resume: bool = False,
     log: Any = print,
     progress: bool = True,
-    nni_final: bool = True,
+    on_validate: Validated | None = None,
     overwrite: bool = False,
 ) -> dict[str, Any]:
     """Train per ``cfg`` into ``out`` (config.yaml, latest.pt, best.pt, log.jsonl, metrics.json,
     model.safetensors, tensorboard/).
 
-    ``progress``: show a progress bar. Under NNI, validation PSNR is reported as intermediate
-    results, and the final one as the trial's result unless ``nni_final=False`` (a caller that
-    reports its own, e.g. srkit-search's latency-aware reward). Under ``torchrun`` the run is data
+    ``progress``: show a progress bar. ``on_validate(iteration, psnr, final)`` is called on rank 0
+    after each validation and once at the end (an NNI trial reports through it, so training
+    knows nothing of the engine that drives it). Under ``torchrun`` the run is data
     parallel (:mod:`.distributed`); rank 0 validates, logs and saves, and returns the metrics (the
     other ranks return ``{"rank": r}``). The folder is held for this run alone
     (:mod:`.runfolder`): one that already holds a run is refused unless ``resume`` continues it or
@@ -170,20 +171,29 @@ def train(
                 resume=resume,
                 log=log if world.main else (lambda *_: None),
                 progress=progress and world.main,
-                nni_final=nni_final,
+                on_validate=on_validate,
             )
     finally:
         distributed.teardown(world)
 
 
 def _train(
-    cfg: TrainConfig, out: Path, world: distributed.World, *, resume: bool, log: Any, progress: bool, nni_final: bool
+    cfg: TrainConfig,
+    out: Path,
+    world: distributed.World,
+    *,
+    resume: bool,
+    log: Any,
+    progress: bool,
+    on_validate: Validated | None,
 ) -> dict[str, Any]:
     if resume:
         cfg = keep_recorded_schedule(_recorded(out / "config.yaml"), cfg)
     run = _Run(cfg, out, world, log)
     run.restore(resume)
-    return run.loop(progress, nni_final)
+    if on_validate is not None:
+        run.on_validate = on_validate
+    return run.loop(progress)
 
 
 def _recorded(path: Path) -> dict[str, Any] | None:
@@ -207,6 +217,7 @@ class _Run:
 
     def __init__(self, cfg: TrainConfig, out: Path, world: distributed.World, log: Any) -> None:
         self.cfg, self.out, self.world, self.log, self.device = cfg, out, world, log, world.device
+        self.on_validate: Validated = lambda it, psnr, final: None
         out.mkdir(parents=True, exist_ok=True)
         self.started = time.monotonic()  # the run's clock (a resumed run continues its predecessor's)
         pairs = load_pairs(cfg.data.data, cfg.scale, "train")
@@ -377,7 +388,7 @@ class _Run:
             for k in ("val_psnr", "val_ssim", "lr"):
                 self.board.add_scalar(k.replace("val_", "val/") if k != "lr" else "train/lr", record[k], st.it)
             self.board.flush()
-        report_to_nni(psnr, final=False)
+        self.on_validate(st.it, psnr, False)
         gan = self.gan
         extra = {
             "adversary": gan.state_dict() if gan is not None else None,
@@ -393,7 +404,7 @@ class _Run:
             save_checkpoint(self.out / "best.pt", st, self.cfg, self.losses, extra)
         save_checkpoint(self.out / "latest.pt", st, self.cfg, self.losses, extra)
 
-    def loop(self, progress: bool, nni_final: bool) -> dict[str, Any]:
+    def loop(self, progress: bool) -> dict[str, Any]:
         cfg, st, world = self.cfg, self.st, self.world
         batches = PatchBatches(
             self.train_pairs,
@@ -437,9 +448,9 @@ class _Run:
             if last:
                 break
         bar.close()
-        return self.finish(nni_final) if world.main else {"rank": world.rank}
+        return self.finish() if world.main else {"rank": world.rank}
 
-    def finish(self, nni_final: bool) -> dict[str, Any]:
+    def finish(self) -> dict[str, Any]:
         """The final scores (and bicubic's on the same images), the trained weights and metrics.json."""
         st, cfg = self.st, self.cfg
         final = st.ema or st.model
@@ -467,8 +478,7 @@ class _Run:
         atomic.write_json(self.out / "metrics.json", metrics)
         if self.board is not None:
             self.board.close()
-        if nni_final:
-            report_to_nni(psnr, final=True)
+        self.on_validate(st.it, psnr, True)
         return metrics
 
 
@@ -505,12 +515,3 @@ def _board(out: Path, step: int) -> Any:
             "TensorBoard logging needs the tensorboard package (pip install tensorboard), or set tensorboard=false"
         ) from e
     return SummaryWriter(str(out / "tensorboard"), purge_step=step + 1 if step else None)
-
-
-def report_to_nni(psnr: float, *, final: bool) -> None:
-    """Report validation PSNR to NNI when this process is an NNI trial (NNI sets NNI_PLATFORM)."""
-    if not os.environ.get("NNI_PLATFORM"):
-        return
-    import nni
-
-    (nni.report_final_result if final else nni.report_intermediate_result)(psnr)

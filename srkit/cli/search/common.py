@@ -1,0 +1,51 @@
+"""What several srkit-search subcommands share: the run folder's options and claim, the data folders."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from ..errors import UsageError
+
+
+def folder_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--out", required=True, help="run folder")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out")
+    p.add_argument("--overwrite", action="store_true", help="replace the run already in --out")
+
+
+def runtime_arg(p: argparse.ArgumentParser, owner: object) -> None:
+    from ..args import default
+
+    p.add_argument(
+        "--latency-runtime",
+        choices=("torch", "ort"),
+        help="time candidates on PyTorch (srkit's ops) or ONNX Runtime (the runtime you ship; srkit[onnx]) "
+        + default(owner, "latency_runtime"),
+    )
+
+
+def owned(args: argparse.Namespace):  # a context manager
+    """The run folder, locked for this search and checked: a folder holding a search is refused
+    unless --resume continues it or --overwrite replaces it."""
+    from srkit.search.runlog import RUN_FILES
+    from srkit.train.runfolder import claim
+
+    return claim(Path(args.out), resume=args.resume, overwrite=args.overwrite, files=RUN_FILES, kind="search")
+
+
+def data(folders: list[str] | str | None) -> str | None:
+    """--data's folders as one dataset string (PATH-style), each checked; or 'skimage'; None if not given."""
+    if folders is None:
+        return None
+    folders = [folders] if isinstance(folders, str) else folders
+    if folders == ["skimage"]:
+        return "skimage"
+    return os.pathsep.join(folder(f) for f in folders)
+
+
+def folder(path: str) -> str:
+    if not Path(path).is_dir():
+        raise UsageError(f"{path}: not a folder (give HR/ [+ LR_bicubic/X<s>/])")
+    return str(Path(path).resolve())
