@@ -23,6 +23,7 @@ from srkit import atomic
 from srkit.devices import default_device
 from srkit.profiler.device import fingerprint
 from srkit.train.runfolder import RunFolderError
+from srkit.validation import Rule, first_problem
 
 from .runlog import RunLog
 
@@ -57,18 +58,19 @@ class CurvesConfig:
 
 
 def curves_problem(cfg: CurvesConfig) -> str:
-    """The first value the curves could not mean, as one line naming it ('' when all hold)."""
-    rules = [
-        (not cfg.models, "models: name at least one network"),
-        (not cfg.benchmarks, "benchmarks: name at least one folder to score on"),
-        (cfg.iters < 1, f"iters {cfg.iters}: at least 1"),
-        (not cfg.at or any(not 1 <= a <= cfg.iters for a in cfg.at), f"at {list(cfg.at)}: from 1 to {cfg.iters}"),
-        (cfg.patch % cfg.scale != 0, f"patch {cfg.patch}: a multiple of the scale ({cfg.scale})"),
-        (cfg.batch < 1 or cfg.checkpoint_every < 1, "batch and checkpoint_every: at least 1"),
-        (not cfg.lr > 0, f"lr {cfg.lr}: a number > 0"),
-        (len({model_label(m) for m in cfg.models}) != len(cfg.models), "models: each network once"),
+    """The first value the curves could not mean, as srkit.validation's one line ('' when all hold)."""
+    rules: list[Rule] = [
+        ("models", bool(cfg.models), "at least one network"),
+        ("models", len({model_label(m) for m in cfg.models}) == len(cfg.models), "each network once"),
+        ("benchmarks", bool(cfg.benchmarks), "at least one folder to score on"),
+        ("iters", cfg.iters >= 1, "an integer >= 1"),
+        ("at", bool(cfg.at) and all(1 <= a <= cfg.iters for a in cfg.at), f"iterations from 1 to iters ({cfg.iters})"),
+        ("patch", cfg.patch % cfg.scale == 0, f"a multiple of the scale ({cfg.scale})"),
+        ("batch", cfg.batch >= 1, "an integer >= 1"),
+        ("checkpoint_every", cfg.checkpoint_every >= 1, "an integer >= 1"),
+        ("lr", cfg.lr > 0, "a number > 0"),
     ]
-    return next((line for broken, line in rules if broken), "")
+    return first_problem(cfg, rules)
 
 
 def model_label(spec: str) -> str:

@@ -28,6 +28,7 @@ from srkit.profiler.device import fingerprint
 from srkit.profiler.modelbench import RUNTIMES
 from srkit.train.data import holdout_split, load_pairs
 from srkit.train.trainer import validate
+from srkit.validation import Rule, first_problem
 
 from . import curves, pareto, report
 from .evolution import Evaluator, EvolutionConfig, evolve
@@ -90,62 +91,55 @@ class SearchConfig:
 
 
 def config_problem(cfg: SearchConfig) -> str:
-    """The first rule ``cfg`` breaks ('' when none): every rule that spans fields, checked once here
-    so a command line, a script and a resumed run are refused alike, before anything is written."""
+    """The first rule ``cfg`` breaks ('' when none), in srkit.validation's one form: every rule that
+    spans fields, checked once here so a command line, a script and a resumed run are refused
+    alike, before anything is written."""
+    problem = first_problem(cfg, _rules(cfg))
+    if not problem:
+        for spec in cfg.baselines + tuple(b for b in cfg.retrain_baselines if b != "all"):
+            baseline_spec(spec)  # raises, naming the spec, if it is malformed
+    return problem
+
+
+def _rules(cfg: SearchConfig) -> list[Rule]:
     widths, evo = cfg.space.channels, cfg.evolution
-    shared_ok = all(b.type == "imdb_path" for b in cfg.space.candidates)
-    rules = [
-        (cfg.shared and not shared_ok, "--shared applies to the IMDB multi-path space (--space imdb)"),
-        (cfg.shared and len(widths) > 1, "--shared: the shared IMDB supernet holds one width; give one --channels"),
+    imdb = all(b.type == "imdb_path" for b in cfg.space.candidates)
+    return [
+        ("shared", not cfg.shared or imdb, "true only in the IMDB multi-path space"),
+        ("shared", not cfg.shared or len(widths) == 1, "true only with one width in space.channels"),
+        ("channels", cfg.channels is None or cfg.channels in widths, f"one of space.channels {list(widths)}"),
+        ("evolution.topk", evo.topk <= evo.population, f"at most evolution.population ({evo.population})"),
+        ("holdout", cfg.holdout >= 2, "an integer >= 2 (every n-th image kept out)"),
+        ("latency_input", min(cfg.latency_input) >= 1, "a size H, W >= 1"),
+        ("budgets_ms", all(b > 0 for b in cfg.budgets_ms), "budgets above 0 ms"),
+        ("budget_margin", 0 < cfg.budget_margin <= 1, "a fraction of each budget, above 0 and at most 1"),
+        ("retrain_top", cfg.retrain_top is None or cfg.retrain_top >= 1, "null or an integer >= 1"),
+        ("budget_rounds", cfg.budget_rounds >= 0, "0 (off) or more rounds"),
+        ("rank_top", cfg.rank_top >= 0, "an integer >= 0"),
+        ("rank_iters", cfg.rank_iters >= 0, "an integer >= 0"),
         (
-            cfg.channels is not None and cfg.channels not in widths,
-            f"width {cfg.channels} is not in the space's {widths}",
+            "rank_tolerance",
+            cfg.rank_tolerance >= 0 and (cfg.rank_tolerance == 0 or cfg.rank_top > 0),
+            "a PSNR difference >= 0 dB, above 0 only with rank_top (it shapes rank_top's shortlists)",
         ),
-        (evo.topk > evo.population, f"--topk ({evo.topk}) is above --population ({evo.population})"),
-        (cfg.holdout < 2, f"--holdout {cfg.holdout}: keep every n-th image out with n >= 2"),
-        (min(cfg.latency_input) < 1, f"--latency-input {cfg.latency_input}: not a size"),
-        (any(b <= 0 for b in cfg.budgets_ms), f"--budgets {cfg.budgets_ms}: every budget must be above 0 ms"),
+        ("rank_iters", cfg.rank_top == 0 or cfg.ranking_iters > 0, "above 0 (or retrain_iters) with rank_top"),
         (
-            not 0 < cfg.budget_margin <= 1,
-            f"--budget-margin {cfg.budget_margin}: a fraction of each budget, above 0 and at most 1",
-        ),
-        (cfg.retrain_top is not None and cfg.retrain_top < 1, f"--retrain-top {cfg.retrain_top}: at least 1"),
-        (cfg.budget_rounds < 0, f"--budget-rounds {cfg.budget_rounds}: 0 (off) or more rounds"),
-        (
-            cfg.rank_top < 0 or cfg.rank_iters < 0,
-            f"--rank-top {cfg.rank_top} / --rank-iters {cfg.rank_iters}: 0 or more",
-        ),
-        (
-            not cfg.rank_tolerance >= 0 or (cfg.rank_tolerance > 0 and not cfg.rank_top),
-            f"--rank-tolerance {cfg.rank_tolerance}: a PSNR difference >= 0 dB that shapes --rank-top's shortlists",
-        ),
-        (
-            cfg.rank_top > 0 and not cfg.ranking_iters,
-            "--rank-top trains each shortlisted architecture: give --rank-iters (or --retrain-iters)",
+            "budget_rounds",
+            cfg.budget_rounds == 0 or not cfg.latency_table,
+            "0 with latency_table (the front is timed again; a table's latencies are predicted)",
         ),
         (
-            cfg.budget_rounds > 0 and bool(cfg.latency_table),
-            "--budget-rounds times the front again; with --latency-table its latencies are predicted, not timed",
+            "budget_margin",
+            cfg.budget_margin == 1 or bool(cfg.budgets_ms or cfg.budgets_from_baselines),
+            "1 unless budgets_ms or budgets_from_baselines is given (it scales them)",
         ),
         (
-            cfg.budget_margin != 1 and not (cfg.budgets_ms or cfg.budgets_from_baselines),
-            "--budget-margin scales --budgets or --budgets-from-baselines; give one of them",
+            "latency_table",
+            not cfg.latency_table or getattr(cfg.space, "in_channels", 3) == 3,
+            "null for a Y space (space.in_channels 1): a table holds RGB stems, a Y space is measured",
         ),
-        (
-            bool(cfg.latency_table) and getattr(cfg.space, "in_channels", 3) != 3,
-            "--latency-table: a table holds RGB stems; a Y space (--in-channels 1) is timed by measuring",
-        ),
-        (
-            cfg.latency_runtime not in RUNTIMES,
-            f"--latency-runtime {cfg.latency_runtime!r}: one of {', '.join(RUNTIMES)}",
-        ),
+        ("latency_runtime", cfg.latency_runtime in RUNTIMES, f"one of {', '.join(RUNTIMES)}"),
     ]
-    for broken, line in rules:
-        if broken:
-            return line
-    for spec in cfg.baselines + tuple(b for b in cfg.retrain_baselines if b != "all"):
-        baseline_spec(spec)  # raises, naming the spec, if it is malformed
-    return ""
 
 
 def baseline_spec(spec: str) -> tuple[str, dict[str, Any]]:

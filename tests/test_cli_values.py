@@ -212,3 +212,17 @@ def test_a_bare_srkit_search_lists_its_commands_and_starts_nothing(
     assert search_main(["--out", str(tmp_path / "s")]) == 2 and not (tmp_path / "s").exists()
     err = capsys.readouterr().err
     assert "srkit-search spos --out DIR" in err and "name what to run" in err
+
+
+def test_a_configs_line_is_said_in_the_commands_own_option_names() -> None:
+    from srkit.search.spos import SearchConfig, _rules
+
+    from srkit.cli.args import as_options
+    from srkit.cli.search import curves, spos
+
+    line = "evolution.topk: invalid value 5 (allowed: at most evolution.population (4))"
+    assert as_options(line, spos.OPTIONS) == "--topk: invalid value 5 (allowed: at most --population (4))"
+    assert as_options("channels: one of space.channels [16]", spos.OPTIONS) == "--channels: one of --channels [16]"
+    # every field a search rule can name has its option, so the command never shows a bare field name
+    assert {field for field, _, _ in _rules(SearchConfig())} <= set(spos.OPTIONS)
+    assert {"models", "at", "patch", "iters", "lr", "benchmarks"} <= set(curves.OPTIONS)

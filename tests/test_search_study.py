@@ -63,27 +63,39 @@ def test_budget_margin_scales_every_budget_given_or_from_the_baselines(tmp_path:
 @pytest.mark.parametrize(
     ("change", "line"),
     [
-        ({"shared": True}, "--shared applies to the IMDB"),
-        ({"channels": 24}, "width 24 is not in the space's"),
-        ({"evolution": EvolutionConfig(population=4, topk=5)}, "--topk (5) is above --population (4)"),
-        ({"holdout": 1}, "--holdout 1"),
-        ({"latency_input": (0, 64)}, "--latency-input"),
-        ({"budgets_ms": (10.0, 0.0)}, "--budgets"),
-        ({"budget_margin": 0.0}, "--budget-margin 0.0"),
-        ({"budget_margin": 1.2}, "--budget-margin 1.2"),
-        ({"budget_rounds": -1}, "--budget-rounds -1"),
-        ({"budget_rounds": 2, "latency_table": "lut.json"}, "--budget-rounds times the front again"),
-        ({"budget_margin": 0.8}, "--budget-margin scales --budgets or --budgets-from-baselines"),
-        ({"retrain_top": 0}, "--retrain-top 0"),
-        ({"rank_top": -1}, "--rank-top -1"),
-        ({"rank_top": 2}, "--rank-top trains each shortlisted architecture: give --rank-iters"),
-        ({"rank_tolerance": 0.01}, "--rank-tolerance 0.01: a PSNR difference >= 0 dB that shapes --rank-top's"),
-        ({"rank_tolerance": -1.0, "rank_top": 2, "rank_iters": 5}, "--rank-tolerance -1.0"),
-        ({"latency_runtime": "onnx"}, "--latency-runtime 'onnx'"),
+        ({"shared": True}, "shared: invalid value True (allowed: true only in the IMDB multi-path space)"),
+        ({"channels": 24}, "channels: invalid value 24 (allowed: one of space.channels [32])"),
+        (
+            {"evolution": EvolutionConfig(population=4, topk=5)},
+            "evolution.topk: invalid value 5 (allowed: at most evolution.population (4))",
+        ),
+        ({"holdout": 1}, "holdout: invalid value 1"),
+        ({"latency_input": (0, 64)}, "latency_input: invalid value [0, 64]"),
+        ({"budgets_ms": (10.0, 0.0)}, "budgets_ms: invalid value [10.0, 0.0]"),
+        ({"budget_margin": 0.0}, "budget_margin: invalid value 0.0"),
+        ({"budget_margin": 1.2}, "budget_margin: invalid value 1.2"),
+        ({"budget_rounds": -1}, "budget_rounds: invalid value -1"),
+        (
+            {"budget_rounds": 2, "latency_table": "lut.json"},
+            "budget_rounds: invalid value 2 (allowed: 0 with latency_table",
+        ),
+        (
+            {"budget_margin": 0.8},
+            "budget_margin: invalid value 0.8 (allowed: 1 unless budgets_ms or budgets_from_baselines",
+        ),
+        ({"retrain_top": 0}, "retrain_top: invalid value 0"),
+        ({"rank_top": -1}, "rank_top: invalid value -1"),
+        ({"rank_top": 2}, "rank_iters: invalid value 0 (allowed: above 0 (or retrain_iters) with rank_top)"),
+        (
+            {"rank_tolerance": 0.01},
+            "rank_tolerance: invalid value 0.01 (allowed: a PSNR difference >= 0 dB, above 0 only with rank_top",
+        ),
+        ({"rank_tolerance": -1.0, "rank_top": 2, "rank_iters": 5}, "rank_tolerance: invalid value -1.0"),
+        ({"latency_runtime": "onnx"}, "latency_runtime: invalid value 'onnx'"),
         ({"retrain_baselines": ("imdn:channels",)}, "key=value"),
         (
             {"latency_table": "lut.json", "space": BlockSpace(in_channels=1)},
-            "--latency-table: a table holds RGB stems; a Y space (--in-channels 1) is timed by measuring",
+            "latency_table: invalid value 'lut.json' (allowed: null for a Y space (space.in_channels 1)",
         ),
     ],
 )
@@ -96,7 +108,7 @@ def test_a_search_config_refuses_a_broken_rule_in_one_line(change: dict, line: s
 def test_the_search_command_reports_a_broken_rule_without_a_traceback(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    line = "srkit-search: --shared: the shared IMDB supernet holds one width; give one --channels"
+    line = "srkit-search: --shared: invalid value True (allowed: true only with one width in --channels)"
     assert main(["spos", "--out", str(tmp_path / "x"), "--space", "imdb", "--shared", "--channels", "16", "24"]) == 2
     assert capsys.readouterr().err.strip() == line
     assert not (tmp_path / "x").exists()  # refused before the run folder is claimed

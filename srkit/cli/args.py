@@ -79,3 +79,18 @@ def given(args: argparse.Namespace, **fields: str) -> dict[str, object]:
     option left out is dropped, so the dataclass's own default applies: one place for each default."""
     values = {field: getattr(args, opt) for field, opt in fields.items()}
     return {k: tuple(v) if isinstance(v, list) else v for k, v in values.items() if v is not None}
+
+
+def as_options(line: str, options: dict[str, str]) -> str:
+    """A configuration's one line (srkit.validation: keyed by field name) in a command's own words:
+    each dotted field name that has an option (``evolution.topk`` -> ``--topk``) replaced by it."""
+    import re
+
+    for field in sorted(options, key=len, reverse=True):
+        line = re.sub(rf"(?<![\w.-]){re.escape(field)}(?![\w])", options[field], line)
+    return line
+
+
+def options_of(prefix: str = "", **fields: str) -> dict[str, str]:
+    """{'<prefix><field>': '--<dest>'} for a given(...) mapping of field names to argparse dests."""
+    return {prefix + field: "--" + dest.replace("_", "-") for field, dest in fields.items()}

@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 
 from ..devices import device_problem
+from ..validation import Rule, first_problem
 from . import recipes
 from .losses import parse_loss
 
@@ -161,7 +162,7 @@ def _finite(v: float | None, low: float, *, strict: bool = True) -> bool:
     return v is not None and math.isfinite(v) and (v > low if strict else v >= low)
 
 
-def _rules(cfg: TrainConfig) -> list[tuple[str, bool, str]]:
+def _rules(cfg: TrainConfig) -> list[Rule]:
     """(field, holds, what is allowed) for every value a run could not mean."""
     o, d, a = cfg.optim, cfg.data, cfg.adversarial
     return [
@@ -218,12 +219,9 @@ def _check(cfg: TrainConfig) -> TrainConfig:
                 f"{where}: the 'perceptual' term needs perceptual.weights, a VGG19 weights file in "
                 "torchvision's layout (e.g. vgg19-dcbb9e9d.pth); srkit does not download it"
             )
-    for name, ok, allowed in _rules(cfg):
-        if not ok:
-            value = cfg.to_dict()
-            for part in name.split("."):
-                value = value[part]
-            raise ConfigError(f"{name}: invalid value {value!r} (allowed: {allowed})")
+    problem = first_problem(cfg.to_dict(), _rules(cfg))
+    if problem:
+        raise ConfigError(problem)
     return cfg
 
 

@@ -7,9 +7,12 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ..args import count, default, given, number
+from ..args import as_options, count, default, given, number, options_of
 from ..errors import UsageError, device
 from .common import data, folder, folder_args
+
+FIELDS = {"scale": "scale", "iters": "iters", "patch": "patch", "batch": "batch", "lr": "lr", "device": "device"}
+OPTIONS = options_of(**FIELDS, models="models", benchmarks="benchmarks", data="data", at="at")
 
 
 def add_parser(sub: Any) -> None:
@@ -53,7 +56,7 @@ def official(items: list[str]) -> dict[str, str]:
 def config(a: argparse.Namespace) -> Any:
     from srkit.search.curves import CurvesConfig
 
-    fields = given(a, scale="scale", iters="iters", patch="patch", batch="batch", lr="lr", device="device")
+    fields = given(a, **FIELDS)
     if a.at is not None:
         fields["at"] = tuple(sorted(set(a.at)))
     if a.data is not None:
@@ -61,7 +64,7 @@ def config(a: argparse.Namespace) -> Any:
     try:
         return CurvesConfig(models=tuple(a.models), benchmarks=tuple(folder(b) for b in a.benchmarks), **fields)
     except ValueError as e:
-        raise UsageError(str(e)) from None
+        raise UsageError(as_options(str(e), OPTIONS)) from None
 
 
 def run(a: argparse.Namespace) -> int:

@@ -10,7 +10,7 @@ from typing import Any
 
 from srkit.models.upsamplers import UPSAMPLERS
 
-from ..args import check_order, count, default, given, number, size_hw
+from ..args import as_options, check_order, count, default, given, number, options_of, size_hw
 from ..errors import UsageError, device
 from .common import data, folder, folder_args, owned, runtime_arg
 
@@ -213,6 +213,44 @@ def _phase_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--only", nargs="+", default=(), help="retrain just these labels (one retrain at a time)")
 
 
+# SearchConfig's fields (dotted below it) and the options that fill them; also how its one-line
+# problems are said in this command's words
+SEARCH = {
+    "device": "device",
+    "holdout": "holdout",
+    "latency_input": "latency_input",
+    "latency_table": "latency_table",
+    "latency_runtime": "latency_runtime",
+    "baselines": "baselines",
+    "budgets_ms": "budgets",
+    "budget_margin": "budget_margin",
+    "budget_rounds": "budget_rounds",
+    "retrain_iters": "retrain_iters",
+    "retrain_baselines": "retrain_baselines",
+    "retrain_top": "retrain_top",
+    "rank_top": "rank_top",
+    "rank_iters": "rank_iters",
+    "rank_tolerance": "rank_tolerance",
+    "timing_rounds": "timing_rounds",
+}
+SUPERNET = {"iters": "iters", "patch": "patch", "batch": "batch", "seed": "seed"}
+EVOLUTION = {
+    "population": "population",
+    "topk": "topk",
+    "iterations": "generations",
+    "budget_ms": "budget_ms",
+    "seed": "seed",
+}
+SPACE = {"scale": "scale", "channels": "channels", "min_blocks": "min_blocks", "max_blocks": "max_blocks"}
+OPTIONS = (
+    options_of(**SEARCH, data="data", benchmarks="benchmarks", shared="shared", channels="channels")
+    | options_of("supernet.", **SUPERNET)
+    | options_of("evolution.", **EVOLUTION)
+    | options_of("space.", **SPACE, upsamplers="upsamplers", in_channels="in_channels", input_std="input_std")
+    | options_of(budgets_from_baselines="budgets_from_baselines")
+)
+
+
 def config(args: argparse.Namespace):
     """The command line as a SearchConfig; the config checks its own cross-field rules."""
     from srkit.search.evolution import EvolutionConfig
@@ -223,40 +261,18 @@ def config(args: argparse.Namespace):
         return dataclasses.replace(
             quick(**given(args, device="device")), **given(args, latency_runtime="latency_runtime")
         )
-    search: dict[str, Any] = given(
-        args,
-        device="device",
-        holdout="holdout",
-        latency_input="latency_input",
-        latency_table="latency_table",
-        latency_runtime="latency_runtime",
-        baselines="baselines",
-        budgets_ms="budgets",
-        budget_margin="budget_margin",
-        budget_rounds="budget_rounds",
-        retrain_iters="retrain_iters",
-        retrain_baselines="retrain_baselines",
-        retrain_top="retrain_top",
-        rank_top="rank_top",
-        rank_iters="rank_iters",
-        rank_tolerance="rank_tolerance",
-        timing_rounds="timing_rounds",
-    )
+    search: dict[str, Any] = given(args, **SEARCH)
     if args.benchmarks is not None:
         search["benchmarks"] = tuple(folder(b) for b in args.benchmarks)
     if args.data is not None:
         search["data"] = data(args.data)
     space = _space(args)
-    train = given(args, iters="iters", patch="patch", batch="batch", seed="seed")
-    evo = given(
-        args, population="population", topk="topk", iterations="generations", budget_ms="budget_ms", seed="seed"
-    )
     return SearchConfig(
         space=space,
         channels=space.channels[0] if len(space.channels) == 1 else None,
         shared=args.shared,
-        supernet=SupernetConfig(**train),
-        evolution=EvolutionConfig(**evo),
+        supernet=SupernetConfig(**given(args, **SUPERNET)),
+        evolution=EvolutionConfig(**given(args, **EVOLUTION)),
         budgets_from_baselines=args.budgets_from_baselines,
         **search,
     )
@@ -266,7 +282,7 @@ def _space(args: argparse.Namespace):
     from srkit.search.imdb_space import imdb_space
     from srkit.search.space import BlockSpace
 
-    common = given(args, scale="scale", channels="channels", min_blocks="min_blocks", max_blocks="max_blocks")
+    common = given(args, **SPACE)
     if args.space == "imdb":
         if args.weight_norm or args.input_mean or args.in_channels not in (None, 3):
             raise UsageError(
@@ -319,7 +335,7 @@ def run(args: argparse.Namespace) -> int:
                 only=tuple(args.only),
             )
     except ValueError as e:  # the configuration's and the run's own lines (one each): the user's to change
-        raise UsageError(str(e)) from e
+        raise UsageError(as_options(str(e), OPTIONS)) from e
     print_result(con, res)
     return 0
 
