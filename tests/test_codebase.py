@@ -160,3 +160,17 @@ def test_every_subcommand_is_a_module_of_its_own(command: str) -> None:
     subs = next(a for a in root._actions if isinstance(a, argparse._SubParsersAction)).choices
     homes = {name: sp.get_default("func").__module__.rsplit(".", 1)[-1] for name, sp in subs.items()}
     assert homes and all(home == name.replace("-", "_") for name, home in homes.items()), homes
+
+
+def test_every_model_lives_in_a_family_folder_listed_once() -> None:
+    import inspect
+
+    from srkit.models import families, list_models, model_entry
+
+    listed = {f.__name__.rsplit(".", 1)[-1] for f in families.FAMILIES}
+    folders = {p.parent.name for p in (ROOT / "srkit" / "models").glob("*/__init__.py")}
+    assert folders == listed, "a family folder not in srkit/models/families.py, or the reverse"
+    homes = {n: inspect.getmodule(model_entry(n).fn).__name__ for n in list_models()}  # type: ignore[union-attr]
+    assert all(h.count(".") == 2 and h.rsplit(".", 1)[-1] in listed for h in homes.values()), homes
+    loose = [p.name for p in (ROOT / "srkit" / "models").glob("*_layouts.py")]
+    assert not loose, f"layouts belong in their family's folder: {loose}"

@@ -10,49 +10,22 @@ from pathlib import Path
 import pytest
 import torch
 
-from srkit.models import CheckpointError, create_model, list_models, load, save
+from srkit.models import (
+    CheckpointError,
+    create_model,
+    families,
+    list_models,
+    load,
+    save,
+)
 from srkit.models.arch import ArchSupport
 
 from .roundtrip import random_weights, round_trip
 
 detect_mod = importlib.import_module("srkit.models.detect")  # the package's `detect` is the function
 
-# a small configuration of each model (the defaults of the big ones take seconds to build)
-SMALL: dict[str, dict] = {
-    "bsrn": {"scale": 2, "channels": 8, "blocks": 2},
-    "carn": {"scale": 2, "channels": 8},
-    "carn_m": {"scale": 3, "channels": 8, "groups": 2},
-    "edsr": {"scale": 2, "channels": 256, "blocks": 32, "res_scale": 0.1},
-    "edsr_baseline": {"scale": 3, "channels": 8, "blocks": 2},
-    "efdn": {"scale": 2, "channels": 8},
-    "espcn": {"scale": 3, "widths": (8, 6), "in_channels": 1},
-    "fsrcnn": {"scale": 2, "d": 8, "s": 4, "m": 2},
-    "imdn": {"scale": 2, "channels": 16, "blocks": 2},
-    "imdn_simplified": {"scale": 3, "channels": 16, "blocks": 2},
-    "lapsrn": {"scale": 4, "channels": 8, "depth": 2},
-    "msrresnet": {"scale": 4, "channels": 8, "blocks": 2},
-    "rcan": {"scale": 2, "channels": 16, "groups": 2, "blocks": 2, "reduction": 4},
-    "rdn": {"scale": 4, "channels": 8, "blocks": 2, "layers": 2, "growth": 4},
-    # srkit's RFDN and RLFN names are the official ones, whose weights work on [0, 255]: a bare
-    # state dict in them is read as an official file (srkit's own files carry io_range in metadata)
-    "rfdn": {"scale": 2, "channels": 8, "blocks": 2, "io_range": 255.0},
-    "rlfn": {"scale": 2, "channels": 8, "mid": 8, "blocks": 2, "esa_channels": 4, "io_range": 255.0},
-    "rrdbnet": {"scale": 4, "channels": 8, "blocks": 1, "growth": 4},
-    "span": {"scale": 2, "channels": 8},
-    "srcnn": {"scale": 3, "kernel_sizes": (9, 1, 5), "widths": (8, 4)},
-    "srresnet": {"scale": 4, "blocks": 2, "channels": 8},
-    "srvgg_compact": {"scale": 4, "channels": 8, "convs": 2},
-    "swinir_light": {"scale": 2, "embed_dim": 12, "depths": (2,), "heads": (2,), "window": 4},
-    "vdsr": {"scale": 2, "depth": 4, "channels": 8},
-    "wdsr_a": {"scale": 2, "channels": 8, "blocks": 2},
-    "wdsr_b": {"scale": 3, "channels": 8, "blocks": 2, "weight_norm": False},
-}
-# models whose weights do not hold every hyper-parameter: srkit's metadata is their only record
-METADATA_ONLY = {
-    "blocknet": "a searched genotype: block types without weights (identity, pooling) leave no trace",
-    "deconasnet": "a searched genotype: the chosen operations are not all in the weights",
-    "srcnn_ps": "its LeakyReLU slope is not in the weights",
-}
+SMALL = families.small_configs()  # each family's small configurations (srkit/models/<family>/)
+METADATA_ONLY = families.undetectable()
 
 
 def test_every_model_is_covered() -> None:

@@ -4,32 +4,11 @@
 checkpoints and the published files of every zoo architecture that has them, in each layout
 their authors and the main toolkits (BasicSR, KAIR, EDSR-PyTorch) save, detecting the architecture
 and its layout from the state dict (:mod:`.detect`); ``save(model, path)`` writes safetensors.
-Every model file registers itself when imported below (explicitly: no folder scanning).
+Every family (a folder, listed once in :mod:`.families`) registers its models when imported: no
+folder scanning.
 """
 
-from . import (  # noqa: F401  (imported to register)
-    blocknet,
-    bsrn,
-    carn,
-    deconasnet,
-    edsr,
-    efdn,
-    espcn,
-    esrgan,
-    fsrcnn,
-    imdn,
-    lapsrn,
-    rcan,
-    rdn,
-    rfdn,
-    rlfn,
-    span,
-    srcnn,
-    srresnet,
-    swinir,
-    vdsr,
-    wdsr,
-)
+from . import families  # noqa: F401  (imports every family, which registers its models)
 from .base import SRNet
 from .catalog import BLOCK_TYPES, BlockSpec, build_block
 from .checkpoint import load, read_checkpoint, save

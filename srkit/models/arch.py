@@ -4,7 +4,7 @@ An :class:`ArchSupport` knows the tensors that identify its architecture in srki
 (``keys``, plus an optional ``check`` on shapes), reads the hyper-parameters from key names and
 shapes (``hparams``), and renames each published layout of the same network into srkit's names
 (``layouts``). ``detect(sd)`` says whether a state dict holds it; ``load(sd)`` builds and fills the
-network. Each family's supports live in ``<family>_layouts.py`` beside its model; :mod:`.detect`
+network. Each family's supports live in ``<family>/layouts.py`` beside its models; :mod:`.detect`
 registers them in one explicit order and resolves overlaps by the ``supersedes`` they declare.
 """
 

@@ -1,7 +1,7 @@
 """Recognise an architecture, its layout and its hyper-parameters from a state dict (spandrel's way).
 
-Every family's :class:`~srkit.models.arch.ArchSupport` objects sit in ``<family>_layouts.py`` beside
-its model; :data:`ARCHS` registers them in one explicit order. :func:`find` asks every one of them,
+Every family's :class:`~srkit.models.arch.ArchSupport` objects sit in ``<family>/layouts.py`` beside
+its models; :data:`ARCHS` gathers them from :data:`srkit.models.families.FAMILIES`. :func:`find` asks every one of them,
 so the order decides nothing: when two match, the one that declares it ``supersedes`` the other
 wins, and any other overlap is an error naming both (a detector that needs tightening, never a
 silent pick). ``tests/test_detect.py`` round-trips every zoo model through detection to keep it so.
@@ -11,53 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import (
-    bsrn_layouts,
-    carn_layouts,
-    edsr_layouts,
-    efdn_layouts,
-    espcn_layouts,
-    esrgan_layouts,
-    fsrcnn_layouts,
-    imdn_layouts,
-    lapsrn_layouts,
-    rcan_layouts,
-    rdn_layouts,
-    rfdn_layouts,
-    rlfn_layouts,
-    span_layouts,
-    srcnn_layouts,
-    srresnet_layouts,
-    swinir_layouts,
-    vdsr_layouts,
-    wdsr_layouts,
-)
+from . import families
 from .arch import ArchSupport, Detection
 from .errors import CheckpointError, StateDict
 
 __all__ = ["ARCHS", "CheckpointError", "StateDict", "detect", "find", "support", "to_srkit_layout"]
 
-ARCHS: tuple[ArchSupport, ...] = (
-    *imdn_layouts.ARCHS,
-    *rfdn_layouts.ARCHS,
-    *rlfn_layouts.ARCHS,
-    *span_layouts.ARCHS,
-    *efdn_layouts.ARCHS,
-    *bsrn_layouts.ARCHS,
-    *carn_layouts.ARCHS,
-    *fsrcnn_layouts.ARCHS,
-    *espcn_layouts.ARCHS,
-    *srcnn_layouts.ARCHS,
-    *vdsr_layouts.ARCHS,
-    *lapsrn_layouts.ARCHS,
-    *edsr_layouts.ARCHS,
-    *rcan_layouts.ARCHS,
-    *rdn_layouts.ARCHS,
-    *srresnet_layouts.ARCHS,
-    *wdsr_layouts.ARCHS,
-    *swinir_layouts.ARCHS,
-    *esrgan_layouts.ARCHS,
-)
+ARCHS: tuple[ArchSupport, ...] = families.supports()
 
 
 def support(name: str) -> ArchSupport:
