@@ -1,5 +1,5 @@
-"""Contrast-aware channel attention (IMDN's CCA): srkit's module against the same layer on plain
-PyTorch (eager and torch.compile)."""
+"""Contrast-aware channel attention (IMDN's CCA) as IMDN runs it, its scaling folded into the 1x1
+fusion: srkit's path against the same layer on plain PyTorch (eager and torch.compile)."""
 
 from __future__ import annotations
 

@@ -23,6 +23,7 @@ sys.path.insert(0, str(ROOT))  # `bench` imports as a package when this runs as 
 import torch  # noqa: E402
 
 from bench import (  # noqa: E402
+    bench_attention_scale,
     bench_cca,
     bench_conv_epilogue,
     bench_pixel_shuffle,
@@ -45,6 +46,7 @@ BENCHES = {
     "psnr": bench_psnr,
     "ssim": bench_ssim,
     "cca": bench_cca,
+    "attention_scale": bench_attention_scale,
     "conv_epilogue": bench_conv_epilogue,
     "wdsr": bench_wdsr,
 }

@@ -40,9 +40,9 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
   m.def("conv_epilogue_cpu", &srkit::cpu::conv_epilogue, "[residual + res_scale *] [relu](conv(x, w) + b) into `out`",
         pybind11::arg("x"), pybind11::arg("w"), pybind11::arg("b"), pybind11::arg("residual"), pybind11::arg("res_scale"),
         pybind11::arg("relu"), pybind11::arg("out"));
-  m.def("sse_cpu", &srkit::cpu::sse, "per-image sum of squared error (float64)");
-  m.def("ssim_sum_cpu", &srkit::cpu::ssim_sum, "per-image sum of the SSIM map (float64)");
-  m.def("sse_and_ssim_sum_cpu", &srkit::cpu::sse_and_ssim_sum, "both, from one read of the images");
+  m.def("psnr_cpu", &srkit::cpu::sse, "per-image sum of squared error (float64)");
+  m.def("ssim_cpu", &srkit::cpu::ssim_sum, "per-image sum of the SSIM map (float64)");
+  m.def("psnr_ssim_cpu", &srkit::cpu::sse_and_ssim_sum, "both, from one read of the images");
 #ifdef SRKIT_WITH_CUDA
   srkit::register_cuda(m);
 #endif

@@ -63,7 +63,7 @@ void channel_scale_cuda(const at::Tensor& x, const at::Tensor& s, at::Tensor& ou
         "channel_scale");
 }
 
-at::Tensor sse_cuda(const at::Tensor& sr, const at::Tensor& hr, double sr_mul, double hr_mul, bool quantize,
+at::Tensor psnr_cuda(const at::Tensor& sr, const at::Tensor& hr, double sr_mul, double hr_mul, bool quantize,
                     bool y_only, int64_t shave) {
   check_cuda(sr, "sr");
   check_cuda(hr, "hr");
@@ -78,7 +78,7 @@ at::Tensor sse_cuda(const at::Tensor& sr, const at::Tensor& hr, double sr_mul, d
   return partial.sum(1);
 }
 
-at::Tensor ssim_sum_cuda(const at::Tensor& sr, const at::Tensor& hr, double sr_mul, double hr_mul, bool quantize,
+at::Tensor ssim_cuda(const at::Tensor& sr, const at::Tensor& hr, double sr_mul, double hr_mul, bool quantize,
                          bool y_only, int64_t shave, const std::vector<double>& gauss) {
   check_cuda(sr, "sr");
   check_cuda(hr, "hr");
@@ -101,8 +101,8 @@ void register_cuda(pybind11::module_& m) {
   m.def("upsample_tail_cuda", &upsample_tail_cuda);
   m.def("channel_stats_cuda", &channel_stats_cuda);
   m.def("channel_scale_cuda", &channel_scale_cuda);
-  m.def("sse_cuda", &sse_cuda);
-  m.def("ssim_sum_cuda", &ssim_sum_cuda);
+  m.def("psnr_cuda", &psnr_cuda);
+  m.def("ssim_cuda", &ssim_cuda);
 }
 
 }  // namespace srkit

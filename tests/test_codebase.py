@@ -4,6 +4,7 @@ function over 60 lines without its reason written above it."""
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -14,8 +15,8 @@ from srkit.profiler import cases
 ROOT = Path(__file__).resolve().parents[1]
 MAX_LINES = 60
 REASON = "Longer than 60 lines by design"
-# second entry points of another op's files, and the composite of two metrics (ARCHITECTURE.md)
-NO_FILES_OF_THEIR_OWN = {"pixel_unshuffle": "pixel_shuffle", "wide_pointwise_backward": "wide_pointwise"}
+# second entry points of another op's files (each op's spec names its home), and the composite of two metrics
+NO_FILES_OF_THEIR_OWN = {n: s.home for n, s in dispatch.specs().items() if s.home != n}
 COMPOSITES = {"psnr_ssim": ("psnr", "ssim")}
 
 
@@ -174,3 +175,25 @@ def test_every_model_lives_in_a_family_folder_listed_once() -> None:
     assert all(h.count(".") == 2 and h.rsplit(".", 1)[-1] in listed for h in homes.values()), homes
     loose = [p.name for p in (ROOT / "srkit" / "models").glob("*_layouts.py")]
     assert not loose, f"layouts belong in their family's folder: {loose}"
+
+
+BENCH_BLOCKS = {"wdsr": ("wdsr_a", "wdsr_a_fused", "wdsr_b")}  # one script times a block's cases
+BENCH_OTHER = {"train_step"}  # a training step of whole models, not an op
+
+
+def test_csrc_and_bench_files_are_named_after_their_op() -> None:
+    ops_ = set(dispatch.specs())
+    sources = [*(ROOT / "csrc" / "cpu").glob("*.cpp"), *(ROOT / "csrc" / "cuda").glob("*.cu")]
+    assert sorted(p.name for p in sources if p.stem not in ops_) == []
+    bound = re.findall(r'm\.def\("(\w+)_(?:cpu|cuda)"', (ROOT / "csrc" / "bindings.cpp").read_text())
+    bound += re.findall(r'm\.def\("(\w+)_(?:cpu|cuda)"', (ROOT / "csrc" / "cuda_bindings.cpp").read_text())
+    # srkit._C.<op>_cpu / <op>_cuda; built_with_cuda says how the extension was built
+    assert bound and sorted(set(bound) - ops_ - {"built_with"}) == []
+    scripts = {p.stem.removeprefix("bench_") for p in (ROOT / "bench").glob("bench_*.py")}
+    assert sorted(scripts - set(cases.OPS) - set(BENCH_BLOCKS) - BENCH_OTHER) == []
+    covered = scripts | {c for block in scripts & set(BENCH_BLOCKS) for c in BENCH_BLOCKS[block]}
+    assert sorted(set(cases.OPS) - covered) == []  # every srkit-bench case has its script
+
+
+def test_every_op_is_timed_by_a_case() -> None:
+    assert sorted(s.timed_in for s in dispatch.specs().values() if s.timed_in not in cases.OPS) == []

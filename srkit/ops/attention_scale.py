@@ -17,7 +17,7 @@ from ..reference import attention_scale as reference
 from ..reference.channel_stats import stats_dtype
 from . import _checks
 from .channel_scale import channel_scale
-from .dispatch import dispatch, extension, inline, register
+from .dispatch import declare, dispatch, extension, inline
 
 
 def _triton(x, mean, std, w1, b1, w2, b2, out) -> None:
@@ -35,7 +35,7 @@ def _factors_then(kernel: str):
     return run
 
 
-register(
+declare(
     "attention_scale",
     {
         "triton": _triton,

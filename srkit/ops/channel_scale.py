@@ -11,24 +11,14 @@ import torch
 from ..reference import channel_scale as reference
 from ..reference.channel_stats import stats_dtype
 from . import _checks
-from .dispatch import dispatch, extension, inline, register
+from .dispatch import by_name, declare, dispatch, inline
 
-
-def _triton(x: torch.Tensor, s: torch.Tensor, out: torch.Tensor) -> None:
-    from srkit.kernels import channel_scale as k
-
-    k.channel_scale(x, s, out)
-
-
-def _cuda(x: torch.Tensor, s: torch.Tensor, out: torch.Tensor) -> None:
-    extension().channel_scale_cuda(x, s, out)  # type: ignore[union-attr]
-
-
-def _cpp(x: torch.Tensor, s: torch.Tensor, out: torch.Tensor) -> None:
-    extension().channel_scale_cpu(x, s, out)  # type: ignore[union-attr]
-
-
-register("channel_scale", {"triton": _triton, "cuda": _cuda, "cpp": _cpp, "torch": reference.channel_scale})
+# timed where the models use it: inside attention_scale (its C++ and CUDA backends scale with it)
+declare(
+    "channel_scale",
+    by_name("channel_scale", "triton", "cuda", "cpp") | {"torch": reference.channel_scale},
+    timed_in="attention_scale",
+)
 
 
 def _empty(x: torch.Tensor) -> torch.Tensor:

@@ -13,24 +13,14 @@ import torch
 
 from ..reference import channel_stats as reference
 from . import _checks
-from .dispatch import dispatch, extension, inline, register
+from .dispatch import by_name, declare, dispatch, inline
 
-
-def _triton(x: torch.Tensor, mean: torch.Tensor, std: torch.Tensor) -> None:
-    from srkit.kernels import channel_stats as k
-
-    k.channel_stats(x, mean, std)
-
-
-def _cuda(x: torch.Tensor, mean: torch.Tensor, std: torch.Tensor) -> None:
-    extension().channel_stats_cuda(x, mean, std)  # type: ignore[union-attr]
-
-
-def _cpp(x: torch.Tensor, mean: torch.Tensor, std: torch.Tensor) -> None:
-    extension().channel_stats_cpu(x, mean, std)  # type: ignore[union-attr]
-
-
-register("channel_stats", {"triton": _triton, "cuda": _cuda, "cpp": _cpp, "torch": reference.channel_stats})
+# timed in IMDN's CCA, whose statistics it computes
+declare(
+    "channel_stats",
+    by_name("channel_stats", "triton", "cuda", "cpp") | {"torch": reference.channel_stats},
+    timed_in="cca",
+)
 
 
 def _empty(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

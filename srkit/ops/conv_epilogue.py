@@ -20,7 +20,7 @@ import torch.nn.functional as F
 
 from ..reference import conv_epilogue as reference
 from . import _checks, precision
-from .dispatch import dispatch, extension, register, torch_inline
+from .dispatch import declare, dispatch, extension, torch_inline
 
 
 def _triton(x, w, b, residual, res_scale, relu, out) -> None:
@@ -40,7 +40,7 @@ def _torch(x, w, b, residual, res_scale, relu, out) -> None:
 # On the CPU, PyTorch's convolution (oneDNN) outruns the C++ kernel (2-core Xeon, fp32, 32 -> 32 at
 # 90x160: 3.7 ms against 34 ms), so the CPU tries the reference first; the C++ kernel runs on request
 # (SRKIT_BACKEND=cpp, use_backend("cpp")) and is tested like every backend.
-register("conv_epilogue", {"triton": _triton, "cpp": _cpp, "torch": _torch}, order={"cpu": ("torch", "cpp")})
+declare("conv_epilogue", {"triton": _triton, "cpp": _cpp, "torch": _torch}, order={"cpu": ("torch", "cpp")})
 
 
 def _empty(x: torch.Tensor, co: int) -> torch.Tensor:

@@ -12,7 +12,8 @@ The default follows the tensor's device: CUDA tensors try triton, cuda, torch; C
 cpp, torch. An op may register its own order where a measurement says another backend wins (the
 conv_epilogue op prefers PyTorch's oneDNN convolution on the CPU); that is a choice, not a
 fallback, and ``last_call`` still names the backend that ran. ``SRKIT_BACKEND=<name>`` or ``with use_backend(name):`` puts one backend first.
-Each op registers its table of implementations once (``register``); ``implementations(op)``
+Each op declares itself once (``declare``: its backends, the bench case that times it, its home
+file; :class:`OpSpec`); ``implementations(op)``
 returns it, so tests can call one backend directly and ``srkit info`` reports what really exists.
 Availability is probed lazily and for real (the Triton probe launches a kernel and checks its
 result). Whenever the preferred backend cannot run, the fallback is logged (once per cause) on the
@@ -173,6 +174,55 @@ def implementations(op: str) -> Mapping[str, Impl]:
 
 def registered_ops() -> list[str]:
     return list(_registry)
+
+
+@dataclass(frozen=True)
+class OpSpec:
+    """What srkit declares about an op, once, in ``srkit/ops/<name>.py`` (:func:`declare`); the
+    dispatcher's table, srkit-bench's case list and the codebase's naming checks read it."""
+
+    name: str
+    backends: tuple[str, ...]  # those it has, by name
+    timed_in: str  # the ``srkit-bench ops`` case that times it: its own name, or its block's
+    home: str  # the ops file that declares it: its own name, or the op whose second entry point it is
+
+
+_specs: dict[str, OpSpec] = {}
+
+
+def declare(
+    op: str,
+    impls: Mapping[str, Impl],
+    *,
+    order: Mapping[str, tuple[str, ...]] | None = None,
+    timed_in: str | None = None,
+    home: str | None = None,
+) -> OpSpec:
+    """Register ``op``'s backends (:func:`register`) and record its spec: the bench case that times
+    it (``timed_in``, default its own name) and the ops file it lives in (``home``, default its own)."""
+    register(op, impls, order)
+    spec = OpSpec(op, tuple(impls), timed_in or op, home or op)
+    _specs[op] = spec
+    return spec
+
+
+def specs() -> dict[str, OpSpec]:
+    """Every declared op's spec, by name."""
+    return dict(_specs)
+
+
+def by_name(op: str, *backends: str) -> dict[str, Impl]:
+    """The backends whose entry points follow the one-name rule, called with the op's own arguments:
+    ``triton``: ``srkit.kernels.<op>.<op>``; ``cuda`` / ``cpp``: ``srkit._C.<op>_cuda`` / ``<op>_cpu``."""
+
+    def triton(*args: object) -> object:
+        return getattr(importlib.import_module(f"srkit.kernels.{op}"), op)(*args)
+
+    def compiled(suffix: str) -> Impl:
+        return lambda *args: getattr(extension(), f"{op}_{suffix}")(*args)
+
+    made = {"triton": triton, "cuda": compiled("cuda"), "cpp": compiled("cpu")}
+    return {b: made[b] for b in backends}
 
 
 # ---------------------------------------------------------------------------------------------

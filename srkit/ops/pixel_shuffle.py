@@ -11,7 +11,7 @@ import torch
 
 from ..reference import pixel_shuffle as reference
 from . import _checks
-from .dispatch import dispatch, extension, inline, register
+from .dispatch import declare, dispatch, extension, inline
 
 
 def _triton(x: torch.Tensor, r: int, out: torch.Tensor, shuffle: bool) -> None:
@@ -32,7 +32,9 @@ def _torch(x: torch.Tensor, r: int, out: torch.Tensor, shuffle: bool) -> None:
     reference.pixel_shuffle(x, r, out, shuffle)
 
 
-register("pixel_unshuffle", register("pixel_shuffle", {"triton": _triton, "cuda": _cuda, "cpp": _cpp, "torch": _torch}))
+_IMPLS = {"triton": _triton, "cuda": _cuda, "cpp": _cpp, "torch": _torch}  # one table: the `shuffle` flag picks the way
+declare("pixel_shuffle", _IMPLS)
+declare("pixel_unshuffle", _IMPLS, timed_in="pixel_shuffle", home="pixel_shuffle")
 
 
 def output_shape(shape: tuple[int, ...] | torch.Size, r: int, shuffle: bool) -> tuple[int, int, int, int]:

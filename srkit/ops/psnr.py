@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 
 from ..reference import psnr as reference
-from .dispatch import dispatch, extension, inline, register
+from .dispatch import by_name, declare, dispatch, inline
 
 
 def _triton(sr, hr, sr_mul, hr_mul, quantize, y_only, shave) -> torch.Tensor:
@@ -21,15 +21,8 @@ def _triton(sr, hr, sr_mul, hr_mul, quantize, y_only, shave) -> torch.Tensor:
     return k.sse(sr, hr, sr_mul, hr_mul, quantize, y_only, shave)
 
 
-def _cuda(sr, hr, sr_mul, hr_mul, quantize, y_only, shave) -> torch.Tensor:
-    return extension().sse_cuda(sr, hr, sr_mul, hr_mul, quantize, y_only, shave)  # type: ignore[union-attr]
-
-
-def _cpp(sr, hr, sr_mul, hr_mul, quantize, y_only, shave) -> torch.Tensor:
-    return extension().sse_cpu(sr, hr, sr_mul, hr_mul, quantize, y_only, shave)  # type: ignore[union-attr]
-
-
-register("psnr", {"triton": _triton, "cuda": _cuda, "cpp": _cpp, "torch": reference.sse})
+# the compiled kernels return the per-image sums of squared error the PSNR is made from
+declare("psnr", {"triton": _triton, **by_name("psnr", "cuda", "cpp"), "torch": reference.sse})
 
 
 def pixel_count(shape: torch.Size | tuple[int, ...], y_only: bool, shave: int, window: int = 1) -> int:

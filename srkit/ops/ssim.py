@@ -13,7 +13,7 @@ import functools
 import torch
 
 from ..reference import ssim as reference
-from .dispatch import dispatch, extension, inline, register
+from .dispatch import declare, dispatch, extension, inline
 from .psnr import pixel_count
 
 WINDOW = reference.SSIM_WIN
@@ -36,18 +36,18 @@ def _triton(sr, hr, sr_mul, hr_mul, quantize, y_only, shave) -> torch.Tensor:
 
 
 def _cuda(sr, hr, sr_mul, hr_mul, quantize, y_only, shave) -> torch.Tensor:
-    return extension().ssim_sum_cuda(sr, hr, sr_mul, hr_mul, quantize, y_only, shave, gauss_list())  # type: ignore[union-attr]
+    return extension().ssim_cuda(sr, hr, sr_mul, hr_mul, quantize, y_only, shave, gauss_list())  # type: ignore[union-attr]
 
 
 def _cpp(sr, hr, sr_mul, hr_mul, quantize, y_only, shave) -> torch.Tensor:
-    return extension().ssim_sum_cpu(sr, hr, sr_mul, hr_mul, quantize, y_only, shave, gauss_list())  # type: ignore[union-attr]
+    return extension().ssim_cpu(sr, hr, sr_mul, hr_mul, quantize, y_only, shave, gauss_list())  # type: ignore[union-attr]
 
 
 def _torch(sr, hr, sr_mul, hr_mul, quantize, y_only, shave) -> torch.Tensor:
     return reference.ssim_sum(sr, hr, sr_mul, hr_mul, quantize, y_only, shave, _gauss_tensor(sr.device))
 
 
-register("ssim", {"triton": _triton, "cuda": _cuda, "cpp": _cpp, "torch": _torch})
+declare("ssim", {"triton": _triton, "cuda": _cuda, "cpp": _cpp, "torch": _torch})
 
 
 @torch.library.custom_op("srkit::ssim", mutates_args=())

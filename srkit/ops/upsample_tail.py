@@ -15,7 +15,7 @@ import torch
 
 from ..reference import upsample_tail as reference
 from . import _checks
-from .dispatch import dispatch, extension, inline, register
+from .dispatch import declare, dispatch, extension, inline
 from .pixel_shuffle import _pixel_unshuffle_op, output_shape
 
 
@@ -37,7 +37,7 @@ def _torch(x, r, skip, mean, lo, hi, out) -> None:
     reference.upsample_tail(x, r, skip, mean, lo, hi, out)
 
 
-register("upsample_tail", {"triton": _triton, "cuda": _cuda, "cpp": _cpp, "torch": _torch})
+declare("upsample_tail", {"triton": _triton, "cuda": _cuda, "cpp": _cpp, "torch": _torch})
 
 
 def _empty(x: torch.Tensor, r: int) -> torch.Tensor:

@@ -18,7 +18,7 @@ import torch
 
 from ..reference.wdsr_a_fused import wdsr_a_fused as reference
 from . import _checks, precision
-from .dispatch import dispatch, inline, register, triton_interpreting
+from .dispatch import declare, dispatch, inline, triton_interpreting
 
 
 def _triton(x, w1, b1, w2, b2, res_scale, out) -> None:
@@ -27,7 +27,7 @@ def _triton(x, w1, b1, w2, b2, res_scale, out) -> None:
     k.wdsr_a_fused(x, w1, b1, w2, b2, res_scale, out, allow_tf32=precision.conv_allows_tf32())
 
 
-register("wdsr_a_fused", {"triton": _triton, "torch": reference}, order={"cpu": ("torch",)})
+declare("wdsr_a_fused", {"triton": _triton, "torch": reference}, order={"cpu": ("torch",)})
 
 
 def _unsupported(x: torch.Tensor) -> Callable[[str], str]:

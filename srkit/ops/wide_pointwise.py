@@ -18,7 +18,7 @@ import torch.nn.functional as F
 
 from ..reference import wide_pointwise as reference
 from . import _checks, precision
-from .dispatch import dispatch, extension, register, torch_inline
+from .dispatch import declare, dispatch, extension, torch_inline
 
 
 def _triton(x, w1, b1, w2, b2, out) -> None:
@@ -34,10 +34,11 @@ def _cpp(x, w1, b1, w2, b2, out) -> None:
 # On the CPU, PyTorch's two 1x1 convolutions (oneDNN) outrun the C++ kernel (2-core Xeon, fp32,
 # WDSR-B block at 1x32x90x160: 12.4 ms on the reference against 67 ms with the C++ kernels forced;
 # bench/results/ops_cpu_*.json), so the CPU tries the reference first; the C++ kernel runs on request.
-register(
+declare(
     "wide_pointwise",
     {"triton": _triton, "cpp": _cpp, "torch": reference.wide_pointwise},
     order={"cpu": ("torch", "cpp")},
+    timed_in="wdsr_b",  # inside the WDSR-B block the models run
 )
 
 
@@ -77,7 +78,13 @@ def _backward_torch(x, g, w1, b1, w2, gx, gw1, gb1, gw2, gb2) -> None:
 
 
 # no C++ backward: on the CPU the reference is the choice, not a fallback
-register("wide_pointwise_backward", {"triton": _backward_triton, "torch": _backward_torch}, order={"cpu": ("torch",)})
+declare(
+    "wide_pointwise_backward",
+    {"triton": _backward_triton, "torch": _backward_torch},
+    order={"cpu": ("torch",)},
+    timed_in="wdsr_b",
+    home="wide_pointwise",
+)
 
 
 def _setup(ctx, inputs, output) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import copy
+import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,9 +20,20 @@ from typing import Any
 import torch
 
 from .. import metrics, ops
-from ..nn import ContrastChannelAttention, WideActBlockA, WideActBlockB
+from ..nn import ContrastChannelAttention, WideActBlockA, WideActBlockB, scaled_conv1x1
 
-OPS = ("pixel_shuffle", "upsample_tail", "psnr", "ssim", "cca", "conv_epilogue", "wdsr_a", "wdsr_a_fused", "wdsr_b")
+OPS = (
+    "pixel_shuffle",
+    "upsample_tail",
+    "psnr",
+    "ssim",
+    "cca",
+    "attention_scale",
+    "conv_epilogue",
+    "wdsr_a",
+    "wdsr_a_fused",
+    "wdsr_b",
+)
 
 
 @dataclass
@@ -191,34 +203,78 @@ def ssim(device: str, quick: bool) -> list[OpCase]:
     )
 
 
-def cca(device: str, quick: bool) -> list[OpCase]:
-    out = []
-    for shape, dtype in _shapes(
+class _CCAFusion(torch.nn.Module):
+    """IMDN's path through its CCA: the contrast statistics and MLP, the scaling folded into the
+    block's 1x1 fusion (:func:`srkit.nn.scaled_conv1x1`)."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.cca = ContrastChannelAttention(channels)
+        self.fuse = torch.nn.Conv2d(channels, channels, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return scaled_conv1x1(x, self.cca.attention(x), self.fuse)
+
+
+def _attention_shapes(device: str, quick: bool) -> list[tuple[tuple[int, int, int, int], torch.dtype]]:
+    return _shapes(
         device,
         quick,
         [((1, 64, 360, 640), torch.float32)],
         [],
         [((16, 64, 360, 640), torch.bfloat16), ((1, 64, 540, 960), torch.float16)],
-    ):
-        m = ContrastChannelAttention(shape[1]).to(device=device, dtype=dtype).eval()
-        x = torch.randn(shape, device=device).to(dtype)
-        m64 = copy.deepcopy(m).double()
-        out.append(
-            OpCase(
-                "cca",
-                shape,
-                dtype,
-                "mean+std -> MLP -> scale",
-                [x],
-                m,
-                5.0 * x.numel(),
-                2 * x.numel() * x.element_size(),
-                tol=max(_tol(dtype), 1e-5),
-                module=m,
-                fn64=m64,
-            )
+    )
+
+
+def _module_case(name: str, m: torch.nn.Module, shape, dtype, device: str, detail: str, flops: float) -> OpCase:
+    m = m.to(device=device, dtype=dtype).eval()
+    x = torch.randn(shape, device=device).to(dtype)
+    return OpCase(
+        name,
+        shape,
+        dtype,
+        detail,
+        [x],
+        m,
+        flops,
+        2 * x.numel() * x.element_size(),
+        tol=max(_tol(dtype), 1e-5),
+        module=m,
+        fn64=copy.deepcopy(m).double(),
+    )
+
+
+def cca(device: str, quick: bool) -> list[OpCase]:
+    """IMDN's CCA as IMDN runs it: channel_stats, the MLP, and the scaling folded into the 1x1 fusion."""
+    return [
+        _module_case(
+            "cca",
+            _CCAFusion(s[1]),
+            s,
+            dt,
+            device,
+            "mean+std -> MLP -> scale in the 1x1 fusion",
+            (3.0 + 2 * s[1]) * math.prod(s),
         )
-    return out
+        for s, dt in _attention_shapes(device, quick)
+    ]
+
+
+def attention_scale(device: str, quick: bool) -> list[OpCase]:
+    """Channel attention as a layer of its own (RCAN's, the search's attended blocks): the statistics,
+    then the MLP and the scaling in one op."""
+    return [
+        _module_case(
+            "attention_scale",
+            ContrastChannelAttention(s[1]),
+            s,
+            dt,
+            device,
+            "mean+std -> MLP -> scale",
+            5.0 * math.prod(s),
+        )
+        for s, dt in _attention_shapes(device, quick)
+    ]
 
 
 def _block_shapes(device: str, quick: bool) -> list[tuple[tuple[int, int, int, int], torch.dtype]]:
@@ -340,6 +396,7 @@ BUILDERS: dict[str, Callable[[str, bool], list[OpCase]]] = {
     "psnr": psnr,
     "ssim": ssim,
     "cca": cca,
+    "attention_scale": attention_scale,
     "conv_epilogue": conv_epilogue,
     "wdsr_a": wdsr_a,
     "wdsr_a_fused": wdsr_a_fused,
@@ -347,17 +404,9 @@ BUILDERS: dict[str, Callable[[str, bool], list[OpCase]]] = {
 }
 
 
-# every registered op by its own name -> the case that times it: an op of a block (CCA's three,
-# WDSR's pointwise pair) is timed inside its block's case, named for the block
-TIMED_IN = {
-    "pixel_unshuffle": "pixel_shuffle",
-    "psnr_ssim": "psnr",
-    "channel_stats": "cca",
-    "attention_scale": "cca",
-    "channel_scale": "cca",
-    "wide_pointwise": "wdsr_b",
-    "wide_pointwise_backward": "wdsr_b",
-}
+# every declared op by its own name -> the case that times it (its OpSpec's timed_in): an op of a
+# block (CCA's statistics, WDSR's pointwise pair) is timed inside its block's case
+TIMED_IN = {name: spec.timed_in for name, spec in ops.dispatch.specs().items() if spec.timed_in != name}
 NAMES = tuple(sorted(set(OPS) | set(TIMED_IN)))  # what `srkit-bench ops --only` accepts
 
 
