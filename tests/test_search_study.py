@@ -132,6 +132,28 @@ def _pt(label: str, psnr: float, ms: float) -> dict:
     return {"label": label, "group": group, "psnr": psnr, "latency_ms": ms}
 
 
+def test_the_verdict_scores_the_mean_over_the_benchmark_sets(tmp_path: Path) -> None:
+    log = RunLog(tmp_path / "log.jsonl")
+    for label, sets in (("baseline_a", (30.0, 27.0, 26.0)), ("f1", (29.9, 27.3, 26.1))):
+        scores = {n: {"psnr": v, "ssim": 0.9} for n, v in zip(("Set5", "Set14", "B100"), sets, strict=True)}
+        log.append(
+            {
+                "kind": "retrained",
+                "key": f"retrained:{label}:16000",
+                "label": label,
+                "psnr": sets[0],
+                "ssim": 0.9,
+                "scores": scores,
+                "latency_ms": 5.0,
+                "params": 1,
+            }
+        )
+    pts = {p["label"]: p for p in verdict.points(log)}
+    assert pts["f1"]["psnr"] == pytest.approx((29.9 + 27.3 + 26.1) / 3)  # below on Set5, above on the mean
+    assert verdict.compare(list(pts.values()))["dominated_by_found"] == {"f1": ["baseline_a"]}
+    assert report.benchmark(log) == "mean of Set5, Set14, B100"
+
+
 def test_the_verdict_needs_two_beaten_baselines_and_the_baselines_front_covered() -> None:
     base = [_pt("baseline_a", 28.0, 10.0), _pt("baseline_b", 29.0, 50.0), _pt("baseline_c", 28.5, 80.0)]
     v = verdict.compare([*base, _pt("f1", 29.5, 45.0), _pt("f2", 28.2, 9.0)])
