@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import copy
-import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -226,35 +225,11 @@ def _attention_shapes(device: str, quick: bool) -> list[tuple[tuple[int, int, in
     )
 
 
-def _module_case(name: str, m: torch.nn.Module, shape, dtype, device: str, detail: str, flops: float) -> OpCase:
-    m = m.to(device=device, dtype=dtype).eval()
-    x = torch.randn(shape, device=device).to(dtype)
-    return OpCase(
-        name,
-        shape,
-        dtype,
-        detail,
-        [x],
-        m,
-        flops,
-        2 * x.numel() * x.element_size(),
-        tol=max(_tol(dtype), 1e-5),
-        module=m,
-        fn64=copy.deepcopy(m).double(),
-    )
-
-
 def cca(device: str, quick: bool) -> list[OpCase]:
     """IMDN's CCA as IMDN runs it: channel_stats, the MLP, and the scaling folded into the 1x1 fusion."""
     return [
-        _module_case(
-            "cca",
-            _CCAFusion(s[1]),
-            s,
-            dt,
-            device,
-            "mean+std -> MLP -> scale in the 1x1 fusion",
-            (3.0 + 2 * s[1]) * math.prod(s),
+        _block_case(
+            "cca", _CCAFusion(s[1]), s, dt, device, (3.0 + 2 * s[1]) * s[1], "mean+std -> MLP -> scale in the fusion"
         )
         for s, dt in _attention_shapes(device, quick)
     ]
@@ -264,14 +239,8 @@ def attention_scale(device: str, quick: bool) -> list[OpCase]:
     """Channel attention as a layer of its own (RCAN's, the search's attended blocks): the statistics,
     then the MLP and the scaling in one op."""
     return [
-        _module_case(
-            "attention_scale",
-            ContrastChannelAttention(s[1]),
-            s,
-            dt,
-            device,
-            "mean+std -> MLP -> scale",
-            5.0 * math.prod(s),
+        _block_case(
+            "attention_scale", ContrastChannelAttention(s[1]), s, dt, device, 5.0 * s[1], "mean+std -> MLP -> scale"
         )
         for s, dt in _attention_shapes(device, quick)
     ]
