@@ -49,3 +49,12 @@ def folder(path: str) -> str:
     if not Path(path).is_dir():
         raise UsageError(f"{path}: not a folder (give HR/ [+ LR_bicubic/X<s>/])")
     return str(Path(path).resolve())
+
+
+def blocks_in_order(args: argparse.Namespace) -> None:
+    """--min-blocks above --max-blocks, both given, refused in argparse's line (one left out: the
+    space's own check, against its default)."""
+    from ..args import check_order
+
+    if args.min_blocks is not None and args.max_blocks is not None:
+        check_order(args.parser, ("--min-blocks", args.min_blocks), ("--max-blocks", args.max_blocks))

@@ -9,9 +9,9 @@ from typing import Any
 
 from srkit.models.upsamplers import UPSAMPLERS
 
-from ..args import check_order, count, default, given, number, size_hw
+from ..args import count, default, given, number, size_hw
 from ..errors import UsageError, device
-from .common import folder_args, owned, runtime_arg
+from .common import blocks_in_order, folder_args, owned, runtime_arg
 
 
 def add_parser(sub: Any) -> None:
@@ -101,8 +101,7 @@ def settings(a: argparse.Namespace) -> tuple[Any, Any]:
 def run(a: argparse.Namespace) -> int:
     from srkit.search import nni_adapter as na
 
-    if a.min_blocks is not None and a.max_blocks is not None:
-        check_order(a.parser, ("--min-blocks", a.min_blocks), ("--max-blocks", a.max_blocks))
+    blocks_in_order(a)
     if a.mode == "hpt" and not a.model:
         raise UsageError("nni --mode hpt needs --model (a zoo name or a genotype JSON)")
     try:

@@ -10,9 +10,9 @@ from typing import Any
 
 from srkit.models.upsamplers import UPSAMPLERS
 
-from ..args import as_options, check_order, count, default, given, number, options_of, size_hw
+from ..args import as_options, count, default, given, number, options_of, size_hw
 from ..errors import UsageError, device
-from .common import data, folder, folder_args, owned, runtime_arg
+from .common import blocks_in_order, data, folder, folder_args, owned, runtime_arg
 
 
 def add_parser(sub: Any) -> None:
@@ -322,8 +322,7 @@ def run(args: argparse.Namespace) -> int:
     from srkit.search import spos
 
     con = Console()
-    if args.min_blocks is not None and args.max_blocks is not None:
-        check_order(args.parser, ("--min-blocks", args.min_blocks), ("--max-blocks", args.max_blocks))
+    blocks_in_order(args)
     try:
         cfg = config(args)
         with owned(args):
