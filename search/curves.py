@@ -22,12 +22,22 @@ import torch
 from srkit import atomic
 from srkit.devices import default_device
 from srkit.profiler.device import fingerprint
+from srkit.train import runfolder
 from srkit.train.runfolder import RunFolderError
 from srkit.validation import Rule, first_problem
 
 from .runlog import RunLog
 
-CURVE_FILES = ("curves.json", "log.jsonl", "train", "fingerprint.json", "fidelity.json", "curves.md", "curves.png")
+CURVE_FILES = (
+    runfolder.CONFIG,
+    *runfolder.LEGACY_CONFIGS,
+    "log.jsonl",
+    "train",
+    "fingerprint.json",
+    "fidelity.json",
+    "curves.md",
+    "curves.png",
+)
 
 
 @dataclass(frozen=True)
@@ -146,16 +156,16 @@ def open_run(cfg: CurvesConfig, out: Path) -> RunLog:
     """The folder's configuration checked (or written) and its log. Networks may be added to a folder's
     curves (each trains alone); any other change is refused, naming the file."""
     out.mkdir(parents=True, exist_ok=True)
-    path = out / "curves.json"
+    path = out / runfolder.CONFIG
     new = json.loads(json.dumps(cfg.as_dict()))
-    if path.is_file():
-        old = json.loads(path.read_text())
+    old = runfolder.read_config(out)
+    if old is not None:
         dropped = [m for m in old.get("models", []) if m not in new["models"]]
         if {k: v for k, v in old.items() if k != "models"} != {k: v for k, v in new.items() if k != "models"}:
             raise RunFolderError(f"{out}: this folder holds learning curves of another configuration ({path})")
         if dropped:
             raise RunFolderError(f"{out}: its curves also train {', '.join(dropped)}: name every network it holds")
-    atomic.write_json(path, new)
+    runfolder.write_config(out, new)
     if not (out / "fingerprint.json").is_file():
         atomic.write_json(out / "fingerprint.json", fingerprint(cfg.device))
     return RunLog(out / "log.jsonl")

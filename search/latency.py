@@ -3,6 +3,11 @@
 :class:`Measured` times each candidate (a BlockNet, srkit's fused path, inference mode) on a fixed
 LR input; :class:`FromTable` predicts it from a latency table (``srkit-bench lut``) made on this
 device with this software, and refuses a table from elsewhere.
+
+The runtime a candidate is timed on is one of :data:`LATENCY_RUNTIMES`. ``auto`` (the default) is
+the runtime srkit ships the network on: ``srkit upscale`` and ``Upscaler.load`` run the fastest of
+srkit's runtimes on the device (:mod:`srkit.runtime`), so a candidate's latency is the fastest of
+them at the latency input, and the winner is recorded beside it.
 """
 
 from __future__ import annotations
@@ -18,9 +23,18 @@ from torch.nn.utils import parametrize
 from srkit.models.base import padded_hw
 from srkit.nn import fold_weight_norm
 from srkit.profiler import lut
-from srkit.profiler.modelbench import time_runtime
+from srkit.profiler.modelbench import RUNTIMES, time_runtime
 
 from .space import Arch
+
+LATENCY_RUNTIMES = (*RUNTIMES, "auto")
+
+
+def default_runtime() -> str:
+    """The searches' default: the commands' (``SRKIT_RUNTIME``, else auto) where a search can time on it."""
+    from srkit.runtime import DEFAULT
+
+    return DEFAULT if DEFAULT in LATENCY_RUNTIMES else "auto"
 
 
 class Latency(Protocol):
@@ -42,17 +56,28 @@ def time_stats(
     reps: int = 10,
     dtype: torch.dtype = torch.float32,
     runtime: str = "torch",
-) -> dict[str, float]:
-    """The timing (median, p10, p90, min, mean in ms; reps) of ``model`` on a (1, C, *lr_hw) input (C:
+) -> dict[str, Any]:
+    """The timing (median, p10, p90, min, mean in ms; reps; the runtime timed) of ``model`` on a (1, C, *lr_hw) input (C:
     the model's input planes), padded to what the model needs (its minimum side and multiple) as
-    :class:`srkit.Upscaler` would run it, on ``runtime`` (``torch``: srkit's ops; ``ort``: exported to
-    ONNX and run by ONNX Runtime). Timed in inference form: a copy with any weight norm folded
+    :class:`srkit.Upscaler` would run it, on ``runtime`` (one of :data:`LATENCY_RUNTIMES`). Timed in inference form: a copy with any weight norm folded
     (WDSR's, a weight-normalised BlockNet's), so the norm is not recomputed on every call."""
     parametrised = any(parametrize.is_parametrized(x) for x in model.modules())
     m = (fold_weight_norm(copy.deepcopy(model)) if parametrised else model).eval().to(device, dtype)
     channels = int(getattr(m, "in_channels", 3))  # Y-channel models (ESPCN, FSRCNN) take one plane
     x = torch.rand(1, channels, *padded_hw(m, lr_hw), device=device).to(dtype)
-    return time_runtime(m, x, runtime, reps=reps, min_seconds=0.1)[0]
+    if runtime == "auto":
+        return shipped(m, x, reps)
+    return {**time_runtime(m, x, runtime, reps=reps, min_seconds=0.1)[0], "runtime": runtime}
+
+
+def shipped(model: nn.Module, x: torch.Tensor, reps: int) -> dict[str, Any]:
+    """The timing of ``model(x)`` on the runtime srkit's ``auto`` ships it on: the fastest of
+    :func:`srkit.runtime.candidates` for this device and dtype, named under ``runtime``."""
+    from srkit.runtime import candidates
+
+    timed = {r: time_runtime(model, x, r, reps=reps, min_seconds=0.1)[0] for r in candidates(x.device, x.dtype)}
+    best = min(timed, key=lambda r: timed[r]["median_ms"])
+    return {**timed[best], "runtime": best}
 
 
 def time_rounds(
@@ -90,9 +115,8 @@ class FromTable:
     def __init__(
         self, path: str | Path, scale: int, lr_hw: tuple[int, int], device: str, runtime: str = "torch"
     ) -> None:
-        self.table = lut.load(
-            path, device=device, runtime=runtime
-        )  # refuses a table made elsewhere or on another runtime
+        # refuses a table made elsewhere or on another runtime (auto: the table's own)
+        self.table = lut.load(path, device=device, runtime=None if runtime == "auto" else runtime)
         self.scale, self.lr_hw = scale, lr_hw
 
     def __call__(self, arch: Arch) -> float:

@@ -27,7 +27,9 @@ from typing import Any
 
 from srkit import atomic
 from srkit.devices import default_device
+from srkit.train import runfolder
 
+from .latency import default_runtime
 from .space import Arch, BlockSpace
 from .srgan_space import SRGANSpace
 
@@ -36,7 +38,7 @@ TUNERS = ("TPE", "Evolution", "Random", "Anneal")
 
 @dataclass
 class NNISettings:
-    """What every trial of one experiment shares (written to ``<out>/nni_settings.json``)."""
+    """What every trial of one experiment shares (the run folder's ``config.yaml``)."""
 
     mode: str = "nas"  # nas | hpt | srgan
     out: str = "runs/nni"
@@ -53,17 +55,22 @@ class NNISettings:
     patches: tuple[int, ...] = (64, 96)
     device: str = field(default_factory=default_device)
     latency_input: tuple[int, int] = (270, 480)
-    latency_runtime: str = "torch"  # torch (srkit's ops) or ort (ONNX Runtime)
+    latency_runtime: str = field(default_factory=default_runtime)  # latency.LATENCY_RUNTIMES
     target_ms: float | None = None
     penalty_db: float = 1.0
     vgg_weights: str | None = None  # srgan: adds SRGAN's VGG54 perceptual term
 
-    def save(self, path: Path) -> None:
-        atomic.write_json(path, asdict(self))
+    def save(self, out: Path) -> Path:
+        return runfolder.write_config(out, asdict(self))
 
     @classmethod
     def load(cls, path: str | Path) -> NNISettings:
-        d = json.loads(Path(path).read_text())
+        """From the run folder ``path`` (or a file in it: an experiment begun by an older srkit names
+        its ``nni_settings.json`` in the trials' command)."""
+        p = Path(path)
+        d = runfolder.read_config(p if p.is_dir() else p.parent)
+        if d is None:
+            raise ValueError(f"{p}: no NNI experiment's settings ({runfolder.CONFIG}) in it")
         d["lr_range"], d["batches"], d["patches"] = tuple(d["lr_range"]), tuple(d["batches"]), tuple(d["patches"])
         d["latency_input"] = tuple(d["latency_input"])
         return cls(**d)
@@ -142,7 +149,6 @@ def run(s: NNISettings, cfg: ExperimentConfig, *, resume: bool = False, log: Any
 
     out = Path(s.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
-    settings = out / "nni_settings.json"
     state = out / "nni_experiment.json"
     s.out = str(out)
     if resume:
@@ -156,11 +162,11 @@ def run(s: NNISettings, cfg: ExperimentConfig, *, resume: bool = False, log: Any
         return trials(out)
     if state.is_file():
         raise ValueError(f"{out} already holds an NNI experiment; add --resume, or choose another --out")
-    s.save(settings)
+    s.save(out)
     exp = Experiment(cfg.training_service)
     exp.config.experiment_name = f"srkit-search {s.mode}"
     # the interpreter running this (its environment has srkit), not whatever `python` is on PATH
-    exp.config.trial_command = f"{shlex.quote(sys.executable)} -m srkit.search.nni_trial {shlex.quote(str(settings))}"
+    exp.config.trial_command = f"{shlex.quote(sys.executable)} -m srkit.search.nni_trial {shlex.quote(str(out))}"
     exp.config.trial_code_directory = str(out)
     exp.config.search_space = search_space(s)
     _tuner(exp, cfg)

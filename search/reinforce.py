@@ -28,6 +28,7 @@ from torch import nn
 from srkit import atomic
 from srkit.devices import default_device
 from srkit.models.deconasnet import DeCoNASNet, Genotype, dense_genotype
+from srkit.train import runfolder
 from srkit.train.data import load_pairs
 from srkit.train.runfolder import load_state
 from srkit.train.trainer import validate
@@ -200,13 +201,13 @@ def run(cfg: DenseSearchConfig, out: str | Path, *, log: Callable[[str], None] =
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     record = json.loads(json.dumps({**asdict(cfg), "space": cfg.space.as_dict()}))
-    cfg_path = out / "config.json"
-    if cfg_path.is_file() and json.loads(cfg_path.read_text()) != record:
+    recorded = runfolder.read_config(out)
+    if recorded is not None and recorded != record:
         raise ValueError(
-            f"{out}: this run folder holds a search with another configuration ({cfg_path}); "
+            f"{out}: this run folder holds a search with another configuration ({out / runfolder.CONFIG}); "
             "resume it with the same options or choose another --out"
         )
-    atomic.write_json(cfg_path, record)
+    runfolder.write_config(out, record)
     space = cfg.space
     log(
         f"dense space: {space.size():,} genotypes ({space.blocks} blocks of {space.layers} layers, {space.channels} channels)"

@@ -94,7 +94,19 @@ def export(
     return paths
 
 
-def write(out: Path, runlog: RunLog, scale: int, lr_hw: Sequence[int], latency_method: str) -> dict[str, Any]:
+RUNTIME_WORDS = {
+    "torch": "PyTorch with srkit's ops (NCHW)",
+    "channels_last": "PyTorch with srkit's ops (channels_last)",
+    "ort": "ONNX Runtime on srkit's export",
+    "auto": "the runtime srkit ships each network on (the fastest of PyTorch NCHW, channels_last and ONNX Runtime)",
+}
+
+
+def write(
+    out: Path, runlog: RunLog, scale: int, lr_hw: Sequence[int], latency_method: str, runtime: str = "torch"
+) -> dict[str, Any]:
+    """front.json, pareto.png and (once models are retrained) report.md from the run's log;
+    ``runtime``: what the latencies were timed on (the run's ``latency_runtime``)."""
     pts = scored(runlog)
     fr = front(pts)
     fp = out / "fingerprint.json"
@@ -103,6 +115,7 @@ def write(out: Path, runlog: RunLog, scale: int, lr_hw: Sequence[int], latency_m
         "scale": scale,
         "latency_input_lr": list(lr_hw),
         "latency_method": latency_method,
+        "latency_runtime": runtime,
         "scored": len(pts),
         "over_budget": sum(1 for r in runlog.of_kind("candidate") if r["over_budget"]),
         "front": [
@@ -147,7 +160,8 @@ def markdown(res: dict[str, Any]) -> str:
     h, w = res["latency_input_lr"]
     rows = [
         f"Retrained with one recipe, scored on {res.get('benchmark', 'validation')} under the protocol; latency: "
-        f"LR {h}x{w}, batch 1, median of the final interleaved rounds [min, max].",
+        f"LR {h}x{w}, batch 1, on {RUNTIME_WORDS.get(res.get('latency_runtime', 'torch'), res.get('latency_runtime'))}, "
+        "median of the final interleaved rounds [min, max].",
         "",
         "| model | group | params | PSNR (dB) | SSIM | latency ms [min, max] | dominates |",
         "|---|---|---:|---:|---:|---:|---|",

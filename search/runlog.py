@@ -12,9 +12,11 @@ import os
 from pathlib import Path
 from typing import Any
 
+from srkit.train.runfolder import LEGACY_CONFIGS
+
 # what a search writes into its run folder (srkit.train.runfolder.claim guards them)
 RUN_FILES = (
-    "config.json",
+    "config.yaml",
     "fingerprint.json",
     "space.json",
     "log.jsonl",
@@ -24,9 +26,9 @@ RUN_FILES = (
     "pareto.png",
     "genotypes",
     "retrain",
-    "nni_settings.json",
     "nni_experiment.json",
     "nni",
+    *LEGACY_CONFIGS,
 )
 
 

@@ -1,6 +1,6 @@
 """One-shot search end to end: train the supernet, evolve, report the Pareto front, export, retrain.
 
-Everything lands in the run folder: ``space.json`` and ``config.json``, ``supernet.pt`` (atomic,
+Everything lands in the run folder: ``space.json`` and ``config.yaml``, ``supernet.pt`` (atomic,
 resumable), ``log.jsonl`` (every scored candidate, every baseline and retrained model, appended as
 it happens), ``front.json``, ``pareto.png`` and ``genotypes/*.json``. Running the same command on
 the same folder resumes: the supernet from its checkpoint, the search from its log, without
@@ -25,7 +25,7 @@ from srkit import atomic
 from srkit.devices import default_device
 from srkit.models import create_model
 from srkit.profiler.device import fingerprint
-from srkit.profiler.modelbench import RUNTIMES
+from srkit.train import runfolder
 from srkit.train.data import holdout_split, load_pairs
 from srkit.train.trainer import validate
 from srkit.validation import Rule, first_problem
@@ -33,7 +33,7 @@ from srkit.validation import Rule, first_problem
 from . import curves, pareto, report
 from .evolution import Evaluator, EvolutionConfig, evolve
 from .imdb_space import make_supernet
-from .latency import FromTable, Measured, time_model, time_rounds
+from .latency import LATENCY_RUNTIMES, FromTable, Measured, default_runtime, time_model, time_rounds
 from .runlog import RunLog
 from .space import Arch, BlockSpace
 from .supernet import SupernetConfig
@@ -56,7 +56,8 @@ class SearchConfig:
     evolution: EvolutionConfig = field(default_factory=EvolutionConfig)
     latency_input: tuple[int, int] = (270, 480)  # LR size the latency is measured at (1080p output at x4)
     latency_table: str | None = None  # a `srkit-bench lut` table to predict from, instead of measuring
-    latency_runtime: str = "torch"  # what candidates are timed on: torch (srkit's ops) or ort (ONNX Runtime)
+    # what candidates are timed on (latency.LATENCY_RUNTIMES); auto: the runtime srkit ships each on
+    latency_runtime: str = field(default_factory=default_runtime)
     baselines: tuple[str, ...] = BASELINES
     budgets_ms: tuple[float, ...] = ()  # export the best architecture under each (default: every front point)
     budgets_from_baselines: bool = False  # export the best architecture under each baseline's latency
@@ -138,7 +139,7 @@ def _rules(cfg: SearchConfig) -> list[Rule]:
             not cfg.latency_table or getattr(cfg.space, "in_channels", 3) == 3,
             "null for a Y space (space.in_channels 1): a table holds RGB stems, a Y space is measured",
         ),
-        ("latency_runtime", cfg.latency_runtime in RUNTIMES, f"one of {', '.join(RUNTIMES)}"),
+        ("latency_runtime", cfg.latency_runtime in LATENCY_RUNTIMES, f"one of {', '.join(LATENCY_RUNTIMES)}"),
     ]
 
 
@@ -234,7 +235,7 @@ def run(
             retrain(cfg, out, runlog, [j for j in jobs if not only or j[0] in only], log)
             if cfg.timing_rounds and until == "timing" and all(_retrained(cfg, runlog, j[0]) for j in jobs):
                 time_final(cfg, runlog, jobs, log)
-    return report.write(out, runlog, scale, cfg.latency_input, latency.method)
+    return report.write(out, runlog, scale, cfg.latency_input, latency.method, cfg.latency_runtime)
 
 
 def _budget_reachable(cfg: SearchConfig, latency: FromTable | Measured) -> None:
@@ -255,13 +256,13 @@ def _budget_reachable(cfg: SearchConfig, latency: FromTable | Measured) -> None:
 def _open(cfg: SearchConfig, out: Path, log: Callable[[str], None]) -> RunLog:
     """The run folder's configuration checked (or written), its fingerprint and space, its log."""
     out.mkdir(parents=True, exist_ok=True)
-    cfg_path = out / "config.json"
-    if cfg_path.is_file() and not same_config(json.loads(cfg_path.read_text()), cfg):
+    recorded = runfolder.read_config(out)
+    if recorded is not None and not same_config(recorded, cfg):
         raise ValueError(
-            f"{out}: this run folder holds a search with another configuration ({cfg_path}); "
+            f"{out}: this run folder holds a search with another configuration ({out / runfolder.CONFIG}); "
             "resume it with the same options or choose another --out"
         )
-    atomic.write_json(cfg_path, cfg.as_dict())
+    runfolder.write_config(out, cfg.as_dict())
     atomic.write_json(out / "fingerprint.json", fingerprint(cfg.device))  # where the latencies were measured
     cfg.space.save(out / "space.json")
     space = cfg.space
@@ -354,7 +355,7 @@ def recheck(cfg: SearchConfig, runlog: RunLog, log: Callable[[str], None] = prin
 
 def run_budgets(recorded: dict[str, Any], runlog: RunLog, *, rechecked: bool = True) -> tuple[float, ...]:
     """The latency budgets to export the best architecture under, from a configuration as
-    ``config.json`` records it (a field it lacks at its default, so ``srkit-search report`` and the run
+    ``config.yaml`` records it (a field it lacks at its default, so ``srkit-search report`` and the run
     agree): ``budgets_ms``, or each baseline's latency (rechecked where the run rechecked it, unless
     ``rechecked`` is False), times ``budget_margin``, since a pick at a budget's very edge can land
     above its baseline when timed again."""
@@ -368,7 +369,7 @@ def run_budgets(recorded: dict[str, Any], runlog: RunLog, *, rechecked: bool = T
 
 
 def recorded_config(recorded: dict[str, Any]) -> dict[str, Any]:
-    """A configuration as ``config.json`` records it, a field it lacks (added to srkit later) at its default."""
+    """A configuration as ``config.yaml`` records it, a field it lacks (added to srkit later) at its default."""
     return json.loads(json.dumps(SearchConfig().as_dict())) | recorded
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import statistics
 from pathlib import Path
 
 import pytest
@@ -94,7 +95,7 @@ def test_every_op_case_is_right_on_every_cpu_backend() -> None:
         want = case.reference()
         for impl in opbench.implementations("cpu", compile=False):
             fn, mode = opbench.implementation(case, impl, "cpu")
-            with torch.no_grad(), mode:
+            with torch.no_grad(), mode():
                 ok, err = opbench.check(case, fn(*case.inputs), want)
             assert ok, (case.op, impl, err)
 
@@ -282,3 +283,30 @@ def test_model_runs_are_typed_once_from_the_command_line() -> None:
         cli.ModelsRun.from_args(cli.parser().parse_args(["model"]))
     ops = cli.OpsRun.from_args(cli.parser().parse_args(["ops", "--only", "cca", "--quick"]))
     assert ops == cli.OpsRun("cpu" if not torch.cuda.is_available() else "cuda", quick=True, only=("cca",))
+
+
+def test_an_ops_rows_speedup_is_taken_within_each_interleaved_round() -> None:
+    case = _shuffle_case()
+    rows = opbench.run_case(case, "cpu", ["torch-eager", "srkit-cpp"], PEAKS, reps=6, warmup=1)
+    eager, cpp = rows
+    assert eager["rounds"] == cpp["rounds"] == len(eager["round_ms"]) == len(cpp["round_ms"]) >= 3
+    ratios = sorted(e / c for e, c in zip(eager["round_ms"], cpp["round_ms"], strict=True))
+    assert cpp["speedup_vs_eager"] == pytest.approx(statistics.median(ratios))
+    assert (cpp["speedup_vs_eager_min"], cpp["speedup_vs_eager_max"]) == pytest.approx((ratios[0], ratios[-1]))
+    assert eager["speedup_vs_eager"] == pytest.approx(1.0) and "load_1min_before" in cpp
+
+
+@pytest.mark.parametrize(
+    ("one_ms", "reps", "max_seconds", "planned"),
+    [
+        (1.0, 20, 5.0, (5, 4)),
+        (1000.0, 20, 5.0, (5, 1)),
+        (1.0, 2, 5.0, (3, 1)),
+        (100.0, 20, 1.0, (5, 2)),
+        (9e3, 20, 5.0, (3, 1)),
+    ],
+)
+def test_an_ops_case_is_timed_in_rounds_within_its_time_limit(
+    one_ms: float, reps: int, max_seconds: float, planned: tuple[int, int]
+) -> None:
+    assert opbench.plan(one_ms, reps, max_seconds) == planned

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -18,7 +19,7 @@ from srkit.models import create_model
 from srkit.models.base import SRNet, crop_output, pad_input, padded_hw
 from srkit.models.blocknet import BlockNet
 from srkit.profiler.modelbench import lr_size
-from srkit.train.runfolder import KIND_FILE, LOCK_NAME, RunFolderError, claim
+from srkit.train.runfolder import KIND_FILE, LOCK_NAME, RunFolderError, claim, read_config, write_config
 
 BAD_SEARCH = [
     (["spos", "--iters", "0"], "--iters"),
@@ -116,6 +117,7 @@ def test_overwrite_clears_every_file_a_search_wrote(tmp_path: Path) -> None:
     _old_search(out)
     (out / "genotypes").mkdir()
     (out / "genotypes" / "x4.json").write_text("{}")
+    (out / "config.yaml").write_text("old: true\n")  # where srkit records it now
     (out / "notes.txt").write_text("mine")  # not a search's file: kept
     with claim(out, resume=False, overwrite=True, files=SEARCH_FILES, kind="search"):
         assert sorted(p.name for p in out.iterdir() if p.name not in (LOCK_NAME, KIND_FILE)) == ["notes.txt"]
@@ -129,7 +131,7 @@ def test_a_resumed_dense_search_refuses_another_configuration(tmp_path: Path) ->
 
     out = tmp_path / "run"
     out.mkdir()
-    (out / "config.json").write_text(json.dumps({"something": "else"}))
+    (out / "config.yaml").write_text("something: else\n")
     with pytest.raises(ValueError, match="another configuration"):
         rf.run(rf.quick_dense("cpu"), out, log=lambda s: None)
 
@@ -226,3 +228,54 @@ def test_a_configs_line_is_said_in_the_commands_own_option_names() -> None:
     # every field a search rule can name has its option, so the command never shows a bare field name
     assert {field for field, _, _ in _rules(SearchConfig())} <= set(spos.OPTIONS)
     assert {"models", "at", "patch", "iters", "lr", "benchmarks"} <= set(curves.OPTIONS)
+
+
+def _record_spos(out: Path) -> dict:
+    from srkit.search import spos
+
+    cfg = spos.SearchConfig()
+    spos._open(cfg, out, lambda s: None)
+    return cfg.as_dict()
+
+
+def _record_curves(out: Path) -> dict:
+    from srkit.search import curves
+
+    cfg = curves.CurvesConfig(models=("espcn",), benchmarks=("Set5",))
+    curves.open_run(cfg, out)
+    return cfg.as_dict()
+
+
+def _record_nni(out: Path) -> dict:
+    from dataclasses import asdict
+
+    from srkit.search import nni_adapter as na
+
+    s = na.NNISettings(out=str(out), mode="hpt", model="imdn")
+    s.save(out)
+    assert na.NNISettings.load(out) == s  # what a trial reads back
+    return asdict(s)
+
+
+@pytest.mark.parametrize("record", [_record_spos, _record_curves, _record_nni])
+def test_every_kind_of_run_records_its_configuration_in_config_yaml(record: Any, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    out.mkdir()
+    written = record(out)
+    assert sorted(p.name for p in out.iterdir() if p.suffix in (".json", ".yaml") and "config" in p.stem) == [
+        "config.yaml"
+    ]
+    assert read_config(out) == json.loads(json.dumps(written))
+
+
+def test_a_run_written_by_an_older_srkit_keeps_its_recorded_configuration(tmp_path: Path) -> None:
+    (tmp_path / "config.json").write_text('{"lr": 1e-05, "at": [1, 2]}')  # PyYAML would read 1e-05 as a string
+    assert read_config(tmp_path) == {"lr": 1e-05, "at": [1, 2]}
+    write_config(tmp_path, {"lr": 2e-05, "at": (1, 2)})
+    assert read_config(tmp_path) == {"lr": 2e-05, "at": [1, 2]}  # config.yaml first; tuples read back as lists
+    (tmp_path / "config.yaml").write_text("lr: [1,\n")
+    with pytest.raises(RunFolderError, match="config.yaml: the run's recorded configuration is damaged"):
+        read_config(tmp_path)
+    (tmp_path / "config.yaml").write_text("- a list\n")
+    with pytest.raises(RunFolderError, match="not a mapping"):
+        read_config(tmp_path)

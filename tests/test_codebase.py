@@ -177,8 +177,12 @@ def test_every_model_lives_in_a_family_folder_listed_once() -> None:
     assert not loose, f"layouts belong in their family's folder: {loose}"
 
 
-BENCH_BLOCKS = {"wdsr": ("wdsr_a", "wdsr_a_fused", "wdsr_b")}  # one script times a block's cases
 BENCH_OTHER = {"train_step"}  # a training step of whole models, not an op
+
+
+def _cases_timed_by(script: Path) -> set[str]:
+    """The srkit-bench cases a bench script times (its ``op_rows("case", ...)`` calls)."""
+    return set(re.findall(r'op_rows\(\s*"(\w+)"', script.read_text()))
 
 
 def test_csrc_and_bench_files_are_named_after_their_op() -> None:
@@ -189,9 +193,16 @@ def test_csrc_and_bench_files_are_named_after_their_op() -> None:
     bound += re.findall(r'm\.def\("(\w+)_(?:cpu|cuda)"', (ROOT / "csrc" / "cuda_bindings.cpp").read_text())
     # srkit._C.<op>_cpu / <op>_cuda; built_with_cuda says how the extension was built
     assert bound and sorted(set(bound) - ops_ - {"built_with"}) == []
-    scripts = {p.stem.removeprefix("bench_") for p in (ROOT / "bench").glob("bench_*.py")}
-    assert sorted(scripts - set(cases.OPS) - set(BENCH_BLOCKS) - BENCH_OTHER) == []
-    covered = scripts | {c for block in scripts & set(BENCH_BLOCKS) for c in BENCH_BLOCKS[block]}
+    scripts = {p.stem.removeprefix("bench_"): _cases_timed_by(p) for p in (ROOT / "bench").glob("bench_*.py")}
+    # bench_NAME.py times case NAME, or the cases NAME_* of one block (bench_wdsr.py: wdsr_a, wdsr_b, ...)
+    misnamed = {
+        s: sorted(c for c in timed if c != s and not c.startswith(f"{s}_"))
+        for s, timed in scripts.items()
+        if s not in BENCH_OTHER
+    }
+    assert {s: c for s, c in misnamed.items() if c or not scripts[s]} == {}
+    assert sorted(scripts.keys() & BENCH_OTHER) == sorted(BENCH_OTHER)
+    covered = set().union(*scripts.values())
     assert sorted(set(cases.OPS) - covered) == []  # every srkit-bench case has its script
 
 

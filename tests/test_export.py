@@ -27,6 +27,7 @@ from srkit.models.base import pad_input
 from srkit.models.catalog import BLOCK_TYPES
 from srkit.models.upsamplers import UPSAMPLERS
 from srkit.profiler import lut
+from srkit.train.runfolder import read_config
 
 from .test_models import LIGHT, smallest_scale
 
@@ -280,6 +281,6 @@ def test_a_search_on_onnx_runtime_runs_end_to_end(tmp_path: Path) -> None:
         text=True,
     )
     assert res.returncode == 0, res.stderr[-2000:]
-    cfg = json.loads((out / "config.json").read_text())
+    cfg = read_config(out)
     front = json.loads((out / "front.json").read_text())
     assert cfg["latency_runtime"] == "ort" and front["front"] and all(p["latency_ms"] > 0 for p in front["front"])

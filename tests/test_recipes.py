@@ -1,6 +1,6 @@
 """The experiment recipes under bench/recipes/ rebuild the configuration their recorded run holds:
 each ``srkit-search spos @bench/recipes/NAME.args`` parses to the SearchConfig that wrote
-bench/results/search/NAME/config.json (data folders compared by name: the record holds the
+bench/results/search/NAME/config.yaml (data folders compared by name: the record holds the
 absolute paths of the machine that ran it)."""
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import pytest
 
 from srkit.cli import search as search_cli
 from srkit.cli.search import spos as spos_cli
+from srkit.train.runfolder import read_config
 
 ROOT = Path(__file__).resolve().parents[1]
 RECIPES = sorted(p.stem for p in (ROOT / "bench" / "recipes").glob("cpu_x4*.args"))
@@ -42,7 +43,7 @@ def _matches(recorded: dict[str, Any], rebuilt: dict[str, Any], where: str = "")
 
 
 def test_every_recorded_search_has_a_recipe() -> None:
-    runs = {p.parent.name for p in (ROOT / "bench" / "results" / "search").glob("cpu_x4*/config.json")}
+    runs = {p.parent.name for p in (ROOT / "bench" / "results" / "search").glob("cpu_x4*/config.yaml")}
     assert runs == set(RECIPES)
 
 
@@ -53,7 +54,7 @@ def test_a_recipe_rebuilds_its_recorded_configuration(name: str, monkeypatch: py
     monkeypatch.chdir(ROOT)  # recipes are run from the repository's root
     args = search_cli.parser().parse_args(["spos", f"@bench/recipes/{name}.args"])
     assert args.out == f"bench/results/search/{name}" and args.resume
-    recorded = json.loads((ROOT / "bench" / "results" / "search" / name / "config.json").read_text())
+    recorded = read_config(ROOT / "bench" / "results" / "search" / name)
     assert _matches(recorded, spos_cli.config(args).as_dict()) == []
 
 
@@ -64,6 +65,6 @@ def test_the_curves_recipe_rebuilds_the_recorded_curves(monkeypatch: pytest.Monk
 
     monkeypatch.chdir(ROOT)
     args = search_cli.parser().parse_args(["curves", "@bench/recipes/curves_x4.args"])
-    recorded = json.loads((ROOT / "bench" / "results" / "curves_x4" / "curves.json").read_text())
+    recorded = read_config(ROOT / "bench" / "results" / "curves_x4")
     assert _matches(recorded, curves_cli.config(args).as_dict()) == []
     assert sorted(curves_cli.official(args.official)) == ["carn_m", "fsrcnn", "imdn", "rfdn", "rlfn"]

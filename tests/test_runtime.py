@@ -129,3 +129,39 @@ def test_the_weights_key_covers_every_tensor_scalar_buffers_included() -> None:
     with torch.no_grad():
         next(net.parameters()).add_(1e-3)
     assert rt.weights_key(net) != key
+
+
+def test_a_search_times_a_network_on_the_runtime_srkit_ships_it_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    from srkit.search import latency
+
+    medians = {"torch": 4.0, "channels_last": 2.0, "ort": 3.0}
+    asked: list[str] = []
+
+    def fake(model, x, runtime, **kw):  # noqa: ANN001, ANN003, ANN202
+        asked.append(runtime)
+        return {"median_ms": medians[runtime]}, runtime
+
+    monkeypatch.setattr(latency, "time_runtime", fake)
+    monkeypatch.setattr(rt, "candidates", lambda device, dtype=torch.float32: tuple(medians))
+    got = latency.time_stats(_net(), (8, 8), "cpu", runtime="auto")
+    assert got == {"median_ms": 2.0, "runtime": "channels_last"} and sorted(asked) == sorted(medians)
+    assert latency.time_stats(_net(), (8, 8), "cpu", runtime="ort") == {"median_ms": 3.0, "runtime": "ort"}
+
+
+def test_auto_search_latency_is_the_fastest_real_runtime() -> None:
+    from srkit.search.latency import time_stats
+
+    net = _net()
+    got = time_stats(net, (16, 16), "cpu", reps=3, runtime="auto")
+    assert got["runtime"] in rt.candidates(torch.device("cpu")) and got["median_ms"] > 0
+    assert all(p.is_contiguous() for p in net.parameters())  # the channels_last candidate timed a copy
+
+
+@pytest.mark.parametrize(("commands", "search"), [("auto", "auto"), ("ort", "ort"), ("compile", "auto")])
+def test_the_searchs_default_runtime_follows_the_commands(
+    commands: str, search: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from srkit.search import latency, spos
+
+    monkeypatch.setattr(rt, "DEFAULT", commands)
+    assert latency.default_runtime() == search == spos.SearchConfig().latency_runtime

@@ -14,6 +14,7 @@ from srkit.search.runlog import RunLog
 
 from srkit.cli.search import main
 from srkit.models import load as load_model
+from srkit.train.runfolder import read_config
 from srkit.train.trainer import snapshot_path
 
 from .test_search_study import _folder
@@ -68,7 +69,7 @@ def test_a_snapshot_holds_the_weights_of_its_iteration(tmp_path: Path) -> None:
     assert any((early[k] != last[k]).any() for k in final)
     rec = RunLog(tmp_path / "run" / "log.jsonl").get("curve:espcn:2")
     assert rec["params"] == sum(v.numel() for v in early.values())
-    assert json.loads((tmp_path / "run" / "curves.json").read_text())["at"] == [2, 4]
+    assert read_config(tmp_path / "run")["at"] == [2, 4]
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,7 @@ from srkit.cli.search import main
 from srkit.models import BlockSpec, from_genotype
 from srkit.models.imdb_path import IMDBPath
 from srkit.models.imdn import IMDB
+from srkit.train.runfolder import read_config
 
 
 def test_path_sets() -> None:
@@ -122,7 +123,7 @@ def test_a_search_over_the_shared_imdb_space(tmp_path: Path) -> None:
         )
         == 0
     )
-    cfg = json.loads((out / "config.json").read_text())
+    cfg = read_config(out)
     assert cfg["shared"] is True and {c["type"] for c in cfg["space"]["candidates"]} == {"imdb_path"}
     front = json.loads((out / "front.json").read_text())
     net = from_genotype(out / front["genotypes"][0], scale=2)

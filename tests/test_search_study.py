@@ -30,6 +30,7 @@ from srkit.search.spos import (
 from srkit.cli.search import main
 from srkit.evaluate import dataset
 from srkit.train.data import holdout_split
+from srkit.train.runfolder import read_config
 
 
 def _folder(root: Path, names: list[str], seed: int) -> Path:
@@ -208,6 +209,7 @@ def test_a_study_taken_piecewise_retrains_scores_and_times_each_model_once(tmp_p
     assert set(front["cost"]) >= {"supernet", "retrain", "total"}
     assert "| model | group |" in (out / "report.md").read_text()
     assert "scored on bench under the protocol" in (out / "report.md").read_text()
+    assert f"on {report.RUNTIME_WORDS['torch']}," in (out / "report.md").read_text()  # the suite's runtime
     genotypes = sorted((out / "genotypes").iterdir())
     assert main(["report", str(out)]) == 0  # the report rebuilt: the same exports (the baselines' budgets)
     assert sorted((out / "genotypes").iterdir()) == genotypes
@@ -327,7 +329,7 @@ def test_a_ranked_study_trains_each_shortlisted_architecture_once_and_exports_th
     assert main(args) == 0
     log = RunLog(out / "log.jsonl")
     trained = report.ranked(log)
-    budgets = run_budgets(json.loads((out / "config.json").read_text()), log)
+    budgets = run_budgets(read_config(out), log)
     listed = pareto.shortlist(report.exportable(log), budgets, 2, tolerance)
     assert trained and set(trained) == {p["key"] for p in listed}
     rechecked = report.rechecked(log)

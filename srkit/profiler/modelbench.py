@@ -35,9 +35,11 @@ from .opbench import ran
 from .timing import measure, sync
 
 VARIANTS = ("eager", "compile", "srkit")  # srkit-bench's default rows
-RUNTIMES = ("torch", "ort")  # what a search times candidates on: PyTorch (srkit's ops) or ONNX Runtime
-# "ort": the model exported to ONNX, run by ONNX Runtime (srkit[onnx]); "default": what srkit upscale and
-# Upscaler.load run when no runtime is named (srkit.runtime's measured choice)
+# what a search or a latency table times candidates on: PyTorch with srkit's ops (NCHW, or
+# channels_last, which oneDNN's convolutions prefer on a CPU) or ONNX Runtime on the model's export
+# (srkit[onnx]); "default": what srkit upscale and Upscaler.load run when no runtime is named
+# (srkit.runtime's measured choice)
+RUNTIMES = ("torch", "channels_last", "ort")
 ALL_VARIANTS = (*VARIANTS, "ort", "default")
 TIMING_METHOD = (
     "every setting built and warmed up first (first_call_s: construction, compile or export, first call); then "
@@ -189,9 +191,14 @@ def time_runtime(
     min_seconds: float = 0.25,
     max_seconds: float = 3.0,
 ) -> tuple[dict[str, Any], str]:
-    """:func:`time_forward` on the runtime a user ships: ``torch`` (srkit's ops) or ``ort``."""
+    """:func:`time_forward` on the runtime a user ships: ``torch`` (srkit's ops), ``channels_last``
+    (the same on a channels_last copy of the model and input) or ``ort``."""
     if runtime == "torch":
         return time_forward(model, x, reps=reps, min_seconds=min_seconds, max_seconds=max_seconds)
+    if runtime == "channels_last":  # a copy: the caller's model keeps its layout
+        m = copy.deepcopy(model).to(memory_format=torch.channels_last)
+        xl = x.contiguous(memory_format=torch.channels_last)
+        return time_forward(m, xl, reps=reps, min_seconds=min_seconds, max_seconds=max_seconds)
     if runtime != "ort":
         raise ValueError(f"latency runtime {runtime!r}: choose one of {', '.join(RUNTIMES)}")
     fwd = OrtForward(model, x)

@@ -4,6 +4,10 @@
 while the first holds it) and refuses a folder that already holds a run unless the caller resumes
 it or asked to overwrite it, in which case the old run's files are removed first, so a fresh run
 never appends to an old log or leaves an old ``best.pt`` beside its own.
+
+Every kind of run (training, search, learning curves, an NNI experiment) records the configuration
+it ran with in the same file, ``config.yaml`` (:func:`write_config`, :func:`read_config`); what a
+resumed run may change differs by kind and is checked by each.
 """
 
 from __future__ import annotations
@@ -16,17 +20,22 @@ from pathlib import Path
 from typing import Any
 
 import torch
+import yaml
 from filelock import FileLock, Timeout
 
 from .. import atomic
 from ..models.errors import CheckpointError
 
-RUN_FILES = ("config.yaml", "latest.pt", "best.pt", "log.jsonl", "metrics.json", "model.safetensors", "tensorboard")
+CONFIG = "config.yaml"  # every kind of run records its configuration here
+# where runs written before every kind used CONFIG kept it (searches, curves, NNI): read on resume
+LEGACY_CONFIGS = ("config.json", "curves.json", "nni_settings.json")
+RUN_FILES = (CONFIG, "latest.pt", "best.pt", "log.jsonl", "metrics.json", "model.safetensors", "tensorboard")
 LOCK_NAME = ".srkit-run.lock"
 KIND_FILE = ".srkit-run.json"  # what the folder holds: {"kind": "training" | "search" | "curves"}
-# how a folder written before KIND_FILE existed tells its kind
+# how a folder written before KIND_FILE existed tells its kind (config.yaml alone, which every kind
+# writes now, tells none)
 SIGNS = {
-    "training": ("config.yaml",),
+    "training": ("latest.pt", "best.pt", "model.safetensors"),
     "search": ("config.json", "space.json", "nni_settings.json", "controller.pt"),
     "curves": ("curves.json",),
 }
@@ -45,6 +54,32 @@ def folder_kind(out: Path) -> str | None:
     except (OSError, ValueError, KeyError, TypeError):
         pass
     return next((k for k, names in SIGNS.items() if any((out / n).exists() for n in names)), None)
+
+
+def read_config(out: Path) -> dict[str, Any] | None:
+    """The configuration the run in ``out`` recorded (``config.yaml``, else a legacy JSON name), or
+    None for a folder that records none. A file that is not a mapping raises :class:`RunFolderError`."""
+    for name in (CONFIG, *LEGACY_CONFIGS):
+        path = out / name
+        if not path.is_file():
+            continue
+        try:  # JSON read as JSON: PyYAML (YAML 1.1) reads JSON's 1e-05 as a string
+            saved = json.loads(path.read_text()) if name.endswith(".json") else yaml.safe_load(path.read_text())
+        except (ValueError, yaml.YAMLError) as e:
+            first = (str(e).splitlines() or [""])[0][:120]
+            raise RunFolderError(f"{path}: the run's recorded configuration is damaged ({first})") from None
+        if not isinstance(saved, dict):
+            raise RunFolderError(f"{path}: the run's recorded configuration is not a mapping of options")
+        return saved
+    return None
+
+
+def write_config(out: Path, record: dict[str, Any]) -> Path:
+    """Record ``record`` (plain values; tuples become lists) as the run's ``config.yaml``, atomically."""
+    plain = json.loads(json.dumps(record))  # what it reads back as: lists, not tuples
+    path = out / CONFIG
+    atomic.write_bytes(path, yaml.safe_dump(plain, sort_keys=False).encode())
+    return path
 
 
 def existing_run(out: Path, files: Sequence[str] = RUN_FILES) -> list[str]:

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import yaml
 from torch import nn
 from torch.utils.data import DataLoader
 
@@ -188,23 +187,12 @@ def _train(
     on_validate: Validated | None,
 ) -> dict[str, Any]:
     if resume:
-        cfg = keep_recorded_schedule(_recorded(out / "config.yaml"), cfg)
+        cfg = keep_recorded_schedule(runfolder.read_config(out), cfg)
     run = _Run(cfg, out, world, log)
     run.restore(resume)
     if on_validate is not None:
         run.on_validate = on_validate
     return run.loop(progress)
-
-
-def _recorded(path: Path) -> dict[str, Any] | None:
-    """The configuration a run folder recorded (None when it has none)."""
-    if not path.is_file():
-        return None
-    try:
-        saved = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as e:
-        raise ConfigError(f"{path}: the run's recorded configuration is not valid YAML ({e})") from None
-    return saved if isinstance(saved, dict) else None
 
 
 class _Run:
@@ -299,7 +287,7 @@ class _Run:
         if self.world.main:
             if resume:  # the log says no more than the checkpoint it resumes from
                 runfolder.reconcile_log(self.out / "log.jsonl", st.it)
-            atomic.write_bytes(self.out / "config.yaml", yaml.safe_dump(cfg.to_dict(), sort_keys=False).encode())
+            runfolder.write_config(self.out, cfg.to_dict())
 
     def _load(self, blob: dict[str, Any], latest: Path) -> None:
         st = self.st

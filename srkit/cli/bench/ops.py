@@ -26,6 +26,8 @@ OP_COLUMNS = [
     ("TFLOP/s", "TFLOP/s", ".3f"),
     ("% roofline", "fraction_of_roofline", ".1%"),
     ("vs eager", "speedup_vs_eager", ".2f"),
+    ("[min", "speedup_vs_eager_min", ".2f"),
+    ("max]", "speedup_vs_eager_max", ".2f"),
     ("ok", "correct", ""),
 ]
 

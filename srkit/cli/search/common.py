@@ -16,12 +16,15 @@ def folder_args(p: argparse.ArgumentParser) -> None:
 
 
 def runtime_arg(p: argparse.ArgumentParser, owner: object) -> None:
+    from srkit.search.latency import LATENCY_RUNTIMES
+
     from ..args import default
 
     p.add_argument(
         "--latency-runtime",
-        choices=("torch", "ort"),
-        help="time candidates on PyTorch (srkit's ops) or ONNX Runtime (the runtime you ship; srkit[onnx]) "
+        choices=LATENCY_RUNTIMES,
+        help="time candidates on PyTorch with srkit's ops (NCHW or channels_last), on ONNX Runtime "
+        "(srkit[onnx]), or auto: the fastest of those, the runtime srkit upscale ships each on "
         + default(owner, "latency_runtime"),
     )
 

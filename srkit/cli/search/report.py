@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import Any
 
@@ -22,19 +21,23 @@ def run(args: argparse.Namespace) -> int:
     from srkit.search import report
     from srkit.search.runlog import RunLog
     from srkit.search.spos import export_run
+    from srkit.train import runfolder
 
     from .spos import print_result
 
     out = Path(args.dir)
     if not (out / "log.jsonl").is_file():
         raise UsageError(f"{out}: not a search run folder (no log.jsonl)")
-    cfg = json.loads((out / "config.json").read_text())
+    cfg = runfolder.read_config(out)
+    if cfg is None:
+        raise UsageError(f"{out}: not a search run folder (no {runfolder.CONFIG})")
     runlog = RunLog(out / "log.jsonl")
     scale = int(cfg["space"]["scale"])
     try:  # the budgets the run exported under, and its shortlists' training
         export_run(out, cfg, runlog)
     except ValueError as e:
         raise UsageError(f"{e}") from None
-    res = report.write(out, runlog, scale, cfg["latency_input"], "table" if cfg.get("latency_table") else "measured")
+    method = "table" if cfg.get("latency_table") else "measured"
+    res = report.write(out, runlog, scale, cfg["latency_input"], method, cfg.get("latency_runtime", "torch"))
     print_result(Console(), res)
     return 0
