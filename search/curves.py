@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -184,7 +184,7 @@ def run(
 
     out = Path(out)
     runlog = open_run(cfg, out)
-    score_official(cfg, runlog, official or {}, log)
+    score_official(runlog, official or {}, cfg.benchmarks, cfg.scale, cfg.device, log)
     write_report(out, cfg, runlog)
     for spec, label in zip(cfg.models, cfg.labels, strict=True):
         if all(runlog.get(f"curve:{label}:{a}") for a in cfg.at):
@@ -222,7 +222,7 @@ def score_snapshots(cfg: CurvesConfig, runlog: RunLog, label: str, folder: Path,
                 "key": key,
                 "label": label,
                 "at": at,
-                **_scored(load_model(snapshot_path(folder, at)), cfg),
+                **scored(load_model(snapshot_path(folder, at)), cfg.benchmarks, cfg.scale, cfg.device),
             }
         )
         shown = ", ".join(f"{k} {v['psnr']:.3f}" for k, v in rec["scores"].items())
@@ -238,9 +238,9 @@ def score_folder(net: torch.nn.Module, folder: str, scale: int, device: str) -> 
     return {"psnr": psnr, "ssim": ssim}
 
 
-def _scored(net: torch.nn.Module, cfg: CurvesConfig) -> dict[str, Any]:
+def scored(net: torch.nn.Module, benchmarks: Sequence[str], scale: int, device: str) -> dict[str, Any]:
     """What a curve or official record holds of a network: its scores on every benchmark, its size."""
-    scores = {Path(b).name: score_folder(net, b, cfg.scale, cfg.device) for b in cfg.benchmarks}
+    scores = {Path(b).name: score_folder(net, b, scale, device) for b in benchmarks}
     return {"params": sum(p.numel() for p in net.parameters()), "scores": scores}
 
 
@@ -253,16 +253,24 @@ def table(runlog: RunLog) -> dict[str, dict[int, dict[str, dict[str, float]]]]:
     return out
 
 
-def score_official(cfg: CurvesConfig, runlog: RunLog, official: Mapping[str, str], log: Callable[[str], None]) -> None:
-    """One ``kind: official`` record per published checkpoint (label -> file) not yet scored."""
+def score_official(
+    runlog: RunLog,
+    official: Mapping[str, str],
+    benchmarks: Sequence[str],
+    scale: int,
+    device: str,
+    log: Callable[[str], None],
+) -> None:
+    """One ``kind: official`` record per published checkpoint (label -> file) not yet scored: its
+    protocol PSNR/SSIM on every benchmark folder (the curves' and the search's alike)."""
     from srkit.models import load as load_model
 
     for label, path in official.items():
         if runlog.get(f"official:{label}") is not None:
             continue
-        net = load_model(path, scale=cfg.scale)  # a multi-scale file (CARN-M's) at the curves' scale
+        net = load_model(path, scale=scale)  # a multi-scale file (CARN-M's) at the run's scale
         rec = {"kind": "official", "key": f"official:{label}", "label": label, "file": Path(path).name}
-        rec = runlog.append(rec | _scored(net, cfg))
+        rec = runlog.append(rec | scored(net, benchmarks, scale, device))
         log(f"official {label}: " + ", ".join(f"{k} {v['psnr']:.3f}" for k, v in rec["scores"].items()))
 
 

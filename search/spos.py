@@ -73,6 +73,9 @@ class SearchConfig:
     rank_tolerance: float = 0.0  # supernet PSNRs this close (dB) tie: the shortlist spreads over their latencies
     benchmarks: tuple[str, ...] = ()  # folders the retrained models are scored on (protocol PSNR/SSIM)
     timing_rounds: int = 0  # finally time every retrained model in this many interleaved rounds (the spread)
+    # published checkpoints (label -> file) scored on the benchmarks and timed with the retrained models:
+    # where the baselines' best versions stand (report.md), outside the verdict
+    official: dict[str, str] = field(default_factory=dict)
     device: str = field(default_factory=default_device)
 
     @property
@@ -118,6 +121,7 @@ def _rules(cfg: SearchConfig) -> list[Rule]:
         ("budget_rounds", cfg.budget_rounds >= 0, "0 (off) or more rounds"),
         ("rank_top", cfg.rank_top >= 0, "an integer >= 0"),
         ("rank_iters", cfg.rank_iters >= 0, "an integer >= 0"),
+        ("official", not cfg.official or bool(cfg.benchmarks), "checkpoints scored on benchmarks: name them too"),
         (
             "rank_tolerance",
             cfg.rank_tolerance >= 0 and (cfg.rank_tolerance == 0 or cfg.rank_top > 0),
@@ -233,6 +237,7 @@ def run(
         if cfg.retrain_iters and PHASES.index(until) >= PHASES.index("retrain"):
             jobs = retrain_jobs(cfg, exported)
             retrain(cfg, out, runlog, [j for j in jobs if not only or j[0] in only], log)
+            curves.score_official(runlog, cfg.official, cfg.benchmarks, scale, cfg.device, log)
             if cfg.timing_rounds and until == "timing" and all(_retrained(cfg, runlog, j[0]) for j in jobs):
                 time_final(cfg, runlog, jobs, log)
     return report.write(out, runlog, scale, cfg.latency_input, latency.method, cfg.latency_runtime)
@@ -515,12 +520,19 @@ def time_final(
     the latencies the report compares, with their spread."""
     from srkit.train.trainer import build_model
 
-    if all(runlog.get(f"timing:{label}") for label, _, _ in jobs):
+    models = {label: build_model(_recipe(cfg, model, kw)) for label, model, kw in jobs} | official_models(cfg)
+    if all(runlog.get(f"timing:{label}") for label in models):
         return
-    models = {label: build_model(_recipe(cfg, model, kw)) for label, model, kw in jobs}
     log(f"timing {len(models)} retrained models in {cfg.timing_rounds} interleaved rounds")
     with spent(runlog, "timing"):
         _log_rounds(cfg, runlog, models, cfg.timing_rounds, "timing", "label")
+
+
+def official_models(cfg: SearchConfig) -> dict[str, torch.nn.Module]:
+    """The published checkpoints as networks to time, labelled ``official_<label>``."""
+    from srkit.models import load as load_model
+
+    return {f"official_{k}": load_model(path, scale=cfg.space.scale) for k, path in cfg.official.items()}
 
 
 def _log_rounds(cfg: SearchConfig, runlog: RunLog, models: dict[str, Any], rounds: int, kind: str, field: str) -> None:

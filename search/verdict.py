@@ -17,7 +17,8 @@ from .runlog import RunLog
 
 
 def points(runlog: RunLog) -> list[dict[str, Any]]:
-    """Each retrained model as a point: label, group (found | baseline), PSNR/SSIM, latency and spread."""
+    """Each retrained model as a point: label, group (found | baseline), PSNR/SSIM, latency and spread;
+    then each published checkpoint the run scored and timed (group official), which the verdict leaves out."""
     out = []
     for r in runlog.of_kind("retrained"):
         t = runlog.get(f"timing:{r['label']}")
@@ -35,6 +36,33 @@ def points(runlog: RunLog) -> list[dict[str, Any]]:
                 "latency_min_ms": t["min_ms"] if t else lat,
                 "latency_max_ms": t["max_ms"] if t else lat,
                 "timed_rounds": len(t["rounds_ms"]) if t else 0,
+            }
+        )
+    return out + official_points(runlog)
+
+
+def official_points(runlog: RunLog) -> list[dict[str, Any]]:
+    """The published checkpoints as points (``official_<label>``), where the final rounds timed them."""
+    out = []
+    for r in runlog.of_kind("official"):
+        label = f"official_{r['label']}"
+        t = runlog.get(f"timing:{label}")
+        if t is None:
+            continue
+        by_set = {name: float(v["psnr"]) for name, v in r["scores"].items()}
+        first = next(iter(r["scores"].values()))
+        out.append(
+            {
+                "label": label,
+                "group": "official",
+                "psnr": sum(by_set.values()) / len(by_set),
+                "psnr_by_set": by_set,
+                "ssim": first.get("ssim"),
+                "params": r.get("params"),
+                "latency_ms": t["median_ms"],
+                "latency_min_ms": t["min_ms"],
+                "latency_max_ms": t["max_ms"],
+                "timed_rounds": len(t["rounds_ms"]),
             }
         )
     return out

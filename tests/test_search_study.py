@@ -355,3 +355,40 @@ def test_a_ranked_study_trains_each_shortlisted_architecture_once_and_exports_th
     lines = (out / "log.jsonl").read_text().splitlines()  # a run killed before its ranking finished
     (out / "log.jsonl").write_text("\n".join(x for x in lines if '"kind": "ranked"' not in x) + "\n")
     assert main(["report", str(out)]) == 2
+
+
+def test_official_checkpoints_stand_beside_the_retrained_networks_outside_the_verdict(tmp_path: Path) -> None:
+    from srkit.models import create_model, save
+
+    a = _folder(tmp_path / "a", [f"a{i}" for i in range(4)], 0)
+    bench = _folder(tmp_path / "bench", ["x", "y"], 2)
+    published = tmp_path / "espcn_x2.safetensors"
+    save(create_model("espcn", scale=2), published)
+    out = tmp_path / "run"
+    args = _tiny_search(out, a, "--min-blocks", "1").copy()
+    args = [x for x in args if x not in ("--until", "evolution")]
+    args += ["--retrain-iters", "2", "--retrain-baselines", "espcn", "--benchmarks", str(bench)]
+    args += ["--timing-rounds", "2", "--official", f"ESPCN={published}"]
+    assert main(args) == 0
+    log = RunLog(out / "log.jsonl")
+    (rec,) = log.of_kind("official")
+    assert rec["label"] == "ESPCN" and set(rec["scores"]) == {"bench"} and rec["file"] == published.name
+    assert len(log.get("timing:official_ESPCN")["rounds_ms"]) == 2
+    front = json.loads((out / "front.json").read_text())
+    groups = {p["label"]: p["group"] for p in front["comparison"]["points"]}
+    assert groups["official_ESPCN"] == "official" and groups["baseline_espcn"] == "baseline"
+    assert all("official_ESPCN" not in beaten for beaten in front["comparison"]["dominated_by_found"].values())
+    assert "official_ESPCN" not in front["comparison"]["baseline_front"]
+    md = (out / "report.md").read_text()
+    assert "| official_ESPCN | official |" in md and "the verdict compares retrained networks only" in md
+    assert main([*args, "--resume"]) == 0
+    assert RunLog(out / "log.jsonl").of_kind("official") == [rec]  # scored once
+
+
+def test_official_checkpoints_need_their_files_and_benchmarks(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    out = str(tmp_path / "run")
+    assert main(["spos", "--out", out, "--official", f"X={tmp_path / 'none.pth'}"]) == 2
+    assert "no such checkpoint file" in capsys.readouterr().err
+    (tmp_path / "x.pth").write_bytes(b"")
+    assert main(["spos", "--out", out, "--official", f"X={tmp_path / 'x.pth'}"]) == 2
+    assert "--official" in capsys.readouterr().err.splitlines()[-1]

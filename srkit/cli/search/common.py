@@ -61,3 +61,16 @@ def blocks_in_order(args: argparse.Namespace) -> None:
 
     if args.min_blocks is not None and args.max_blocks is not None:
         check_order(args.parser, ("--min-blocks", args.min_blocks), ("--max-blocks", args.max_blocks))
+
+
+def official_files(items: list[str]) -> dict[str, str]:
+    """``--official LABEL=FILE ...`` as label -> file, each file checked to exist."""
+    out = {}
+    for item in items:
+        label, eq, path = item.partition("=")
+        if not eq or not label or not path:
+            raise UsageError(f"--official {item!r}: expected LABEL=FILE")
+        if not Path(path).is_file():
+            raise UsageError(f"--official {item!r}: no such checkpoint file")
+        out[label] = path
+    return out

@@ -9,7 +9,7 @@ from typing import Any
 
 from ..args import as_options, count, default, given, number, options_of
 from ..errors import UsageError, device
-from .common import data, folder, folder_args
+from .common import data, folder, folder_args, official_files
 
 FIELDS = {"scale": "scale", "iters": "iters", "patch": "patch", "batch": "batch", "lr": "lr", "device": "device"}
 OPTIONS = options_of(**FIELDS, models="models", benchmarks="benchmarks", data="data", at="at")
@@ -41,18 +41,6 @@ def add_parser(sub: Any) -> None:
     p.set_defaults(func=run)
 
 
-def official(items: list[str]) -> dict[str, str]:
-    out = {}
-    for item in items:
-        label, eq, path = item.partition("=")
-        if not eq or not label or not path:
-            raise UsageError(f"--official {item!r}: expected LABEL=FILE")
-        if not Path(path).is_file():
-            raise UsageError(f"--official {item!r}: no such checkpoint file")
-        out[label] = path
-    return out
-
-
 def config(a: argparse.Namespace) -> Any:
     from srkit.search.curves import CurvesConfig
 
@@ -77,6 +65,6 @@ def run(a: argparse.Namespace) -> int:
     cfg = config(a)
     con = Console()
     with claim(Path(a.out), resume=a.resume, overwrite=a.overwrite, files=CURVE_FILES, kind="curves"):
-        records = curves.run(cfg, a.out, official=official(a.official), log=con.print)
+        records = curves.run(cfg, a.out, official=official_files(a.official), log=con.print)
     con.print(f"{len(records)} curve points in {a.out}/log.jsonl")
     return 0

@@ -12,7 +12,7 @@ from srkit.models.upsamplers import UPSAMPLERS
 
 from ..args import as_options, count, default, given, number, options_of, size_hw
 from ..errors import UsageError, device
-from .common import blocks_in_order, data, folder, folder_args, owned, runtime_arg
+from .common import blocks_in_order, data, folder, folder_args, official_files, owned, runtime_arg
 
 
 def add_parser(sub: Any) -> None:
@@ -184,6 +184,12 @@ def _export_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--retrain-baselines", nargs="*", help="baselines to retrain alongside, e.g. rlfn imdn, or all")
     p.add_argument("--retrain-top", type=count(1), help="retrain this many exports (highest supernet PSNR first)")
     p.add_argument("--benchmarks", nargs="*", help="folders the retrained models are scored on (e.g. Set5)")
+    p.add_argument(
+        "--official",
+        nargs="+",
+        metavar="LABEL=FILE",
+        help="published checkpoints scored on the benchmarks and timed with the retrained models (report.md)",
+    )
 
 
 def _rank_args(p: argparse.ArgumentParser) -> None:
@@ -243,7 +249,9 @@ EVOLUTION = {
 }
 SPACE = {"scale": "scale", "channels": "channels", "min_blocks": "min_blocks", "max_blocks": "max_blocks"}
 OPTIONS = (
-    options_of(**SEARCH, data="data", benchmarks="benchmarks", shared="shared", channels="channels")
+    options_of(
+        **SEARCH, data="data", benchmarks="benchmarks", official="official", shared="shared", channels="channels"
+    )
     | options_of("supernet.", **SUPERNET)
     | options_of("evolution.", **EVOLUTION)
     | options_of("space.", **SPACE, upsamplers="upsamplers", in_channels="in_channels", input_std="input_std")
@@ -264,6 +272,8 @@ def config(args: argparse.Namespace):
     search: dict[str, Any] = given(args, **SEARCH)
     if args.benchmarks is not None:
         search["benchmarks"] = tuple(folder(b) for b in args.benchmarks)
+    if args.official is not None:
+        search["official"] = official_files(args.official)
     if args.data is not None:
         search["data"] = data(args.data)
     space = _space(args)
