@@ -8,6 +8,11 @@ The runtime a candidate is timed on is one of :data:`LATENCY_RUNTIMES`. ``auto``
 the runtime srkit ships the network on: ``srkit upscale`` and ``Upscaler.load`` run the fastest of
 srkit's runtimes on the device (:mod:`srkit.runtime`), so a candidate's latency is the fastest of
 them at the latency input, and the winner is recorded beside it.
+
+Like for like: a network that takes one plane (Y, as ESPCN and FSRCNN and the Y spaces' members) is
+timed with the colour work :class:`srkit.Upscaler` does around it on a colour image (RGB to YCbCr,
+the chroma by MATLAB's bicubic, back to RGB) added, since an RGB network's latency includes its
+colour output; ``colour_ms`` in the timing says how much of it that is.
 """
 
 from __future__ import annotations
@@ -57,17 +62,37 @@ def time_stats(
     dtype: torch.dtype = torch.float32,
     runtime: str = "torch",
 ) -> dict[str, Any]:
-    """The timing (median, p10, p90, min, mean in ms; reps; the runtime timed) of ``model`` on a (1, C, *lr_hw) input (C:
-    the model's input planes), padded to what the model needs (its minimum side and multiple) as
-    :class:`srkit.Upscaler` would run it, on ``runtime`` (one of :data:`LATENCY_RUNTIMES`). Timed in inference form: a copy with any weight norm folded
-    (WDSR's, a weight-normalised BlockNet's), so the norm is not recomputed on every call."""
+    """The timing (median, p10, p90, min, mean in ms; reps; the runtime timed; for a Y network the
+    colour work included, ``colour_ms``) of ``model`` on a (1, C, *lr_hw) input (C: the model's input
+    planes), padded to what the model needs (its minimum side and multiple) as :class:`srkit.Upscaler`
+    would run it, on ``runtime`` (one of :data:`LATENCY_RUNTIMES`). Timed in inference form: a copy
+    with any weight norm folded (WDSR's, a weight-normalised BlockNet's), so the norm is not
+    recomputed on every call."""
     parametrised = any(parametrize.is_parametrized(x) for x in model.modules())
     m = (fold_weight_norm(copy.deepcopy(model)) if parametrised else model).eval().to(device, dtype)
     channels = int(getattr(m, "in_channels", 3))  # Y-channel models (ESPCN, FSRCNN) take one plane
     x = torch.rand(1, channels, *padded_hw(m, lr_hw), device=device).to(dtype)
-    if runtime == "auto":
-        return shipped(m, x, reps)
-    return {**time_runtime(m, x, runtime, reps=reps, min_seconds=0.1)[0], "runtime": runtime}
+    stats = shipped(m, x, reps) if runtime == "auto" else {**time_runtime(m, x, runtime, reps=reps, min_seconds=0.1)[0]}
+    stats.setdefault("runtime", runtime)
+    if channels == 1:
+        extra = colour_ms(lr_hw, int(getattr(m, "scale", 1)), device, reps)
+        stats = {k: v + extra if k in TIMES else v for k, v in stats.items()} | {"colour_ms": extra}
+    return stats
+
+
+TIMES = ("median_ms", "p10_ms", "p90_ms", "min_ms", "mean_ms")
+
+
+def colour_ms(lr_hw: tuple[int, int], scale: int, device: str, reps: int = 10) -> float:
+    """Median ms of the colour work around a Y network on an RGB image of LR size ``lr_hw``
+    (:func:`srkit.inference.luma_on_colour` with the network's output given)."""
+    from srkit.inference import luma_on_colour
+    from srkit.profiler.timing import measure
+
+    rgb = torch.rand(1, 3, *lr_hw, device=device)
+    y_sr = torch.rand(1, 1, lr_hw[0] * scale, lr_hw[1] * scale, device=device)
+    with torch.inference_mode():
+        return measure(lambda: luma_on_colour(rgb, lambda y: y_sr, scale), device, warmup=1, reps=reps).median_ms
 
 
 def shipped(model: nn.Module, x: torch.Tensor, reps: int) -> dict[str, Any]:

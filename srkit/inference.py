@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import os
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -249,15 +249,22 @@ class Upscaler:
         xf = x.float() / 255.0
         if img_c == mc:
             sr = self.run_finite(xf)
-        elif mc == 1:  # Y-only model on colour: luma through the model, chroma by bicubic
-            ycc = rgb2ycbcr(xf)
-            y = self.run_finite(ycc[:, :1])
-            chroma = imresize(ycc[:, 1:].double(), self.scale).float()
-            sr = ycbcr2rgb(torch.cat([y, chroma], dim=1).clamp(0, 1))
+        elif mc == 1:
+            sr = luma_on_colour(xf, self.run_finite, self.scale)
         else:  # colour model on a grey image
             sr = self.run_finite(xf.expand(-1, mc, -1, -1)).mean(dim=1, keepdim=True)
         out = (sr * 255.0).round().clamp(0, 255).to(torch.uint8)
         return out[0] if single else out
+
+
+def luma_on_colour(rgb: torch.Tensor, run: Callable[[torch.Tensor], torch.Tensor], scale: int) -> torch.Tensor:
+    """A Y-only model on a colour image (float RGB in [0, 1]): the luma through ``run``, the chroma
+    by MATLAB's bicubic, back to RGB. The colour work around the model is what a Y network costs on
+    top of its own latency (the search times it so, like for like with RGB networks)."""
+    ycc = rgb2ycbcr(rgb)
+    y = run(ycc[:, :1])
+    chroma = imresize(ycc[:, 1:].double(), scale).float()
+    return ycbcr2rgb(torch.cat([y, chroma], dim=1).clamp(0, 1))
 
 
 def available_bytes(device: torch.device) -> int:

@@ -143,9 +143,26 @@ def test_a_search_times_a_network_on_the_runtime_srkit_ships_it_on(monkeypatch: 
 
     monkeypatch.setattr(latency, "time_runtime", fake)
     monkeypatch.setattr(rt, "candidates", lambda device, dtype=torch.float32: tuple(medians))
-    got = latency.time_stats(_net(), (8, 8), "cpu", runtime="auto")
+    monkeypatch.setattr(latency, "colour_ms", lambda lr_hw, scale, device, reps=10: 5.0)
+    rgb = create_model("imdn", scale=2, channels=16, blocks=1)
+    got = latency.time_stats(rgb, (8, 8), "cpu", runtime="auto")
     assert got == {"median_ms": 2.0, "runtime": "channels_last"} and sorted(asked) == sorted(medians)
-    assert latency.time_stats(_net(), (8, 8), "cpu", runtime="ort") == {"median_ms": 3.0, "runtime": "ort"}
+    assert latency.time_stats(rgb, (8, 8), "cpu", runtime="ort") == {"median_ms": 3.0, "runtime": "ort"}
+    # a Y network (ESPCN) is timed like for like: its colour work on an RGB image added
+    assert latency.time_stats(_net(), (8, 8), "cpu", runtime="ort") == {
+        "median_ms": 8.0,
+        "runtime": "ort",
+        "colour_ms": 5.0,
+    }
+
+
+def test_the_colour_work_around_a_y_network_is_timed_as_the_upscaler_does_it() -> None:
+    from srkit.search.latency import colour_ms, time_stats
+
+    small, large = colour_ms((16, 16), 2, "cpu", reps=3), colour_ms((96, 96), 4, "cpu", reps=3)
+    assert 0 < small < large  # it grows with the image
+    got = time_stats(_net(), (16, 16), "cpu", reps=3, runtime="torch")
+    assert got["colour_ms"] > 0 and got["median_ms"] > got["colour_ms"]
 
 
 def test_auto_search_latency_is_the_fastest_real_runtime() -> None:
