@@ -144,14 +144,16 @@ class Upscaler:
         scale: int | None = None,
         tile: int | None = None,
         overlap: int = 16,
+        size: tuple[int, int] | None = None,
     ) -> Upscaler:
         """A checkpoint file or an official checkpoint's name, on ``runtime``: by default the fastest
-        of srkit's runtimes on this device (:mod:`srkit.runtime`); ``.choice`` says which and why."""
+        of srkit's runtimes on this device (:mod:`srkit.runtime`) for LR images of about ``size``
+        (h, w), where known; ``.choice`` says which and why."""
         from . import runtime as rt
         from .models import load
 
         up, choice = rt.upscaler(
-            load(source, scale=scale), runtime, device=device, dtype=dtype, tile=tile, overlap=overlap
+            load(source, scale=scale), runtime, device=device, dtype=dtype, tile=tile, overlap=overlap, size=size
         )
         up.choice = choice
         return up

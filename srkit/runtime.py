@@ -5,9 +5,12 @@ oneDNN's convolutions prefer on a CPU), ``compile`` (``torch.compile``; forced o
 call compiles for tens of seconds), ``ort`` (ONNX Runtime on srkit's own export, CPU; the export is
 made once and cached under ``$SRKIT_CACHE_DIR/onnx`` by the weights' hash, so it is never stale).
 
-``auto`` times the candidates on this device in interleaved rounds (srkit.profiler.timing) at a
-probe size, takes the fastest, and remembers the choice in ``$SRKIT_CACHE_DIR/runtime.json`` keyed by
-the weights' hash, the device, the precision and the thread count; :class:`Choice` says what was
+``auto`` times the candidates on this device in interleaved rounds (srkit.profiler.timing) at the LR
+size the work runs at (each side rounded to a power of two, 16 to 512; 96x96 where the caller does
+not know it), takes the fastest, and remembers the choice in ``$SRKIT_CACHE_DIR/runtime.json`` keyed
+by the weights' hash, that size, the device, the precision and the thread count (the fastest runtime
+changes with the size: a large network that wins in channels_last at 96x96 may win on ONNX Runtime
+at 32x32); :class:`Choice` says what was
 chosen and why, and every command prints it.
 """
 
@@ -16,6 +19,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import math
 import os
 import sys
 from collections.abc import Callable
@@ -30,7 +34,7 @@ from .inference import Upscaler
 RUNTIMES = ("auto", "torch", "channels_last", "compile", "ort")
 # the commands' default; the test suite sets SRKIT_RUNTIME=torch so that only the tests of the choice export models
 DEFAULT = os.environ.get("SRKIT_RUNTIME", "auto")
-PROBE = 96  # LR side the choice is measured at: large enough that per-call overhead does not decide it
+PROBE = 96  # LR side the choice is measured at where the work's size is unknown
 
 
 @dataclass(frozen=True)
@@ -80,11 +84,21 @@ def _have_ort() -> bool:
     return True
 
 
-def _memo_key(key: str, device: torch.device, dtype: torch.dtype) -> str:
+def probe_size(size: tuple[int, int] | None) -> tuple[int, int]:
+    """The LR size a choice is measured at for work of LR ``size``: each side rounded to the nearest
+    power of two within 16-512, so nearby sizes share one measurement; (PROBE, PROBE) for None."""
+    if size is None:
+        return PROBE, PROBE
+    h, w = (min(512, max(16, 2 ** round(math.log2(max(1, s))))) for s in size)
+    return h, w
+
+
+def _memo_key(key: str, device: torch.device, dtype: torch.dtype, hw: tuple[int, int]) -> str:
     from .profiler.device import fingerprint, slug
 
     where = slug(fingerprint(str(device)))
-    return f"{key}|{where}|{str(dtype).removeprefix('torch.')}|threads={torch.get_num_threads()}"
+    size = "" if hw == (PROBE, PROBE) else f"|lr={hw[0]}x{hw[1]}"  # the key's form before sizes counted
+    return f"{key}|{where}|{str(dtype).removeprefix('torch.')}|threads={torch.get_num_threads()}{size}"
 
 
 def _remembered(key: str) -> dict | None:
@@ -107,26 +121,38 @@ def _remember(key: str, choice: Choice) -> None:
 
 
 def choose(
-    model: nn.Module, device: str | torch.device, dtype: torch.dtype = torch.float32, key: str | None = None
+    model: nn.Module,
+    device: str | torch.device,
+    dtype: torch.dtype = torch.float32,
+    key: str | None = None,
+    size: tuple[int, int] | None = None,
 ) -> Choice:
-    """The fastest candidate runtime for ``model`` on ``device``, remembered after its first measurement."""
+    """The fastest candidate runtime for ``model`` on ``device`` for work of LR ``size`` (None: not
+    known), remembered after its first measurement."""
     dev = torch.device(device)
     key = key or weights_key(model)
-    memo = _memo_key(key, dev, dtype)
+    hw = probe_size(size)
+    memo = _memo_key(key, dev, dtype, hw)
     had = _remembered(memo)
     if had is not None and had["runtime"] in candidates(dev, dtype):
         return Choice(had["runtime"], "auto, measured earlier on this device: " + had["measured"], had["speedups"])
-    choice = measure_choice(model, dev, dtype, key)
+    choice = measure_choice(model, dev, dtype, key, hw)
     _remember(memo, choice)
     return choice
 
 
-def measure_choice(model: nn.Module, device: torch.device, dtype: torch.dtype, key: str | None = None) -> Choice:
+def measure_choice(
+    model: nn.Module,
+    device: torch.device,
+    dtype: torch.dtype,
+    key: str | None = None,
+    hw: tuple[int, int] = (PROBE, PROBE),
+) -> Choice:
     from .models.base import pad_input
     from .profiler.timing import interleaved
 
     c = int(getattr(model, "in_channels", 3))
-    x = pad_input(model, torch.rand(1, c, PROBE, PROBE, device=device, dtype=dtype))
+    x = pad_input(model, torch.rand(1, c, *hw, device=device, dtype=dtype))
     fns = {name: _forward(model, name, x, device, dtype, key) for name in candidates(device, dtype)}
     with torch.inference_mode():
         for fn in fns.values():
@@ -134,7 +160,7 @@ def measure_choice(model: nn.Module, device: torch.device, dtype: torch.dtype, k
         res = interleaved(fns, device, baseline="torch", rounds=5, reps=3)
     speed = {n: round(s["median"], 3) for n, s in res.speedups.items()}
     best = max(speed, key=lambda n: speed[n])
-    why = f"auto: {speed[best]:.2f}x torch at LR {PROBE}x{PROBE} on this device, of {', '.join(speed)}"
+    why = f"auto: {speed[best]:.2f}x torch at LR {hw[0]}x{hw[1]} on this device, of {', '.join(speed)}"
     return Choice(best, why, speed)
 
 
@@ -161,12 +187,15 @@ def upscaler(
     dtype: torch.dtype = torch.float32,
     tile: int | None = None,
     overlap: int = 16,
+    size: tuple[int, int] | None = None,
 ) -> tuple[Upscaler, Choice]:
-    """An :class:`Upscaler` of ``model`` on ``runtime`` (``auto``: :func:`choose`), and the choice."""
+    """An :class:`Upscaler` of ``model`` on ``runtime`` (``auto``: :func:`choose` for LR inputs of
+    ``size``, or of the tile's), and the choice."""
     if runtime not in RUNTIMES:
         raise ValueError(f"runtime {runtime!r}: one of {', '.join(RUNTIMES)}")
     key = weights_key(model) if runtime in ("auto", "ort") else None  # hashed once for the choice and the export
-    choice = choose(model, device, dtype, key) if runtime == "auto" else Choice(runtime, "asked for", {})
+    work = (tile, tile) if tile else size
+    choice = choose(model, device, dtype, key, work) if runtime == "auto" else Choice(runtime, "asked for", {})
     if choice.runtime == "ort":
         if torch.device(device).type != "cpu" or dtype != torch.float32:
             raise ValueError("runtime ort: srkit runs ONNX Runtime on the CPU in float32 (--device cpu --dtype fp32)")

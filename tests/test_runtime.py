@@ -182,3 +182,29 @@ def test_the_searchs_default_runtime_follows_the_commands(
 
     monkeypatch.setattr(rt, "DEFAULT", commands)
     assert latency.default_runtime() == search == spos.SearchConfig().latency_runtime
+
+
+@pytest.mark.parametrize(
+    ("size", "probe"),
+    [(None, (96, 96)), ((32, 32), (32, 32)), ((270, 480), (256, 512)), ((5, 2000), (16, 512)), ((45, 90), (32, 64))],
+)
+def test_the_choice_is_measured_near_the_size_of_the_work(size: tuple[int, int] | None, probe: tuple) -> None:
+    assert rt.probe_size(size) == probe
+
+
+def test_each_size_of_work_has_its_own_choice(monkeypatch: pytest.MonkeyPatch) -> None:
+    built = _slow(monkeypatch, {"torch": 0.002, "channels_last": 0.004})
+    sizes: list[tuple[int, ...]] = []
+
+    def spy(model, device, dtype, key=None, hw=(rt.PROBE, rt.PROBE)):  # noqa: ANN001, ANN202
+        sizes.append(hw)
+        return rt.Choice("torch", f"auto: at LR {hw[0]}x{hw[1]}", {"torch": 1.0})
+
+    monkeypatch.setattr(rt, "measure_choice", spy)
+    net = _net()
+    assert "LR 32x32" in rt.choose(net, "cpu", size=(30, 34)).reason
+    rt.choose(net, "cpu", size=(31, 33))  # the same bucket: remembered
+    rt.choose(net, "cpu")  # size unknown: the probe's own
+    assert sizes == [(32, 32), (96, 96)] and not built
+    rt.upscaler(net, "auto", tile=64)
+    assert sizes[-1] == (64, 64)  # a tiled run is chosen at its tile's size

@@ -117,7 +117,7 @@ class Runner:
         """srkit's default runtime for this model on this device, as srkit.runtime chooses it."""
         from .. import runtime as rt
 
-        self.choice = rt.choose(model, x.device, s.dtype)
+        self.choice = rt.choose(model, x.device, s.dtype, size=tuple(x.shape[-2:]))  # at the size it is timed
         if self.choice.runtime == "ort":
             return rt.onnx_model(model, s.dtype)
         if self.choice.runtime == "channels_last":
