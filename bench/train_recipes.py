@@ -42,7 +42,7 @@ def run(recipe: str, minutes: float, folder: Path) -> dict[str, object]:
     ]
     proc = subprocess.run([sys.executable, "-m", "srkit.cli.main", *cmd[1:]], capture_output=True, text=True)
     if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed: {proc.stderr[-1000:]}")
+        raise RecipeRunError(f"{' '.join(cmd)} failed: {proc.stderr[-1000:]}")
     m = json.loads((folder / "metrics.json").read_text())
     return {
         "command": " ".join(cmd[:-4] + ["--out", "DIR"]),
@@ -56,13 +56,21 @@ def run(recipe: str, minutes: float, folder: Path) -> dict[str, object]:
     }
 
 
+class RecipeRunError(RuntimeError):
+    """A training run of the comparison failed (its command and the end of its stderr)."""
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--minutes", type=float, default=2.0)
     p.add_argument("--out", default="bench/results")
     a = p.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        rows = [run(r, a.minutes, Path(tmp) / r) for r in ("auto", "none")]
+        try:
+            rows = [run(r, a.minutes, Path(tmp) / r) for r in ("auto", "none")]
+        except RecipeRunError as e:
+            print(e, file=sys.stderr)
+            return 2
     fp = fingerprint("cpu")
     auto = rows[0]
     record = {
