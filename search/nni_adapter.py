@@ -59,6 +59,9 @@ class NNISettings:
     target_ms: float | None = None
     penalty_db: float = 1.0
     vgg_weights: str | None = None  # srgan: adds SRGAN's VGG54 perceptual term
+    # where every latency is measured (device.TIMING_KEYS of the machine that started the experiment):
+    # trials may train anywhere, a trial elsewhere refuses to time (timing_problem)
+    timing_machine: dict[str, Any] | None = None
 
     def save(self, out: Path) -> Path:
         return runfolder.write_config(out, asdict(self))
@@ -74,6 +77,22 @@ class NNISettings:
         d["lr_range"], d["batches"], d["patches"] = tuple(d["lr_range"]), tuple(d["batches"]), tuple(d["patches"])
         d["latency_input"] = tuple(d["latency_input"])
         return cls(**d)
+
+
+def timing_problem(s: NNISettings) -> str:
+    """Why latencies may not be measured here for experiment ``s`` ('' when they may): the machine,
+    device or thread count differs from the one that started it."""
+    from srkit.profiler.device import fingerprint, timing_mismatch
+
+    if not s.timing_machine:
+        return ""
+    diff = timing_mismatch(s.timing_machine, fingerprint(s.device))
+    if not diff:
+        return ""
+    return (
+        f"{s.out}: this experiment's latencies are measured on the machine that started it, not here "
+        f"({'; '.join(diff)}): run its trials there (NNI's local service) or resume it there"
+    )
 
 
 def reward(psnr: float, latency_ms: float, target_ms: float | None, penalty_db: float) -> float:
@@ -154,6 +173,9 @@ def run(s: NNISettings, cfg: ExperimentConfig, *, resume: bool = False, log: Any
     if resume:
         if not state.is_file():
             raise ValueError(f"{out}: no NNI experiment to resume (no nni_experiment.json)")
+        problem = timing_problem(NNISettings.load(out))
+        if problem:
+            raise ValueError(problem)
         exp_id = json.loads(state.read_text())["id"]
         log(f"resuming NNI experiment {exp_id}; web UI: http://127.0.0.1:{cfg.port}")
         exp = Experiment(None, id=exp_id)  # NNI 3.0: resume() is a method of the experiment
@@ -162,6 +184,10 @@ def run(s: NNISettings, cfg: ExperimentConfig, *, resume: bool = False, log: Any
         return trials(out)
     if state.is_file():
         raise ValueError(f"{out} already holds an NNI experiment; add --resume, or choose another --out")
+    from srkit.profiler.device import TIMING_KEYS, fingerprint
+
+    fp = fingerprint(s.device)
+    s.timing_machine = {k: fp.get(k) for k in TIMING_KEYS}
     s.save(out)
     exp = Experiment(cfg.training_service)
     exp.config.experiment_name = f"srkit-search {s.mode}"

@@ -17,7 +17,7 @@ from srkit.train.data import load_pairs
 from srkit.train.trainer import build_model
 
 from .latency import time_model
-from .nni_adapter import NNISettings, arch_from_parameters, reward, srgan_space
+from .nni_adapter import NNISettings, arch_from_parameters, reward, srgan_space, timing_problem
 from .runlog import RunLog
 from .space import BlockSpace
 
@@ -75,6 +75,9 @@ def main(argv: list[str] | None = None) -> int:
             nni.report_intermediate_result(psnr)
 
     m = train(cfg, out, resume=True, log=lambda t: None, progress=False, on_validate=intermediate)
+    problem = timing_problem(s)
+    if problem:  # trained here; timed only where the experiment's latencies are measured
+        raise SystemExit(problem)
     lat = time_model(build_model(cfg), s.latency_input, s.device, runtime=s.latency_runtime)
     r = reward(m["val_psnr"], lat, s.target_ms, s.penalty_db)
     RunLog(Path(s.out) / "log.jsonl").append(

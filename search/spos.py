@@ -24,7 +24,7 @@ import torch
 from srkit import atomic
 from srkit.devices import default_device
 from srkit.models import create_model
-from srkit.profiler.device import fingerprint
+from srkit.profiler.device import fingerprint, timing_mismatch
 from srkit.train import runfolder
 from srkit.train.data import holdout_split, load_pairs
 from srkit.train.trainer import validate
@@ -268,7 +268,9 @@ def _open(cfg: SearchConfig, out: Path, log: Callable[[str], None]) -> RunLog:
             "resume it with the same options or choose another --out"
         )
     runfolder.write_config(out, cfg.as_dict())
-    atomic.write_json(out / "fingerprint.json", fingerprint(cfg.device))  # where the latencies were measured
+    _same_timing_machine(out, cfg)
+    if not (out / "fingerprint.json").is_file():  # where the latencies were measured: the first sitting's
+        atomic.write_json(out / "fingerprint.json", fingerprint(cfg.device))
     cfg.space.save(out / "space.json")
     space = cfg.space
     log(
@@ -276,6 +278,20 @@ def _open(cfg: SearchConfig, out: Path, log: Callable[[str], None]) -> RunLog:
         f"{space.max_blocks}, widths {list(space.channels)})"
     )
     return RunLog(out / "log.jsonl")
+
+
+def _same_timing_machine(out: Path, cfg: SearchConfig) -> None:
+    """Refuse to resume a run whose latencies were measured on another machine, device or thread count:
+    the new timings would be compared with the old ones (trainings may run anywhere, timings may not)."""
+    path = out / "fingerprint.json"
+    if not path.is_file() or not (out / "log.jsonl").is_file():
+        return
+    diff = timing_mismatch(json.loads(path.read_text()), fingerprint(cfg.device))
+    if diff:
+        raise ValueError(
+            f"{out}: its latencies were measured elsewhere ({'; '.join(diff)}); resuming here would compare "
+            "timings from two machines: resume it where it started, or start another --out"
+        )
 
 
 def split_pairs(cfg: SearchConfig) -> tuple[list, list]:

@@ -3,6 +3,7 @@ experiment with two tiny trials that runs to completion."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import random
@@ -184,3 +185,20 @@ def test_a_stopped_experiment_resumes_without_rerunning_its_trials(tmp_path: Pat
     assert said and state["id"] in said[0]
     with pytest.raises(ValueError, match="no NNI experiment to resume"):
         na.run(na.NNISettings(out=str(tmp_path / "empty")), na.ExperimentConfig(), resume=True)
+
+
+def test_latency_is_measured_only_on_the_machine_that_started_the_experiment(tmp_path: Path) -> None:
+    from srkit.profiler.device import TIMING_KEYS, fingerprint
+
+    here = {k: fingerprint("cpu").get(k) for k in TIMING_KEYS}
+    s = na.NNISettings(out=str(tmp_path / "run"), device="cpu", timing_machine=here)
+    assert na.timing_problem(s) == "" and na.timing_problem(na.NNISettings(device="cpu")) == ""
+    elsewhere = na.NNISettings(out=str(tmp_path / "run"), device="cpu", timing_machine=here | {"host": "0123abcd"})
+    assert "host: '0123abcd' there" in na.timing_problem(elsewhere)
+    fewer = here | {"cpu_threads": here["cpu_threads"] + 1}
+    assert "cpu_threads" in na.timing_problem(dataclasses.replace(s, timing_machine=fewer))
+    (tmp_path / "run").mkdir()
+    elsewhere.save(tmp_path / "run")
+    (tmp_path / "run" / "nni_experiment.json").write_text('{"id": "abc", "port": 1}')
+    with pytest.raises(ValueError, match="measured on the machine that started it"):
+        na.run(elsewhere, na.ExperimentConfig(), resume=True)  # refused before NNI starts

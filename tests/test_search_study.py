@@ -392,3 +392,23 @@ def test_official_checkpoints_need_their_files_and_benchmarks(tmp_path: Path, ca
     (tmp_path / "x.pth").write_bytes(b"")
     assert main(["spos", "--out", out, "--official", f"X={tmp_path / 'x.pth'}"]) == 2
     assert "--official" in capsys.readouterr().err.splitlines()[-1]
+
+
+def test_a_search_resumed_on_another_machine_is_refused(tmp_path: Path) -> None:
+    from srkit.search.spos import _same_timing_machine
+
+    from srkit.profiler.device import fingerprint
+
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "log.jsonl").write_text("")
+    fp = fingerprint("cpu")
+    cfg = SearchConfig(device="cpu")
+    (out / "fingerprint.json").write_text(json.dumps(fp | {"date": "then", "commit": "old"}))
+    _same_timing_machine(out, cfg)  # the same machine: its date and commit do not matter
+    old = {k: v for k, v in fp.items() if k != "host"}  # a record from before hosts were recorded
+    (out / "fingerprint.json").write_text(json.dumps(old))
+    _same_timing_machine(out, cfg)
+    (out / "fingerprint.json").write_text(json.dumps(fp | {"host": "0123abcd"}))
+    with pytest.raises(ValueError, match="latencies were measured elsewhere .*host: '0123abcd' there"):
+        _same_timing_machine(out, cfg)

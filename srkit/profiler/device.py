@@ -95,6 +95,7 @@ def fingerprint(device: str | torch.device) -> dict[str, Any]:
     fp: dict[str, Any] = {
         "device": torch.cuda.get_device_name(dev) if dev.type == "cuda" else cpu_name(),
         "device_type": dev.type,
+        "host": host_id(),
         "cpu_threads": torch.get_num_threads(),
         "extension_threads": ext.openmp_threads() if ext else None,
         "srkit": __version__,
@@ -118,6 +119,31 @@ def fingerprint(device: str | torch.device) -> dict[str, Any]:
 
 
 IDENTITY_KEYS = ("device", "device_type", "srkit", "torch", "triton")
+# what must also match for two latencies to be compared: the same machine, on the same thread count
+TIMING_KEYS = (*IDENTITY_KEYS, "host", "cpu_threads")
+
+
+@functools.cache
+def host_id() -> str:
+    """This machine, as 12 hex digits: a hash of its machine id (systemd's), else of its host name."""
+    import hashlib
+    import socket
+
+    try:
+        seed = Path("/etc/machine-id").read_text().strip()
+    except OSError:
+        seed = ""
+    return hashlib.sha256((seed or socket.gethostname()).encode()).hexdigest()[:12]
+
+
+def timing_mismatch(recorded: dict[str, Any], here: dict[str, Any]) -> list[str]:
+    """How fingerprint ``here`` differs from ``recorded`` where latencies are concerned (``TIMING_KEYS``;
+    a key an older record lacks is not compared): empty when timings taken here may join its own."""
+    return [
+        f"{k}: {recorded[k]!r} there, {here.get(k)!r} here"
+        for k in TIMING_KEYS
+        if recorded.get(k) is not None and recorded.get(k) != here.get(k)
+    ]
 
 
 def identity(fp: dict[str, Any]) -> dict[str, Any]:
