@@ -214,6 +214,7 @@ def run(
         )
     latency = _latency(cfg)
     _budget_reachable(cfg, latency)  # before anything is written or trained
+    official_models(cfg)  # a published checkpoint that does not load is refused before anything is written
     runlog = _open(cfg, out, log)
     train_pairs, val_pairs = split_pairs(cfg)
     time_baselines(cfg, runlog, log)  # first, while the supernet has not yet warmed the machine

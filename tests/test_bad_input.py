@@ -282,6 +282,11 @@ FILE_SLOTS: list[tuple[str, list[str], str]] = [
         ("srkit-search", f"spos --out {{out}} --data {{slot}} {_TINY_SPOS}", "dir"),
         ("srkit-search", f"spos --out {{out}} --data {{data}} {_TINY_SPOS} --benchmarks {{slot}}", "dir"),
         ("srkit-search", f"spos --out {{out}} --data {{data}} {_TINY_SPOS} --latency-table {{slot}}", "json"),
+        (
+            "srkit-search",
+            f"spos --out {{out}} --data {{data}} {_TINY_SPOS} --benchmarks {{data}} --official espcn={{slot}}",
+            "pth",
+        ),
     )
 ]
 BAD_FILES = ("missing", "folder", "corrupt", "empty")
