@@ -188,10 +188,19 @@ def quick(device: str = "cpu") -> SearchConfig:
     )
 
 
+# fields whose default changed: a record that lacks one was made under the old default
+DEFAULTS_THEN = {"latency_runtime": "torch"}
+
+
+def _unrecorded_defaults() -> dict[str, Any]:
+    """What a field missing from a recorded configuration stood for when the run was recorded."""
+    return json.loads(json.dumps(SearchConfig().as_dict())) | DEFAULTS_THEN
+
+
 def same_config(before: dict[str, Any], cfg: SearchConfig) -> bool:
     """Whether a run folder's recorded configuration is ``cfg``; a field added to srkit after the
-    run was recorded counts as its default (so older run folders still resume)."""
-    now, default = json.loads(json.dumps(cfg.as_dict())), json.loads(json.dumps(SearchConfig().as_dict()))
+    run was recorded counts as its default then (so older run folders still resume)."""
+    now, default = json.loads(json.dumps(cfg.as_dict())), _unrecorded_defaults()
     return set(before) <= set(now) and all(before.get(k, default.get(k)) == v for k, v in now.items())
 
 
@@ -268,8 +277,8 @@ def _open(cfg: SearchConfig, out: Path, log: Callable[[str], None]) -> RunLog:
             f"{out}: this run folder holds a search with another configuration ({out / runfolder.CONFIG}); "
             "resume it with the same options or choose another --out"
         )
-    runfolder.write_config(out, cfg.as_dict())
     _same_timing_machine(out, cfg)
+    runfolder.write_config(out, cfg.as_dict())
     if not (out / "fingerprint.json").is_file():  # where the latencies were measured: the first sitting's
         atomic.write_json(out / "fingerprint.json", fingerprint(cfg.device))
     cfg.space.save(out / "space.json")
@@ -392,7 +401,7 @@ def run_budgets(recorded: dict[str, Any], runlog: RunLog, *, rechecked: bool = T
 
 def recorded_config(recorded: dict[str, Any]) -> dict[str, Any]:
     """A configuration as ``config.yaml`` records it, a field it lacks (added to srkit later) at its default."""
-    return json.loads(json.dumps(SearchConfig().as_dict())) | recorded
+    return _unrecorded_defaults() | recorded
 
 
 def export_run(out: Path, recorded: dict[str, Any], runlog: RunLog) -> list[Path]:

@@ -14,6 +14,7 @@ import pytest
 
 from srkit.cli import search as search_cli
 from srkit.cli.search import spos as spos_cli
+from srkit.cli.search.common import official_files
 from srkit.train.runfolder import read_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -67,4 +68,4 @@ def test_the_curves_recipe_rebuilds_the_recorded_curves(monkeypatch: pytest.Monk
     args = search_cli.parser().parse_args(["curves", "@bench/recipes/curves_x4.args"])
     recorded = read_config(ROOT / "bench" / "results" / "curves_x4")
     assert _matches(recorded, curves_cli.config(args).as_dict()) == []
-    assert sorted(curves_cli.official(args.official)) == ["carn_m", "fsrcnn", "imdn", "rfdn", "rlfn"]
+    assert sorted(official_files(args.official)) == ["carn_m", "fsrcnn", "imdn", "rfdn", "rlfn"]

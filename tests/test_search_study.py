@@ -412,3 +412,12 @@ def test_a_search_resumed_on_another_machine_is_refused(tmp_path: Path) -> None:
     (out / "fingerprint.json").write_text(json.dumps(fp | {"host": "0123abcd"}))
     with pytest.raises(ValueError, match="latencies were measured elsewhere .*host: '0123abcd' there"):
         _same_timing_machine(out, cfg)
+
+
+def test_a_record_without_a_latency_runtime_was_timed_on_torch() -> None:
+    from srkit.search.spos import recorded_config, same_config
+
+    before = {k: v for k, v in json.loads(json.dumps(SearchConfig().as_dict())).items() if k != "latency_runtime"}
+    assert recorded_config(before)["latency_runtime"] == "torch"  # the default when it was recorded
+    assert same_config(before, SearchConfig(latency_runtime="torch"))
+    assert not same_config(before, SearchConfig(latency_runtime="auto"))
