@@ -18,6 +18,7 @@ colour output; ``colour_ms`` in the timing says how much of it that is.
 from __future__ import annotations
 
 import copy
+import functools
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -75,7 +76,7 @@ def time_stats(
     stats = shipped(m, x, reps) if runtime == "auto" else {**time_runtime(m, x, runtime, reps=reps, min_seconds=0.1)[0]}
     stats.setdefault("runtime", runtime)
     if channels == 1:
-        extra = colour_ms(lr_hw, int(getattr(m, "scale", 1)), device, reps)
+        extra = colour_ms(tuple(lr_hw), int(getattr(m, "scale", 1)), str(device), reps)
         stats = {k: v + extra if k in TIMES else v for k, v in stats.items()} | {"colour_ms": extra}
     return stats
 
@@ -83,9 +84,11 @@ def time_stats(
 TIMES = ("median_ms", "p10_ms", "p90_ms", "min_ms", "mean_ms")
 
 
+@functools.cache
 def colour_ms(lr_hw: tuple[int, int], scale: int, device: str, reps: int = 10) -> float:
     """Median ms of the colour work around a Y network on an RGB image of LR size ``lr_hw``
-    (:func:`srkit.inference.luma_on_colour` with the network's output given)."""
+    (:func:`srkit.inference.luma_on_colour` with the network's output given). The same for every
+    network of a run, so timed once per size, scale and device in a process, not once per candidate."""
     from srkit.inference import luma_on_colour
     from srkit.profiler.timing import measure
 

@@ -546,9 +546,10 @@ def time_final(
     the latencies the report compares, with their spread."""
     from srkit.train.trainer import build_model
 
-    models = {label: build_model(_recipe(cfg, model, kw)) for label, model, kw in jobs} | official_models(cfg)
-    if all(runlog.get(f"timing:{label}") for label in models):
+    labels = [label for label, _, _ in jobs] + [f"official_{k}" for k in cfg.official]
+    if all(runlog.get(f"timing:{label}") for label in labels):
         return
+    models = {label: build_model(_recipe(cfg, model, kw)) for label, model, kw in jobs} | official_models(cfg)
     log(f"timing {len(models)} retrained models in {cfg.timing_rounds} interleaved rounds")
     with spent(runlog, "timing"):
         _log_rounds(cfg, runlog, models, cfg.timing_rounds, "timing", "label")
