@@ -213,6 +213,70 @@ def run(s: NNISettings, cfg: ExperimentConfig, *, resume: bool = False, log: Any
     return trials(out)
 
 
+def dispatch(labels: list[str], jobs_dir: Path, workers: Any, log: Any = print) -> None:
+    """Run the jobs ``labels`` (specs in ``jobs_dir``, :mod:`.jobs`) as one NNI experiment, each once
+    (a grid over the labels), on ``workers`` (a :class:`.jobs.Workers`): NNI's local service, or its
+    remote service on ``workers.machines``. Results come back as files in the jobs' folders, not through
+    NNI's metrics; a trial that dies leaves none and the caller dispatches it again."""
+    from nni.experiment import Experiment
+
+    remote = bool(workers.machines)
+    exp = Experiment("remote" if remote else "local")
+    exp.config.experiment_name = f"srkit-search jobs ({len(labels)})"
+    python = _worker_python(workers.machines) if remote else sys.executable
+    exp.config.trial_command = (
+        f"{shlex.quote(python)} -m srkit.search.nni_trial --job {shlex.quote(str(jobs_dir.resolve()))}"
+    )
+    exp.config.trial_code_directory = str(jobs_dir.resolve())
+    exp.config.search_space = {"job": {"_type": "choice", "_value": list(labels)}}
+    exp.config.tuner.name = "GridSearch"
+    exp.config.max_trial_number = len(labels)
+    exp.config.trial_concurrency = len(workers.machines) if remote else workers.concurrency
+    exp.config.experiment_working_directory = str(jobs_dir.resolve().parent / "nni")
+    if remote:
+        exp.config.training_service.machine_list = [_machine(m, python) for m in workers.machines]
+    else:
+        exp.config.training_service.use_active_gpu = True
+        exp.config.trial_gpu_number = 1 if workers.gpu_indices else 0
+        if workers.gpu_indices:
+            exp.config.training_service.gpu_indices = list(workers.gpu_indices)
+    exp.start(workers.port)
+    where = f"{len(workers.machines)} SSH machine(s)" if remote else f"{exp.config.trial_concurrency} at a time here"
+    log(f"NNI experiment {exp.id}: {len(labels)} job(s) as trials on {where}; web UI: http://127.0.0.1:{workers.port}")
+    _wait(exp)
+
+
+def _worker_python(machines: tuple[dict[str, Any], ...]) -> str:
+    """The interpreter every remote trial runs: ``python_path``/python, one for all machines (NNI
+    takes one trial command); by default this interpreter's folder, as on a shared install."""
+    paths = {m.get("python_path") or str(Path(sys.executable).parent) for m in machines}
+    if len(paths) > 1:
+        raise ValueError(
+            f"the machines' python_path differ ({', '.join(sorted(paths))}): one trial command runs on all"
+        )
+    return str(Path(paths.pop()) / "python")
+
+
+def _machine(m: dict[str, Any], python: str) -> Any:
+    import getpass
+
+    from nni.experiment import RemoteMachineConfig
+
+    known = {"host", "port", "user", "ssh_key_file", "ssh_passphrase", "password", "python_path", "gpu_indices"}
+    unknown = sorted(set(m) - known)
+    if unknown:
+        raise ValueError(f"machine {m.get('host')}: no field {unknown[0]!r} (fields: {', '.join(sorted(known))})")
+    rc = RemoteMachineConfig()
+    rc.host, rc.port, rc.user = str(m["host"]), int(m.get("port", 22)), str(m.get("user") or getpass.getuser())
+    rc.ssh_key_file = str(Path(m.get("ssh_key_file", "~/.ssh/id_rsa")).expanduser())
+    for k in ("ssh_passphrase", "password", "gpu_indices"):
+        if k in m:
+            setattr(rc, k, m[k])
+    rc.python_path = str(Path(python).parent)
+    rc.use_active_gpu = True
+    return rc
+
+
 def _wait(exp: Any) -> None:
     import time
 

@@ -2,6 +2,10 @@
 
 Takes its parameters from NNI, trains (reporting intermediate PSNR to NNI), measures the trained
 model's latency here, appends the result to the run's log and reports it to NNI.
+
+``python -m srkit.search.nni_trial --job JOBS_DIR``: one job of a search instead
+(:func:`.nni_adapter.dispatch`): NNI's parameter ``job`` names the spec ``JOBS_DIR/<job>.json``, which
+the trial trains and scores (:func:`.jobs.run_job`); its result lands in the job's folder.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from srkit.train import DataConfig, OptimConfig, TrainConfig, train
 from srkit.train.data import load_pairs
 from srkit.train.trainer import build_model
 
+from . import jobs
 from .latency import time_model
 from .nni_adapter import NNISettings, arch_from_parameters, reward, srgan_space, timing_problem
 from .runlog import RunLog
@@ -59,10 +64,23 @@ def trial_config(s: NNISettings, p: dict[str, Any], out: Path) -> tuple[TrainCon
     return cfg, key
 
 
+def run_job(jobs_dir: Path) -> int:
+    import nni
+
+    label = (nni.get_next_parameter() or {}).get("job")
+    if not label:
+        raise SystemExit("srkit.search.nni_trial --job: NNI gave no 'job' parameter (a trial of dispatch has one)")
+    r = jobs.run_job(jobs.load(jobs.spec_file(jobs_dir, label)))
+    nni.report_final_result(r["val_psnr"])
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     import nni
 
     args = sys.argv[1:] if argv is None else argv
+    if args[0] == "--job":
+        return run_job(Path(args[1]))
     s = NNISettings.load(args[0])
     p = nni.get_next_parameter() or {}
     trial = os.environ.get("NNI_TRIAL_JOB_ID", "standalone")

@@ -261,7 +261,8 @@ def _plot_search(
         )
     ax.set_ylabel(f"PSNR with supernet weights (dB, Y, x{scale}, held-out images)")
     ax.set_title("the search (dotted: hand-designed baselines' latency)", fontsize=8)
-    ax.legend(fontsize=7, loc="best")
+    if ax.get_legend_handles_labels()[0]:  # nothing scored yet (a run stopped after its supernet)
+        ax.legend(fontsize=7, loc="best")
 
 
 def _plot_retrained(ax: Any, retrained: list[dict[str, Any]], scale: int, benchmark: str) -> None:

@@ -26,6 +26,8 @@ RUN_FILES = (
     "pareto.png",
     "genotypes",
     "retrain",
+    "rank",
+    "jobs",
     "nni_experiment.json",
     "nni",
     *LEGACY_CONFIGS,

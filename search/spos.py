@@ -9,6 +9,7 @@ scoring any candidate twice.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import statistics
@@ -25,7 +26,7 @@ from srkit import atomic
 from srkit.devices import default_device
 from srkit.models import create_model
 from srkit.profiler.device import fingerprint, timing_mismatch
-from srkit.train import runfolder
+from srkit.train import distributed, runfolder
 from srkit.train.data import holdout_split, load_pairs
 from srkit.train.trainer import validate
 from srkit.validation import Rule, first_problem
@@ -33,6 +34,7 @@ from srkit.validation import Rule, first_problem
 from . import curves, pareto, report
 from .evolution import Evaluator, EvolutionConfig, evolve
 from .imdb_space import make_supernet
+from .jobs import Job, Workers, run_job, run_jobs
 from .latency import LATENCY_RUNTIMES, FromTable, Measured, default_runtime, time_model, time_rounds
 from .runlog import RunLog
 from .space import Arch, BlockSpace
@@ -43,6 +45,7 @@ from .supernet import train as train_supernet
 # sizes of their papers or official files; "name:key=value,..." gives a variant (e.g. imdn:channels=32)
 BASELINES = ("fsrcnn", "espcn", "carn_m", "imdn", "rfdn", "rlfn", "wdsr_b")
 PHASES = ("supernet", "evolution", "retrain", "timing")
+HERE = Workers()  # every training in this process, one after another
 
 
 @dataclass
@@ -211,9 +214,11 @@ def run(
     log: Callable[[str], None] = print,
     until: str = "timing",
     only: tuple[str, ...] = (),
+    workers: Workers = HERE,
 ) -> dict[str, Any]:
     """The search in ``out``, phase by phase up to ``until`` (one of :data:`PHASES`); ``only``: retrain
-    just these labels (a long run taken one retrain at a time). Every phase resumes from the log."""
+    just these labels (a long run taken one retrain at a time); ``workers``: where the ranking and
+    retraining trainings run (timing stays here). Every phase resumes from the log."""
     out = Path(out)
     space, scale = cfg.space, cfg.space.scale
     need = space.min_size() * scale if hasattr(space, "min_size") else 0
@@ -221,6 +226,8 @@ def run(
         raise ValueError(
             f"--patch {cfg.supernet.patch}: the space's blocks need HR patches of at least {need} at x{scale}"
         )
+    if distributed.launched():
+        return supernet_ranks(cfg, out, until, log)
     latency = _latency(cfg)
     _budget_reachable(cfg, latency)  # before anything is written or trained
     official_models(cfg)  # a published checkpoint that does not load is refused before anything is written
@@ -242,15 +249,51 @@ def run(
             scored = evolve(space, cfg.channels, evaluator, cfg.evolution, progress=log)
         log(f"evolution: {len(scored)} architectures scored ({latency.method} latency)")
         recheck(cfg, runlog, log)
-        rank(cfg, out, runlog, run_budgets(cfg.as_dict(), runlog), log)
+        rank(cfg, out, runlog, run_budgets(cfg.as_dict(), runlog), log, workers)
         exported = export_run(out, cfg.as_dict(), runlog)
         if cfg.retrain_iters and PHASES.index(until) >= PHASES.index("retrain"):
             jobs = retrain_jobs(cfg, exported)
-            retrain(cfg, out, runlog, [j for j in jobs if not only or j[0] in only], log)
+            retrain(cfg, out, runlog, [j for j in jobs if not only or j[0] in only], log, workers)
             curves.score_official(runlog, cfg.official, cfg.benchmarks, scale, cfg.device, log)
             if cfg.timing_rounds and until == "timing" and all(_retrained(cfg, runlog, j[0]) for j in jobs):
                 time_final(cfg, runlog, jobs, log)
     return report.write(out, runlog, scale, cfg.latency_input, latency.method, cfg.latency_runtime)
+
+
+def supernet_ranks(cfg: SearchConfig, out: Path, until: str, log: Callable[[str], None]) -> dict[str, Any]:
+    """Under ``torchrun``: the supernet alone, each rank training on its share of every batch (the
+    steps one process takes with the whole batch); rank 0 writes the run folder and returns the
+    report, the others ``{}``. The search then resumes in one process (``--resume``): the baselines'
+    timing, evolution, ranking and retraining need no process group."""
+    if until != "supernet":
+        raise ValueError(
+            "under torchrun, spos trains the supernet alone: add --until supernet, then resume the search "
+            "in one process with --resume"
+        )
+    world = distributed.setup(cfg.device)
+    try:
+        runlog = _open(cfg, out, log, timing=False) if world.main else None
+        train_pairs, _ = split_pairs(cfg)
+        torch.manual_seed(cfg.supernet.seed)
+        net = make_supernet(cfg.space, cfg.channels, cfg.shared)
+        quiet = world.main is False
+        with spent(runlog, "supernet", processes=world.size) if runlog else contextlib.nullcontext():
+            losses = train_supernet(
+                net,
+                train_pairs,
+                cfg.supernet,
+                out,
+                device=world.device,
+                world=world,
+                log=(lambda s: None) if quiet else log,
+                progress=not quiet,
+            )
+    finally:
+        distributed.teardown(world)
+    if runlog is None:
+        return {}
+    log(f"supernet: {len(losses)} steps on {world.size} processes")
+    return report.write(out, runlog, cfg.space.scale, cfg.latency_input, _latency(cfg).method, cfg.latency_runtime)
 
 
 def _budget_reachable(cfg: SearchConfig, latency: FromTable | Measured) -> None:
@@ -268,8 +311,10 @@ def _budget_reachable(cfg: SearchConfig, latency: FromTable | Measured) -> None:
         )
 
 
-def _open(cfg: SearchConfig, out: Path, log: Callable[[str], None]) -> RunLog:
-    """The run folder's configuration checked (or written), its fingerprint and space, its log."""
+def _open(cfg: SearchConfig, out: Path, log: Callable[[str], None], timing: bool = True) -> RunLog:
+    """The run folder's configuration checked (or written), its fingerprint and space, its log.
+    ``timing``: this sitting may time (not under torchrun, whose ranks may be elsewhere and fewer
+    threads each): the first sitting that times records the machine every later one must match."""
     out.mkdir(parents=True, exist_ok=True)
     recorded = runfolder.read_config(out)
     if recorded is not None and not same_config(recorded, cfg):
@@ -277,9 +322,10 @@ def _open(cfg: SearchConfig, out: Path, log: Callable[[str], None]) -> RunLog:
             f"{out}: this run folder holds a search with another configuration ({out / runfolder.CONFIG}); "
             "resume it with the same options or choose another --out"
         )
-    _same_timing_machine(out, cfg)
+    if timing:
+        _same_timing_machine(out, cfg)
     runfolder.write_config(out, cfg.as_dict())
-    if not (out / "fingerprint.json").is_file():  # where the latencies were measured: the first sitting's
+    if timing and not (out / "fingerprint.json").is_file():  # where the latencies were measured: the first sitting's
         atomic.write_json(out / "fingerprint.json", fingerprint(cfg.device))
     cfg.space.save(out / "space.json")
     space = cfg.space
@@ -332,9 +378,9 @@ def _latency(cfg: SearchConfig) -> FromTable | Measured:
 
 
 @contextmanager
-def spent(runlog: RunLog, phase: str, label: str = "") -> Iterator[None]:
+def spent(runlog: RunLog, phase: str, label: str = "", processes: int = 1) -> Iterator[None]:
     """Log the wall time and threads of one piece of ``phase`` (also when it is interrupted), so a run
-    taken piecewise over several sittings still adds up its cost."""
+    taken piecewise over several sittings still adds up its cost; ``processes``: ranks alike (torchrun)."""
     t0 = time.monotonic()
     try:
         yield
@@ -347,7 +393,7 @@ def spent(runlog: RunLog, phase: str, label: str = "") -> Iterator[None]:
                 "phase": phase,
                 "label": label,
                 "seconds": seconds,
-                "threads": torch.get_num_threads(),
+                "threads": torch.get_num_threads() * processes,
             }
         )
 
@@ -413,27 +459,57 @@ def export_run(out: Path, recorded: dict[str, Any], runlog: RunLog) -> list[Path
     return report.export(out, runlog, int(c["space"]["scale"]), budgets, c["rank_top"], c["rank_tolerance"])
 
 
-def rank(cfg: SearchConfig, out: Path, runlog: RunLog, budgets: tuple[float, ...], log: Callable[[str], None]) -> None:
+def rank(
+    cfg: SearchConfig,
+    out: Path,
+    runlog: RunLog,
+    budgets: tuple[float, ...],
+    log: Callable[[str], None],
+    workers: Workers = HERE,
+) -> None:
     """With ``rank_top``: the shortlist under each budget (the best by the supernet's PSNR, whose
     wide members it barely separates) each trained from scratch with the retraining recipe on the
     supernet's training images and scored on the held-out ones (``kind: ranked``, each once)."""
-    from srkit.train import train as train_model
-
     iters = cfg.ranking_iters
     todo = pareto.shortlist(report.exportable(runlog), budgets, cfg.rank_top, cfg.rank_tolerance)
     todo = [p for p in todo if runlog.get(f"ranked:{p['key']}:{iters}") is None]
     if todo:
         log(f"ranking {len(todo)} shortlisted architectures by {iters} iterations of stand-alone training")
+    jobs = []
     for p in todo:
         folder = rank_folder(out, p["key"])
         genotype = folder / "genotype.json"  # beside the training run it describes
         atomic.write_json(genotype, Arch.from_dict(p["arch"]).genotype())
-        with spent(runlog, "ranking", p["key"]):
-            m = train_model(_rank_recipe(cfg, str(genotype)), folder, resume=True, log=lambda s: None, progress=True)
+        train = _rank_recipe(cfg, str(genotype)).to_dict()
+        jobs.append(Job(label=folder.name, folder=str(folder), train=train, scale=cfg.space.scale))
+    results = run_phase(jobs, workers, out, runlog, "ranking", log)
+    for p, job in zip(todo, jobs, strict=True):
+        m = results[job.label]
         rec = {"kind": "ranked", "key": f"ranked:{p['key']}:{iters}", "of": p["key"], "iters": iters}
         rec |= {"psnr_supernet": p["psnr"], "psnr": m["val_psnr"], "ssim": m["val_ssim"]}
         runlog.append(rec | {"latency_ms": p["latency_ms"], "train_seconds": m["seconds"]})
         log(f"ranked {p['key']}: {m['val_psnr']:.3f} dB on the held-out images (supernet {p['psnr']:.3f})")
+
+
+def run_phase(
+    jobs: list[Job], workers: Workers, out: Path, runlog: RunLog, phase: str, log: Callable[[str], None]
+) -> dict[str, dict[str, Any]]:
+    """Every job's result (:func:`.jobs.run_jobs`), its cost logged once: here as it runs (an
+    interrupted piece counts too), from the trial's own clock where NNI ran it."""
+
+    def here(job: Job) -> None:
+        with spent(runlog, phase, job.label):
+            run_job(job, progress=True)
+
+    results = run_jobs(jobs, workers, out / "jobs", log, here)
+    for job in jobs if workers.engine != "here" else []:
+        r, key = results[job.label], f"cost:{phase}:{job.label}:trial"
+        if runlog.get(key) is None:
+            runlog.append(
+                {"kind": "cost", "key": key, "phase": phase, "label": job.label}
+                | {"seconds": r["job_seconds"], "threads": r["threads"], "host": r["host"]}
+            )
+    return results
 
 
 def rank_folder(out: Path, key: str) -> Path:
@@ -476,27 +552,27 @@ def retrain(
     runlog: RunLog,
     jobs: list[tuple[str, str, dict[str, Any]]],
     log: Callable[[str], None],
+    workers: Workers = HERE,
 ) -> None:
     """Train each job from scratch with one recipe (data, iterations, patch, batch, schedule, seed);
-    its scores (the benchmarks' protocol PSNR/SSIM, else validation) join the log (``kind: retrained``)."""
-    from srkit.models.checkpoint import load as load_model
-    from srkit.train import train as train_model
+    its scores (the benchmarks' protocol PSNR/SSIM, else validation) join the log (``kind: retrained``).
+    The trainings run on ``workers``; every latency is measured here."""
     from srkit.train.trainer import build_model
 
-    for label, model, kwargs in jobs:
-        if _retrained(cfg, runlog, label) is not None:
-            continue
-        tc = _recipe(cfg, model, kwargs)
-        log(f"retraining {label} from scratch for {cfg.retrain_iters} iterations")
-        with spent(runlog, "retrain", label):
-            m = train_model(tc, out / "retrain" / label, resume=True, log=lambda s: None, progress=True)
-            # the trainer's one validation is the first benchmark (or the training folder): not scored again
-            first = {"psnr": m["val_psnr"], "ssim": m["val_ssim"]}
-            scores = {Path(b).name: first for b in cfg.benchmarks[:1]}
-            if len(cfg.benchmarks) > 1:
-                trained = load_model(out / "retrain" / label / "model.safetensors")
-                scores |= {Path(b).name: _scores(trained, b, cfg) for b in cfg.benchmarks[1:]}
-        net = build_model(tc)
+    todo = [(label, model, kw) for label, model, kw in jobs if _retrained(cfg, runlog, label) is None]
+    if todo:
+        log(f"retraining {', '.join(j[0] for j in todo)} from scratch for {cfg.retrain_iters} iterations")
+    specs = [
+        Job(label, str(out / "retrain" / label), _recipe(cfg, model, kw).to_dict(), cfg.benchmarks[1:], cfg.space.scale)
+        for label, model, kw in todo
+    ]
+    results = run_phase(specs, workers, out, runlog, "retrain", log)
+    for label, model, kwargs in todo:
+        m = results[label]
+        # the trainer's one validation is the first benchmark (or the training folder): not scored again
+        first = {"psnr": m["val_psnr"], "ssim": m["val_ssim"]}
+        scores = {Path(b).name: first for b in cfg.benchmarks[:1]} | m["scores"]
+        net = build_model(_recipe(cfg, model, kwargs))
         lat = time_model(net, cfg.latency_input, cfg.device, runtime=cfg.latency_runtime)
         runlog.append(
             {
@@ -533,10 +609,6 @@ def _recipe(cfg: SearchConfig, model: str, kwargs: dict[str, Any]):
         iters=cfg.retrain_iters,
         device=cfg.device,
     )
-
-
-def _scores(model: torch.nn.Module, folder: str, cfg: SearchConfig) -> dict[str, float]:
-    return curves.score_folder(model, folder, cfg.space.scale, cfg.device)
 
 
 def time_final(

@@ -39,6 +39,7 @@ from srkit.models.catalog import BlockSpec, build_block
 from srkit.models.upsamplers import build_skip, build_upsampler, split_upsampler
 from srkit.nn import apply_weight_norm
 from srkit.train.data import PatchBatches
+from srkit.train.distributed import World
 from srkit.train.runfolder import load_state
 from srkit.train.trainer import cosine
 
@@ -242,12 +243,18 @@ def train(
     log: Callable[[str], None] = print,
     sampler: Callable[[int], Any] | None = None,
     progress: bool = True,
+    world: World | None = None,
 ) -> list[float]:
     """Train a supernet (``net(x, path)``; ``net.space``, ``net.scale``) by uniform single-path
     sampling with an L1 loss: the path of step ``i`` is ``sampler(i)`` (default: a uniform
     :class:`BlockSpace` path of a pure function of (seed, i)). ``out/supernet.pt`` is written
     atomically every ``checkpoint_every`` steps and at the end, and a run with ``resume`` continues
-    from it. Returns the per-step losses."""
+    from it. Returns the per-step losses.
+
+    Under ``torchrun`` (``world`` of several ranks) every rank trains the same path on its share of
+    each batch and the gradients are averaged (:func:`_average`), so N ranks take the steps one process
+    takes with the whole batch; rank 0 alone writes the checkpoint."""
+    world = world or World()
     out.mkdir(parents=True, exist_ok=True)
     ckpt = out / "supernet.pt"
     net.to(device).train()
@@ -257,23 +264,21 @@ def train(
     pending: list[torch.Tensor] = []  # read back at checkpoints, not per step (a device sync on a GPU)
     sample = sampler or (lambda i: path_for_step(net.space, net.channels, cfg.seed, i))
     channels = getattr(net.space, "in_channels", 3)  # a Y space trains on the patches' Y
-    data = PatchBatches(pairs, net.space.scale, cfg.patch, cfg.batch, channels, cfg.seed, start=step, stop=cfg.iters)
+    data = PatchBatches(pairs, net.space.scale, cfg.patch, cfg.batch, channels, cfg.seed, start=step, stop=cfg.iters,
+                        rank=world.rank, world=world.size)  # fmt: skip
     t0 = time.monotonic()
-    bar = tqdm(total=cfg.iters, initial=step, unit="step", desc="supernet", disable=not progress, file=sys.stderr)
+    shown = progress and world.main
+    bar = tqdm(total=cfg.iters, initial=step, unit="step", desc="supernet", disable=not shown, file=sys.stderr)
     for i, lr, hr in data:
         bar.update(1)
-        loss = F.l1_loss(net(lr.to(device), sample(i)), hr.to(device))
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        sched.step()
-        pending.append(loss.detach())
+        pending.append(_step(net, opt, sched, net(lr.to(device), sample(i)), hr.to(device), world))
         step = i + 1
-        stop = cfg.max_minutes is not None and time.monotonic() - t0 > 60 * cfg.max_minutes
+        stop = world.any(cfg.max_minutes is not None and time.monotonic() - t0 > 60 * cfg.max_minutes)
         if step % cfg.checkpoint_every == 0 or step == cfg.iters or stop:
             losses += torch.stack(pending).tolist()
             pending.clear()
-            _save(ckpt, net, opt, sched, step, losses, cfg)
+            if world.main:
+                _save(ckpt, net, opt, sched, step, losses, cfg)
             bar.set_postfix(loss=f"{losses[-1]:.4f}")
         if stop:
             log(f"supernet: stopped after {cfg.max_minutes} minutes at step {step}")
@@ -281,3 +286,33 @@ def train(
     bar.close()
     net.eval()
     return losses
+
+
+def _step(net: nn.Module, opt: Any, sched: Any, sr: torch.Tensor, hr: torch.Tensor, world: World) -> torch.Tensor:
+    """One optimiser step on the L1 loss of ``sr``; the loss, averaged over the ranks."""
+    loss = F.l1_loss(sr, hr)
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    loss = _average(net, loss.detach(), world)
+    opt.step()
+    sched.step()
+    return loss
+
+
+def _average(net: nn.Module, loss: torch.Tensor, world: World) -> torch.Tensor:
+    """The ranks' gradients and loss averaged, in one all-reduce. Every rank ran the same path, so
+    the same parameters hold gradients (the others' candidates none): no DDP bookkeeping of unused
+    parameters is needed."""
+    if world.size == 1:
+        return loss
+    import torch.distributed as dist
+
+    grads = [p.grad for p in net.parameters() if p.grad is not None]
+    flat = torch.cat([g.reshape(-1) for g in grads] + [loss.reshape(1)])
+    dist.all_reduce(flat)
+    flat /= world.size
+    offset = 0
+    for g in grads:
+        g.copy_(flat[offset : offset + g.numel()].view_as(g))
+        offset += g.numel()
+    return flat[-1]

@@ -34,6 +34,16 @@ class World:
         return bool(t.item())
 
 
+def launched() -> bool:
+    """Whether torchrun started this process as one of several ranks."""
+    return int(os.environ.get("WORLD_SIZE", "1")) > 1
+
+
+def is_main() -> bool:
+    """Rank 0, or not under torchrun (read before the process group exists: who claims the run folder)."""
+    return not launched() or int(os.environ.get("RANK", "0")) == 0
+
+
 def setup(device: str) -> World:
     """The process group when started by torchrun (``WORLD_SIZE`` > 1), else a world of one.
 

@@ -4,6 +4,7 @@ takes the default of the config it fills (SearchConfig, BlockSpace, SupernetConf
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,7 @@ def add_parser(sub: Any) -> None:
     _export_args(p)
     _rank_args(p)
     _phase_args(p)
+    _worker_args(p)
     p.set_defaults(func=run, parser=p)
 
 
@@ -219,6 +221,45 @@ def _phase_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--only", nargs="+", default=(), help="retrain just these labels (one retrain at a time)")
 
 
+def _worker_args(p: argparse.ArgumentParser) -> None:
+    """Where the ranking and retraining trainings run (srkit.search.jobs.Workers); timing stays here."""
+    from srkit.search.jobs import ENGINES, Workers
+
+    p.add_argument(
+        "--workers",
+        choices=ENGINES,
+        help="run the ranking and retraining trainings here, one after another, or as NNI trials "
+        "(the run folder on a filesystem every worker sees; latency is measured here) " + default(Workers, "engine"),
+    )
+    p.add_argument(
+        "--concurrency", type=count(1), help="--workers nni: trials at once here " + default(Workers, "concurrency")
+    )
+    p.add_argument("--gpus", type=count(0), nargs="+", help="--workers nni: GPU indices, one GPU per trial")
+    p.add_argument(
+        "--machines",
+        help="--workers nni: a YAML list of SSH machines (host, port, user, ssh_key_file, python_path) for "
+        "NNI's remote service, one trial at a time on each",
+    )
+    p.add_argument(
+        "--nni-port", type=count(1), help="--workers nni: the experiment's web UI port " + default(Workers, "port")
+    )
+    p.add_argument(
+        "--retries",
+        type=count(0),
+        help="--workers nni: times a job left without a result (a worker lost) is dispatched again "
+        + default(Workers, "retries"),
+    )
+
+
+def workers(args: argparse.Namespace):
+    from srkit.search.jobs import Workers, machines_file
+
+    w = given(args, engine="workers", concurrency="concurrency", gpu_indices="gpus", port="nni_port", retries="retries")
+    if args.machines is not None:
+        w["machines"] = machines_file(args.machines)
+    return Workers(**w)
+
+
 # SearchConfig's fields (dotted below it) and the options that fill them; also how its one-line
 # problems are said in this command's words
 SEARCH = {
@@ -330,22 +371,26 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from srkit.search import spos
+    from srkit.train import distributed
 
     con = Console()
     blocks_in_order(args)
     try:
-        cfg = config(args)
-        with owned(args):
+        cfg, where = config(args), workers(args)
+        # under torchrun, rank 0 holds the run folder and writes it; the other ranks train beside it
+        with owned(args) if distributed.is_main() else contextlib.nullcontext():
             res = spos.run(
                 cfg,
                 Path(args.out),
                 log=lambda s: con.print(s, highlight=False),
                 until=args.until,
                 only=tuple(args.only),
+                workers=where,
             )
     except ValueError as e:  # the configuration's and the run's own lines (one each): the user's to change
         raise UsageError(as_options(str(e), OPTIONS)) from e
-    print_result(con, res)
+    if res:  # another torchrun rank returns nothing: rank 0 prints
+        print_result(con, res)
     return 0
 
 
