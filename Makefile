@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.srkit-installed
 SOURCES := pyproject.toml setup.py $(shell find csrc -type f 2>/dev/null)
 
-.PHONY: env demo test lint bench gate gpu-check clean
+.PHONY: env demo test test-distributed lint bench gate gpu-check clean
 
 $(STAMP): $(SOURCES)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -42,7 +42,12 @@ demo: env
 	@echo "demo: one figure (crops with PSNR, latency by runtime, the search's front and verdict): runs/demo/demo.png"
 
 test: env lint
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -m "not distributed"
+
+# the tests that start several processes or workers (torchrun ranks and nodes, NNI trials, two SSH
+# workers on 127.0.0.1): about 5 minutes more; .ci/run runs them after make test
+test-distributed: env
+	$(PY) -m pytest -q -m distributed
 
 # ruff's checks and format (configured in pyproject.toml); make test and CI run it first
 lint: env

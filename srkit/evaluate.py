@@ -12,7 +12,7 @@ import torch
 from .data import photos
 from .data.degrade import bicubic_lr
 from .data.folders import DatasetError, find_pairs
-from .data.io import read_image
+from .data.io import image_size, read_image
 from .metrics.protocol import sr_scores
 
 UpscaleFn = Callable[[torch.Tensor, int], torch.Tensor]  # ((N, C, h, w) uint8 LR, scale) -> (N, C, h s, w s) uint8
@@ -39,6 +39,24 @@ def dataset(data: str, scale: int, split: str = "valid") -> Iterator[tuple[str, 
             raise FileNotFoundError(f"{folder}: not a folder (give HR/ [+ LR_bicubic/X<s>/], or 'skimage')")
     for folder in folders:
         yield from _folder(folder, scale)
+
+
+def work_of(data: str, scale: int) -> tuple[tuple[int, int] | None, int]:
+    """(LR size of the first image or None, number of images) of :func:`dataset`'s validation
+    images, from the files' headers: the work the default runtime is chosen for. A folder that does
+    not read gives (None, 1); evaluating it says why."""
+    if data == "skimage":
+        hrs = list(photos.photos("valid").values())
+        return (hrs[0].shape[1] // scale, hrs[0].shape[2] // scale), len(hrs)
+    try:
+        folders = data.split(os.pathsep) if not Path(data).is_dir() else [data]
+        pairs = [p for f in folders for p in find_pairs(f, scale)]
+    except (OSError, DatasetError, ValueError):
+        return None, 1
+    hw = image_size(pairs[0].lr or pairs[0].hr) if pairs else None
+    if hw is not None and pairs[0].lr is None:
+        hw = (hw[0] // scale, hw[1] // scale)
+    return hw, max(1, len(pairs))
 
 
 def _folder(data: str, scale: int) -> Iterator[tuple[str, torch.Tensor, torch.Tensor]]:

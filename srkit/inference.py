@@ -145,15 +145,18 @@ class Upscaler:
         tile: int | None = None,
         overlap: int = 16,
         size: tuple[int, int] | None = None,
+        images: int = 1,
     ) -> Upscaler:
-        """A checkpoint file or an official checkpoint's name, on ``runtime``: by default the fastest
-        of srkit's runtimes on this device (:mod:`srkit.runtime`) for LR images of about ``size``
-        (h, w), where known; ``.choice`` says which and why."""
+        """A checkpoint file or an official checkpoint's name, on ``runtime``: by default the one
+        of srkit's runtimes that does ``images`` LR images of about ``size`` (h, w) the soonest on this
+        device (:mod:`srkit.runtime`; ``compile`` only where that much work pays for its compile);
+        ``.choice`` says which and why."""
         from . import runtime as rt
         from .models import load
 
+        model = load(source, scale=scale)
         up, choice = rt.upscaler(
-            load(source, scale=scale), runtime, device=device, dtype=dtype, tile=tile, overlap=overlap, size=size
+            model, runtime, device=device, dtype=dtype, tile=tile, overlap=overlap, size=size, images=images
         )
         up.choice = choice
         return up

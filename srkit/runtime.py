@@ -1,17 +1,18 @@
 """The runtime a model runs on by default: the fastest of srkit's on this device, measured once.
 
 Runtimes: ``torch`` (PyTorch with srkit's ops, NCHW), ``channels_last`` (the same in NHWC, which
-oneDNN's convolutions prefer on a CPU), ``compile`` (``torch.compile``; forced only, since its first
-call compiles for tens of seconds), ``ort`` (ONNX Runtime on srkit's own export, CPU; the export is
-made once and cached under ``$SRKIT_CACHE_DIR/onnx`` by the weights' hash, so it is never stale).
+oneDNN's convolutions prefer on a CPU), ``compile`` (``torch.compile``), ``ort`` (ONNX Runtime on
+srkit's own export, CPU; the export is made once and cached under ``$SRKIT_CACHE_DIR/onnx`` by the
+weights' hash, so it is never stale).
 
 ``auto`` times the candidates on this device in interleaved rounds (srkit.profiler.timing) at the LR
 size the work runs at (each side rounded to a power of two, 16 to 512; 96x96 where the caller does
-not know it), takes the fastest, and remembers the choice in ``$SRKIT_CACHE_DIR/runtime.json`` keyed
-by the weights' hash, that size, the device, the precision and the thread count (the fastest runtime
+not know it), and remembers the measurement in ``$SRKIT_CACHE_DIR/runtime.json`` keyed by the
+weights' hash, that size, the device, the precision and the thread count (the fastest runtime
 changes with the size: a large network that wins in channels_last at 96x96 may win on ONNX Runtime
-at 32x32); :class:`Choice` says what was
-chosen and why, and every command prints it.
+at 32x32). It weighs the amount of work too: ``compile`` is tried only for work of at least
+``COMPILE_WORK_S`` seconds, and taken where the time it saves exceeds its first call (the compile).
+:class:`Choice` says what was chosen and why, and every command prints it.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import json
 import math
 import os
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -35,6 +37,10 @@ RUNTIMES = ("auto", "torch", "channels_last", "compile", "ort")
 # the commands' default; the test suite sets SRKIT_RUNTIME=torch so that only the tests of the choice export models
 DEFAULT = os.environ.get("SRKIT_RUNTIME", "auto")
 PROBE = 96  # LR side the choice is measured at where the work's size is unknown
+# compile is tried only for work that takes this long on the best other runtime: its first call
+# compiled for 0.2-29 s on 2 CPU cores (bench/results/default_runtime_cpu_*.json), and it ran at most
+# 1.27x the default there, so shorter work cannot pay for the compile
+COMPILE_WORK_S = 120.0
 
 
 @dataclass(frozen=True)
@@ -108,16 +114,13 @@ def _remembered(key: str) -> dict | None:
         return None
 
 
-def _remember(key: str, choice: Choice) -> None:
+def _remember(key: str, measured: dict) -> None:
     path = cache.root() / "runtime.json"
     try:
         table = json.loads(path.read_text())
     except (OSError, ValueError):
         table = {}
-    measured = choice.reason.removeprefix("auto: ")
-    atomic.write_json(
-        path, {**table, key: {"runtime": choice.runtime, "measured": measured, "speedups": choice.speedups}}
-    )
+    atomic.write_json(path, {**table, key: measured})
 
 
 def choose(
@@ -126,19 +129,49 @@ def choose(
     dtype: torch.dtype = torch.float32,
     key: str | None = None,
     size: tuple[int, int] | None = None,
+    images: int = 1,
 ) -> Choice:
-    """The fastest candidate runtime for ``model`` on ``device`` for work of LR ``size`` (None: not
-    known), remembered after its first measurement."""
+    """The runtime that does ``images`` images of LR ``size`` (None: not known) on ``device`` the
+    soonest: the fastest candidate, or ``compile`` where the time it saves on that much work exceeds
+    the time its first call takes. Measured once per weights, size and device, and remembered."""
     dev = torch.device(device)
     key = key or weights_key(model)
     hw = probe_size(size)
     memo = _memo_key(key, dev, dtype, hw)
-    had = _remembered(memo)
-    if had is not None and had["runtime"] in candidates(dev, dtype):
-        return Choice(had["runtime"], "auto, measured earlier on this device: " + had["measured"], had["speedups"])
-    choice = measure_choice(model, dev, dtype, key, hw)
-    _remember(memo, choice)
-    return choice
+    m = _remembered(memo)
+    fresh = m is None or "torch_ms" not in m or not set(candidates(dev, dtype)) <= set(m["speedups"])
+    if fresh:
+        m = measure_choice(model, dev, dtype, key, hw)
+    if "compile" not in m["speedups"] and compile_worth_measuring(m, images, candidates(dev, dtype)):
+        m = m | measure_compile(model, dev, dtype, hw, m["speedups"])
+        fresh = True
+    if fresh:
+        _remember(memo, m)
+    return pick(m, images, candidates(dev, dtype), earlier=not fresh)
+
+
+def per_image_s(m: dict, runtimes: tuple[str, ...]) -> dict[str, float]:
+    """Seconds per image on each of ``runtimes`` that ``m`` measured."""
+    return {r: m["torch_ms"] / 1000 / s for r, s in m["speedups"].items() if r in runtimes}
+
+
+def compile_worth_measuring(m: dict, images: int, runtimes: tuple[str, ...]) -> bool:
+    """Whether the work is long enough to try ``compile`` on: ``COMPILE_WORK_S`` on the best runtime."""
+    return images * min(per_image_s(m, runtimes).values()) >= COMPILE_WORK_S
+
+
+def pick(m: dict, images: int, runtimes: tuple[str, ...], earlier: bool = False) -> Choice:
+    """The runtime of least total time for ``images`` images: per image, plus compile's first call."""
+    total = {r: images * t for r, t in per_image_s(m, (*runtimes, "compile")).items()}
+    if "compile" in total:
+        total["compile"] += m["compile_s"]
+    best = min(total, key=lambda r: total[r])
+    h, w = m["lr"]
+    why = f"{m['speedups'][best]:.2f}x torch at LR {h}x{w} on this device, of {', '.join(total)}"
+    if "compile" in total:
+        why += f"; compile's first call took {m['compile_s']:.1f} s, weighed against {images} image(s)"
+    speed = {r: m["speedups"][r] for r in total}
+    return Choice(best, ("auto, measured earlier on this device: " if earlier else "auto: ") + why, speed)
 
 
 def measure_choice(
@@ -147,21 +180,43 @@ def measure_choice(
     dtype: torch.dtype,
     key: str | None = None,
     hw: tuple[int, int] = (PROBE, PROBE),
-) -> Choice:
-    from .models.base import pad_input
+) -> dict:
+    """Each candidate's speed-up over torch at LR ``hw`` (interleaved rounds), and torch's ms per image."""
     from .profiler.timing import interleaved
 
-    c = int(getattr(model, "in_channels", 3))
-    x = pad_input(model, torch.rand(1, c, *hw, device=device, dtype=dtype))
+    x = _probe_input(model, device, dtype, hw)
     fns = {name: _forward(model, name, x, device, dtype, key) for name in candidates(device, dtype)}
     with torch.inference_mode():
         for fn in fns.values():
             fn()  # first calls (an export, oneDNN's kernel choice) are not timed
         res = interleaved(fns, device, baseline="torch", rounds=5, reps=3)
     speed = {n: round(s["median"], 3) for n, s in res.speedups.items()}
-    best = max(speed, key=lambda n: speed[n])
-    why = f"auto: {speed[best]:.2f}x torch at LR {hw[0]}x{hw[1]} on this device, of {', '.join(speed)}"
-    return Choice(best, why, speed)
+    return {"speedups": speed, "torch_ms": res.timings["torch"].median_ms, "lr": list(hw)}
+
+
+def measure_compile(
+    model: nn.Module, device: torch.device, dtype: torch.dtype, hw: tuple[int, int], speedups: dict[str, float]
+) -> dict:
+    """``compile``'s first call (the compile itself: a cold cache's, so an upper bound) and its
+    speed-up over torch, timed interleaved with torch."""
+    from .profiler.timing import interleaved
+
+    x = _probe_input(model, device, dtype, hw)
+    fns = {name: _forward(model, name, x, device, dtype) for name in ("torch", "compile")}
+    with torch.inference_mode():
+        fns["torch"]()
+        t0 = time.perf_counter()
+        fns["compile"]()
+        compile_s = time.perf_counter() - t0
+        res = interleaved(fns, device, baseline="torch", rounds=5, reps=3)
+    return {"speedups": speedups | {"compile": round(res.speedups["compile"]["median"], 3)}, "compile_s": compile_s}
+
+
+def _probe_input(model: nn.Module, device: torch.device, dtype: torch.dtype, hw: tuple[int, int]) -> torch.Tensor:
+    from .models.base import pad_input
+
+    c = int(getattr(model, "in_channels", 3))
+    return pad_input(model, torch.rand(1, c, *hw, device=device, dtype=dtype))
 
 
 def _forward(
@@ -172,6 +227,8 @@ def _forward(
         xc = x.cpu()
         return lambda: m(xc)
     m = copy.deepcopy(model).eval().to(device, dtype)  # a copy: the caller's model keeps its layout
+    if name == "compile":
+        m = torch.compile(m)
     if name == "channels_last":
         m = m.to(memory_format=torch.channels_last)
         xl = x.contiguous(memory_format=torch.channels_last)
@@ -188,14 +245,15 @@ def upscaler(
     tile: int | None = None,
     overlap: int = 16,
     size: tuple[int, int] | None = None,
+    images: int = 1,
 ) -> tuple[Upscaler, Choice]:
-    """An :class:`Upscaler` of ``model`` on ``runtime`` (``auto``: :func:`choose` for LR inputs of
-    ``size``, or of the tile's), and the choice."""
+    """An :class:`Upscaler` of ``model`` on ``runtime`` (``auto``: :func:`choose` for ``images`` LR
+    inputs of ``size``, or of the tile's, where the tiles count as the images), and the choice."""
     if runtime not in RUNTIMES:
         raise ValueError(f"runtime {runtime!r}: one of {', '.join(RUNTIMES)}")
     key = weights_key(model) if runtime in ("auto", "ort") else None  # hashed once for the choice and the export
-    work = (tile, tile) if tile else size
-    choice = choose(model, device, dtype, key, work) if runtime == "auto" else Choice(runtime, "asked for", {})
+    work, count = ((tile, tile), images * _tiles(size, tile)) if tile else (size, images)
+    choice = choose(model, device, dtype, key, work, count) if runtime == "auto" else Choice(runtime, "asked for", {})
     if choice.runtime == "ort":
         if torch.device(device).type != "cpu" or dtype != torch.float32:
             raise ValueError("runtime ort: srkit runs ONNX Runtime on the CPU in float32 (--device cpu --dtype fp32)")
@@ -210,3 +268,8 @@ def upscaler(
         compile=choice.runtime == "compile",
     )
     return up, choice
+
+
+def _tiles(size: tuple[int, int] | None, tile: int) -> int:
+    """Tiles per image of LR ``size`` (1 where unknown): the calls the work makes."""
+    return 1 if size is None else math.ceil(size[0] / tile) * math.ceil(size[1] / tile)

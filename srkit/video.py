@@ -175,6 +175,18 @@ def _copy(out: Any, packets: Any, stream: Any) -> None:
         out.mux(packet)
 
 
+def work_of(src: Path) -> tuple[tuple[int, int] | None, int]:
+    """(frame size, frame count) from the container's header (count 1 where it does not say):
+    the work the default runtime is chosen for. A file that does not open gives (None, 1)."""
+    try:
+        av = _av()
+        with _open(av, src) as box:
+            v = box.streams.video[0]
+            return (int(v.codec_context.height), int(v.codec_context.width)), max(1, int(v.frames or 1))
+    except VideoError:
+        return None, 1
+
+
 def upscale_video(job: VideoJob, up: Upscale, *, overwrite: bool = False, progress: bool = True) -> dict[str, Any]:
     """Run ``job``; returns what it did (frames upscaled, segments reused from an earlier run)."""
     from tqdm import tqdm

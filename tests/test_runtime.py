@@ -198,7 +198,7 @@ def test_each_size_of_work_has_its_own_choice(monkeypatch: pytest.MonkeyPatch) -
 
     def spy(model, device, dtype, key=None, hw=(rt.PROBE, rt.PROBE)):  # noqa: ANN001, ANN202
         sizes.append(hw)
-        return rt.Choice("torch", f"auto: at LR {hw[0]}x{hw[1]}", {"torch": 1.0})
+        return {"speedups": {"torch": 1.0, "channels_last": 0.5}, "torch_ms": 1.0, "lr": list(hw)}
 
     monkeypatch.setattr(rt, "measure_choice", spy)
     net = _net()
@@ -208,3 +208,70 @@ def test_each_size_of_work_has_its_own_choice(monkeypatch: pytest.MonkeyPatch) -
     assert sizes == [(32, 32), (96, 96)] and not built
     rt.upscaler(net, "auto", tile=64)
     assert sizes[-1] == (64, 64)  # a tiled run is chosen at its tile's size
+
+
+MEASURED = {"speedups": {"torch": 1.0, "channels_last": 1.5, "compile": 2.0}, "torch_ms": 10.0, "lr": [64, 64]}
+
+
+@pytest.mark.parametrize(("images", "runtime"), [(1, "channels_last"), (1000, "channels_last"), (100_000, "compile")])
+def test_compile_is_taken_only_where_the_work_pays_for_its_compile(images: int, runtime: str) -> None:
+    # per image: channels_last 6.7 ms, compile 5 ms after a 30 s compile: even at 18,000 images
+    c = rt.pick(MEASURED | {"compile_s": 30.0}, images, ("torch", "channels_last"))
+    assert c.runtime == runtime and f"weighed against {images} image(s)" in c.reason
+    assert rt.pick(MEASURED | {"compile_s": 30.0}, images, ("torch",)).runtime in ("torch", "compile")
+
+
+def test_compile_is_measured_only_for_long_work_and_remembered(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rt, "candidates", lambda device, dtype=torch.float32: ("torch", "channels_last"))
+    base = {k: v for k, v in MEASURED.items() if k != "speedups"} | {"speedups": {"torch": 1.0, "channels_last": 1.5}}
+    compiled: list[tuple[int, int]] = []
+
+    def measure(model, device, dtype, hw, speedups):  # noqa: ANN001, ANN202
+        compiled.append(hw)
+        return {"speedups": speedups | {"compile": 2.0}, "compile_s": 30.0}
+
+    monkeypatch.setattr(rt, "measure_choice", lambda *a, **k: dict(base))
+    monkeypatch.setattr(rt, "measure_compile", measure)
+    net = _net()
+    short = rt.choose(net, "cpu", images=10_000)  # 67 s of work: under COMPILE_WORK_S, compile never tried
+    assert short.runtime == "channels_last" and not compiled and "compile" not in short.speedups
+    long = rt.choose(net, "cpu", images=100_000)
+    assert long.runtime == "compile" and len(compiled) == 1 and "first call took 30.0 s" in long.reason
+    again = rt.choose(net, "cpu", images=1000)  # remembered: weighed, not compiled again
+    assert again.runtime == "channels_last" and "compile" in again.speedups and len(compiled) == 1
+
+
+def test_compile_measures_its_first_call_and_its_speed() -> None:
+    m = rt.measure_compile(_net(), torch.device("cpu"), torch.float32, (16, 16), {"torch": 1.0})
+    assert m["compile_s"] > 0 and m["speedups"]["compile"] > 0 and m["speedups"]["torch"] == 1.0
+
+
+def test_upscale_chooses_for_its_images_size_and_count(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    asked: list[tuple] = []
+
+    def spy(model, device, dtype=torch.float32, key=None, size=None, images=1):  # noqa: ANN001, ANN202
+        asked.append((size, images))
+        return rt.Choice("torch", "auto: spied", {"torch": 1.0})
+
+    monkeypatch.setattr(rt, "choose", spy)
+    save(_net(), tmp_path / "net.safetensors")
+    for i in range(3):
+        write_image(tmp_path / f"in{i}.png", torch.randint(0, 256, (3, 40, 70), dtype=torch.uint8))
+    args = ["upscale", *(str(tmp_path / f"in{i}.png") for i in range(3)), "-o", str(tmp_path / "out")]
+    assert main([*args, "--model", str(tmp_path / "net.safetensors"), "--runtime", "auto"]) == 0
+    assert asked == [((40, 70), 3)]  # the first image's size, every image
+
+
+def test_the_work_of_a_dataset_and_a_video_is_read_from_their_headers(tmp_path: Path) -> None:
+    from srkit.evaluate import work_of
+    from srkit.video import work_of as video_work
+
+    (tmp_path / "set" / "HR").mkdir(parents=True)
+    for name in ("a", "b"):
+        write_image(tmp_path / "set" / "HR" / f"{name}.png", torch.zeros(3, 20, 30, dtype=torch.uint8))
+    assert work_of(str(tmp_path / "set"), 2) == ((10, 15), 2)
+    assert work_of(str(tmp_path / "nothing"), 2) == (None, 1)  # evaluating it says why
+    (tmp_path / "clip.mp4").write_bytes(b"not a video")
+    assert video_work(tmp_path / "clip.mp4") == (None, 1)  # the upscale says what is wrong with it

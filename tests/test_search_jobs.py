@@ -115,8 +115,9 @@ def _same_records(here: Path, there: Path) -> None:
     for label, r in ra.items():
         s = rb[label]
         assert (s["params"], s["iters"], set(s["scores"])) == (r["params"], r["iters"], {"bench"})
-        for k in ("psnr", "ssim", "bicubic_psnr"):
-            assert s[k] == pytest.approx(r[k], rel=1e-5, abs=1e-6), (label, k)
+        for k in ("psnr", "ssim", "bicubic_psnr"):  # float32 rounding, through a few Adam steps (another
+            # process's thread pool may sum in another order: SSIM moved 1.2e-5 relative once)
+            assert s[k] == pytest.approx(r[k], rel=1e-4), (label, k)
         train_log = (there / "retrain" / label / "log.jsonl").read_text().splitlines()
         assert [json.loads(x)["iteration"] for x in train_log] == [ITERS]  # its one validation, once
     costs = {r["label"] for r in b.of_kind("cost") if r["key"].endswith(":trial")}
@@ -124,6 +125,7 @@ def _same_records(here: Path, there: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.distributed
 def test_the_retraining_as_local_nni_trials_equals_the_one_process_search(
     tmp_path: Path, searched: tuple[list[str], Path, Path]
 ) -> None:
@@ -180,6 +182,7 @@ def _kill_first_trial(there: Path, killed: list[int], stop: threading.Event) -> 
 
 
 @pytest.mark.slow
+@pytest.mark.distributed
 def test_the_retraining_on_two_ssh_workers_survives_a_killed_trial(
     tmp_path: Path, searched: tuple[list[str], Path, Path], ssh_workers: list[dict]
 ) -> None:

@@ -60,6 +60,7 @@ def _free_port() -> int:
 
 
 @pytest.mark.slow
+@pytest.mark.distributed
 def test_a_local_experiment_with_two_tiny_trials_completes(tmp_path: Path) -> None:
     space = BlockSpace(
         scale=2,
@@ -137,6 +138,7 @@ def test_srgan_space() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.distributed
 def test_a_local_srgan_experiment_completes(tmp_path: Path) -> None:
     space = SRGANSpace(
         g_blocks=(1,),
@@ -169,6 +171,7 @@ def test_a_local_srgan_experiment_completes(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.distributed
 def test_a_stopped_experiment_resumes_without_rerunning_its_trials(tmp_path: Path) -> None:
     space = BlockSpace(
         scale=2, channels=(8,), min_blocks=1, max_blocks=1, candidates=(BlockSpec("wdsr_a", expansion=2),)

@@ -18,8 +18,6 @@ from srkit.cli.search import main
 from .test_search_study import _folder
 from .test_train_ddp import free_port
 
-pytestmark = pytest.mark.slow
-
 
 def _args(data: Path, out: Path) -> list[str]:
     args = ["spos", "--out", str(out), "--data", str(data), "--holdout", "3", "--scale", "2", "--channels", "16"]
@@ -27,6 +25,8 @@ def _args(data: Path, out: Path) -> list[str]:
     return [*args, "--batch", "4", "--population", "3", "--topk", "2", "--generations", "1", "--latency-input", "16x16"]
 
 
+@pytest.mark.slow
+@pytest.mark.distributed
 def test_the_supernet_on_two_ranks_equals_one_process_and_the_search_resumes_in_one(tmp_path: Path) -> None:
     data = _folder(tmp_path / "a", [f"a{i}" for i in range(4)], 0)
     two, one = tmp_path / "two", tmp_path / "one"

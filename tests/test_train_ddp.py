@@ -14,7 +14,7 @@ from safetensors.torch import load_file
 
 from srkit.cli.main import main
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.distributed]
 
 OVER = [
     "model=espcn",

@@ -14,7 +14,7 @@ from safetensors.torch import load_file
 
 from .test_train_ddp import OVER, free_port
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.distributed]
 WORKER = Path(__file__).with_name("multinode_worker.py")
 ITERS = ["iters=8", "val_every=2"]
 

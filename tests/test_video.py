@@ -114,3 +114,9 @@ def test_a_broken_video_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixtur
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "not a readable video" in err[0]
     assert not (tmp_path / "o.mp4").exists()
+
+
+def test_the_work_of_a_clip_is_its_frame_size_and_count(clip: Path) -> None:
+    from srkit.video import work_of
+
+    assert work_of(clip) == ((H, W), FRAMES)  # what the default runtime is chosen for

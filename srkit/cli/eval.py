@@ -12,7 +12,7 @@ from pathlib import Path
 import torch
 
 from .. import __version__, atomic, ops
-from ..evaluate import evaluate, summary
+from ..evaluate import evaluate, summary, work_of
 from .errors import UsageError
 from .modelspec import add_model_args, backend_context, resolve
 
@@ -23,7 +23,7 @@ def run(args: argparse.Namespace) -> int:
     path = Path(args.out) / result_name(args) if args.out else None
     if path is not None and path.exists() and not args.overwrite:  # checked before any scoring
         raise UsageError(f"{path} exists: pass --overwrite to replace it")
-    label, upscale, _ = resolve(args.model, args.scale, args, args.weights)
+    label, upscale, _ = resolve(args.model, args.scale, args, args.weights, work_of(args.data, args.scale))
     t0 = time.perf_counter()
     with backend_context(args.backend), ops.trace() as calls:
         scores = evaluate(upscale, args.data, args.scale)

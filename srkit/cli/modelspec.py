@@ -75,9 +75,14 @@ def _onnx(label: str, path: str, scale: int | None, args: argparse.Namespace) ->
 
 
 def resolve(
-    spec: str, scale: int | None, args: argparse.Namespace, weights: str | None = None
+    spec: str,
+    scale: int | None,
+    args: argparse.Namespace,
+    weights: str | None = None,
+    work: tuple[tuple[int, int] | None, int] = (None, 1),
 ) -> tuple[str, UpscaleFn, int | None]:
-    """(label, upscale function, the model's scale or None for bicubic)."""
+    """(label, upscale function, the model's scale or None for bicubic); ``work``: (LR size, number
+    of images) of what it will upscale, which the default runtime is chosen for."""
     label, _, path = spec.partition("=") if "=" in spec else ("", "", spec)
     if path == "bicubic":
         return label or "bicubic", bicubic_sr, None
@@ -99,7 +104,14 @@ def resolve(
     name = label or Path(path).stem
     try:
         up, choice = rt.upscaler(
-            model, runtime_of(args), device=args.device, dtype=DTYPES[args.dtype], tile=args.tile, overlap=args.overlap
+            model,
+            runtime_of(args),
+            device=args.device,
+            dtype=DTYPES[args.dtype],
+            tile=args.tile,
+            overlap=args.overlap,
+            size=work[0],
+            images=work[1],
         )
     except ValueError as e:
         raise UsageError(f"{name}: {e}") from None

@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 
 from ..data.imresize import imresize
-from ..data.io import IMAGE_SUFFIXES, ImageReadError, read_image, write_image
+from ..data.io import IMAGE_SUFFIXES, ImageReadError, image_size, read_image, write_image
 from .args import count
 from .errors import UsageError
 from .modelspec import add_model_args, backend_context, resolve
@@ -67,7 +67,7 @@ def plan_outputs(files: list[Path], out: Path, scale: int, overwrite: bool) -> l
 
 def run_video(args: argparse.Namespace) -> int:
     """One video in, one video out (``-o`` names the file)."""
-    from ..video import VideoJob, is_video, upscale_video
+    from ..video import VideoJob, is_video, upscale_video, work_of
 
     if len(args.inputs) != 1:
         raise UsageError("upscale one video at a time: srkit upscale CLIP -o OUT.mp4 --model ...")
@@ -75,7 +75,7 @@ def run_video(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.inputs[0]}: no such video file")
     if not is_video(args.output):
         raise UsageError(f"-o {args.output}: for a video, name the output file (.mp4, .mkv, .mov, .webm, .avi)")
-    label, up, model_scale = resolve(args.model, args.scale, args, args.weights)
+    label, up, model_scale = resolve(args.model, args.scale, args, args.weights, work_of(Path(args.inputs[0])))
     scale = model_scale or args.scale
     if scale is None:
         raise UsageError("bicubic needs --scale")
@@ -97,7 +97,8 @@ def run(args: argparse.Namespace) -> int:
     files = expand_inputs(args.inputs)
     if not files:
         raise UsageError("no images to upscale")
-    label, up, model_scale = resolve(args.model, args.scale, args, args.weights)
+    # the runtime is chosen for this work: the first image's size, every image
+    label, up, model_scale = resolve(args.model, args.scale, args, args.weights, (image_size(files[0]), len(files)))
     scale = model_scale or args.scale
     if scale is None:
         raise UsageError("bicubic needs --scale")

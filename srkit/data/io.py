@@ -36,6 +36,18 @@ def _refuse_unsupported(im: Image.Image, p: Path) -> None:
         )
 
 
+def image_size(path: str | os.PathLike[str]) -> tuple[int, int] | None:
+    """(h, w) as :func:`read_image` would give it, from the file's header alone; None if unreadable
+    (reading it says why)."""
+    try:
+        with Image.open(path) as im:
+            w, h = im.size
+            turned = im.getexif().get(0x0112) in (5, 6, 7, 8)  # EXIF orientations that swap the sides
+    except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError):
+        return None
+    return (w, h) if turned else (h, w)
+
+
 def read_image(path: str | os.PathLike[str], *, alpha: str = "error") -> torch.Tensor:
     """Read an 8-bit RGB or grey image as a (3 or 1, H, W) uint8 tensor.
 

@@ -73,10 +73,12 @@ class Setting:
     dtype: torch.dtype
     channels_last: bool = False
     cuda_graph: bool = False
+    images: int = 1  # default: the amount of work srkit.runtime chooses for (compile only for long work)
 
     @property
     def label(self) -> str:
-        return f"{self.variant}{'+graph' if self.cuda_graph else ''}"
+        work = f"@{self.images}" if self.variant == "default" and self.images != 1 else ""
+        return f"{self.variant}{work}{'+graph' if self.cuda_graph else ''}"
 
 
 class Runner:
@@ -117,9 +119,11 @@ class Runner:
         """srkit's default runtime for this model on this device, as srkit.runtime chooses it."""
         from .. import runtime as rt
 
-        self.choice = rt.choose(model, x.device, s.dtype, size=tuple(x.shape[-2:]))  # at the size it is timed
+        self.choice = rt.choose(model, x.device, s.dtype, size=tuple(x.shape[-2:]), images=s.images)
         if self.choice.runtime == "ort":
             return rt.onnx_model(model, s.dtype)
+        if self.choice.runtime == "compile":
+            return torch.compile(self.model)  # as srkit.Upscaler compiles it
         if self.choice.runtime == "channels_last":
             self.model = self.model.to(memory_format=torch.channels_last)
             self.x = self.x.contiguous(memory_format=torch.channels_last)
