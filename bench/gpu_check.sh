@@ -5,9 +5,10 @@
 #   2. build srkit._C with its CUDA kernels (editable, no dependencies fetched, this GPU's arch only);
 #   3. run the kernel tests, whose CUDA parametrisations (Triton compiled for the GPU, the CUDA C++
 #      backend, PyTorch on CUDA; fp32 in IEEE and TF32 modes) exist only where a GPU does;
-#   4. time and check every op, the models and training steps: bench/run_all.py --device cuda,
+#   4. NCCL: two torchrun ranks equal one GPU with the whole batch (where there are two GPUs);
+#   5. time and check every op, the models and training steps: bench/run_all.py --device cuda,
 #      whose JSON record lands in OUT (default bench/results) as ops_<device>.json.
-# Each step has its own time limit (150 + 120 + 210 s) so the whole stays within 8 minutes on an H100/H200.
+# Each step has its own time limit (150 + 120 + 60 + 210 s) so the whole stays within 9 minutes on an H100/H200.
 #
 #   bash bench/gpu_check.sh [--dry-run] [--out DIR]
 #
@@ -39,7 +40,7 @@ run() {  # run (or, dry, show) one command with a time limit in seconds
   if [ "$DRY" = 0 ]; then timeout "$limit" "$@"; fi
 }
 
-step "1/4 device and versions"
+step "1/5 device and versions"
 if [ "$DRY" = 0 ]; then
   nvidia-smi -L
   "$PY" -c "import torch, triton; print('torch', torch.__version__, 'cuda', torch.version.cuda, 'triton', triton.__version__, torch.cuda.get_device_name(0))"
@@ -47,7 +48,7 @@ else
   echo "+ nvidia-smi -L; $PY -c 'import torch, triton; ...'"
 fi
 
-step "2/4 build srkit._C with CUDA"
+step "2/5 build srkit._C with CUDA"
 ARCH="${TORCH_CUDA_ARCH_LIST:-}"
 if [ -z "$ARCH" ] && [ "$DRY" = 0 ]; then
   ARCH="$("$PY" -c "import torch; print('%d.%d' % torch.cuda.get_device_capability(0))")"
@@ -59,7 +60,7 @@ if [ "$DRY" = 0 ]; then
   "$PY" -c "import srkit.ops as o; from srkit.ops import dispatch; assert dispatch.extension().built_with_cuda(); print(o.available_backends('cuda'))"
 fi
 
-step "3/4 kernel tests on the GPU (Triton compiled, not interpreted)"
+step "3/5 kernel tests on the GPU (Triton compiled, not interpreted)"
 export TRITON_INTERPRET=0
 if [ "$DRY" = 0 ]; then
   run 120 "$PY" -m pytest -q -x -p no:cacheprovider -k cuda "${KERNEL_TESTS[@]}"
@@ -70,7 +71,14 @@ else
   echo "  (the tests collect)"
 fi
 
-step "4/4 ops, models and training steps: bench/run_all.py --device cuda"
+step "4/5 NCCL: two ranks under torchrun (needs two GPUs; on one, the test says so and skips)"
+if [ "$DRY" = 0 ]; then
+  run 60 "$PY" -m pytest -q -rs -p no:cacheprovider tests/test_train_ddp.py -k nccl
+else
+  echo "+ timeout 60 $PY -m pytest -q -rs tests/test_train_ddp.py -k nccl"
+fi
+
+step "5/5 ops, models and training steps: bench/run_all.py --device cuda"
 mkdir -p "$OUT"
 run 210 "$PY" bench/run_all.py --device cuda --out "$OUT"
 if [ "$DRY" = 1 ]; then

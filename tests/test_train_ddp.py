@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 from safetensors.torch import load_file
 
 from srkit.cli.main import main
@@ -86,3 +87,18 @@ def test_adversarial_training_under_torchrun(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr[-3000:]
     m = json.loads((tmp_path / "gan" / "metrics.json").read_text())
     assert m["world_size"] == 2 and len(m["d_losses"]) == 3
+
+
+@pytest.mark.skipif(
+    torch.cuda.device_count() < 2,
+    reason="NCCL: two ranks need two GPUs (the lent device machines have one)",
+)
+def test_two_gpus_under_nccl_equal_one_gpu_with_the_whole_batch(tmp_path: Path) -> None:
+    over = [*OVER, "device=cuda"]
+    proc = torchrun(tmp_path / "nccl", over)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert main(["train", "--out", str(tmp_path / "one"), *[a for o in over for a in ("--set", o)]]) == 0
+    two, one = load_file(tmp_path / "nccl" / "model.safetensors"), load_file(tmp_path / "one" / "model.safetensors")
+    for k in one:  # cuDNN's TF32 convolutions (PyTorch's default): 1e-3, not float32's 1e-6
+        assert (two[k] - one[k]).abs().max() <= 1e-3 * max(1.0, float(one[k].abs().max())), k
+    assert json.loads((tmp_path / "nccl" / "metrics.json").read_text())["world_size"] == 2

@@ -42,8 +42,9 @@ def one_process(out: Path) -> None:
 def _same_weights(a: Path, b: Path) -> None:
     x, y = load_file(a / "model.safetensors"), load_file(b / "model.safetensors")
     assert x.keys() == y.keys()
-    for k in x:
-        assert (x[k] - y[k]).abs().max() <= 1e-6 * max(1.0, float(y[k].abs().max())), k
+    for k in x:  # float32 rounding through 8 Adam steps: each torchrun node has its own thread count, so
+        # sums run in another order (3e-6 seen on a fresh clone)
+        assert (x[k] - y[k]).abs().max() <= 1e-5 * max(1.0, float(y[k].abs().max())), k
 
 
 def test_two_nodes_equal_one_process_with_the_whole_batch(tmp_path: Path) -> None:
