@@ -87,12 +87,29 @@ class NonFiniteOutput(ValueError):
     """The model's output holds NaN or infinite values for an input: no image is made of it."""
 
 
+class Compiled(nn.Module):
+    """``torch.compile`` of ``model`` in its plain PyTorch form: srkit's ops run inline
+    (:func:`srkit.ops.plain_torch`), so the compiler sees and fuses them, where a custom op would be
+    opaque to it. What the ``compile`` runtime runs, as ``srkit-bench``'s compile rows do."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.inner = model
+        self.compiled = torch.compile(model)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        from .ops import plain_torch
+
+        with plain_torch():
+            return self.compiled(x)
+
+
 class Upscaler:
     """``Upscaler(model)(lr_uint8) -> sr_uint8``.
 
     ``tile``: LR tile side (None: whole image); ``overlap``: LR pixels shared by neighbouring tiles
     (the blending band). ``dtype``: the model's precision. ``channels_last`` / ``compile``: layout and
-    ``torch.compile`` for the model. The model itself is put in eval mode and moved to ``device``
+    ``torch.compile`` (of its plain PyTorch form, :class:`Compiled`) for the model. The model itself is put in eval mode and moved to ``device``
     and ``dtype`` (not copied).
     """
 
@@ -130,7 +147,7 @@ class Upscaler:
         self._needs = model  # the module that declares min_size / size_multiple (a compiled one may not)
         self._per_px = bytes_per_lr_pixel(model, self.scale, dtype)  # for the tile that fits memory
         self._cap: int | None = None  # the largest tile side an out-of-memory error left
-        self.model: nn.Module = torch.compile(model) if compile else model
+        self.model: nn.Module = Compiled(model) if compile else model
         self.choice: Any = None  # the srkit.runtime.Choice that made this upscaler, where one did
 
     @classmethod

@@ -31,7 +31,7 @@ import torch
 from torch import nn
 
 from . import __version__, atomic, cache
-from .inference import Upscaler
+from .inference import Compiled, Upscaler
 
 RUNTIMES = ("auto", "torch", "channels_last", "compile", "ort")
 # the commands' default; the test suite sets SRKIT_RUNTIME=torch so that only the tests of the choice export models
@@ -143,7 +143,7 @@ def choose(
     if fresh:
         m = measure_choice(model, dev, dtype, key, hw)
     if "compile" not in m["speedups"] and compile_worth_measuring(m, images, candidates(dev, dtype)):
-        m = m | measure_compile(model, dev, dtype, hw, m["speedups"])
+        m = measure_choice(model, dev, dtype, key, hw, with_compile=True)  # every candidate again, beside it
         fresh = True
     if fresh:
         _remember(memo, m)
@@ -180,36 +180,26 @@ def measure_choice(
     dtype: torch.dtype,
     key: str | None = None,
     hw: tuple[int, int] = (PROBE, PROBE),
+    with_compile: bool = False,
 ) -> dict:
-    """Each candidate's speed-up over torch at LR ``hw`` (interleaved rounds), and torch's ms per image."""
+    """Each candidate's speed-up over torch at LR ``hw``, timed together in interleaved rounds, and
+    torch's ms per image; ``with_compile``: compile among them, and its first call (the compile; a
+    cold cache's, so an upper bound) as ``compile_s``."""
     from .profiler.timing import interleaved
 
     x = _probe_input(model, device, dtype, hw)
-    fns = {name: _forward(model, name, x, device, dtype, key) for name in candidates(device, dtype)}
+    names = (*candidates(device, dtype), *(("compile",) if with_compile else ()))
+    fns = {name: _forward(model, name, x, device, dtype, key) for name in names}
+    first: dict[str, float] = {}
     with torch.inference_mode():
-        for fn in fns.values():
-            fn()  # first calls (an export, oneDNN's kernel choice) are not timed
+        for name, fn in fns.items():
+            t0 = time.perf_counter()
+            fn()  # first calls (a compile, an export, oneDNN's kernel choice) are not timed
+            first[name] = time.perf_counter() - t0
         res = interleaved(fns, device, baseline="torch", rounds=5, reps=3)
     speed = {n: round(s["median"], 3) for n, s in res.speedups.items()}
-    return {"speedups": speed, "torch_ms": res.timings["torch"].median_ms, "lr": list(hw)}
-
-
-def measure_compile(
-    model: nn.Module, device: torch.device, dtype: torch.dtype, hw: tuple[int, int], speedups: dict[str, float]
-) -> dict:
-    """``compile``'s first call (the compile itself: a cold cache's, so an upper bound) and its
-    speed-up over torch, timed interleaved with torch."""
-    from .profiler.timing import interleaved
-
-    x = _probe_input(model, device, dtype, hw)
-    fns = {name: _forward(model, name, x, device, dtype) for name in ("torch", "compile")}
-    with torch.inference_mode():
-        fns["torch"]()
-        t0 = time.perf_counter()
-        fns["compile"]()
-        compile_s = time.perf_counter() - t0
-        res = interleaved(fns, device, baseline="torch", rounds=5, reps=3)
-    return {"speedups": speedups | {"compile": round(res.speedups["compile"]["median"], 3)}, "compile_s": compile_s}
+    m = {"speedups": speed, "torch_ms": res.timings["torch"].median_ms, "lr": list(hw)}
+    return m | ({"compile_s": first["compile"]} if with_compile else {})
 
 
 def _probe_input(model: nn.Module, device: torch.device, dtype: torch.dtype, hw: tuple[int, int]) -> torch.Tensor:
@@ -228,7 +218,7 @@ def _forward(
         return lambda: m(xc)
     m = copy.deepcopy(model).eval().to(device, dtype)  # a copy: the caller's model keeps its layout
     if name == "compile":
-        m = torch.compile(m)
+        m = Compiled(m)  # as the Upscaler runs it
     if name == "channels_last":
         m = m.to(memory_format=torch.channels_last)
         xl = x.contiguous(memory_format=torch.channels_last)

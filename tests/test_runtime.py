@@ -67,7 +67,7 @@ def test_the_onnx_export_is_made_once_per_weights(cache: Path) -> None:
         assert (b(x) - net(x)).abs().max() < 1e-5 and (a(x) - net(x)).abs().max() > 1e-3
 
 
-@pytest.mark.parametrize("runtime", ["torch", "channels_last", "ort"])
+@pytest.mark.parametrize("runtime", ["torch", "channels_last", "ort", "compile"])
 def test_every_runtime_gives_the_same_image(runtime: str) -> None:
     net = _net()
     lr = torch.randint(0, 256, (3, 11, 14), dtype=torch.uint8)
@@ -223,27 +223,27 @@ def test_compile_is_taken_only_where_the_work_pays_for_its_compile(images: int, 
 
 def test_compile_is_measured_only_for_long_work_and_remembered(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(rt, "candidates", lambda device, dtype=torch.float32: ("torch", "channels_last"))
-    base = {k: v for k, v in MEASURED.items() if k != "speedups"} | {"speedups": {"torch": 1.0, "channels_last": 1.5}}
-    compiled: list[tuple[int, int]] = []
+    measured: list[bool] = []
 
-    def measure(model, device, dtype, hw, speedups):  # noqa: ANN001, ANN202
-        compiled.append(hw)
-        return {"speedups": speedups | {"compile": 2.0}, "compile_s": 30.0}
+    def measure(model, device, dtype, key=None, hw=(64, 64), with_compile=False):  # noqa: ANN001, ANN202
+        measured.append(with_compile)
+        speed = {"torch": 1.0, "channels_last": 1.5} | ({"compile": 2.0} if with_compile else {})
+        return {"speedups": speed, "torch_ms": 10.0, "lr": list(hw)} | ({"compile_s": 30.0} if with_compile else {})
 
-    monkeypatch.setattr(rt, "measure_choice", lambda *a, **k: dict(base))
-    monkeypatch.setattr(rt, "measure_compile", measure)
+    monkeypatch.setattr(rt, "measure_choice", measure)
     net = _net()
     short = rt.choose(net, "cpu", images=10_000)  # 67 s of work: under COMPILE_WORK_S, compile never tried
-    assert short.runtime == "channels_last" and not compiled and "compile" not in short.speedups
-    long = rt.choose(net, "cpu", images=100_000)
-    assert long.runtime == "compile" and len(compiled) == 1 and "first call took 30.0 s" in long.reason
+    assert short.runtime == "channels_last" and measured == [False] and "compile" not in short.speedups
+    long = rt.choose(net, "cpu", images=100_000)  # every candidate timed again beside compile
+    assert long.runtime == "compile" and measured == [False, True] and "first call took 30.0 s" in long.reason
     again = rt.choose(net, "cpu", images=1000)  # remembered: weighed, not compiled again
-    assert again.runtime == "channels_last" and "compile" in again.speedups and len(compiled) == 1
+    assert again.runtime == "channels_last" and "compile" in again.speedups and measured == [False, True]
 
 
-def test_compile_measures_its_first_call_and_its_speed() -> None:
-    m = rt.measure_compile(_net(), torch.device("cpu"), torch.float32, (16, 16), {"torch": 1.0})
-    assert m["compile_s"] > 0 and m["speedups"]["compile"] > 0 and m["speedups"]["torch"] == 1.0
+def test_compile_is_timed_beside_the_other_candidates_with_its_first_call() -> None:
+    m = rt.measure_choice(_net(), torch.device("cpu"), torch.float32, None, (16, 16), with_compile=True)
+    assert m["compile_s"] > 0 and set(m["speedups"]) == {*rt.candidates(torch.device("cpu")), "compile"}
+    assert m["speedups"]["torch"] == 1.0 and m["torch_ms"] > 0
 
 
 def test_upscale_chooses_for_its_images_size_and_count(

@@ -123,7 +123,9 @@ class Runner:
         if self.choice.runtime == "ort":
             return rt.onnx_model(model, s.dtype)
         if self.choice.runtime == "compile":
-            return torch.compile(self.model)  # as srkit.Upscaler compiles it
+            from ..inference import Compiled
+
+            return Compiled(self.model)  # as srkit.Upscaler compiles it
         if self.choice.runtime == "channels_last":
             self.model = self.model.to(memory_format=torch.channels_last)
             self.x = self.x.contiguous(memory_format=torch.channels_last)
