@@ -138,13 +138,14 @@ def run_jobs(
             todo = [j for j in todo if result(j) is None]
             if not todo:
                 break
-    missing = [j.label for j in jobs if result(j) is None]
+    results = {j.label: result(j) for j in jobs}
+    missing = [label for label, r in results.items() if r is None]
     if missing:
         raise RuntimeError(
             f"no result for {', '.join(missing)} after {workers.retries + 1} rounds of trials: "
             f"see the trials' stderr under {jobs_dir.parent / 'nni'}"
         )
-    return {j.label: result(j) for j in jobs}  # type: ignore[misc]
+    return results  # type: ignore[return-value]
 
 
 def machines_file(path: str | Path) -> tuple[dict[str, Any], ...]:

@@ -200,12 +200,7 @@ def run(s: NNISettings, cfg: ExperimentConfig, *, resume: bool = False, log: Any
     exp.config.trial_concurrency = cfg.concurrency
     exp.config.experiment_working_directory = str(out / "nni")
     if cfg.training_service == "local":
-        exp.config.training_service.use_active_gpu = True
-        if cfg.gpu_indices:
-            exp.config.trial_gpu_number = 1
-            exp.config.training_service.gpu_indices = list(cfg.gpu_indices)
-        else:
-            exp.config.trial_gpu_number = 0
+        _local_gpus(exp, cfg.gpu_indices)
     exp.start(cfg.port)
     atomic.write_json(state, {"id": exp.id, "port": cfg.port})
     log(f"NNI experiment {exp.id} ({cfg.tuner}, {cfg.trials} trials); web UI: http://127.0.0.1:{cfg.port}")
@@ -236,14 +231,19 @@ def dispatch(labels: list[str], jobs_dir: Path, workers: Any, log: Any = print) 
     if remote:
         exp.config.training_service.machine_list = [_machine(m, python) for m in workers.machines]
     else:
-        exp.config.training_service.use_active_gpu = True
-        exp.config.trial_gpu_number = 1 if workers.gpu_indices else 0
-        if workers.gpu_indices:
-            exp.config.training_service.gpu_indices = list(workers.gpu_indices)
+        _local_gpus(exp, workers.gpu_indices)
     exp.start(workers.port)
     where = f"{len(workers.machines)} SSH machine(s)" if remote else f"{exp.config.trial_concurrency} at a time here"
     log(f"NNI experiment {exp.id}: {len(labels)} job(s) as trials on {where}; web UI: http://127.0.0.1:{workers.port}")
     _wait(exp)
+
+
+def _local_gpus(exp: Any, gpu_indices: tuple[int, ...]) -> None:
+    """NNI's local service: one of ``gpu_indices`` per trial, or none (CPU trials)."""
+    exp.config.training_service.use_active_gpu = True
+    exp.config.trial_gpu_number = 1 if gpu_indices else 0
+    if gpu_indices:
+        exp.config.training_service.gpu_indices = list(gpu_indices)
 
 
 def _worker_python(machines: tuple[dict[str, Any], ...]) -> str:

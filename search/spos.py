@@ -234,13 +234,7 @@ def run(
     runlog = _open(cfg, out, log)
     train_pairs, val_pairs = split_pairs(cfg)
     time_baselines(cfg, runlog, log)  # first, while the supernet has not yet warmed the machine
-    torch.manual_seed(cfg.supernet.seed)
-    net = make_supernet(space, cfg.channels, cfg.shared)
-    with spent(runlog, "supernet"):
-        losses = train_supernet(net, train_pairs, cfg.supernet, out, device=cfg.device, log=log)
-    if losses:
-        head, tail = losses[:20], losses[-20:]
-        log(f"supernet: {len(losses)} steps, L1 {sum(head) / len(head):.4f} -> {sum(tail) / len(tail):.4f}")
+    net = supernet(cfg, out, runlog, train_pairs, log)
     if PHASES.index(until) >= PHASES.index("evolution"):
         evaluator = Evaluator(
             runlog, lambda a: validate(net.subnet(a), val_pairs, scale, cfg.device)[0], latency, cfg.evolution.budget_ms
@@ -273,27 +267,36 @@ def supernet_ranks(cfg: SearchConfig, out: Path, until: str, log: Callable[[str]
     world = distributed.setup(cfg.device)
     try:
         runlog = _open(cfg, out, log, timing=False) if world.main else None
-        train_pairs, _ = split_pairs(cfg)
-        torch.manual_seed(cfg.supernet.seed)
-        net = make_supernet(cfg.space, cfg.channels, cfg.shared)
-        quiet = world.main is False
-        with spent(runlog, "supernet", processes=world.size) if runlog else contextlib.nullcontext():
-            losses = train_supernet(
-                net,
-                train_pairs,
-                cfg.supernet,
-                out,
-                device=world.device,
-                world=world,
-                log=(lambda s: None) if quiet else log,
-                progress=not quiet,
-            )
+        supernet(cfg, out, runlog, split_pairs(cfg)[0], log if world.main else (lambda s: None), world)
     finally:
         distributed.teardown(world)
     if runlog is None:
         return {}
-    log(f"supernet: {len(losses)} steps on {world.size} processes")
     return report.write(out, runlog, cfg.space.scale, cfg.latency_input, _latency(cfg).method, cfg.latency_runtime)
+
+
+def supernet(
+    cfg: SearchConfig,
+    out: Path,
+    runlog: RunLog | None,
+    train_pairs: list,
+    log: Callable[[str], None],
+    world: distributed.World | None = None,
+) -> torch.nn.Module:
+    """The supernet trained (resuming from ``out/supernet.pt``), its cost logged where ``runlog`` is
+    (rank 0 under torchrun, whose ranks all count)."""
+    world = world or distributed.World(0, 1, cfg.device)
+    torch.manual_seed(cfg.supernet.seed)
+    net = make_supernet(cfg.space, cfg.channels, cfg.shared)
+    with spent(runlog, "supernet", processes=world.size) if runlog else contextlib.nullcontext():
+        losses = train_supernet(
+            net, train_pairs, cfg.supernet, out, device=world.device, log=log, progress=world.main, world=world,
+        )  # fmt: skip
+    if losses:
+        head, tail = losses[:20], losses[-20:]
+        where = f" on {world.size} processes" if world.size > 1 else ""
+        log(f"supernet: {len(losses)} steps{where}, L1 {sum(head) / len(head):.4f} -> {sum(tail) / len(tail):.4f}")
+    return net
 
 
 def _budget_reachable(cfg: SearchConfig, latency: FromTable | Measured) -> None:
@@ -502,7 +505,9 @@ def run_phase(
             run_job(job, progress=True)
 
     results = run_jobs(jobs, workers, out / "jobs", log, here)
-    for job in jobs if workers.engine != "here" else []:
+    if workers.engine == "here":
+        return results
+    for job in jobs:
         r, key = results[job.label], f"cost:{phase}:{job.label}:trial"
         if runlog.get(key) is None:
             runlog.append(
@@ -562,9 +567,10 @@ def retrain(
     todo = [(label, model, kw) for label, model, kw in jobs if _retrained(cfg, runlog, label) is None]
     if todo:
         log(f"retraining {', '.join(j[0] for j in todo)} from scratch for {cfg.retrain_iters} iterations")
+    recipes = {label: _recipe(cfg, model, kw) for label, model, kw in todo}
     specs = [
-        Job(label, str(out / "retrain" / label), _recipe(cfg, model, kw).to_dict(), cfg.benchmarks[1:], cfg.space.scale)
-        for label, model, kw in todo
+        Job(label, str(out / "retrain" / label), tc.to_dict(), cfg.benchmarks[1:], cfg.space.scale)
+        for label, tc in recipes.items()
     ]
     results = run_phase(specs, workers, out, runlog, "retrain", log)
     for label, model, kwargs in todo:
@@ -572,7 +578,7 @@ def retrain(
         # the trainer's one validation is the first benchmark (or the training folder): not scored again
         first = {"psnr": m["val_psnr"], "ssim": m["val_ssim"]}
         scores = {Path(b).name: first for b in cfg.benchmarks[:1]} | m["scores"]
-        net = build_model(_recipe(cfg, model, kwargs))
+        net = build_model(recipes[label])
         lat = time_model(net, cfg.latency_input, cfg.device, runtime=cfg.latency_runtime)
         runlog.append(
             {

@@ -33,12 +33,17 @@ def dataset(data: str, scale: int, split: str = "valid") -> Iterator[tuple[str, 
             lr = bicubic_lr(hr, scale)
             yield name, hr[:, : lr.shape[1] * scale, : lr.shape[2] * scale], lr
         return
-    folders = data.split(os.pathsep) if not Path(data).is_dir() else [data]
-    for folder in folders:  # several folders, PATH-style (T91:BSDS200), are one set in that order
+    folders = _folders(data)
+    for folder in folders:
         if not Path(folder).is_dir():
             raise FileNotFoundError(f"{folder}: not a folder (give HR/ [+ LR_bicubic/X<s>/], or 'skimage')")
     for folder in folders:
         yield from _folder(folder, scale)
+
+
+def _folders(data: str) -> list[str]:
+    """Several folders, PATH-style (T91:BSDS200), are one set in that order."""
+    return data.split(os.pathsep) if not Path(data).is_dir() else [data]
 
 
 def work_of(data: str, scale: int) -> tuple[tuple[int, int] | None, int]:
@@ -49,8 +54,7 @@ def work_of(data: str, scale: int) -> tuple[tuple[int, int] | None, int]:
         hrs = list(photos.photos("valid").values())
         return (hrs[0].shape[1] // scale, hrs[0].shape[2] // scale), len(hrs)
     try:
-        folders = data.split(os.pathsep) if not Path(data).is_dir() else [data]
-        pairs = [p for f in folders for p in find_pairs(f, scale)]
+        pairs = [p for f in _folders(data) for p in find_pairs(f, scale)]
     except (OSError, DatasetError, ValueError):
         return None, 1
     hw = image_size(pairs[0].lr or pairs[0].hr) if pairs else None

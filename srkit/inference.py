@@ -22,6 +22,7 @@ from torch import nn
 from .data.color import rgb2ycbcr, ycbcr2rgb
 from .data.imresize import imresize
 from .models.base import crop_output, input_needs, pad_input
+from .ops import plain_torch
 
 DTYPES = {
     "fp32": torch.float32,
@@ -94,12 +95,9 @@ class Compiled(nn.Module):
 
     def __init__(self, model: nn.Module) -> None:
         super().__init__()
-        self.inner = model
         self.compiled = torch.compile(model)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        from .ops import plain_torch
-
         with plain_torch():
             return self.compiled(x)
 

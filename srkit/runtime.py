@@ -138,16 +138,17 @@ def choose(
     key = key or weights_key(model)
     hw = probe_size(size)
     memo = _memo_key(key, dev, dtype, hw)
+    runtimes = candidates(dev, dtype)
     m = _remembered(memo)
-    fresh = m is None or "torch_ms" not in m or not set(candidates(dev, dtype)) <= set(m["speedups"])
+    fresh = m is None or "torch_ms" not in m or not set(runtimes) <= set(m["speedups"])
     if fresh:
         m = measure_choice(model, dev, dtype, key, hw)
-    if "compile" not in m["speedups"] and compile_worth_measuring(m, images, candidates(dev, dtype)):
+    if "compile" not in m["speedups"] and compile_worth_measuring(m, images, runtimes):
         m = measure_choice(model, dev, dtype, key, hw, with_compile=True)  # every candidate again, beside it
         fresh = True
     if fresh:
         _remember(memo, m)
-    return pick(m, images, candidates(dev, dtype), earlier=not fresh)
+    return pick(m, images, runtimes, earlier=not fresh)
 
 
 def per_image_s(m: dict, runtimes: tuple[str, ...]) -> dict[str, float]:

@@ -48,9 +48,9 @@ def setup(device: str) -> World:
     """The process group when started by torchrun (``WORLD_SIZE`` > 1), else a world of one.
 
     On CUDA each rank takes ``cuda:<LOCAL_RANK>`` and NCCL; on the CPU, Gloo."""
-    size = int(os.environ.get("WORLD_SIZE", "1"))
-    if size == 1:
+    if not launched():
         return World(0, 1, device)
+    size = int(os.environ["WORLD_SIZE"])
     rank, local = int(os.environ["RANK"]), int(os.environ.get("LOCAL_RANK", "0"))
     cuda = device.startswith("cuda")
     if cuda:
