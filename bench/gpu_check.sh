@@ -76,6 +76,10 @@ if [ "$DRY" = 0 ]; then
   run 60 "$PY" -m pytest -q -rs -p no:cacheprovider tests/test_train_ddp.py -k nccl
 else
   echo "+ timeout 60 $PY -m pytest -q -rs tests/test_train_ddp.py -k nccl"
+  # read the whole listing before matching: grep -q would close the pipe early, and pipefail would call that a failure
+  nccl=$(TRITON_INTERPRET=1 "$PY" -m pytest -q --collect-only -p no:cacheprovider tests/test_train_ddp.py -k nccl)
+  [[ "$nccl" == *test_two_gpus_under_nccl* ]] || { echo "gpu_check.sh: the NCCL test is not collected" >&2; exit 1; }
+  echo "  (the NCCL test collects)"
 fi
 
 step "5/5 ops, models and training steps: bench/run_all.py --device cuda"
