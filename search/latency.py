@@ -29,7 +29,7 @@ from torch.nn.utils import parametrize
 from srkit.models.base import padded_hw
 from srkit.nn import fold_weight_norm
 from srkit.profiler import lut
-from srkit.profiler.modelbench import RUNTIMES, time_runtime
+from srkit.profiler.modelbench import RUNTIMES, runtime_call, time_runtime
 
 from .space import Arch
 
@@ -100,12 +100,16 @@ def colour_ms(lr_hw: tuple[int, int], scale: int, device: str, reps: int = 10) -
 
 def shipped(model: nn.Module, x: torch.Tensor, reps: int) -> dict[str, Any]:
     """The timing of ``model(x)`` on the runtime srkit's ``auto`` ships it on: the fastest of
-    :func:`srkit.runtime.candidates` for this device and dtype, named under ``runtime``."""
+    :func:`srkit.runtime.candidates` for this device and dtype, timed together in interleaved rounds
+    (as :func:`srkit.runtime.measure_choice` chooses), named under ``runtime``."""
+    from srkit.profiler.timing import interleaved
     from srkit.runtime import candidates
 
-    timed = {r: time_runtime(model, x, r, reps=reps, min_seconds=0.1)[0] for r in candidates(x.device, x.dtype)}
-    best = min(timed, key=lambda r: timed[r]["median_ms"])
-    return {**timed[best], "runtime": best}
+    calls = {r: runtime_call(model, x, r)[0] for r in candidates(x.device, x.dtype)}
+    with torch.inference_mode():
+        res = interleaved(calls, x.device, rounds=3, reps=max(1, -(-reps // 3)))
+    best = min(res.timings, key=lambda r: res.timings[r].median_ms)
+    return {**res.timings[best].as_dict(), "runtime": best}
 
 
 def time_rounds(

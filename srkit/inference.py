@@ -202,12 +202,12 @@ class Upscaler:
         n, c, h, w = x.shape
         s = self.scale
         if tile is None or (h <= tile and w <= tile):
-            return self._forward(x).float().cpu()
+            return self.forward(x).float().cpu()
         out = torch.zeros(n, c, h * s, w * s)
         norm = torch.zeros(1, 1, h * s, w * s)
         overlap = self.overlap if self.tile is not None else min(self.overlap, tile // 4)  # auto tiles: a quarter
         for t in tiles(h, w, tile, overlap, s):
-            y = self._forward(x[:, :, t.y0 : t.y0 + t.h, t.x0 : t.x0 + t.w]).float().cpu()
+            y = self.forward(x[:, :, t.y0 : t.y0 + t.h, t.x0 : t.x0 + t.w]).float().cpu()
             out[:, :, t.y0 * s : (t.y0 + t.h) * s, t.x0 * s : (t.x0 + t.w) * s] += y * t.weight
             norm[:, :, t.y0 * s : (t.y0 + t.h) * s, t.x0 * s : (t.x0 + t.w) * s] += t.weight
         return out / norm
@@ -247,8 +247,8 @@ class Upscaler:
             "the model's output holds NaN or infinite values for this image (float32): no image was written"
         )
 
-    def _forward(self, x: torch.Tensor) -> torch.Tensor:
-        """The model on ``x``; an input the model cannot take as it is (below its minimum size, not
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The model on ``x`` (float, any device; the result stays on the model's device); an input the model cannot take as it is (below its minimum size, not
         a multiple it needs) is padded (edge pixels repeated), and the padding's share of the output
         is cropped off."""
         h, w = x.shape[-2:]

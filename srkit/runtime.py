@@ -31,7 +31,7 @@ import torch
 from torch import nn
 
 from . import __version__, atomic, cache
-from .inference import Compiled, Upscaler
+from .inference import Upscaler
 
 RUNTIMES = ("auto", "torch", "channels_last", "compile", "ort")
 # the commands' default; the test suite sets SRKIT_RUNTIME=torch so that only the tests of the choice export models
@@ -213,18 +213,40 @@ def _probe_input(model: nn.Module, device: torch.device, dtype: torch.dtype, hw:
 def _forward(
     model: nn.Module, name: str, x: torch.Tensor, device: torch.device, dtype: torch.dtype, key: str | None = None
 ) -> Callable[[], object]:
-    if name == "ort":
-        m = onnx_model(model, dtype, key)
-        xc = x.cpu()
-        return lambda: m(xc)
-    m = copy.deepcopy(model).eval().to(device, dtype)  # a copy: the caller's model keeps its layout
-    if name == "compile":
-        m = Compiled(m)  # as the Upscaler runs it
-    if name == "channels_last":
-        m = m.to(memory_format=torch.channels_last)
-        xl = x.contiguous(memory_format=torch.channels_last)
-        return lambda: m(xl)
-    return lambda: m(x)
+    up = engine(model if name == "ort" else copy.deepcopy(model), name, device=device, dtype=dtype, key=key)
+    xi = x.cpu() if name == "ort" else x  # a copy of the model: the caller's keeps its layout
+    return lambda: up.forward(xi)
+
+
+def engine(
+    model: nn.Module,
+    runtime: str,
+    *,
+    device: str | torch.device = "cpu",
+    dtype: torch.dtype = torch.float32,
+    tile: int | None = None,
+    overlap: int = 16,
+    key: str | None = None,
+) -> Upscaler:
+    """The :class:`Upscaler` that runs ``model`` on ``runtime`` (not ``auto``): the one place a
+    runtime's name becomes what runs, for the commands, the choice's timing and ``srkit-bench``'s
+    default rows alike. ``model`` is moved to ``device`` and ``dtype``, and changes layout for
+    ``channels_last``; ``key``: its :func:`weights_key`, where the caller has it (``ort``)."""
+    if runtime == "ort":
+        if torch.device(device).type != "cpu" or dtype != torch.float32:
+            raise ValueError("runtime ort: srkit runs ONNX Runtime on the CPU in float32 (--device cpu --dtype fp32)")
+        return Upscaler(onnx_model(model, dtype, key), device="cpu", tile=tile, overlap=overlap)
+    if runtime not in RUNTIMES or runtime == "auto":
+        raise ValueError(f"runtime {runtime!r}: one of {', '.join(r for r in RUNTIMES if r != 'auto')}")
+    return Upscaler(
+        model,
+        device=device,
+        dtype=dtype,
+        tile=tile,
+        overlap=overlap,
+        channels_last=runtime == "channels_last",
+        compile=runtime == "compile",
+    )
 
 
 def upscaler(
@@ -245,19 +267,7 @@ def upscaler(
     key = weights_key(model) if runtime in ("auto", "ort") else None  # hashed once for the choice and the export
     work, count = ((tile, tile), images * _tiles(size, tile)) if tile else (size, images)
     choice = choose(model, device, dtype, key, work, count) if runtime == "auto" else Choice(runtime, "asked for", {})
-    if choice.runtime == "ort":
-        if torch.device(device).type != "cpu" or dtype != torch.float32:
-            raise ValueError("runtime ort: srkit runs ONNX Runtime on the CPU in float32 (--device cpu --dtype fp32)")
-        return Upscaler(onnx_model(model, dtype, key), device="cpu", tile=tile, overlap=overlap), choice
-    up = Upscaler(
-        model,
-        device=device,
-        dtype=dtype,
-        tile=tile,
-        overlap=overlap,
-        channels_last=choice.runtime == "channels_last",
-        compile=choice.runtime == "compile",
-    )
+    up = engine(model, choice.runtime, device=device, dtype=dtype, tile=tile, overlap=overlap, key=key)
     return up, choice
 
 

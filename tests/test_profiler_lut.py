@@ -55,11 +55,39 @@ def test_a_query_outside_the_table_is_named(table: lut.LatencyTable) -> None:
 
 def test_validation_compares_with_whole_models(table: lut.LatencyTable) -> None:
     archs = lut.sample_archs(GRID, 2, depth=(1, 2), seed=1)
-    rows = lut.validate(table, "cpu", archs, reps=3, max_seconds=0.5)
+    rows = lut.validate(table, "cpu", archs, reps=2, rounds=3)
     assert len(rows) == 2
     for r in rows:
-        assert r["measured_ms"] > 0
+        assert r["measured_ms"] > 0 and r["parts_ms"] > 0 and r["rounds"] == 3
         assert r["relative_error"] == pytest.approx((r["predicted_ms"] - r["measured_ms"]) / r["measured_ms"])
+        assert r["additivity_error_min"] <= r["additivity_error"] <= r["additivity_error_max"]
+        assert r["additivity_error"] > -1 and "load_1min_before" in r["noise"]
+
+
+def test_the_parts_are_summed_round_by_round_with_each_block_counted(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two rounds with a slow spell on the second: the parts' sum tracks the whole in each round."""
+    from srkit.profiler import timing
+
+    specs = [BlockSpec("wdsr_b", expansion=2)] * 2 + [BlockSpec("imdb", attention="cca")]
+    b, i = specs[0].key(), specs[2].key()
+    rounds_ms = {"whole": [10.0, 20.0], "stem": [2.0, 4.0], b: [3.0, 6.0], i: [1.0, 2.0]}  # parts: 9 then 18
+
+    def fake(fns, device, *, rounds=5, reps=5, baseline=None):  # noqa: ANN001, ANN202
+        assert set(fns) == set(rounds_ms)
+        ts = {k: timing.Timing.from_samples(v, 0) for k, v in rounds_ms.items()}
+        return timing.Interleaved(ts, rounds_ms, {}, {"load_1min_before": None})
+
+    monkeypatch.setattr(lut, "interleaved", fake)
+    table = lut.LatencyTable({}, "fp32", 1, False)
+    table.entries = {
+        lut._key("stem", 16, (16, 16), scale=2): {"median_ms": 2.0},
+        lut._key("block", 16, (16, 16), spec=specs[0]): {"median_ms": 3.0},
+        lut._key("block", 16, (16, 16), spec=specs[2]): {"median_ms": 1.0},
+    }
+    (r,) = lut.validate(table, "cpu", [(16, 2, specs, (16, 16), "direct")], reps=1, rounds=2)
+    assert r["additivity_error"] == pytest.approx(-0.1) and r["additivity_error_min"] == pytest.approx(-0.1)
+    assert r["parts_ms"] == pytest.approx(13.5) and r["predicted_ms"] == pytest.approx(9.0)
+    assert r["relative_error"] == pytest.approx((9.0 - 15.0) / 15.0)  # against the whole's median over rounds
 
 
 def test_round_trip_on_this_device(table: lut.LatencyTable, tmp_path: Path) -> None:

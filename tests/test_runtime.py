@@ -134,19 +134,25 @@ def test_the_weights_key_covers_every_tensor_scalar_buffers_included() -> None:
 def test_a_search_times_a_network_on_the_runtime_srkit_ships_it_on(monkeypatch: pytest.MonkeyPatch) -> None:
     from srkit.search import latency
 
-    medians = {"torch": 4.0, "channels_last": 2.0, "ort": 3.0}
+    sleeps = {"torch": 0.004, "channels_last": 0.002, "ort": 0.003}  # seconds a call
     asked: list[str] = []
 
-    def fake(model, x, runtime, **kw):  # noqa: ANN001, ANN003, ANN202
+    def call(model, x, runtime):  # noqa: ANN001, ANN202
         asked.append(runtime)
-        return {"median_ms": medians[runtime]}, runtime
+        return (lambda: time.sleep(sleeps[runtime])), runtime
 
+    def fake(model, x, runtime, **kw):  # noqa: ANN001, ANN003, ANN202
+        return {"median_ms": sleeps[runtime] * 1e3}, runtime
+
+    monkeypatch.setattr(latency, "runtime_call", call)
     monkeypatch.setattr(latency, "time_runtime", fake)
-    monkeypatch.setattr(rt, "candidates", lambda device, dtype=torch.float32: tuple(medians))
+    monkeypatch.setattr(rt, "candidates", lambda device, dtype=torch.float32: tuple(sleeps))
     monkeypatch.setattr(latency, "colour_ms", lambda lr_hw, scale, device, reps=10: 5.0)
     rgb = create_model("imdn", scale=2, channels=16, blocks=1)
-    got = latency.time_stats(rgb, (8, 8), "cpu", runtime="auto")
-    assert got == {"median_ms": 2.0, "runtime": "channels_last"} and sorted(asked) == sorted(medians)
+    got = latency.time_stats(rgb, (8, 8), "cpu", reps=3, runtime="auto")
+    # the candidates timed together, the fastest shipped and named
+    assert got["runtime"] == "channels_last" and 2.0 <= got["median_ms"] < 2.9 and sorted(asked) == sorted(sleeps)
+    assert got["reps"] == 3  # three rounds of one call each
     assert latency.time_stats(rgb, (8, 8), "cpu", runtime="ort") == {"median_ms": 3.0, "runtime": "ort"}
     # a Y network (ESPCN) is timed like for like: its colour work on an RGB image added
     assert latency.time_stats(_net(), (8, 8), "cpu", runtime="ort") == {

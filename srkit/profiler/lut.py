@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from .. import atomic
@@ -27,7 +28,8 @@ from ..models.blocknet import BlockNet
 from ..models.catalog import BlockSpec, build_block, min_size
 from ..models.upsamplers import BASE_UPSAMPLERS
 from .device import dtype_name, fingerprint, identity, parse_dtype
-from .modelbench import RUNTIMES, time_runtime
+from .modelbench import RUNTIMES, runtime_call, time_runtime
+from .timing import Interleaved, interleaved
 
 FORMAT = "srkit-latency-table"
 VERSION = 1
@@ -254,23 +256,23 @@ Query = tuple[int, int, list[BlockSpec], tuple[int, int], str]
 
 
 def validate(
-    table: LatencyTable, device: str | torch.device, archs: Sequence[Query], *, reps: int = 20, max_seconds: float = 3.0
+    table: LatencyTable, device: str | torch.device, archs: Sequence[Query], *, reps: int = 5, rounds: int = 5
 ) -> list[dict[str, Any]]:
-    """Measure whole BlockNets ``(channels, scale, blocks, lr_hw, upsampler)`` and compare with the
-    table's prediction; each row has both and the relative error of the prediction."""
-    dev = torch.device(device)
-    dt = parse_dtype(table.dtype)
+    """Measure whole BlockNets ``(channels, scale, blocks, lr_hw, upsampler)`` against the table's
+    prediction. Each row has the prediction, the whole model's time and the prediction's relative
+    error (the table was timed when it was built, so this error includes any drift of the machine
+    since), and, timed in the same interleaved rounds as the whole model, the sum of its parts (stem
+    and blocks) with the relative error of that sum round by round (``additivity_error``, median
+    and [min, max]): how far adding parts is from the whole, whatever the machine's load."""
     rows = []
     for channels, scale, blocks, hw, up in archs:
-        predicted = table.predict(channels, scale, blocks, hw, up)
-        m = _prepare(BlockNet(scale, channels, blocks, upsampler=up), dev, dt, table.channels_last)
-        t, backend = time_runtime(
-            m,
-            _input(3, hw, table.batch, dev, dt, table.channels_last),
-            table.runtime,
-            reps=reps,
-            max_seconds=max_seconds,
+        res, counts, backend = _whole_and_parts(
+            table, torch.device(device), channels, scale, blocks, hw, up, reps=reps, rounds=rounds
         )
+        whole = np.asarray(res.round_ms["whole"])
+        parts = sum(n * np.asarray(res.round_ms[k]) for k, n in counts.items())
+        additivity = (parts - whole) / whole
+        predicted, measured = table.predict(channels, scale, blocks, hw, up), res.timings["whole"].median_ms
         rows.append(
             {
                 "channels": channels,
@@ -280,14 +282,48 @@ def validate(
                 "block_specs": [b.canonical() for b in blocks],
                 "lr_hw": list(hw),
                 "predicted_ms": predicted,
-                "measured_ms": t["median_ms"],
-                "p10_ms": t["p10_ms"],
-                "p90_ms": t["p90_ms"],
-                "relative_error": (predicted - t["median_ms"]) / t["median_ms"],
+                "measured_ms": measured,
+                "p10_ms": res.timings["whole"].p10_ms,
+                "p90_ms": res.timings["whole"].p90_ms,
+                "relative_error": (predicted - measured) / measured,
+                "parts_ms": float(np.median(parts)),
+                "additivity_error": float(np.median(additivity)),
+                "additivity_error_min": float(additivity.min()),
+                "additivity_error_max": float(additivity.max()),
+                "rounds": rounds,
+                "noise": res.noise,
                 "backend_ran": backend,
             }
         )
     return rows
+
+
+def _whole_and_parts(
+    table: LatencyTable,
+    dev: torch.device,
+    channels: int,
+    scale: int,
+    blocks: Sequence[BlockSpec],
+    hw: tuple[int, int],
+    up: str,
+    *,
+    reps: int = 5,
+    rounds: int = 5,
+) -> tuple[Interleaved, dict[str, int], str]:
+    """The BlockNet, its stem and each distinct block, timed together on the table's runtime in
+    interleaved rounds; how many times each part occurs (the stem once); the backend of the whole."""
+    dt = parse_dtype(table.dtype)
+    cl, n = table.channels_last, table.batch
+    x3, xc = _input(3, hw, n, dev, dt, cl), _input(channels, hw, n, dev, dt, cl)
+    models = {
+        "whole": (BlockNet(scale, channels, list(blocks), upsampler=up), x3),
+        "stem": (BlockNet(scale, channels, [], upsampler=up), x3),
+    } | {b.key(): (build_block(b, channels), xc) for b in blocks}
+    calls = {k: runtime_call(_prepare(m, dev, dt, cl), x, table.runtime) for k, (m, x) in models.items()}
+    with torch.inference_mode():
+        res = interleaved({k: c[0] for k, c in calls.items()}, dev, rounds=rounds, reps=reps)
+    counts = {"stem": 1} | {k: sum(b.key() == k for b in blocks) for k in models if k not in ("whole", "stem")}
+    return res, counts, calls["whole"][1]
 
 
 def sample_archs(grid: Grid, n: int, *, depth: tuple[int, int] = (2, 6), seed: int = 0) -> list[Query]:

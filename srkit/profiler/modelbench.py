@@ -116,20 +116,14 @@ class Runner:
                 self._capture()
 
     def _default(self, model: nn.Module, x: torch.Tensor, s: Setting) -> Callable[[torch.Tensor], torch.Tensor]:
-        """srkit's default runtime for this model on this device, as srkit.runtime chooses it."""
+        """srkit's default runtime for this model on this device, as srkit.runtime chooses it and
+        srkit.Upscaler runs it (on a copy: the eager rows keep theirs)."""
         from .. import runtime as rt
 
         self.choice = rt.choose(model, x.device, s.dtype, size=tuple(x.shape[-2:]), images=s.images)
-        if self.choice.runtime == "ort":
-            return rt.onnx_model(model, s.dtype)
-        if self.choice.runtime == "compile":
-            from ..inference import Compiled
-
-            return Compiled(self.model)  # as srkit.Upscaler compiles it
-        if self.choice.runtime == "channels_last":
-            self.model = self.model.to(memory_format=torch.channels_last)
-            self.x = self.x.contiguous(memory_format=torch.channels_last)
-        return self.model
+        runs = model if self.choice.runtime == "ort" else copy.deepcopy(self.model)
+        up = rt.engine(runs, self.choice.runtime, device=x.device, dtype=s.dtype)
+        return up.forward
 
     def _eager(self) -> torch.Tensor:
         if self.setting.variant in ("srkit", "ort", "default"):
@@ -188,6 +182,25 @@ class OrtForward:
         return torch.from_numpy(self.onnx.session.run(None, self.feed)[0]).to(self.device)
 
 
+def runtime_call(model: nn.Module, x: torch.Tensor, runtime: str = "torch") -> tuple[Callable[[], object], str]:
+    """``model(x)`` as a zero-argument call on the runtime a user ships: ``torch`` (srkit's ops),
+    ``channels_last`` (the same on a channels_last copy of the model and input) or ``ort``; and the
+    backend that ran it. Its first call is made here (exports and kernel choices are not timed)."""
+    if runtime == "ort":
+        fwd = OrtForward(model, x)
+        fwd(x)
+        return (lambda: fwd(x)), fwd.backend
+    if runtime not in RUNTIMES:
+        raise ValueError(f"latency runtime {runtime!r}: choose one of {', '.join(RUNTIMES)}")
+    m, xi = model, x
+    if runtime == "channels_last":  # a copy: the caller's model keeps its layout
+        m = copy.deepcopy(model).to(memory_format=torch.channels_last)
+        xi = x.contiguous(memory_format=torch.channels_last)
+    with torch.inference_mode(), dispatch.trace() as calls:
+        m(xi)
+    return (lambda: m(xi)), ran(calls)[0]
+
+
 def time_runtime(
     model: nn.Module,
     x: torch.Tensor,
@@ -197,45 +210,13 @@ def time_runtime(
     min_seconds: float = 0.25,
     max_seconds: float = 3.0,
 ) -> tuple[dict[str, Any], str]:
-    """:func:`time_forward` on the runtime a user ships: ``torch`` (srkit's ops), ``channels_last``
-    (the same on a channels_last copy of the model and input) or ``ort``."""
-    if runtime == "torch":
-        return time_forward(model, x, reps=reps, min_seconds=min_seconds, max_seconds=max_seconds)
-    if runtime == "channels_last":  # a copy: the caller's model keeps its layout
-        m = copy.deepcopy(model).to(memory_format=torch.channels_last)
-        xl = x.contiguous(memory_format=torch.channels_last)
-        return time_forward(m, xl, reps=reps, min_seconds=min_seconds, max_seconds=max_seconds)
-    if runtime != "ort":
-        raise ValueError(f"latency runtime {runtime!r}: choose one of {', '.join(RUNTIMES)}")
-    fwd = OrtForward(model, x)
-    t = measure(
-        lambda: fwd(x),
-        x.device,
-        warmup=3,
-        reps=reps,
-        min_seconds=min(min_seconds, max_seconds),
-        max_seconds=max_seconds,
-    )
-    return t.as_dict(), fwd.backend
-
-
-def time_forward(
-    model: nn.Module, x: torch.Tensor, *, reps: int = 20, min_seconds: float = 0.25, max_seconds: float = 3.0
-) -> tuple[dict[str, Any], str]:
-    """(timing, backends that ran) of ``model(x)`` in inference mode, ``model`` and ``x`` already
-    on their device, dtype and layout: the one forward timer of the latency table and the search."""
+    """(timing, backend) of :func:`runtime_call`: the one forward timer of the latency table."""
+    fn, backend = runtime_call(model, x, runtime)
     with torch.inference_mode():
-        with dispatch.trace() as calls:
-            model(x)
         t = measure(
-            lambda: model(x),
-            x.device,
-            warmup=3,
-            reps=reps,
-            min_seconds=min(min_seconds, max_seconds),
-            max_seconds=max_seconds,
+            fn, x.device, warmup=3, reps=reps, min_seconds=min(min_seconds, max_seconds), max_seconds=max_seconds
         )
-    return t.as_dict(), ran(calls)[0]
+    return t.as_dict(), backend
 
 
 def output_error(out: torch.Tensor, ref: torch.Tensor) -> dict[str, float]:
