@@ -273,7 +273,8 @@ class OnnxModel(nn.Module):
                     f"this ONNX file takes LR inputs of {fh}x{fw} only, not {h}x{w}: tile with --tile "
                     f"{min(fh, fw)} or export with --dynamic-shapes"
                 )
-            x = torch.nn.functional.pad(x, (0, fw - w, 0, fh - h), mode="replicate")
+            if (h, w) != (fh, fw):  # an input of the export's size goes in as it is (no copy)
+                x = torch.nn.functional.pad(x, (0, fw - w, 0, fh - h), mode="replicate")
         feed = {self.input_name: x.detach().cpu().numpy().astype(self.np_dtype, copy=False)}
         y = self._session(*x.shape[-2:]).run(None, feed)[0]
         return torch.from_numpy(y)[..., : h * self.scale, : w * self.scale].to(x.dtype)
