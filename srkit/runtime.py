@@ -197,7 +197,9 @@ def measure_choice(
             t0 = time.perf_counter()
             fn()  # first calls (a compile, an export, oneDNN's kernel choice) are not timed
             first[name] = time.perf_counter() - t0
-        res = interleaved(fns, device, baseline="torch", rounds=5, reps=3)
+        # work of COMPILE_WORK_S or more affords a steadier measurement: runtimes 10-15% apart
+        # swapped places between 5-round measurements on 2 busy cores
+        res = interleaved(fns, device, baseline="torch", rounds=15 if with_compile else 5, reps=3)
     speed = {n: round(s["median"], 3) for n, s in res.speedups.items()}
     m = {"speedups": speed, "torch_ms": res.timings["torch"].median_ms, "lr": list(hw)}
     return m | ({"compile_s": first["compile"]} if with_compile else {})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import statistics
+import time
 from pathlib import Path
 
 import pytest
@@ -310,3 +311,20 @@ def test_an_ops_case_is_timed_in_rounds_within_its_time_limit(
     one_ms: float, reps: int, max_seconds: float, planned: tuple[int, int]
 ) -> None:
     assert opbench.plan(one_ms, reps, max_seconds) == planned
+
+
+def test_a_slow_first_call_does_not_cut_the_rounds() -> None:
+    """A compile's seconds-long first call says nothing of the calls after it: the plan reads a warm call."""
+    from srkit.profiler import modelbench
+
+    class Fake:
+        def __init__(self, first_s: float, call_s: float) -> None:
+            self.first_call_s, self.x, self.call_s = first_s, torch.zeros(1), call_s
+
+        def __call__(self) -> None:
+            time.sleep(self.call_s)
+
+    fast_after_compile = {0: Fake(10.0, 0.001), 1: Fake(0.001, 0.001)}
+    assert modelbench._plan(fast_after_compile, reps=10, rounds=10, max_seconds=1.0) == (10, 1)
+    slow = {0: Fake(0.0, 0.05)}  # 10 calls of 50 ms would take 0.5 s, past the 0.15 s limit: 3 rounds of one
+    assert modelbench._plan(slow, reps=10, rounds=10, max_seconds=0.15) == (3, 1)

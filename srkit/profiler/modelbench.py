@@ -291,11 +291,23 @@ def _build(model: nn.Module, x: torch.Tensor, s: Setting, ref: torch.Tensor, war
 
 def _plan(runners: dict[int, Runner], reps: int, rounds: int, max_seconds: float) -> tuple[int, int]:
     """(rounds, calls per round): ``reps`` calls per setting in all, fewer (at least 3 rounds of
-    one) where the slowest first call says they would take past ``max_seconds`` per setting."""
-    slowest = max(r.first_call_s for r in runners.values())
+    one) where the slowest setting's warm call says they would take past ``max_seconds`` per
+    setting. A warm call, not the first: a first call that compiled or exported for seconds would
+    cut every row to 3 rounds of one call."""
+    slowest = max(_warm_call_s(r) for r in runners.values())
     total = reps if slowest * reps <= max_seconds else max(3, int(max_seconds / max(slowest, 1e-9)))
     rounds = max(1, min(rounds, total))
     return rounds, max(1, total // rounds)
+
+
+def _warm_call_s(r: Runner) -> float:
+    """Seconds of one call of ``r`` after its first."""
+    device = r.x.device
+    sync(device)
+    t0 = time.perf_counter()
+    r()
+    sync(device)
+    return time.perf_counter() - t0
 
 
 def _time_together(
