@@ -75,7 +75,7 @@ def bench(name: str, reps: int) -> dict:
     hw = HEAVY_OUT_HW if name in HEAVY else OUT_HW
     lr = modelbench.lr_size(hw, int(model.scale), model)
     x = torch.rand(1, int(getattr(model, "in_channels", 3)), *lr)
-    rows = modelbench.bench_model(model, name, x, settings(), reps=reps, rounds=5, max_seconds=20.0)
+    rows = modelbench.bench_model(model, name, x, settings(), reps=reps, rounds=10, max_seconds=20.0)
     long = {f"long_{k}": v for k, v in verdict(rows, f"default@{LONG}").items()}
     return {"model": name, "lr_hw": list(lr), "rows": rows, **verdict(rows), **long}
 
