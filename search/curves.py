@@ -301,6 +301,8 @@ def fidelity(cfg: CurvesConfig, runlog: RunLog) -> list[dict[str, Any]]:
 
 def write_report(out: Path, cfg: CurvesConfig, runlog: RunLog) -> None:
     """fidelity.json, curves.md (the table) and curves.png (mean PSNR against iterations per network)."""
+    from . import fidelity as fid
+
     agreements = fidelity(cfg, runlog)
     atomic.write_json(out / "fidelity.json", agreements)
     curves = table(runlog)
@@ -318,14 +320,7 @@ def write_report(out: Path, cfg: CurvesConfig, runlog: RunLog) -> None:
         for a in sorted(pts):
             cells = " | ".join(f"{pts[a][s]['psnr']:.3f}" if s in pts[a] else "-" for s in sets)
             lines.append(f"| {label} | {a} | {cells} | {mean_psnr(pts[a]):.3f} | {ref} |")
-    lines += ["", "## Rank agreement (Kendall tau, Spearman rho, bootstrap 95% intervals)", ""]
-    for r in agreements:
-        ci = r["ci95"]
-        lines.append(
-            f"- {r['signal']} vs {r['reference']} (n={r['n']}): tau {r['kendall_tau']:.2f} "
-            f"[{ci['kendall_tau'][0]:.2f}, {ci['kendall_tau'][1]:.2f}], rho {r['spearman']:.2f} "
-            f"[{ci['spearman'][0]:.2f}, {ci['spearman'][1]:.2f}]"
-        )
+    lines += ["", "## Rank agreement (Kendall tau, Spearman rho, bootstrap 95% intervals)", "", *fid.lines(agreements)]
     atomic.write_bytes(out / "curves.md", ("\n".join(lines) + "\n").encode())
     _plot(out / "curves.png", curves, official)
 

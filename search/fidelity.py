@@ -11,9 +11,13 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import stats
+
+if TYPE_CHECKING:
+    from .runlog import RunLog
 
 RESAMPLES = 2000
 
@@ -44,3 +48,42 @@ def agreement(
 def record(signal: str, reference: str, a: Mapping[str, float], b: Mapping[str, float]) -> dict[str, object]:
     """One ``fidelity.json`` entry: the agreement of ``signal``'s scores ``a`` with ``reference``'s ``b``."""
     return {"signal": signal, "reference": reference, **agreement(a, b)}
+
+
+def from_log(runlog: RunLog) -> list[dict[str, object]]:
+    """A search's ``fidelity.json``: over its fidelity sample (``kind: fidelity_member``), the
+    supernet's PSNR and each shorter stand-alone training ranked against the longest (held-out PSNR
+    throughout); [] until at least 3 members have their long training."""
+    sample = {r["of"]: float(r["psnr_supernet"]) for r in runlog.of_kind("fidelity_member")}
+    trained: dict[int, dict[str, float]] = {}
+    for kind in ("fidelity_trained", "ranked"):  # a shortlisted member's ranking training counts at its budget
+        for r in runlog.of_kind(kind):
+            if r["of"] in sample:
+                trained.setdefault(int(r["iters"]), {}).setdefault(r["of"], float(r["psnr"]))
+    if not trained:
+        return []
+    long = max(trained)
+    reference = f"stand-alone training, {long} iterations (held-out PSNR)"
+    if len(trained[long]) < 3:
+        return []
+    out = [record("supernet PSNR (held-out)", reference, sample, trained[long])]
+    for iters in sorted(i for i in trained if i < long and len(set(trained[i]) & set(trained[long])) >= 3):
+        out.append(
+            record(
+                f"stand-alone training, {iters} iterations (held-out PSNR)", reference, trained[iters], trained[long]
+            )
+        )
+    return out
+
+
+def lines(records: list[dict[str, object]]) -> list[str]:
+    """The records as Markdown list items: tau and rho, each with its 95% interval."""
+    out = []
+    for r in records:
+        ci = r["ci95"]
+        out.append(
+            f"- {r['signal']} vs {r['reference']} (n={r['n']}): tau {r['kendall_tau']:.2f} "
+            f"[{ci['kendall_tau'][0]:.2f}, {ci['kendall_tau'][1]:.2f}], rho {r['spearman']:.2f} "
+            f"[{ci['spearman'][0]:.2f}, {ci['spearman'][1]:.2f}]"
+        )
+    return out

@@ -17,7 +17,7 @@ from typing import Any
 from srkit import atomic
 from srkit.profiler.report import pyplot, save_figure
 
-from . import verdict
+from . import fidelity, verdict
 from .pareto import best_under, front, shortlist_under
 from .runlog import RunLog
 from .space import Arch
@@ -132,11 +132,14 @@ def write(
         "benchmark": benchmark(runlog),
         "comparison": None,
         "cost": verdict.cost(runlog),
+        "fidelity": fidelity.from_log(runlog),
     }
     final = verdict.points(runlog)
     if final:
         res["comparison"] = verdict.compare(final) | {"points": final}
     atomic.write_json(out / "front.json", res)
+    if res["fidelity"]:
+        atomic.write_json(out / "fidelity.json", res["fidelity"])
     plot(out / "pareto.png", pts, fr, res["baselines"], final, scale, lr_hw, res["benchmark"])
     if final:
         atomic.write_bytes(out / "report.md", markdown(res).encode())
@@ -195,7 +198,15 @@ def markdown(res: dict[str, Any]) -> str:
         "|---|---:|---:|",
     ]
     rows += [f"| {k} | {v['wall_hours']:.2f} | {v['cpu_hours']:.2f} |" for k, v in res["cost"].items()]
-    return "\n".join(rows + _ranked_rows(res)) + "\n"
+    return "\n".join(rows + _ranked_rows(res) + _fidelity_rows(res)) + "\n"
+
+
+def _fidelity_rows(res: dict[str, Any]) -> list[str]:
+    """How far the ranking signals agree with long training over the fidelity sample (fidelity.json)."""
+    if not res.get("fidelity"):
+        return []
+    head = "Ranking signals against long training over the fidelity sample (Kendall tau, Spearman rho, bootstrap 95% intervals):"
+    return ["", head, "", *fidelity.lines(res["fidelity"])]
 
 
 def _ranked_rows(res: dict[str, Any]) -> list[str]:

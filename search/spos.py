@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import random
 import re
 import statistics
 import time
@@ -76,6 +77,11 @@ class SearchConfig:
     rank_tolerance: float = 0.0  # supernet PSNRs this close (dB) tie: the shortlist spreads over their latencies
     benchmarks: tuple[str, ...] = ()  # folders the retrained models are scored on (protocol PSNR/SSIM)
     timing_rounds: int = 0  # finally time every retrained model in this many interleaved rounds (the spread)
+    # how far the ranking signals agree with long training (fidelity.json): this many architectures
+    # (the shortlisted, then members of the space drawn at random) trained stand-alone for
+    # fidelity_iters, and for rank_iters where that is shorter (0: not measured)
+    fidelity_sample: int = 0
+    fidelity_iters: int = 0  # the long budget the signals are ranked against (0: retrain_iters)
     # published checkpoints (label -> file) scored on the benchmarks and timed with the retrained models:
     # where the baselines' best versions stand (report.md), outside the verdict
     official: dict[str, str] = field(default_factory=dict)
@@ -85,6 +91,11 @@ class SearchConfig:
     def ranking_iters(self) -> int:
         """Iterations of each shortlisted architecture's stand-alone training (``rank_top``)."""
         return self.rank_iters or self.retrain_iters
+
+    @property
+    def long_iters(self) -> int:
+        """The long budget of the fidelity sample's trainings (``fidelity_iters``, else ``retrain_iters``)."""
+        return self.fidelity_iters or self.retrain_iters
 
     def __post_init__(self) -> None:
         problem = config_problem(self)
@@ -131,6 +142,17 @@ def _rules(cfg: SearchConfig) -> list[Rule]:
             "a PSNR difference >= 0 dB, above 0 only with rank_top (it shapes rank_top's shortlists)",
         ),
         ("rank_iters", cfg.rank_top == 0 or cfg.ranking_iters > 0, "above 0 (or retrain_iters) with rank_top"),
+        (
+            "fidelity_sample",
+            cfg.fidelity_sample == 0 or cfg.fidelity_sample >= 3,
+            "0 (off) or at least 3 (a rank needs 3)",
+        ),
+        ("fidelity_iters", cfg.fidelity_iters >= 0, "an integer >= 0"),
+        (
+            "fidelity_iters",
+            cfg.fidelity_sample == 0 or cfg.long_iters > 0,
+            "above 0 (or retrain_iters) with fidelity_sample",
+        ),
         (
             "budget_rounds",
             cfg.budget_rounds == 0 or not cfg.latency_table,
@@ -244,6 +266,10 @@ def run(
         log(f"evolution: {len(scored)} architectures scored ({latency.method} latency)")
         recheck(cfg, runlog, log)
         rank(cfg, out, runlog, run_budgets(cfg.as_dict(), runlog), log, workers)
+        if cfg.fidelity_sample:
+            measure_fidelity(
+                cfg, out, runlog, lambda a: validate(net.subnet(a), val_pairs, scale, cfg.device)[0], log, workers
+            )
         exported = export_run(out, cfg.as_dict(), runlog)
         if cfg.retrain_iters and PHASES.index(until) >= PHASES.index("retrain"):
             jobs = retrain_jobs(cfg, exported)
@@ -492,6 +518,75 @@ def rank(
         rec |= {"psnr_supernet": p["psnr"], "psnr": m["val_psnr"], "ssim": m["val_ssim"]}
         runlog.append(rec | {"latency_ms": p["latency_ms"], "train_seconds": m["seconds"]})
         log(f"ranked {p['key']}: {m['val_psnr']:.3f} dB on the held-out images (supernet {p['psnr']:.3f})")
+
+
+def fidelity_members(cfg: SearchConfig, runlog: RunLog) -> list[tuple[Arch, str]]:
+    """The fidelity sample, ``fidelity_sample`` architectures with how each was drawn: the
+    shortlisted (``kind: ranked``) first, then distinct members of the space drawn at random from a
+    generator seeded by the supernet's seed (the same sample on every resume)."""
+    out: dict[str, tuple[Arch, str]] = {}
+    for r in runlog.of_kind("ranked"):
+        cand = runlog.get(r["of"])
+        if cand is not None and len(out) < cfg.fidelity_sample:
+            out[r["of"]] = (Arch.from_dict(cand["arch"]), "shortlist")
+    rng = random.Random(f"fidelity:{cfg.supernet.seed}")
+    for _ in range(100 * cfg.fidelity_sample):
+        if len(out) >= cfg.fidelity_sample:
+            break
+        a = cfg.space.sample(rng, cfg.channels)
+        out.setdefault(a.key(), (a, "random"))
+    if len(out) < cfg.fidelity_sample:
+        raise ValueError(f"fidelity_sample {cfg.fidelity_sample}: the space holds only {len(out)} distinct members")
+    return list(out.values())
+
+
+def measure_fidelity(
+    cfg: SearchConfig,
+    out: Path,
+    runlog: RunLog,
+    supernet_psnr: Callable[[Arch], float],
+    log: Callable[[str], None],
+    workers: Workers = HERE,
+) -> None:
+    """Each member of the fidelity sample scored by the supernet (on the held-out images; ``kind:
+    fidelity_member``) and trained stand-alone with the ranking recipe for ``long_iters`` and, where
+    shorter, ``ranking_iters`` (``kind: fidelity_trained``; a shortlisted member's ranking training
+    is its short one), each once. ``fidelity.json`` (:func:`.fidelity.from_log`) ranks them."""
+    members = fidelity_members(cfg, runlog)
+    for a, drawn in members:
+        if runlog.get(f"fidelity_member:{a.key()}") is None:
+            cand = runlog.get(a.key())
+            psnr = cand["psnr"] if cand is not None and cand.get("psnr") is not None else supernet_psnr(a)
+            runlog.append(
+                {"kind": "fidelity_member", "key": f"fidelity_member:{a.key()}", "of": a.key()}
+                | {"arch": a.as_dict(), "drawn": drawn, "psnr_supernet": psnr}
+            )
+    budgets = [cfg.long_iters] + ([cfg.ranking_iters] if 0 < cfg.ranking_iters < cfg.long_iters else [])
+    for iters in budgets:
+        todo = [a for a, _ in members if _trained_for_fidelity(runlog, a.key(), iters) is None]
+        if todo:
+            log(f"fidelity: training {len(todo)} architectures stand-alone for {iters} iterations")
+        jobs = [_fidelity_job(cfg, out, a, iters) for a in todo]
+        results = run_phase(jobs, workers, out, runlog, "fidelity", log)
+        for a, job in zip(todo, jobs, strict=True):
+            m = results[job.label]
+            runlog.append(
+                {"kind": "fidelity_trained", "key": f"fidelity_trained:{a.key()}:{iters}", "of": a.key()}
+                | {"iters": iters, "psnr": m["val_psnr"], "ssim": m["val_ssim"], "train_seconds": m["seconds"]}
+            )
+
+
+def _trained_for_fidelity(runlog: RunLog, key: str, iters: int) -> dict[str, Any] | None:
+    return runlog.get(f"fidelity_trained:{key}:{iters}") or runlog.get(f"ranked:{key}:{iters}")
+
+
+def _fidelity_job(cfg: SearchConfig, out: Path, a: Arch, iters: int) -> Job:
+    """A fidelity training: the ranking recipe for ``iters``, in ``fidelity/<key>@<iters>``."""
+    folder = out / "fidelity" / f"{rank_folder(out, a.key()).name}@{iters}"
+    genotype = folder / "genotype.json"
+    atomic.write_json(genotype, a.genotype())
+    train = replace(_rank_recipe(cfg, str(genotype)), iters=iters, val_every=iters).to_dict()
+    return Job(label=folder.name, folder=str(folder), train=train, scale=cfg.space.scale)
 
 
 def run_phase(

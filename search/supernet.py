@@ -168,6 +168,9 @@ class Supernet(nn.Module):
         return net
 
 
+RULES = ("uniform", "sandwich")
+
+
 @dataclass
 class SupernetConfig:
     iters: int = 2000
@@ -177,11 +180,38 @@ class SupernetConfig:
     seed: int = 0
     checkpoint_every: int = 100
     max_minutes: float | None = None
+    # uniform: one path a step (SPOS); sandwich: the largest path on the HR target, then the smallest
+    # and sandwich_random uniform ones distilled from its output, one optimiser step (BigNAS's rule)
+    rule: str = "uniform"
+    sandwich_random: int = 2
+
+    def __post_init__(self) -> None:
+        if self.rule not in RULES:
+            raise ValueError(f"supernet rule {self.rule!r}: one of {', '.join(RULES)}")
+        if self.sandwich_random < 0:
+            raise ValueError(f"sandwich_random must be >= 0, got {self.sandwich_random}")
 
 
 def path_for_step(space: BlockSpace, channels: int, seed: int, step: int) -> Arch:
     """The path trained at ``step``: a pure function of (seed, step), so a resumed run trains the same paths."""
     return space.sample(random.Random(seed * 1_000_003 + step), channels)
+
+
+def extremes(space: BlockSpace, channels: int | None) -> tuple[Arch, Arch]:
+    """The largest and the smallest member (of width ``channels``, or over the space's widths):
+    widest, deepest, at every position the candidate with the most parameters and the upsampler
+    with the most; and the other way round."""
+    widths = space.channels if channels is None else (channels,)
+
+    def params(m: nn.Module) -> int:
+        return sum(p.numel() for p in m.parameters())
+
+    def member(c: int, depth: int, pick: Callable[..., Any]) -> Arch:
+        block = pick(space.candidates, key=lambda s: params(build_block(s, c)))
+        up = pick(space.upsamplers, key=lambda u: params(build_upsampler(u, c, space.in_channels, space.scale)))
+        return space.member(c, (block,) * depth, up)
+
+    return member(max(widths), space.max_blocks, max), member(min(widths), space.min_blocks, min)
 
 
 def _save(
@@ -262,7 +292,7 @@ def train(
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: cosine(s, cfg.iters))
     step, losses = _resume(ckpt, net, opt, sched, log) if resume and ckpt.is_file() else (0, [])
     pending: list[torch.Tensor] = []  # read back at checkpoints, not per step (a device sync on a GPU)
-    sample = sampler or (lambda i: path_for_step(net.space, net.channels, cfg.seed, i))
+    paths = _paths(net, cfg, sampler)
     channels = getattr(net.space, "in_channels", 3)  # a Y space trains on the patches' Y
     data = PatchBatches(pairs, net.space.scale, cfg.patch, cfg.batch, channels, cfg.seed, start=step, stop=cfg.iters,
                         rank=world.rank, world=world.size)  # fmt: skip
@@ -271,7 +301,7 @@ def train(
     bar = tqdm(total=cfg.iters, initial=step, unit="step", desc="supernet", disable=not shown, file=sys.stderr)
     for i, lr, hr in data:
         bar.update(1)
-        pending.append(_step(net, opt, sched, net(lr.to(device), sample(i)), hr.to(device), world))
+        pending.append(_step(net, opt, sched, lr.to(device), hr.to(device), paths(i), world))
         step = i + 1
         stop = world.any(cfg.max_minutes is not None and time.monotonic() - t0 > 60 * cfg.max_minutes)
         if step % cfg.checkpoint_every == 0 or step == cfg.iters or stop:
@@ -288,11 +318,35 @@ def train(
     return losses
 
 
-def _step(net: nn.Module, opt: Any, sched: Any, sr: torch.Tensor, hr: torch.Tensor, world: World) -> torch.Tensor:
-    """One optimiser step on the L1 loss of ``sr``; the loss, averaged over the ranks."""
-    loss = F.l1_loss(sr, hr)
+def _paths(net: nn.Module, cfg: SupernetConfig, sampler: Callable[[int], Any] | None) -> Callable[[int], list[Any]]:
+    """Step -> the paths it trains, the first on the HR target (:func:`_step`)."""
+    if cfg.rule == "uniform":
+        sample = sampler or (lambda i: path_for_step(net.space, net.channels, cfg.seed, i))
+        return lambda i: [sample(i)]
+    if sampler is not None or not isinstance(net.space, BlockSpace):
+        raise ValueError("the sandwich rule trains a block space's supernet (srkit-search spos)")
+    big, small = extremes(net.space, net.channels)  # once: they do not change
+
+    def sandwich(i: int) -> list[Any]:  # a pure function of (seed, step), as path_for_step
+        rng = random.Random(cfg.seed * 1_000_003 + i)
+        return [big, small, *(net.space.sample(rng, net.channels) for _ in range(cfg.sandwich_random))]
+
+    return sandwich
+
+
+def _step(
+    net: nn.Module, opt: Any, sched: Any, lr: torch.Tensor, hr: torch.Tensor, paths: list[Any], world: World
+) -> torch.Tensor:
+    """One optimiser step: the first path's L1 loss against ``hr``, and every other path's against
+    the first one's output (in-place distillation), their gradients summed; the first loss,
+    averaged over the ranks. One path: plain SPOS."""
     opt.zero_grad(set_to_none=True)
-    loss.backward()
+    teacher = net(lr, paths[0])
+    loss = F.l1_loss(teacher, hr)
+    loss.backward()  # each path's graph is freed before the next is built
+    target = teacher.detach()
+    for path in paths[1:]:
+        F.l1_loss(net(lr, path), target).backward()
     loss = _average(net, loss.detach(), world)
     opt.step()
     sched.step()

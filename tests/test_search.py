@@ -275,11 +275,12 @@ def test_runlog_drops_a_torn_last_line(tmp_path: Path) -> None:
         RunLog(tmp_path / "bad.jsonl")
 
 
-def test_supernet_training_resumes_exactly(tmp_path: Path) -> None:
+@pytest.mark.parametrize("rule", ["uniform", "sandwich"])
+def test_supernet_training_resumes_exactly(tmp_path: Path, rule: str) -> None:
     from srkit.train.data import load_pairs
 
     pairs = load_pairs("skimage", 2, "valid")
-    cfg = SupernetConfig(iters=6, patch=32, batch=2, checkpoint_every=2)
+    cfg = SupernetConfig(iters=6, patch=32, batch=2, checkpoint_every=2, rule=rule, sandwich_random=1)
     torch.manual_seed(0)
     whole = train(Supernet(SPACE, 16), pairs, cfg, tmp_path / "a", log=lambda s: None)
     torch.manual_seed(0)
@@ -298,6 +299,54 @@ def test_supernet_training_resumes_exactly(tmp_path: Path) -> None:
     (tmp_path / "c" / "supernet.pt").write_bytes(b"\x80\x02garbage")
     with pytest.raises(ValueError, match="corrupt or truncated"):
         train(Supernet(SPACE, 16), pairs, cfg, tmp_path / "c", log=lambda s: None)
+
+
+def test_the_sandwich_rule_spans_the_largest_and_smallest_members() -> None:
+    from srkit.search.supernet import extremes
+
+    from srkit.models.catalog import build_block
+
+    big, small = extremes(WIDE, None)
+    size = {b: sum(p.numel() for p in build_block(b, 16).parameters()) for b in WIDE.candidates}
+    assert big.channels == 16 and len(big.blocks) == WIDE.max_blocks and set(big.blocks) == {max(size, key=size.get)}
+    assert small.channels == 12 and len(small.blocks) == WIDE.min_blocks
+    assert set(small.blocks) <= {
+        min(WIDE.candidates, key=lambda b: sum(p.numel() for p in build_block(b, 12).parameters()))
+    }
+    assert big.upsampler != small.upsampler  # WIDE's upsamplers differ in size
+
+
+def test_a_sandwich_step_distils_every_path_from_the_largest() -> None:
+    """One step's update is the largest path's L1 to the HR target plus each other path's L1 to the
+    largest's output (detached), summed: checked against gradients taken by hand."""
+    from srkit.search.supernet import _step, extremes
+
+    from srkit.train.distributed import World
+
+    torch.manual_seed(0)
+    net = Supernet(SPACE, 16)
+    big, small = extremes(SPACE, 16)
+    other = SPACE.member(16, (SPACE.candidates[0],), "direct")
+    side = SPACE.min_size()  # RFDB's attention pools its input down
+    lr, hr = torch.rand(2, 3, side, side), torch.rand(2, 3, 2 * side, 2 * side)
+    ref = Supernet(SPACE, 16)
+    ref.load_state_dict(net.state_dict())
+    teacher = ref(lr, big)
+    loss = torch.nn.functional.l1_loss(teacher, hr)
+    for p in (small, other):
+        loss = loss + torch.nn.functional.l1_loss(ref(lr, p), teacher.detach())
+    loss.backward()
+    opt = torch.optim.SGD(net.parameters(), lr=1.0)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 1.0)
+    before = {k: v.clone() for k, v in net.state_dict().items()}
+    first = _step(net, opt, sched, lr, hr, [big, small, other], World())
+    assert float(first) == pytest.approx(float(torch.nn.functional.l1_loss(teacher.detach(), hr)))
+    moved = 0
+    for (name, p), q in zip(net.named_parameters(), ref.parameters(), strict=True):
+        grad = q.grad if q.grad is not None else torch.zeros_like(q)
+        torch.testing.assert_close(p.detach(), before[name] - grad, rtol=1e-5, atol=1e-6)
+        moved += int(q.grad is not None)
+    assert moved > 0
 
 
 TINY = [

@@ -93,6 +93,8 @@ def test_budget_margin_scales_every_budget_given_or_from_the_baselines(tmp_path:
         ),
         ({"rank_tolerance": -1.0, "rank_top": 2, "rank_iters": 5}, "rank_tolerance: invalid value -1.0"),
         ({"latency_runtime": "onnx"}, "latency_runtime: invalid value 'onnx'"),
+        ({"fidelity_sample": 2}, "fidelity_sample: invalid value 2 (allowed: 0 (off) or at least 3"),
+        ({"fidelity_sample": 3}, "fidelity_iters: invalid value 0 (allowed: above 0 (or retrain_iters) with fidelity"),
         ({"retrain_baselines": ("imdn:channels",)}, "key=value"),
         (
             {"latency_table": "lut.json", "space": BlockSpace(in_channels=1)},
@@ -421,3 +423,41 @@ def test_a_record_without_a_latency_runtime_was_timed_on_torch() -> None:
     assert recorded_config(before)["latency_runtime"] == "torch"  # the default when it was recorded
     assert same_config(before, SearchConfig(latency_runtime="torch"))
     assert not same_config(before, SearchConfig(latency_runtime="auto"))
+
+
+@pytest.mark.slow
+def test_the_fidelity_sample_ranks_the_supernet_and_short_training_against_long_training(tmp_path: Path) -> None:
+    a = _folder(tmp_path / "a", [f"a{i}" for i in range(6)], 0)
+    out = tmp_path / "run"
+    args = _tiny_search(out, a, "--min-blocks", "0", "--rank-top", "1", "--rank-iters", "2")
+    args += ["--fidelity-sample", "4", "--fidelity-iters", "3"]
+    assert main(args) == 0
+    log = RunLog(out / "log.jsonl")
+    members = log.of_kind("fidelity_member")
+    shortlisted = {r["of"] for r in log.of_kind("ranked")}
+    assert len(members) == 4 and len({m["of"] for m in members}) == 4
+    assert [m["drawn"] for m in members] == ["shortlist"] * len(shortlisted) + ["random"] * (4 - len(shortlisted))
+    assert {m["of"] for m in members if m["drawn"] == "shortlist"} == shortlisted
+    trained = {(r["of"], r["iters"]) for r in log.of_kind("fidelity_trained")}
+    every = {m["of"] for m in members}
+    # the long budget for all; the short one only where the ranking has not trained it already
+    assert trained == {(k, 3) for k in every} | {(k, 2) for k in every - shortlisted}
+    for k, iters in trained:  # held-out images, never a benchmark, for the budget asked
+        cfg = yaml.safe_load((out / "fidelity" / f"{rank_folder(out, k).name}@{iters}" / "config.yaml").read_text())
+        assert cfg["iters"] == iters and cfg["data"]["holdout"] == 3 and cfg["data"]["val_data"] is None
+    fid = json.loads((out / "fidelity.json").read_text())
+    assert [(r["signal"], r["n"]) for r in fid] == [
+        ("supernet PSNR (held-out)", 4),
+        ("stand-alone training, 2 iterations (held-out PSNR)", 4),
+    ]
+    assert all(r["reference"] == "stand-alone training, 3 iterations (held-out PSNR)" for r in fid)
+    assert all(-1 <= r["kendall_tau"] <= 1 and len(r["ci95"]["kendall_tau"]) == 2 for r in fid)
+    assert json.loads((out / "front.json").read_text())["fidelity"] == fid
+    before = log.records
+    lines = (out / "log.jsonl").read_text().splitlines()  # killed before its last long training was logged
+    last = max(i for i, x in enumerate(lines) if '"iters": 3' in x and "fidelity_trained" in x)
+    (out / "log.jsonl").write_text("\n".join(lines[:last] + lines[last + 1 :]) + "\n")
+    assert main([*args, "--resume"]) == 0
+    again = [r["key"] for r in RunLog(out / "log.jsonl").records if r["kind"] != "cost"]  # a sitting logs its cost
+    assert sorted(again) == sorted(r["key"] for r in before if r["kind"] != "cost")  # every record once
+    assert json.loads(lines[last])["key"] in again  # the lost training ran again, once

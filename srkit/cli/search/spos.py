@@ -133,6 +133,17 @@ def _train_args(p: argparse.ArgumentParser, evo: type) -> None:
     p.add_argument("--iters", type=count(1), help="supernet training steps " + default(SupernetConfig, "iters"))
     p.add_argument("--patch", type=count(8), help="HR patch side " + default(SupernetConfig, "patch"))
     p.add_argument("--batch", type=count(1), help="supernet batch " + default(SupernetConfig, "batch"))
+    p.add_argument(
+        "--supernet-rule",
+        choices=("uniform", "sandwich"),
+        help="uniform: one path a step (SPOS); sandwich: the largest path on the target, the smallest and "
+        "--sandwich-random uniform ones distilled from it " + default(SupernetConfig, "rule"),
+    )
+    p.add_argument(
+        "--sandwich-random",
+        type=count(0),
+        help="uniform paths a sandwich step " + default(SupernetConfig, "sandwich_random"),
+    )
     p.add_argument("--population", type=count(2), help="evolution's population " + default(evo, "population"))
     p.add_argument("--topk", type=count(1), help="parents kept per generation " + default(evo, "topk"))
     p.add_argument("--generations", type=count(0), help="evolution's generations " + default(evo, "iterations"))
@@ -203,6 +214,14 @@ def _rank_args(p: argparse.ArgumentParser) -> None:
         "scored on the held-out ones) and export the best of them (0: the supernet's best)",
     )
     p.add_argument("--rank-iters", type=count(1), help="--rank-top's training iterations (--retrain-iters)")
+    p.add_argument(
+        "--fidelity-sample",
+        type=count(0),
+        help="measure the ranking signals against long training (fidelity.json): train this many architectures "
+        "(the shortlisted, then random members of the space) stand-alone for --fidelity-iters, and for --rank-iters "
+        "where shorter (0: not measured)",
+    )
+    p.add_argument("--fidelity-iters", type=count(1), help="--fidelity-sample's long budget (--retrain-iters)")
     p.add_argument(
         "--rank-tolerance",
         type=number(0.0),
@@ -278,9 +297,18 @@ SEARCH = {
     "rank_top": "rank_top",
     "rank_iters": "rank_iters",
     "rank_tolerance": "rank_tolerance",
+    "fidelity_sample": "fidelity_sample",
+    "fidelity_iters": "fidelity_iters",
     "timing_rounds": "timing_rounds",
 }
-SUPERNET = {"iters": "iters", "patch": "patch", "batch": "batch", "seed": "seed"}
+SUPERNET = {
+    "iters": "iters",
+    "patch": "patch",
+    "batch": "batch",
+    "seed": "seed",
+    "rule": "supernet_rule",
+    "sandwich_random": "sandwich_random",
+}
 EVOLUTION = {
     "population": "population",
     "topk": "topk",
