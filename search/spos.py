@@ -82,6 +82,9 @@ class SearchConfig:
     # fidelity_iters, and for rank_iters where that is shorter (0: not measured)
     fidelity_sample: int = 0
     fidelity_iters: int = 0  # the long budget the signals are ranked against (0: retrain_iters)
+    # a run whose fidelity trainings (same members, same recipe) are taken instead of run again: two
+    # supernet rules compared on one sample at the cost of one
+    fidelity_from: str | None = None
     # published checkpoints (label -> file) scored on the benchmarks and timed with the retrained models:
     # where the baselines' best versions stand (report.md), outside the verdict
     official: dict[str, str] = field(default_factory=dict)
@@ -253,6 +256,7 @@ def run(
     latency = _latency(cfg)
     _budget_reachable(cfg, latency)  # before anything is written or trained
     official_models(cfg)  # a published checkpoint that does not load is refused before anything is written
+    _fidelity_source(cfg)  # so are another recipe's trainings
     runlog = _open(cfg, out, log)
     train_pairs, val_pairs = split_pairs(cfg)
     time_baselines(cfg, runlog, log)  # first, while the supernet has not yet warmed the machine
@@ -562,8 +566,11 @@ def measure_fidelity(
                 | {"arch": a.as_dict(), "drawn": drawn, "psnr_supernet": psnr}
             )
     budgets = [cfg.long_iters] + ([cfg.ranking_iters] if 0 < cfg.ranking_iters < cfg.long_iters else [])
+    other = _fidelity_source(cfg)
     for iters in budgets:
         todo = [a for a, _ in members if _trained_for_fidelity(runlog, a.key(), iters) is None]
+        if other is not None:
+            todo = [a for a in todo if not _adopt(runlog, other, cfg.fidelity_from, a.key(), iters)]
         if todo:
             log(f"fidelity: training {len(todo)} architectures stand-alone for {iters} iterations")
         jobs = [_fidelity_job(cfg, out, a, iters) for a in todo]
@@ -574,6 +581,42 @@ def measure_fidelity(
                 {"kind": "fidelity_trained", "key": f"fidelity_trained:{a.key()}:{iters}", "of": a.key()}
                 | {"iters": iters, "psnr": m["val_psnr"], "ssim": m["val_ssim"], "train_seconds": m["seconds"]}
             )
+
+
+RECIPE_FIELDS = ("data", "holdout", "space", "supernet.patch", "supernet.batch", "supernet.lr")
+
+
+def _fidelity_source(cfg: SearchConfig) -> RunLog | None:
+    """``fidelity_from``'s log, where its stand-alone trainings share this run's recipe (else refused)."""
+    if cfg.fidelity_from is None:
+        return None
+    src = Path(cfg.fidelity_from)
+    recorded = runfolder.read_config(src) if src.is_dir() else None
+    if recorded is None or not (src / "log.jsonl").is_file():
+        raise ValueError(f"--fidelity-from {src}: not a search run folder (no config.yaml and log.jsonl)")
+    mine, theirs = json.loads(json.dumps(cfg.as_dict())), recorded_config(recorded)
+
+    def at(d: dict[str, Any], dotted: str) -> Any:
+        for part in dotted.split("."):
+            d = d.get(part, {}) if isinstance(d, dict) else {}
+        return d
+
+    differ = [f for f in RECIPE_FIELDS if at(mine, f) != at(theirs, f)]
+    if differ:
+        raise ValueError(f"--fidelity-from {src}: its trainings used another recipe ({', '.join(differ)} differ)")
+    return RunLog(src / "log.jsonl")
+
+
+def _adopt(runlog: RunLog, other: RunLog, source: str | None, key: str, iters: int) -> bool:
+    """Log ``other``'s training of ``key`` for ``iters`` as this run's, naming where it came from."""
+    r = _trained_for_fidelity(other, key, iters)
+    if r is None:
+        return False
+    runlog.append(
+        {"kind": "fidelity_trained", "key": f"fidelity_trained:{key}:{iters}", "of": key, "iters": iters}
+        | {"psnr": r["psnr"], "ssim": r["ssim"], "train_seconds": r["train_seconds"], "from": source}
+    )
+    return True
 
 
 def _trained_for_fidelity(runlog: RunLog, key: str, iters: int) -> dict[str, Any] | None:

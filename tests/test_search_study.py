@@ -426,7 +426,9 @@ def test_a_record_without_a_latency_runtime_was_timed_on_torch() -> None:
 
 
 @pytest.mark.slow
-def test_the_fidelity_sample_ranks_the_supernet_and_short_training_against_long_training(tmp_path: Path) -> None:
+def test_the_fidelity_sample_ranks_the_supernet_and_short_training_against_long_training(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
     a = _folder(tmp_path / "a", [f"a{i}" for i in range(6)], 0)
     out = tmp_path / "run"
     args = _tiny_search(out, a, "--min-blocks", "0", "--rank-top", "1", "--rank-iters", "2")
@@ -461,3 +463,21 @@ def test_the_fidelity_sample_ranks_the_supernet_and_short_training_against_long_
     again = [r["key"] for r in RunLog(out / "log.jsonl").records if r["kind"] != "cost"]  # a sitting logs its cost
     assert sorted(again) == sorted(r["key"] for r in before if r["kind"] != "cost")  # every record once
     assert json.loads(lines[last])["key"] in again  # the lost training ran again, once
+    # another supernet rule on the same sample: the trainings taken from the first run, none run again
+    other = tmp_path / "sandwich"
+    rule = ["--supernet-rule", "sandwich", "--sandwich-random", "1", "--fidelity-from", str(out)]
+    assert main([*_tiny_search(other, a, "--min-blocks", "0", "--rank-iters", "2"), *args[-4:], *rule]) == 0
+    log2 = RunLog(other / "log.jsonl")
+    first, second = ({r["of"] for r in lg.of_kind("fidelity_member")} for lg in (log, log2))
+    taken = [r for r in log2.of_kind("fidelity_trained") if "from" in r]
+    mine = {(r["of"], r["iters"]): r["psnr"] for r in RunLog(out / "log.jsonl").of_kind("fidelity_trained")}
+    assert {r["of"] for r in taken} == first & second and len(first & second) >= 2  # the random draws agree
+    assert all(r["from"] == str(out) and mine[(r["of"], r["iters"])] == r["psnr"] for r in taken)
+    here = {f.name.split("@")[0] for f in (other / "fidelity").iterdir()} if (other / "fidelity").exists() else set()
+    assert here == {rank_folder(other, k).name for k in second - first}  # only the members new to this sample
+    bad = [*_tiny_search(tmp_path / "p", a, "--patch", "40"), *args[-4:], "--fidelity-from", str(out)]
+    capsys.readouterr()
+    assert main(bad) == 2  # another recipe (the patch): refused before anything is written
+    err = capsys.readouterr().err
+    assert "another recipe" in err and "--patch" in err
+    assert not any((tmp_path / "p" / f).exists() for f in ("supernet.pt", "log.jsonl"))  # nothing trained or logged

@@ -223,6 +223,12 @@ def _rank_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--fidelity-iters", type=count(1), help="--fidelity-sample's long budget (--retrain-iters)")
     p.add_argument(
+        "--fidelity-from",
+        metavar="RUN",
+        help="take --fidelity-sample's trainings from this run's folder where it trained the same members with "
+        "the same recipe (another supernet rule compared on the same sample)",
+    )
+    p.add_argument(
         "--rank-tolerance",
         type=number(0.0),
         help="supernet PSNRs within this many dB of a budget's best are a tie the supernet cannot break: "
@@ -299,6 +305,7 @@ SEARCH = {
     "rank_tolerance": "rank_tolerance",
     "fidelity_sample": "fidelity_sample",
     "fidelity_iters": "fidelity_iters",
+    "fidelity_from": "fidelity_from",
     "timing_rounds": "timing_rounds",
 }
 SUPERNET = {
