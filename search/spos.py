@@ -85,6 +85,9 @@ class SearchConfig:
     # a run whose fidelity trainings (same members, same recipe) are taken instead of run again: two
     # supernet rules compared on one sample at the cost of one
     fidelity_from: str | None = None
+    # a `srkit-search curves` folder whose networks, trained with this run's recipe to retrain_iters,
+    # are taken as the retrained baselines (scores, weights) instead of being trained again
+    retrained_from: str | None = None
     # published checkpoints (label -> file) scored on the benchmarks and timed with the retrained models:
     # where the baselines' best versions stand (report.md), outside the verdict
     official: dict[str, str] = field(default_factory=dict)
@@ -151,6 +154,7 @@ def _rules(cfg: SearchConfig) -> list[Rule]:
             "0 (off) or at least 3 (a rank needs 3)",
         ),
         ("fidelity_iters", cfg.fidelity_iters >= 0, "an integer >= 0"),
+        ("retrained_from", cfg.retrained_from is None or cfg.retrain_iters > 0, "null unless retrain_iters is set"),
         (
             "fidelity_iters",
             cfg.fidelity_sample == 0 or cfg.long_iters > 0,
@@ -257,6 +261,8 @@ def run(
     _budget_reachable(cfg, latency)  # before anything is written or trained
     official_models(cfg)  # a published checkpoint that does not load is refused before anything is written
     _fidelity_source(cfg)  # so are another recipe's trainings
+    if cfg.retrained_from is not None and not (Path(cfg.retrained_from) / "log.jsonl").is_file():
+        raise ValueError(f"--retrained-from {cfg.retrained_from}: not a `srkit-search curves` folder (no log.jsonl)")
     runlog = _open(cfg, out, log)
     train_pairs, val_pairs = split_pairs(cfg)
     time_baselines(cfg, runlog, log)  # first, while the supernet has not yet warmed the machine
@@ -706,11 +712,15 @@ def retrain(
     if todo:
         log(f"retraining {', '.join(j[0] for j in todo)} from scratch for {cfg.retrain_iters} iterations")
     recipes = {label: _recipe(cfg, model, kw) for label, model, kw in todo}
+    results = {label: m for label in recipes if (m := _from_curves(cfg, out, label, recipes[label])) is not None}
+    if results:
+        log(f"retrained {', '.join(results)}: taken from {cfg.retrained_from} (the same recipe, trained there)")
     specs = [
         Job(label, str(out / "retrain" / label), tc.to_dict(), cfg.benchmarks[1:], cfg.space.scale)
         for label, tc in recipes.items()
+        if label not in results
     ]
-    results = run_phase(specs, workers, out, runlog, "retrain", log)
+    results |= run_phase(specs, workers, out, runlog, "retrain", log)
     for label, model, kwargs in todo:
         m = results[label]
         # the trainer's one validation is the first benchmark (or the training folder): not scored again
@@ -734,8 +744,61 @@ def retrain(
                 "params": sum(p.numel() for p in net.parameters()),
                 "latency_ms": lat,
             }
+            | ({"from": m["from"]} if "from" in m else {})
         )
         log(f"retrained {label}: {first['psnr']:.3f} dB, {lat:.1f} ms")
+
+
+# what a training's weights depend on: a curves run equal in these trained the same network
+SAME_TRAINING = (
+    "model",
+    "model_args",
+    "scale",
+    "iters",
+    "seed",
+    "loss",
+    "ema",
+    "amp",
+    "optim",
+    "perceptual",
+    "adversarial",
+)
+SAME_DATA = ("data", "holdout", "patch", "batch", "flips", "rot90", "rgb_mean")
+
+
+def _from_curves(cfg: SearchConfig, out: Path, label: str, recipe: Any) -> dict[str, Any] | None:
+    """A job's result taken from ``retrained_from``: the curves run that trained the same network
+    with the same recipe to ``retrain_iters`` and scored it on every benchmark of this run. Its
+    weights and configuration are copied into ``retrain/<label>``; None where no run matches."""
+    if cfg.retrained_from is None:
+        return None
+    src, want = Path(cfg.retrained_from), json.loads(json.dumps(recipe.to_dict()))
+    sets = [Path(b).name for b in cfg.benchmarks]
+    curves_log = RunLog(src / "log.jsonl") if (src / "log.jsonl").is_file() else None
+    for folder in sorted((src / "train").glob("*/")) if curves_log else []:
+        got = runfolder.read_config(folder)
+        if got is None or not _same_training(got, want) or not (folder / "model.safetensors").is_file():
+            continue
+        curve = curves_log.get(f"curve:{folder.name}:{cfg.retrain_iters}")
+        if curve is None or not set(sets) <= set(curve["scores"]):
+            continue
+        metrics = json.loads((folder / "metrics.json").read_text())
+        dest = out / "retrain" / label
+        for name in ("model.safetensors", "config.yaml"):
+            atomic.write_bytes(dest / name, (folder / name).read_bytes())  # every retrained network's weights here
+        first = curve["scores"][sets[0]]
+        rest = {s: curve["scores"][s] for s in sets[1:]}
+        validated_on = Path(got["data"].get("val_data") or "").name  # the trainer's bicubic score is on that set
+        return {"val_psnr": first["psnr"], "val_ssim": first["ssim"], "scores": rest, "seconds": metrics["seconds"]} | {
+            "bicubic_psnr": metrics["bicubic_psnr"] if validated_on == sets[0] else None,
+            "from": str(folder),
+        }
+    return None
+
+
+def _same_training(got: dict[str, Any], want: dict[str, Any]) -> bool:
+    same = all(got.get(k) == want.get(k) for k in SAME_TRAINING)
+    return same and all(got.get("data", {}).get(k) == want.get("data", {}).get(k) for k in SAME_DATA)
 
 
 def _recipe(cfg: SearchConfig, model: str, kwargs: dict[str, Any]):

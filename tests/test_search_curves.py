@@ -114,3 +114,35 @@ def test_official_checkpoints_are_scored_once_and_ranked_against(tmp_path: Path)
     assert all(r["n"] == 3 and -1 <= r["kendall_tau"] <= 1 and len(r["ci95"]["spearman"]) == 2 for r in fid)
     assert "| espcn | 2 |" in (tmp_path / "run" / "curves.md").read_text()
     assert (tmp_path / "run" / "curves.png").read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.slow
+def test_a_search_takes_its_retrained_baselines_from_curves_of_the_same_recipe(tmp_path: Path) -> None:
+    from .test_search_study import _tiny_search
+
+    data = _folder(tmp_path / "data", [f"a{i}" for i in range(6)], 0)
+    bench = [_folder(tmp_path / "b1", ["x"], 1), _folder(tmp_path / "b2", ["y"], 2)]
+    grown = tmp_path / "curves"
+    assert main([*_args(grown, data, bench, "--lr", "0.001"), "--models", "espcn"]) == 0
+    out = tmp_path / "run"
+    args = _tiny_search(out, data, "--retrain-iters", "4", "--retrain-baselines", "espcn", "imdn:blocks=2")
+    args += ["--retrain-top", "1", "--benchmarks", *map(str, bench), "--retrained-from", str(grown)]
+    args[args.index("--until") + 1] = "retrain"
+    assert main(args) == 0
+    log = RunLog(out / "log.jsonl")
+    got = {r["label"]: r for r in log.of_kind("retrained")}
+    curve = RunLog(grown / "log.jsonl").get("curve:espcn:4")
+    espcn = got["baseline_espcn"]  # the curves' espcn: the same recipe, so its scores and weights
+    assert espcn["from"] == str(grown / "train" / "espcn") and espcn["scores"] == curve["scores"]
+    kept = load_model(out / "retrain" / "baseline_espcn" / "model.safetensors").state_dict()
+    theirs = load_model(grown / "train" / "espcn" / "model.safetensors").state_dict()
+    assert all((kept[k] == theirs[k]).all() for k in theirs)
+    assert "from" not in got["baseline_imdn_blocks2"]  # no curve of it: trained here
+    assert (out / "retrain" / "baseline_imdn_blocks2" / "latest.pt").is_file()
+    assert not (out / "retrain" / "baseline_espcn" / "latest.pt").exists()  # not trained again
+    other = tmp_path / "run2"  # another batch: the curve is not this recipe's, so espcn trains here
+    args2 = [*args, "--batch", "4"]
+    args2[args2.index("--out") + 1] = str(other)
+    assert main(args2) == 0
+    assert all("from" not in r for r in RunLog(other / "log.jsonl").of_kind("retrained"))
+    assert (other / "retrain" / "baseline_espcn" / "latest.pt").is_file()

@@ -196,6 +196,12 @@ def _export_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--retrain-iters", type=count(0), help="retrain the exported architectures from scratch (0: not)")
     p.add_argument("--retrain-baselines", nargs="*", help="baselines to retrain alongside, e.g. rlfn imdn, or all")
     p.add_argument("--retrain-top", type=count(1), help="retrain this many exports (highest supernet PSNR first)")
+    p.add_argument(
+        "--retrained-from",
+        metavar="CURVES",
+        help="a `srkit-search curves` folder: a baseline it trained with this run's recipe to --retrain-iters is "
+        "taken (its scores and weights) instead of trained again",
+    )
     p.add_argument("--benchmarks", nargs="*", help="folders the retrained models are scored on (e.g. Set5)")
     p.add_argument(
         "--official",
@@ -306,6 +312,7 @@ SEARCH = {
     "fidelity_sample": "fidelity_sample",
     "fidelity_iters": "fidelity_iters",
     "fidelity_from": "fidelity_from",
+    "retrained_from": "retrained_from",
     "timing_rounds": "timing_rounds",
 }
 SUPERNET = {
