@@ -583,10 +583,7 @@ def measure_fidelity(
         results = run_phase(jobs, workers, out, runlog, "fidelity", log)
         for a, job in zip(todo, jobs, strict=True):
             m = results[job.label]
-            runlog.append(
-                {"kind": "fidelity_trained", "key": f"fidelity_trained:{a.key()}:{iters}", "of": a.key()}
-                | {"iters": iters, "psnr": m["val_psnr"], "ssim": m["val_ssim"], "train_seconds": m["seconds"]}
-            )
+            runlog.append(_fidelity_trained(a.key(), iters, m["val_psnr"], m["val_ssim"], m["seconds"]))
 
 
 RECIPE_FIELDS = ("data", "holdout", "space", "supernet.patch", "supernet.batch", "supernet.lr")
@@ -618,11 +615,17 @@ def _adopt(runlog: RunLog, other: RunLog, source: str | None, key: str, iters: i
     r = _trained_for_fidelity(other, key, iters)
     if r is None:
         return False
-    runlog.append(
-        {"kind": "fidelity_trained", "key": f"fidelity_trained:{key}:{iters}", "of": key, "iters": iters}
-        | {"psnr": r["psnr"], "ssim": r["ssim"], "train_seconds": r["train_seconds"], "from": source}
-    )
+    runlog.append(_fidelity_trained(key, iters, r["psnr"], r["ssim"], r["train_seconds"]) | {"from": source})
     return True
+
+
+def _fidelity_trained(key: str, iters: int, psnr: float, ssim: float, seconds: float) -> dict[str, Any]:
+    """The ``kind: fidelity_trained`` record of ``key`` trained stand-alone for ``iters``."""
+    return {"kind": "fidelity_trained", "key": f"fidelity_trained:{key}:{iters}", "of": key, "iters": iters} | {
+        "psnr": psnr,
+        "ssim": ssim,
+        "train_seconds": seconds,
+    }
 
 
 def _trained_for_fidelity(runlog: RunLog, key: str, iters: int) -> dict[str, Any] | None:

@@ -15,6 +15,7 @@ torch or Triton version, since its numbers would not describe this one.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -322,7 +323,7 @@ def _whole_and_parts(
     calls = {k: runtime_call(_prepare(m, dev, dt, cl), x, table.runtime) for k, (m, x) in models.items()}
     with torch.inference_mode():
         res = interleaved({k: c[0] for k, c in calls.items()}, dev, rounds=rounds, reps=reps)
-    counts = {"stem": 1} | {k: sum(b.key() == k for b in blocks) for k in models if k not in ("whole", "stem")}
+    counts = {"stem": 1} | Counter(b.key() for b in blocks)
     return res, counts, calls["whole"][1]
 
 
