@@ -10,9 +10,12 @@ size the work runs at (each side rounded to a power of two, 16 to 512; 96x96 whe
 not know it), and remembers the measurement in ``$SRKIT_CACHE_DIR/runtime.json`` keyed by the
 weights' hash, that size, the device, the precision and the thread count (the fastest runtime
 changes with the size: a large network that wins in channels_last at 96x96 may win on ONNX Runtime
-at 32x32). It weighs the amount of work too: ``compile`` is tried only for work of at least
-``COMPILE_WORK_S`` seconds, and taken where the time it saves exceeds its first call (the compile).
-:class:`Choice` says what was chosen and why, and every command prints it.
+at 32x32). Trying a runtime costs its setup and its timing rounds, so ``auto`` tries only what
+the amount of work can pay for: nothing is measured for work of fewer than ``MEASURE_CALLS`` calls
+(that runs :func:`unmeasured`'s runtime, or a choice remembered for that size); the rounds take at most
+``CHOICE_SHARE`` of the work's calls; ONNX Runtime (an export) is tried only for work of
+``ORT_WORK_S`` seconds, ``compile`` for ``COMPILE_WORK_S``, and compile is taken where the time it
+saves exceeds its first call. :class:`Choice` says what was chosen and why; every command prints it.
 """
 
 from __future__ import annotations
@@ -41,6 +44,15 @@ PROBE = 96  # LR side the choice is measured at where the work's size is unknown
 # compiled for 0.2-29 s on 2 CPU cores (bench/results/default_runtime_cpu_*.json), and it ran at most
 # 1.27x the default there, so shorter work cannot pay for the compile
 COMPILE_WORK_S = 120.0
+# ONNX Runtime is tried only for work that takes this long on the best runtime measured before it:
+# its export took 0.7-59 s on 2 CPU cores (RCAN's the most; the same record), a cost short work
+# cannot recover
+ORT_WORK_S = 10.0
+WORK_S = {"ort": ORT_WORK_S, "compile": COMPILE_WORK_S}  # the least work each costly runtime is tried for
+# work of fewer calls (images, or tiles) runs unmeasured: timing two runtimes takes about ten calls,
+# more than the 10-30% between them can win back on less
+MEASURE_CALLS = 100
+CHOICE_SHARE = 0.1  # the timing rounds take at most this share of the work's calls (at least 3 rounds)
 
 
 @dataclass(frozen=True)
@@ -131,39 +143,80 @@ def choose(
     size: tuple[int, int] | None = None,
     images: int = 1,
 ) -> Choice:
-    """The runtime that does ``images`` images of LR ``size`` (None: not known) on ``device`` the
-    soonest: the fastest candidate, or ``compile`` where the time it saves on that much work exceeds
-    the time its first call takes. Measured once per weights, size and device, and remembered."""
+    """The runtime that does ``images`` calls on LR ``size`` (None: not known) on ``device`` the
+    soonest, trying only what that much work can pay for (see the module's text). Measured per
+    weights, size and device, remembered, and measured again where later work affords more rounds
+    or another runtime."""
     dev = torch.device(device)
     key = key or weights_key(model)
     hw = probe_size(size)
     memo = _memo_key(key, dev, dtype, hw)
-    runtimes = candidates(dev, dtype)
+    runtimes = (*candidates(dev, dtype), "compile")
     m = _remembered(memo)
-    fresh = m is None or "torch_ms" not in m or not set(runtimes) <= set(m["speedups"])
-    if fresh:
-        m = measure_choice(model, dev, dtype, key, hw)
-    if "compile" not in m["speedups"] and compile_worth_measuring(m, images, runtimes):
-        m = measure_choice(model, dev, dtype, key, hw, with_compile=True)  # every candidate again, beside it
-        fresh = True
+    if m is not None and "torch_ms" not in m:
+        m = None  # a measurement of an older srkit, which did not keep torch's time
+    if images < MEASURE_CALLS:
+        return unmeasured(dev, images) if m is None else pick(m, images, runtimes, earlier=True)
+    cheap = tuple(r for r in runtimes if r not in WORK_S)
+    fresh = _stale(m, cheap, images)
+    if fresh:  # what was measured before, measured again with the rounds this work affords
+        names = tuple(dict.fromkeys((*cheap, *(m["speedups"] if m else ()))))
+        m = measure_choice(model, dev, dtype, key, hw, names, images)
+    for costly in (r for r in runtimes if r in WORK_S):
+        if costly not in m["speedups"] and work_s(m, images) >= WORK_S[costly]:
+            m = measure_choice(model, dev, dtype, key, hw, (*m["speedups"], costly), images)
+            fresh = True  # every candidate timed again beside it
     if fresh:
         _remember(memo, m)
     return pick(m, images, runtimes, earlier=not fresh)
 
 
-def per_image_s(m: dict, runtimes: tuple[str, ...]) -> dict[str, float]:
-    """Seconds per image on each of ``runtimes`` that ``m`` measured."""
-    return {r: m["torch_ms"] / 1000 / s for r, s in m["speedups"].items() if r in runtimes}
+def unmeasured(device: torch.device, images: int) -> Choice:
+    """The runtime for work too short to measure for: channels_last on a CPU (as fast as torch or
+    faster for 27 of the 28 zoo models there, the exception at 0.94x), torch elsewhere."""
+    best = "channels_last" if device.type == "cpu" else "torch"
+    return Choice(best, f"auto, not measured: {images} call(s) cannot pay for timing the runtimes", {})
 
 
-def compile_worth_measuring(m: dict, images: int, runtimes: tuple[str, ...]) -> bool:
-    """Whether the work is long enough to try ``compile`` on: ``COMPILE_WORK_S`` on the best runtime."""
-    return images * min(per_image_s(m, runtimes).values()) >= COMPILE_WORK_S
+def _stale(m: dict | None, cheap: tuple[str, ...], images: int) -> bool:
+    """Whether ``images`` calls of work need measurement ``m`` made (again): none, one without a
+    runtime that costs nothing to try, or one of fewer rounds than this work affords."""
+    if m is None or not set(cheap) <= set(m["speedups"]):
+        return True
+    return _calls(m) < math.prod(_plan(images, tuple(m["speedups"])))
+
+
+def _plan(images: int, names: tuple[str, ...]) -> tuple[int, int]:
+    """(rounds, calls per round) of the choice's timing: ``CHOICE_SHARE`` of the work's calls shared
+    by ``names``, at least 3 rounds of one call, at most 5 rounds of 3 (15 beside compile: runtimes
+    10-15% apart swapped places between 5-round measurements on 2 busy cores)."""
+    calls = max(3, int(CHOICE_SHARE * images / len(names)))
+    rounds = min(calls, 15 if "compile" in names else 5)
+    return rounds, max(1, min(3, calls // rounds))
+
+
+def _calls(m: dict) -> int:
+    """Timed calls per candidate behind measurement ``m`` (an older srkit's: as many as it allowed)."""
+    return int(m.get("calls", math.prod(_plan(10**9, tuple(m["speedups"])))))
+
+
+def per_image_s(m: dict, runtimes: tuple[str, ...] | None = None) -> dict[str, float]:
+    """Seconds per image on each of ``runtimes`` (None: every one) that ``m`` measured."""
+    return {r: m["torch_ms"] / 1000 / s for r, s in m["speedups"].items() if runtimes is None or r in runtimes}
+
+
+def work_s(m: dict, images: int) -> float:
+    """Seconds ``images`` calls take on the fastest runtime ``m`` measured."""
+    return images * min(per_image_s(m).values())
 
 
 def pick(m: dict, images: int, runtimes: tuple[str, ...], earlier: bool = False) -> Choice:
-    """The runtime of least total time for ``images`` images: per image, plus compile's first call."""
-    total = {r: images * t for r, t in per_image_s(m, (*runtimes, "compile")).items()}
+    """The runtime of least total time for ``images`` images, of ``runtimes`` that ``m`` measured and
+    the work can pay for (``WORK_S``, on the runtimes that cost nothing to try): per image, plus
+    compile's first call."""
+    cheap = per_image_s(m, tuple(r for r in runtimes if r not in WORK_S))
+    work = images * min(cheap.values())
+    total = {r: images * t for r, t in per_image_s(m, runtimes).items() if work >= WORK_S.get(r, 0.0)}
     if "compile" in total:
         total["compile"] += m["compile_s"]
     best = min(total, key=lambda r: total[r])
@@ -171,7 +224,7 @@ def pick(m: dict, images: int, runtimes: tuple[str, ...], earlier: bool = False)
     why = f"{m['speedups'][best]:.2f}x torch at LR {h}x{w} on this device, of {', '.join(total)}"
     if "compile" in total:
         why += f"; compile's first call took {m['compile_s']:.1f} s, weighed against {images} image(s)"
-    speed = {r: m["speedups"][r] for r in total}
+    speed = {r: s for r, s in m["speedups"].items() if r in runtimes}
     return Choice(best, ("auto, measured earlier on this device: " if earlier else "auto: ") + why, speed)
 
 
@@ -181,28 +234,29 @@ def measure_choice(
     dtype: torch.dtype,
     key: str | None = None,
     hw: tuple[int, int] = (PROBE, PROBE),
-    with_compile: bool = False,
+    names: tuple[str, ...] | None = None,
+    images: int = 10**9,
 ) -> dict:
-    """Each candidate's speed-up over torch at LR ``hw``, timed together in interleaved rounds, and
-    torch's ms per image; ``with_compile``: compile among them, and its first call (the compile; a
-    cold cache's, so an upper bound) as ``compile_s``."""
+    """The speed-up over torch of each of ``names`` (default: :func:`candidates`; torch is always
+    timed) at LR ``hw``, timed together in interleaved rounds as many as ``images`` calls of work
+    afford (:func:`_plan`), and torch's ms per image; with ``compile`` among them, its first call (the
+    compile; a cold cache's, so an upper bound) as ``compile_s``."""
     from .profiler.timing import interleaved
 
     x = _probe_input(model, device, dtype, hw)
-    names = (*candidates(device, dtype), *(("compile",) if with_compile else ()))
+    names = tuple(dict.fromkeys(("torch", *(names or candidates(device, dtype)))))
     fns = {name: _forward(model, name, x, device, dtype, key) for name in names}
     first: dict[str, float] = {}
+    rounds, reps = _plan(images, names)
     with torch.inference_mode():
         for name, fn in fns.items():
             t0 = time.perf_counter()
             fn()  # first calls (a compile, an export, oneDNN's kernel choice) are not timed
             first[name] = time.perf_counter() - t0
-        # work of COMPILE_WORK_S or more affords a steadier measurement: runtimes 10-15% apart
-        # swapped places between 5-round measurements on 2 busy cores
-        res = interleaved(fns, device, baseline="torch", rounds=15 if with_compile else 5, reps=3)
+        res = interleaved(fns, device, baseline="torch", rounds=rounds, reps=reps)
     speed = {n: round(s["median"], 3) for n, s in res.speedups.items()}
-    m = {"speedups": speed, "torch_ms": res.timings["torch"].median_ms, "lr": list(hw)}
-    return m | ({"compile_s": first["compile"]} if with_compile else {})
+    m = {"speedups": speed, "torch_ms": res.timings["torch"].median_ms, "lr": list(hw), "calls": rounds * reps}
+    return m | ({"compile_s": first["compile"]} if "compile" in names else {})
 
 
 def _probe_input(model: nn.Module, device: torch.device, dtype: torch.dtype, hw: tuple[int, int]) -> torch.Tensor:

@@ -41,14 +41,63 @@ def _slow(monkeypatch: pytest.MonkeyPatch, delays: dict[str, float]) -> list[str
 
 
 def test_auto_takes_the_fastest_and_remembers_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    built = _slow(monkeypatch, {"torch": 0.004, "channels_last": 0.002, "ort": 0.006})
+    built = _slow(monkeypatch, {"torch": 0.004, "channels_last": 0.002})
     net = _net()
-    c = rt.choose(net, "cpu")
+    c = rt.choose(net, "cpu", images=1000)
     assert c.runtime == "channels_last" and c.speedups["channels_last"] > 1.5 and c.reason.startswith("auto: ")
-    again = rt.choose(net, "cpu")
-    assert again.runtime == "channels_last" and "measured earlier" in again.reason and len(built) == 3
-    rt.choose(_net(seed=1), "cpu")  # other weights: measured again
-    assert len(built) == 6
+    again = rt.choose(net, "cpu", images=1000)
+    assert again.runtime == "channels_last" and "measured earlier" in again.reason and len(built) == 2
+    rt.choose(_net(seed=1), "cpu", images=1000)  # other weights: measured again
+    assert len(built) == 4
+
+
+def test_work_too_short_to_pay_for_timing_is_not_timed(monkeypatch: pytest.MonkeyPatch) -> None:
+    built = _slow(monkeypatch, {"torch": 0.001, "channels_last": 0.003})
+    net = _net()
+    c = rt.choose(net, "cpu", images=rt.MEASURE_CALLS - 1)
+    assert c.runtime == "channels_last" and "not measured" in c.reason and not built
+    assert rt.unmeasured(torch.device("cuda"), 1).runtime == "torch"  # srkit's kernels on a GPU
+    rt.choose(net, "cpu", images=1000)  # longer work measures: torch is faster here ...
+    short = rt.choose(net, "cpu", images=1)  # ... and short work then takes what was measured
+    assert short.runtime == "torch" and "measured earlier" in short.reason and len(built) == 2
+
+
+def test_later_work_that_affords_more_rounds_measures_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    from srkit.profiler import timing
+
+    _slow(monkeypatch, {"torch": 0.001, "channels_last": 0.002})
+    plans: list[tuple[int, int]] = []
+    original = timing.interleaved
+
+    def spy(fns, device, **kw):  # noqa: ANN001, ANN003, ANN202
+        plans.append((kw["rounds"], kw["reps"]))
+        return original(fns, device, **kw)
+
+    monkeypatch.setattr(timing, "interleaved", spy)
+    net = _net()
+    rt.choose(net, "cpu", images=100)  # a tenth of 100 calls, shared by two runtimes: 5 rounds of 1
+    rt.choose(net, "cpu", images=100)
+    rt.choose(net, "cpu", images=10_000)  # affords 5 rounds of 3: measured again
+    rt.choose(net, "cpu", images=200)
+    assert plans == [(5, 1), (5, 3)]
+
+
+@pytest.mark.parametrize(("images", "tried"), [(999, False), (1000, True)])
+def test_onnx_runtime_is_tried_only_for_work_that_pays_for_its_export(
+    monkeypatch: pytest.MonkeyPatch, images: int, tried: bool
+) -> None:
+    monkeypatch.setattr(rt, "candidates", lambda device, dtype=torch.float32: ("torch", "channels_last", "ort"))
+    asked: list[tuple[str, ...]] = []
+
+    def measure(model, device, dtype, key=None, hw=(64, 64), names=(), images=1):  # noqa: ANN001, ANN202
+        asked.append(names)
+        speed = {"torch": 1.0, "channels_last": 1.0, "ort": 2.0}
+        return {"speedups": {n: speed[n] for n in ("torch", *names)}, "torch_ms": 10.0, "lr": list(hw)}
+
+    monkeypatch.setattr(rt, "measure_choice", measure)
+    c = rt.choose(_net(), "cpu", images=images)  # 10 ms an image: 9.99 s of work, then 10 s
+    assert asked[0] == ("torch", "channels_last") and (len(asked) == 2) == tried
+    assert c.runtime == ("ort" if tried else "torch") and ("ort" in c.speedups) == tried
 
 
 def test_the_onnx_export_is_made_once_per_weights(cache: Path) -> None:
@@ -90,8 +139,8 @@ def test_the_commands_say_the_runtime_and_refuse_contradictions(
         "--model",
         str(tmp_path / "espcn.safetensors"),
     ]
-    assert main([*argv, "--runtime", "auto"]) == 0
-    assert "runtime: channels_last (auto: " in capsys.readouterr().err
+    assert main([*argv, "--runtime", "auto"]) == 0  # one image: too little work to time the runtimes for
+    assert "runtime: channels_last (auto, not measured" in capsys.readouterr().err
     assert read_image(tmp_path / "out" / "a_x2.png").shape == (3, 18, 16)
     for bad, says in (
         (["--runtime", "torch", "--compile"], "contradicts --compile"),
@@ -202,17 +251,17 @@ def test_each_size_of_work_has_its_own_choice(monkeypatch: pytest.MonkeyPatch) -
     built = _slow(monkeypatch, {"torch": 0.002, "channels_last": 0.004})
     sizes: list[tuple[int, ...]] = []
 
-    def spy(model, device, dtype, key=None, hw=(rt.PROBE, rt.PROBE)):  # noqa: ANN001, ANN202
+    def spy(model, device, dtype, key=None, hw=(rt.PROBE, rt.PROBE), names=(), images=1):  # noqa: ANN001, ANN202
         sizes.append(hw)
         return {"speedups": {"torch": 1.0, "channels_last": 0.5}, "torch_ms": 1.0, "lr": list(hw)}
 
     monkeypatch.setattr(rt, "measure_choice", spy)
     net = _net()
-    assert "LR 32x32" in rt.choose(net, "cpu", size=(30, 34)).reason
-    rt.choose(net, "cpu", size=(31, 33))  # the same bucket: remembered
-    rt.choose(net, "cpu")  # size unknown: the probe's own
+    assert "LR 32x32" in rt.choose(net, "cpu", size=(30, 34), images=1000).reason
+    rt.choose(net, "cpu", size=(31, 33), images=1000)  # the same bucket: remembered
+    rt.choose(net, "cpu", images=1000)  # size unknown: the probe's own
     assert sizes == [(32, 32), (96, 96)] and not built
-    rt.upscaler(net, "auto", tile=64)
+    rt.upscaler(net, "auto", tile=64, images=1000)
     assert sizes[-1] == (64, 64)  # a tiled run is chosen at its tile's size
 
 
@@ -222,16 +271,17 @@ MEASURED = {"speedups": {"torch": 1.0, "channels_last": 1.5, "compile": 2.0}, "t
 @pytest.mark.parametrize(("images", "runtime"), [(1, "channels_last"), (1000, "channels_last"), (100_000, "compile")])
 def test_compile_is_taken_only_where_the_work_pays_for_its_compile(images: int, runtime: str) -> None:
     # per image: channels_last 6.7 ms, compile 5 ms after a 30 s compile: even at 18,000 images
-    c = rt.pick(MEASURED | {"compile_s": 30.0}, images, ("torch", "channels_last"))
-    assert c.runtime == runtime and f"weighed against {images} image(s)" in c.reason
-    assert rt.pick(MEASURED | {"compile_s": 30.0}, images, ("torch",)).runtime in ("torch", "compile")
+    c = rt.pick(MEASURED | {"compile_s": 30.0}, images, ("torch", "channels_last", "compile"))
+    assert c.runtime == runtime and (f"weighed against {images} image(s)" in c.reason) == (runtime == "compile")
+    assert rt.pick(MEASURED | {"compile_s": 30.0}, images, ("torch", "compile")).runtime in ("torch", "compile")
 
 
 def test_compile_is_measured_only_for_long_work_and_remembered(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(rt, "candidates", lambda device, dtype=torch.float32: ("torch", "channels_last"))
     measured: list[bool] = []
 
-    def measure(model, device, dtype, key=None, hw=(64, 64), with_compile=False):  # noqa: ANN001, ANN202
+    def measure(model, device, dtype, key=None, hw=(64, 64), names=(), images=1):  # noqa: ANN001, ANN202
+        with_compile = "compile" in names
         measured.append(with_compile)
         speed = {"torch": 1.0, "channels_last": 1.5} | ({"compile": 2.0} if with_compile else {})
         return {"speedups": speed, "torch_ms": 10.0, "lr": list(hw)} | ({"compile_s": 30.0} if with_compile else {})
@@ -247,7 +297,8 @@ def test_compile_is_measured_only_for_long_work_and_remembered(monkeypatch: pyte
 
 
 def test_compile_is_timed_beside_the_other_candidates_with_its_first_call() -> None:
-    m = rt.measure_choice(_net(), torch.device("cpu"), torch.float32, None, (16, 16), with_compile=True)
+    names = (*rt.candidates(torch.device("cpu")), "compile")
+    m = rt.measure_choice(_net(), torch.device("cpu"), torch.float32, None, (16, 16), names)
     assert m["compile_s"] > 0 and set(m["speedups"]) == {*rt.candidates(torch.device("cpu")), "compile"}
     assert m["speedups"]["torch"] == 1.0 and m["torch_ms"] > 0
 
