@@ -164,8 +164,9 @@ class Upscaler:
     ) -> Upscaler:
         """A checkpoint file or an official checkpoint's name, on ``runtime``: by default the one
         of srkit's runtimes that does ``images`` LR images of about ``size`` (h, w) the soonest on this
-        device (:mod:`srkit.runtime`; ``compile`` only where that much work pays for its compile);
-        ``.choice`` says which and why."""
+        device (:mod:`srkit.runtime`: timed only where the work pays for timing, ONNX Runtime and
+        ``compile`` tried only where it pays for their export and compile); ``.choice`` says which
+        and why."""
         from . import runtime as rt
         from .models import load
 
