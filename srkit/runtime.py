@@ -12,7 +12,7 @@ weights' hash, that size, the device, the precision and the thread count (the fa
 changes with the size: a large network that wins in channels_last at 96x96 may win on ONNX Runtime
 at 32x32). Trying a runtime costs its setup and its timing rounds, so ``auto`` tries only what
 the amount of work can pay for: nothing is measured for work of fewer than ``MEASURE_CALLS`` calls
-(that runs :func:`unmeasured`'s runtime, or a choice remembered for that size); the rounds take at most
+(that runs :func:`unmeasured`'s runtime, without hashing the weights); the rounds take at most
 ``CHOICE_SHARE`` of the work's calls; ONNX Runtime (an export) is tried only for work of
 ``ORT_WORK_S`` seconds, ``compile`` for ``COMPILE_WORK_S``, and compile is taken where the time it
 saves exceeds its first call. :class:`Choice` says what was chosen and why; every command prints it.
@@ -148,15 +148,14 @@ def choose(
     weights, size and device, remembered, and measured again where later work affords more rounds
     or another runtime."""
     dev = torch.device(device)
-    key = key or weights_key(model)
+    if images < MEASURE_CALLS:  # not even hashed: the weights' hash takes a large model's first call's time
+        return unmeasured(dev, images)
     hw = probe_size(size)
-    memo = _memo_key(key, dev, dtype, hw)
+    memo = _memo_key(key or weights_key(model), dev, dtype, hw)
     runtimes = (*candidates(dev, dtype), "compile")
     m = _remembered(memo)
     if m is not None and "torch_ms" not in m:
         m = None  # a measurement of an older srkit, which did not keep torch's time
-    if images < MEASURE_CALLS:
-        return unmeasured(dev, images) if m is None else pick(m, images, runtimes, earlier=True)
     cheap = tuple(r for r in runtimes if r not in WORK_S)
     fresh = _stale(m, cheap, images)
     if fresh:  # what was measured before, measured again with the rounds this work affords
@@ -173,7 +172,8 @@ def choose(
 
 def unmeasured(device: torch.device, images: int) -> Choice:
     """The runtime for work too short to measure for: channels_last on a CPU (as fast as torch or
-    faster for 27 of the 28 zoo models there, the exception at 0.94x), torch elsewhere."""
+    faster for 27 of the 28 zoo models there, the exception at 0.94x), torch elsewhere (srkit's
+    kernels on a GPU). The costly runtimes could not pay for themselves on such work either."""
     best = "channels_last" if device.type == "cpu" else "torch"
     return Choice(best, f"auto, not measured: {images} call(s) cannot pay for timing the runtimes", {})
 
@@ -320,8 +320,9 @@ def upscaler(
     inputs of ``size``, or of the tile's, where the tiles count as the images), and the choice."""
     if runtime not in RUNTIMES:
         raise ValueError(f"runtime {runtime!r}: one of {', '.join(RUNTIMES)}")
-    key = weights_key(model) if runtime in ("auto", "ort") else None  # hashed once for the choice and the export
     work, count = ((tile, tile), images * _tiles(size, tile)) if tile else (size, images)
+    measured = runtime == "auto" and count >= MEASURE_CALLS
+    key = weights_key(model) if runtime == "ort" or measured else None  # hashed once for the choice and the export
     choice = choose(model, device, dtype, key, work, count) if runtime == "auto" else Choice(runtime, "asked for", {})
     up = engine(model, choice.runtime, device=device, dtype=dtype, tile=tile, overlap=overlap, key=key)
     return up, choice

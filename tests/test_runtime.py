@@ -57,9 +57,13 @@ def test_work_too_short_to_pay_for_timing_is_not_timed(monkeypatch: pytest.Monke
     c = rt.choose(net, "cpu", images=rt.MEASURE_CALLS - 1)
     assert c.runtime == "channels_last" and "not measured" in c.reason and not built
     assert rt.unmeasured(torch.device("cuda"), 1).runtime == "torch"  # srkit's kernels on a GPU
-    rt.choose(net, "cpu", images=1000)  # longer work measures: torch is faster here ...
-    short = rt.choose(net, "cpu", images=1)  # ... and short work then takes what was measured
-    assert short.runtime == "torch" and "measured earlier" in short.reason and len(built) == 2
+    assert rt.choose(net, "cpu", images=1000).runtime == "torch" and len(built) == 2  # longer work measures
+    hashed: list[int] = []
+    monkeypatch.setattr(rt, "weights_key", lambda model: hashed.append(1) or "k")
+    up, short = rt.upscaler(net, "auto", images=1)  # short work neither looks it up nor hashes the weights
+    assert short.runtime == "channels_last" and up.channels_last and not hashed and len(built) == 2
+    rt.upscaler(net, "auto", images=rt.MEASURE_CALLS)
+    assert hashed == [1]
 
 
 def test_later_work_that_affords_more_rounds_measures_again(monkeypatch: pytest.MonkeyPatch) -> None:

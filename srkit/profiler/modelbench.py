@@ -121,8 +121,8 @@ class Runner:
         from .. import runtime as rt
 
         self.choice = rt.choose(model, x.device, s.dtype, size=tuple(x.shape[-2:]), images=s.images)
-        runs = model if self.choice.runtime == "ort" else copy.deepcopy(self.model)
-        up = rt.engine(runs, self.choice.runtime, device=x.device, dtype=s.dtype)
+        # the runner's own copy, as a user's model: the caller's keeps its layout
+        up = rt.engine(self.model, self.choice.runtime, device=x.device, dtype=s.dtype)
         return up.forward
 
     def _eager(self) -> torch.Tensor:
