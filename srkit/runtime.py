@@ -40,11 +40,11 @@ RUNTIMES = ("auto", "torch", "channels_last", "compile", "ort")
 # the commands' default; the test suite sets SRKIT_RUNTIME=torch so that only the tests of the choice export models
 DEFAULT = os.environ.get("SRKIT_RUNTIME", "auto")
 PROBE = 96  # LR side the choice is measured at where the work's size is unknown
-# compile is tried only for work that takes this long on the best other runtime: its first call
+# compile is tried only for work that takes this long on torch or channels_last: its first call
 # compiled for 0.2-29 s on 2 CPU cores (bench/results/default_runtime_cpu_*.json), and it ran at most
 # 1.27x the default there, so shorter work cannot pay for the compile
 COMPILE_WORK_S = 120.0
-# ONNX Runtime is tried only for work that takes this long on the best runtime measured before it:
+# ONNX Runtime is tried only for work that takes this long on torch or channels_last:
 # its export took 0.7-59 s on 2 CPU cores (RCAN's the most; the same record), a cost short work
 # cannot recover
 ORT_WORK_S = 10.0
@@ -151,7 +151,8 @@ def choose(
     if images < MEASURE_CALLS:  # not even hashed: the weights' hash takes a large model's first call's time
         return unmeasured(dev, images)
     hw = probe_size(size)
-    memo = _memo_key(key or weights_key(model), dev, dtype, hw)
+    key = key or weights_key(model)  # once, for the memo and an export
+    memo = _memo_key(key, dev, dtype, hw)
     runtimes = (*candidates(dev, dtype), "compile")
     m = _remembered(memo)
     if m is not None and "torch_ms" not in m:
@@ -206,16 +207,15 @@ def per_image_s(m: dict, runtimes: tuple[str, ...] | None = None) -> dict[str, f
 
 
 def work_s(m: dict, images: int) -> float:
-    """Seconds ``images`` calls take on the fastest runtime ``m`` measured."""
-    return images * min(per_image_s(m).values())
+    """Seconds ``images`` calls take on the fastest runtime that costs nothing to try (torch,
+    channels_last): what a costly one must win its setup back from."""
+    return images * min(t for r, t in per_image_s(m).items() if r not in WORK_S)
 
 
 def pick(m: dict, images: int, runtimes: tuple[str, ...], earlier: bool = False) -> Choice:
     """The runtime of least total time for ``images`` images, of ``runtimes`` that ``m`` measured and
-    the work can pay for (``WORK_S``, on the runtimes that cost nothing to try): per image, plus
-    compile's first call."""
-    cheap = per_image_s(m, tuple(r for r in runtimes if r not in WORK_S))
-    work = images * min(cheap.values())
+    the work can pay for (``WORK_S`` of :func:`work_s`): per image, plus compile's first call."""
+    work = work_s(m, images)
     total = {r: images * t for r, t in per_image_s(m, runtimes).items() if work >= WORK_S.get(r, 0.0)}
     if "compile" in total:
         total["compile"] += m["compile_s"]
