@@ -105,10 +105,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--out", default="bench/results")
     p.add_argument("--models", nargs="+", default=list_models())
-    # 30 calls in 10 rounds: 3 back to back per round, as a job repeats one runtime; with one call a
-    # round, each runtime ran just after another, and ONNX Runtime read 0.89x torch on ESPCN where
-    # 3 calls read 1.21x and 10 read 1.37x (docs/benchmarking.md)
-    p.add_argument("--reps", type=int, default=30)
+    p.add_argument("--reps", type=int, default=10)
     a = p.parse_args()
     fp = fingerprint("cpu")
     path = Path(a.out) / f"default_runtime_{slug(fp)}.json"
