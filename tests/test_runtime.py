@@ -336,3 +336,31 @@ def test_the_work_of_a_dataset_and_a_video_is_read_from_their_headers(tmp_path: 
     assert work_of(str(tmp_path / "nothing"), 2) == (None, 1)  # evaluating it says why
     (tmp_path / "clip.mp4").write_bytes(b"not a video")
     assert video_work(tmp_path / "clip.mp4") == (None, 1)  # the upscale says what is wrong with it
+
+
+def test_a_near_tie_is_measured_again_by_later_work_until_settled(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rt, "candidates", lambda device, dtype=torch.float32: ("torch", "channels_last"))
+    readings = iter([1.05, 0.90, 1.08, 1.5])  # channels_last's speed-up over torch, one per measurement
+
+    def measure(model, device, dtype, key=None, hw=(64, 64), names=(), images=1):  # noqa: ANN001, ANN202
+        speed = {"torch": 1.0, "channels_last": next(readings)}
+        return {"speedups": speed, "torch_ms": 10.0, "lr": list(hw), "calls": 15}
+
+    monkeypatch.setattr(rt, "measure_choice", measure)
+    net = _net()
+    assert rt.choose(net, "cpu", images=1000).runtime == "channels_last"  # 5% apart: a near tie
+    second = rt.choose(net, "cpu", images=1000)  # measured again: the median of 1.05 and 0.90 is 0.975
+    assert second.runtime == "torch" and "the median of 2 measurements" in second.reason
+    third = rt.choose(net, "cpu", images=1000)  # the median of 1.05, 0.90 and 1.08
+    assert third.runtime == "channels_last" and third.speedups["channels_last"] == 1.05
+    settled = rt.choose(net, "cpu", images=1000)
+    assert settled.runtime == "channels_last" and "measured earlier" in settled.reason
+    assert next(readings) == 1.5  # settled after three: not measured a fourth time
+
+
+def test_a_clear_choice_is_not_measured_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    built = _slow(monkeypatch, {"torch": 0.004, "channels_last": 0.002})
+    net = _net()
+    for _ in range(3):
+        assert rt.choose(net, "cpu", images=1000).runtime == "channels_last"
+    assert len(built) == 2
