@@ -15,7 +15,8 @@ the amount of work can pay for: nothing is measured for work of fewer than ``MEA
 (that runs :func:`unmeasured`'s runtime, without hashing the weights); the rounds take at most
 ``CHOICE_SHARE`` of the work's calls; ONNX Runtime (an export) is tried only for work of
 ``ORT_WORK_S`` seconds, ``compile`` for ``COMPILE_WORK_S``, and compile is taken where the time it
-saves exceeds its first call. :class:`Choice` says what was chosen and why; every command prints it.
+saves exceeds its first call. A near tie is measured again by later work until ``SETTLED``
+measurements stand behind it. :class:`Choice` says what was chosen and why; every command prints it.
 """
 
 from __future__ import annotations
