@@ -53,6 +53,7 @@ def test_a_recipe_rebuilds_its_recorded_configuration(name: str, monkeypatch: py
     if not SHARED.is_dir():
         pytest.skip("../shared/data/datasets is absent: the recipes name its folders")
     monkeypatch.chdir(ROOT)  # recipes are run from the repository's root
+    monkeypatch.setattr("srkit.runtime.DEFAULT", "auto")  # a user's shell's default, not the suite's SRKIT_RUNTIME
     args = search_cli.parser().parse_args(["spos", f"@bench/recipes/{name}.args"])
     assert args.out == f"bench/results/search/{name}" and args.resume
     recorded = read_config(ROOT / "bench" / "results" / "search" / name)
@@ -69,3 +70,20 @@ def test_the_curves_recipe_rebuilds_the_recorded_curves(monkeypatch: pytest.Monk
     recorded = read_config(ROOT / "bench" / "results" / "curves_x4")
     assert _matches(recorded, curves_cli.config(args).as_dict()) == []
     assert sorted(official_files(args.official)) == ["carn_m", "fsrcnn", "imdn", "rfdn", "rlfn"]
+
+
+FIDELITY = sorted(p.stem for p in (ROOT / "bench" / "recipes").glob("fidelity_x4*.args"))
+
+
+@pytest.mark.parametrize("name", FIDELITY)
+def test_a_fidelity_recipe_rebuilds_the_configuration_of_its_run(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = ROOT / "bench" / "results" / "search" / name
+    if not SHARED.is_dir():
+        pytest.skip("../shared/data/datasets is absent: the recipes name its folders")
+    if not (folder / "config.yaml").is_file():
+        pytest.skip(f"{name} has not started yet (bench/recipes/run_32.sh runs it)")
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setattr("srkit.runtime.DEFAULT", "auto")  # a user's shell's default, not the suite's SRKIT_RUNTIME
+    args = search_cli.parser().parse_args(["spos", f"@bench/recipes/{name}.args"])
+    assert args.out == f"bench/results/search/{name}" and args.resume
+    assert _matches(read_config(folder), spos_cli.config(args).as_dict()) == []
