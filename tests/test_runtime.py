@@ -364,3 +364,19 @@ def test_a_clear_choice_is_not_measured_again(monkeypatch: pytest.MonkeyPatch) -
     for _ in range(3):
         assert rt.choose(net, "cpu", images=1000).runtime == "channels_last"
     assert len(built) == 2
+
+
+def test_the_costly_runtimes_a_long_job_affords_are_timed_in_one_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rt, "candidates", lambda device, dtype=torch.float32: ("torch", "channels_last", "ort"))
+    asked: list[tuple[str, ...]] = []
+
+    def measure(model, device, dtype, key=None, hw=(64, 64), names=(), images=1):  # noqa: ANN001, ANN202
+        asked.append(tuple(names))
+        speed = {"torch": 1.0, "channels_last": 1.2, "ort": 1.5, "compile": 1.4}
+        m = {"speedups": {n: speed[n] for n in ("torch", *names)}, "torch_ms": 10.0, "lr": list(hw)}
+        return m | ({"compile_s": 5.0} if "compile" in names else {})
+
+    monkeypatch.setattr(rt, "measure_choice", measure)
+    c = rt.choose(_net(), "cpu", images=100_000)  # 833 s on channels_last: ONNX Runtime and compile both tried
+    assert asked == [("torch", "channels_last"), ("torch", "channels_last", "ort", "compile")]
+    assert c.runtime == "ort"
