@@ -264,22 +264,26 @@ def run(
     if cfg.retrained_from is not None and not (Path(cfg.retrained_from) / "log.jsonl").is_file():
         raise ValueError(f"--retrained-from {cfg.retrained_from}: not a `srkit-search curves` folder (no log.jsonl)")
     runlog = _open(cfg, out, log)
+    elsewhere = timing_elsewhere(out, cfg)
     train_pairs, val_pairs = split_pairs(cfg)
-    time_baselines(cfg, runlog, log)  # first, while the supernet has not yet warmed the machine
+    if not elsewhere:
+        time_baselines(cfg, runlog, log)  # first, while the supernet has not yet warmed the machine
     net = supernet(cfg, out, runlog, train_pairs, log)
     if PHASES.index(until) >= PHASES.index("evolution"):
-        evaluator = Evaluator(
-            runlog, lambda a: validate(net.subnet(a), val_pairs, scale, cfg.device)[0], latency, cfg.evolution.budget_ms
-        )
+
+        def psnr(a: Arch) -> float:  # the supernet's score of a member, on the held-out images
+            return validate(net.subnet(a), val_pairs, scale, cfg.device)[0]
+
+        if elsewhere:
+            untimed(cfg, out, runlog, psnr, elsewhere, log, workers)
+        evaluator = Evaluator(runlog, psnr, latency, cfg.evolution.budget_ms)
         with spent(runlog, "evolution"):
             scored = evolve(space, cfg.channels, evaluator, cfg.evolution, progress=log)
         log(f"evolution: {len(scored)} architectures scored ({latency.method} latency)")
         recheck(cfg, runlog, log)
         rank(cfg, out, runlog, run_budgets(cfg.as_dict(), runlog), log, workers)
         if cfg.fidelity_sample:
-            measure_fidelity(
-                cfg, out, runlog, lambda a: validate(net.subnet(a), val_pairs, scale, cfg.device)[0], log, workers
-            )
+            measure_fidelity(cfg, out, runlog, psnr, log, workers)
         exported = export_run(out, cfg.as_dict(), runlog)
         if cfg.retrain_iters and PHASES.index(until) >= PHASES.index("retrain"):
             jobs = retrain_jobs(cfg, exported)
@@ -353,7 +357,8 @@ def _budget_reachable(cfg: SearchConfig, latency: FromTable | Measured) -> None:
 def _open(cfg: SearchConfig, out: Path, log: Callable[[str], None], timing: bool = True) -> RunLog:
     """The run folder's configuration checked (or written), its fingerprint and space, its log.
     ``timing``: this sitting may time (not under torchrun, whose ranks may be elsewhere and fewer
-    threads each): the first sitting that times records the machine every later one must match."""
+    threads each): the first sitting that times records the machine every later timing must match
+    (:func:`timing_elsewhere`); a sitting elsewhere trains only (:func:`untimed`)."""
     out.mkdir(parents=True, exist_ok=True)
     recorded = runfolder.read_config(out)
     if recorded is not None and not same_config(recorded, cfg):
@@ -361,8 +366,6 @@ def _open(cfg: SearchConfig, out: Path, log: Callable[[str], None], timing: bool
             f"{out}: this run folder holds a search with another configuration ({out / runfolder.CONFIG}); "
             "resume it with the same options or choose another --out"
         )
-    if timing:
-        _same_timing_machine(out, cfg)
     runfolder.write_config(out, cfg.as_dict())
     if timing and not (out / "fingerprint.json").is_file():  # where the latencies were measured: the first sitting's
         atomic.write_json(out / "fingerprint.json", fingerprint(cfg.device))
@@ -375,18 +378,36 @@ def _open(cfg: SearchConfig, out: Path, log: Callable[[str], None], timing: bool
     return RunLog(out / "log.jsonl")
 
 
-def _same_timing_machine(out: Path, cfg: SearchConfig) -> None:
-    """Refuse to resume a run whose latencies were measured on another machine, device or thread count:
-    the new timings would be compared with the old ones (trainings may run anywhere, timings may not)."""
+def timing_elsewhere(out: Path, cfg: SearchConfig) -> list[str]:
+    """How this machine (device, host, thread count) differs from the one the run in ``out`` times on:
+    empty where timings taken here may join its own (trainings may run anywhere, timings may not)."""
     path = out / "fingerprint.json"
     if not path.is_file() or not (out / "log.jsonl").is_file():
-        return
-    diff = timing_mismatch(json.loads(path.read_text()), fingerprint(cfg.device))
-    if diff:
-        raise ValueError(
-            f"{out}: its latencies were measured elsewhere ({'; '.join(diff)}); resuming here would compare "
-            "timings from two machines: resume it where it started, or start another --out"
-        )
+        return []
+    return timing_mismatch(json.loads(path.read_text()), fingerprint(cfg.device))
+
+
+def untimed(
+    cfg: SearchConfig,
+    out: Path,
+    runlog: RunLog,
+    supernet_psnr: Callable[[Arch], float],
+    elsewhere: list[str],
+    log: Callable[[str], None],
+    workers: Workers = HERE,
+) -> None:
+    """On a machine other than the run's timing machine, the work that needs no timing (the supernet
+    is trained by now; the fidelity sample's trainings, where no shortlist decides the sample), the
+    report from the log, then one refusal: evolution, ranking and retraining wait on timings."""
+    done = "the supernet"
+    if cfg.fidelity_sample and not cfg.rank_top:
+        measure_fidelity(cfg, out, runlog, supernet_psnr, log, workers)
+        done += " and the fidelity sample"
+    report.write(out, runlog, cfg.space.scale, cfg.latency_input, _latency(cfg).method, cfg.latency_runtime)
+    raise ValueError(
+        f"{out}: its latencies are measured on another machine ({'; '.join(elsewhere)}); trained here what needs "
+        f"no timing ({done}): resume it where it started to time the rest, or start another --out"
+    )
 
 
 def split_pairs(cfg: SearchConfig) -> tuple[list, list]:

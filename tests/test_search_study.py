@@ -396,24 +396,40 @@ def test_official_checkpoints_need_their_files_and_benchmarks(tmp_path: Path, ca
     assert "--official" in capsys.readouterr().err.splitlines()[-1]
 
 
-def test_a_search_resumed_on_another_machine_is_refused(tmp_path: Path) -> None:
-    from srkit.search.spos import _same_timing_machine
+def test_a_search_resumed_on_another_machine_trains_but_does_not_time(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    from srkit.search.spos import timing_elsewhere
 
     from srkit.profiler.device import fingerprint
 
-    out = tmp_path / "run"
-    out.mkdir()
-    (out / "log.jsonl").write_text("")
-    fp = fingerprint("cpu")
+    out, fp = tmp_path / "run", fingerprint("cpu")
+    args = _tiny_search(out, _folder(tmp_path / "a", [f"a{i}" for i in range(6)], 0), "--min-blocks", "0")
+    args += ["--rank-iters", "2", "--fidelity-sample", "3", "--fidelity-iters", "3"]
+    assert main([*args, "--until", "supernet"]) == 0  # the first sitting: the baselines timed here
     cfg = SearchConfig(device="cpu")
     (out / "fingerprint.json").write_text(json.dumps(fp | {"date": "then", "commit": "old"}))
-    _same_timing_machine(out, cfg)  # the same machine: its date and commit do not matter
-    old = {k: v for k, v in fp.items() if k != "host"}  # a record from before hosts were recorded
-    (out / "fingerprint.json").write_text(json.dumps(old))
-    _same_timing_machine(out, cfg)
+    assert timing_elsewhere(out, cfg) == []  # the same machine: its date and commit do not matter
+    (out / "fingerprint.json").write_text(json.dumps({k: v for k, v in fp.items() if k != "host"}))
+    assert timing_elsewhere(out, cfg) == []  # a record from before hosts were recorded
     (out / "fingerprint.json").write_text(json.dumps(fp | {"host": "0123abcd"}))
-    with pytest.raises(ValueError, match="latencies were measured elsewhere .*host: '0123abcd' there"):
-        _same_timing_machine(out, cfg)
+    timed = RunLog(out / "log.jsonl").of_kind("baseline")
+    capsys.readouterr()
+    assert main([*args, "--resume"]) == 2  # elsewhere: the fidelity sample trained, then one refusal
+    err = capsys.readouterr().err.strip().splitlines()
+    assert "host: '0123abcd' there" in err[-1] and "the supernet and the fidelity sample" in err[-1], err
+    log = RunLog(out / "log.jsonl")
+    assert log.of_kind("baseline") == timed and not log.of_kind("candidate")  # nothing timed elsewhere
+    assert {(r["iters"]) for r in log.of_kind("fidelity_trained")} == {2, 3} and len(
+        log.of_kind("fidelity_trained")
+    ) == 6
+    assert len(json.loads((out / "fidelity.json").read_text())) == 2
+    (out / "fingerprint.json").write_text(json.dumps(fp))
+    assert main([*args, "--resume"]) == 0  # back where it started: evolution timed, no training again
+    again = RunLog(out / "log.jsonl")
+    assert again.of_kind("candidate") and again.of_kind("fidelity_trained") == log.of_kind("fidelity_trained")
+    keys = [r["key"] for r in again.records]
+    assert len(keys) == len(set(keys))
 
 
 def test_a_record_without_a_latency_runtime_was_timed_on_torch() -> None:
