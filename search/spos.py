@@ -257,14 +257,14 @@ def run(
         )
     if distributed.launched():
         return supernet_ranks(cfg, out, until, log)
-    latency = _latency(cfg)
-    _budget_reachable(cfg, latency)  # before anything is written or trained
+    latency, elsewhere = _latency(cfg), timing_elsewhere(out, cfg)
+    if not elsewhere:  # (a machine that is not the run's own times nothing)
+        _budget_reachable(cfg, latency)  # before anything is written or trained
     official_models(cfg)  # a published checkpoint that does not load is refused before anything is written
     _fidelity_source(cfg)  # so are another recipe's trainings
     if cfg.retrained_from is not None and not (Path(cfg.retrained_from) / "log.jsonl").is_file():
         raise ValueError(f"--retrained-from {cfg.retrained_from}: not a `srkit-search curves` folder (no log.jsonl)")
     runlog = _open(cfg, out, log)
-    elsewhere = timing_elsewhere(out, cfg)
     train_pairs, val_pairs = split_pairs(cfg)
     if not elsewhere:
         time_baselines(cfg, runlog, log)  # first, while the supernet has not yet warmed the machine
