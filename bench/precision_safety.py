@@ -7,7 +7,9 @@ on Y with the scale shaved, averaged over the five; the verdict rule is
 
     python bench/precision_safety.py [--weights ../shared/data/weights] [--set5 ../shared/data/datasets/Set5]
 
-Writes ``bench/results/precision_safety_cpu.json`` (one record per file and dtype).
+Writes ``bench/results/precision_safety_<device>.json`` (one record per file and dtype): bf16's
+drop depends on the CPU's bf16 path (an AVX2-only AMD EPYC loses more than the first record's CPU),
+so each CPU keeps its own file and :data:`srkit.models.precision.RECORDS` lists them.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from srkit import __version__, atomic
 from srkit.evaluate import dataset
 from srkit.models import load
 from srkit.models.precision import FP16_PEAK, MAX_DROP_DB, centre_pair, check_half, fp32_reference
+from srkit.profiler.device import fingerprint, slug
 
 SIDE = 64
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -51,19 +54,22 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--weights", type=Path, default=DATA / "weights")
     ap.add_argument("--set5", type=Path, default=DATA / "datasets" / "Set5")
-    ap.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "precision_safety_cpu.json")
+    ap.add_argument("--out", type=Path, help="default: bench/results/precision_safety_<device>.json")
     args = ap.parse_args()
     torch.manual_seed(0)
+    fp = fingerprint("cpu")
+    out = args.out or Path(__file__).parent / "results" / f"precision_safety_{slug(fp)}.json"
     doc = {
         "machine": platform.processor() or platform.machine(),
+        "fingerprint": fp,
         "torch": torch.__version__,
         "srkit": __version__,
         "probe": f"Set5, the centre of each image (at most {SIDE}x{SIDE} LR pixels), Y, scale shaved, mean PSNR",
         "rule": {"max_drop_db": MAX_DROP_DB, "fp16_peak_activation": FP16_PEAK},
         "records": records(args.weights, args.set5),
     }
-    atomic.write_bytes(args.out, (json.dumps(doc, indent=1) + "\n").encode())
-    print(f"wrote {args.out}")
+    atomic.write_bytes(out, (json.dumps(doc, indent=1) + "\n").encode())
+    print(f"wrote {out}")
 
 
 if __name__ == "__main__":
