@@ -607,6 +607,7 @@ def measure_fidelity(
             runlog.append(_fidelity_trained(a.key(), iters, m["val_psnr"], m["val_ssim"], m["seconds"]))
 
 
+FIDELITY_CHECKPOINT = 2000  # iterations between a fidelity training's checkpoints
 RECIPE_FIELDS = ("data", "holdout", "space", "supernet.patch", "supernet.batch", "supernet.lr")
 
 
@@ -658,8 +659,10 @@ def _fidelity_job(cfg: SearchConfig, out: Path, a: Arch, iters: int) -> Job:
     folder = out / "fidelity" / f"{rank_folder(out, a.key()).name}@{iters}"
     genotype = folder / "genotype.json"
     atomic.write_json(genotype, a.genotype())
-    train = replace(_rank_recipe(cfg, str(genotype)), iters=iters, val_every=iters).to_dict()
-    return Job(label=folder.name, folder=str(folder), train=train, scale=cfg.space.scale)
+    # validation is where the trainer checkpoints: every FIDELITY_CHECKPOINT iterations, so a training
+    # of hours cut by a session's end resumes (its score is the final model's either way)
+    train = replace(_rank_recipe(cfg, str(genotype)), iters=iters, val_every=min(iters, FIDELITY_CHECKPOINT))
+    return Job(label=folder.name, folder=str(folder), train=train.to_dict(), scale=cfg.space.scale)
 
 
 def run_phase(

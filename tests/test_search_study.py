@@ -17,9 +17,11 @@ from PIL import Image
 from srkit.search import pareto, report, verdict
 from srkit.search.evolution import EvolutionConfig
 from srkit.search.runlog import RunLog
-from srkit.search.space import BlockSpace
+from srkit.search.space import Arch, BlockSpace
 from srkit.search.spos import (
+    FIDELITY_CHECKPOINT,
     SearchConfig,
+    _fidelity_job,
     baseline_label,
     baseline_spec,
     rank_folder,
@@ -463,6 +465,9 @@ def test_the_fidelity_sample_ranks_the_supernet_and_short_training_against_long_
     for k, iters in trained:  # held-out images, never a benchmark, for the budget asked
         cfg = yaml.safe_load((out / "fidelity" / f"{rank_folder(out, k).name}@{iters}" / "config.yaml").read_text())
         assert cfg["iters"] == iters and cfg["data"]["holdout"] == 3 and cfg["data"]["val_data"] is None
+        assert cfg["val_every"] == min(iters, FIDELITY_CHECKPOINT)
+    long = _fidelity_job(SearchConfig(device="cpu"), tmp_path / "long", Arch.from_dict(members[0]["arch"]), 16000)
+    assert long.train["iters"] == 16000 and long.train["val_every"] == FIDELITY_CHECKPOINT  # checkpoints between
     fid = json.loads((out / "fidelity.json").read_text())
     assert [(r["signal"], r["n"]) for r in fid] == [
         ("supernet PSNR (held-out)", 4),
