@@ -275,7 +275,7 @@ def run(
             return validate(net.subnet(a), val_pairs, scale, cfg.device)[0]
 
         if elsewhere:
-            untimed(cfg, out, runlog, psnr, elsewhere, log, workers)
+            untimed(cfg, out, runlog, psnr, elsewhere, latency.method, log, workers)
         evaluator = Evaluator(runlog, psnr, latency, cfg.evolution.budget_ms)
         with spent(runlog, "evolution"):
             scored = evolve(space, cfg.channels, evaluator, cfg.evolution, progress=log)
@@ -393,6 +393,7 @@ def untimed(
     runlog: RunLog,
     supernet_psnr: Callable[[Arch], float],
     elsewhere: list[str],
+    method: str,
     log: Callable[[str], None],
     workers: Workers = HERE,
 ) -> None:
@@ -403,7 +404,7 @@ def untimed(
     if cfg.fidelity_sample and not cfg.rank_top:
         measure_fidelity(cfg, out, runlog, supernet_psnr, log, workers)
         done += " and the fidelity sample"
-    report.write(out, runlog, cfg.space.scale, cfg.latency_input, _latency(cfg).method, cfg.latency_runtime)
+    report.write(out, runlog, cfg.space.scale, cfg.latency_input, method, cfg.latency_runtime)
     raise ValueError(
         f"{out}: its latencies are measured on another machine ({'; '.join(elsewhere)}); trained here what needs "
         f"no timing ({done}): resume it where it started to time the rest, or start another --out"
