@@ -11,7 +11,6 @@ exactly once across resumes.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -26,7 +25,7 @@ from srkit.train import runfolder
 from srkit.train.runfolder import RunFolderError
 from srkit.validation import Rule, first_problem
 
-from .runlog import RunLog
+from .runlog import RunLog, spent
 
 CURVE_FILES = (
     runfolder.CONFIG,
@@ -191,20 +190,12 @@ def run(
             continue
         tc = _train_config(cfg, spec)
         folder = out / "train" / label
-        t0 = time.monotonic()
         log(f"training {label} for {cfg.iters} iterations (snapshots at {list(cfg.at)})")
-        train(tc, folder, resume=True, log=log, progress=False)
-        _spent(runlog, label, time.monotonic() - t0)
+        with spent(runlog, "curves", label):  # a sitting's piece, also one cut short
+            train(tc, folder, resume=True, log=log, progress=False)
         score_snapshots(cfg, runlog, label, folder, log)
         write_report(out, cfg, runlog)
     return [r for r in runlog.records if r.get("kind") == "curve"]
-
-
-def _spent(runlog: RunLog, label: str, seconds: float) -> None:
-    """One sitting's training time (a run taken over several sittings adds them up)."""
-    runlog.append(
-        {"kind": "spent", "phase": "curves", "label": label, "seconds": seconds, "threads": torch.get_num_threads()}
-    )
 
 
 def score_snapshots(cfg: CurvesConfig, runlog: RunLog, label: str, folder: Path, log: Callable[[str], None]) -> None:

@@ -9,8 +9,13 @@ from __future__ import annotations
 
 import json
 import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+import torch
 
 from srkit.train.runfolder import LEGACY_CONFIGS
 
@@ -85,3 +90,27 @@ class RunLog:
 
     def of_kind(self, kind: str) -> list[dict[str, Any]]:
         return [r for r in self.records if r.get("kind") == kind]
+
+
+@contextmanager
+def spent(runlog: RunLog, phase: str, label: str = "", processes: int = 1) -> Iterator[None]:
+    """Log the wall time, the process's CPU time and the threads of one piece of ``phase`` (also when
+    it is interrupted or terminated), so a run taken piecewise over several sittings still adds up its
+    cost; ``processes``: ranks alike (torchrun). CPU time, not wall time x threads, is the cost: a
+    process stopped (SIGSTOP) for a while spends wall time but none of it."""
+    t0, c0 = time.monotonic(), time.process_time()
+    try:
+        yield
+    finally:
+        seconds, cpu = time.monotonic() - t0, time.process_time() - c0
+        runlog.append(
+            {
+                "kind": "cost",
+                "key": f"cost:{phase}:{label}:{time.time_ns()}",
+                "phase": phase,
+                "label": label,
+                "seconds": seconds,
+                "cpu_seconds": cpu * processes,
+                "threads": torch.get_num_threads() * processes,
+            }
+        )

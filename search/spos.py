@@ -14,9 +14,7 @@ import json
 import random
 import re
 import statistics
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -37,7 +35,7 @@ from .evolution import Evaluator, EvolutionConfig, evolve
 from .imdb_space import make_supernet
 from .jobs import Job, Workers, run_job, run_jobs
 from .latency import LATENCY_RUNTIMES, FromTable, Measured, default_runtime, time_model, time_rounds
-from .runlog import RunLog
+from .runlog import RunLog, spent
 from .space import Arch, BlockSpace
 from .supernet import SupernetConfig
 from .supernet import train as train_supernet
@@ -436,27 +434,6 @@ def _latency(cfg: SearchConfig) -> FromTable | Measured:
             )
         return FromTable(cfg.latency_table, scale, cfg.latency_input, cfg.device, runtime=rt)
     return Measured(scale, cfg.latency_input, cfg.device, runtime=rt)
-
-
-@contextmanager
-def spent(runlog: RunLog, phase: str, label: str = "", processes: int = 1) -> Iterator[None]:
-    """Log the wall time and threads of one piece of ``phase`` (also when it is interrupted), so a run
-    taken piecewise over several sittings still adds up its cost; ``processes``: ranks alike (torchrun)."""
-    t0 = time.monotonic()
-    try:
-        yield
-    finally:
-        seconds = time.monotonic() - t0
-        runlog.append(
-            {
-                "kind": "cost",
-                "key": f"cost:{phase}:{label}:{time.time_ns()}",
-                "phase": phase,
-                "label": label,
-                "seconds": seconds,
-                "threads": torch.get_num_threads() * processes,
-            }
-        )
 
 
 def time_baselines(cfg: SearchConfig, runlog: RunLog, log: Callable[[str], None] = print) -> None:

@@ -91,12 +91,13 @@ def compare(pts: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def cost(runlog: RunLog) -> dict[str, dict[str, float]]:
-    """Wall hours and CPU-hours (wall time x threads) per phase, summed over every piece of the run."""
+    """Wall hours and CPU-hours per phase, summed over every piece of the run: a piece's measured CPU
+    time where it has one, else (older records, NNI trials) its wall time x threads."""
     wall: dict[str, float] = defaultdict(float)
     cpu: dict[str, float] = defaultdict(float)
     for r in runlog.of_kind("cost"):
         wall[r["phase"]] += r["seconds"] / 3600
-        cpu[r["phase"]] += r["seconds"] * r["threads"] / 3600
+        cpu[r["phase"]] += r.get("cpu_seconds", r["seconds"] * r["threads"]) / 3600
     phases = {p: {"wall_hours": wall[p], "cpu_hours": cpu[p]} for p in sorted(wall)}
     phases["total"] = {"wall_hours": sum(wall.values()), "cpu_hours": sum(cpu.values())}
     return phases

@@ -86,6 +86,26 @@ def test_a_bug_keeps_its_traceback_and_says_so(capsys: pytest.CaptureFixture[str
     )
 
 
+def test_sigterm_ends_a_command_as_ctrl_c_does_its_finally_blocks_run(tmp_path: Path) -> None:
+    # a session's end sends SIGTERM: a search's piece still logs its cost on the way out
+    mark = tmp_path / "finally.txt"
+    code = (
+        "import os, signal, sys, time\n"
+        "from srkit.cli.errors import run_cli\n"
+        "def body():\n"
+        "    try:\n"
+        "        os.kill(os.getpid(), signal.SIGTERM)\n"
+        "        time.sleep(30)\n"
+        "    finally:\n"
+        f"        open({str(mark)!r}, 'w').write('ran')\n"
+        "    return 0\n"
+        "sys.exit(run_cli('srkit-search', body))\n"
+    )
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 143 and p.stderr.strip() == "srkit-search: terminated"
+    assert mark.read_text() == "ran"
+
+
 def test_no_gpu_for_device_cuda_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     import torch
 

@@ -48,8 +48,12 @@ def test_curves_score_each_snapshot_on_every_benchmark_once(tmp_path: Path) -> N
     ]
     assert all(set(r["scores"]) == {"b1", "b2"} for r in pts)
     assert main([*args2, "--resume"]) == 0  # finished: nothing again
-    keys = [r["key"] for r in RunLog(out / "log.jsonl").records if "key" in r]
+    log = RunLog(out / "log.jsonl")
+    keys = [r["key"] for r in log.of_kind("curve")]
     assert len(keys) == len(set(keys)) == 4
+    # each training's cost once, by its CPU time (the finished run trains nothing again)
+    assert sorted(r["label"] for r in log.of_kind("cost")) == ["espcn", "imdn_blocks1_channels16"]
+    assert all(r["phase"] == "curves" and r["cpu_seconds"] > 0 for r in log.of_kind("cost"))
     table = curves.table(RunLog(out / "log.jsonl"))
     assert set(table["espcn"]) == {2, 4}
 

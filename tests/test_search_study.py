@@ -8,6 +8,7 @@ import dataclasses
 import json
 import os
 import re
+import time
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,7 @@ import yaml
 from PIL import Image
 from srkit.search import pareto, report, verdict
 from srkit.search.evolution import EvolutionConfig
-from srkit.search.runlog import RunLog
+from srkit.search.runlog import RunLog, spent
 from srkit.search.space import Arch, BlockSpace
 from srkit.search.spos import (
     FIDELITY_CHECKPOINT,
@@ -179,6 +180,21 @@ def test_the_cost_adds_every_piece_per_phase(tmp_path: Path) -> None:
     assert c["supernet"] == {"wall_hours": 1.0, "cpu_hours": 2.0}
     assert c["retrain"] == {"wall_hours": 1.0, "cpu_hours": 1.5}
     assert c["total"] == {"wall_hours": 2.0, "cpu_hours": 3.5}
+    # a piece that measured its CPU time is costed by it (it was stopped for most of its hour)
+    log.append({"kind": "cost", "key": "c3", "phase": "supernet", "seconds": 3600, "cpu_seconds": 720, "threads": 2})
+    assert verdict.cost(log)["supernet"] == {"wall_hours": 2.0, "cpu_hours": 2.2}
+
+
+def test_a_piece_costs_its_cpu_time_not_the_time_it_was_stopped(tmp_path: Path) -> None:
+    log = RunLog(tmp_path / "log.jsonl")
+    with spent(log, "supernet", "piece"):
+        t = time.monotonic()
+        while time.monotonic() - t < 0.3:  # busy: CPU time
+            pass
+        time.sleep(0.6)  # idle, as a process stopped with SIGSTOP: wall time only
+    (r,) = log.of_kind("cost")
+    assert r["label"] == "piece" and r["seconds"] >= 0.9
+    assert 0.2 <= r["cpu_seconds"] <= 0.6
 
 
 @pytest.mark.slow

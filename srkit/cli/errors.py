@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import errno
+import signal
 import sys
+import threading
 import traceback
 from collections.abc import Callable
 
@@ -63,10 +65,30 @@ def user_message(e: BaseException) -> str | None:
     return None
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a session's end, ``kill``) as an exception, so that what a run does on the way out
+    (its ``finally`` blocks: the cost of the piece it was in) is done as on Ctrl-C."""
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise Terminated
+
+
+def _on_sigterm_raise() -> None:
+    """Turn SIGTERM into :class:`Terminated` where Python would otherwise die at once (the default
+    action), and only there: a handler someone else installed stays."""
+    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _raise_terminated)
+
+
 def run_cli(prog: str, fn: Callable[[], int]) -> int:
     """Run a command's body under the boundary."""
+    _on_sigterm_raise()
     try:
         return fn()
+    except Terminated:
+        print(f"{prog}: terminated", file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr)
         return 130
