@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import importlib
 import logging
+import subprocess
+import sys
 
 import pytest
 import torch
+from torch.fx.experimental.proxy_tensor import make_fx
 
 from srkit import ops
 from srkit.ops import dispatch
@@ -175,3 +178,35 @@ def test_a_torch_backend_choice_runs_inline_without_the_custom_op(monkeypatch: p
     with dispatch.use_backend("cpp"), dispatch.trace() as calls:
         ops.wide_pointwise(x, w1, b1, w2, b2)
     assert calls[0].backend == "cpp" and seen == ["custom", "custom"]
+
+
+def test_an_inference_call_runs_the_op_body_and_never_imports_torch_compiler() -> None:
+    """A custom op's first call imports torch's compiler (2-3 s on 2 CPU cores, a small network's
+    whole first image); a call that needs nothing of the op's boundary runs its body directly: the
+    same backend and the same bits, and the compiler never imported."""
+    code = (
+        "import sys, torch\nfrom srkit import ops\n"
+        "x = torch.rand(2, 12, 5, 7)\n"
+        "with torch.inference_mode():\n"
+        "    y = ops.pixel_shuffle(x, 2)\n"
+        "same = torch.equal(y, torch.nn.functional.pixel_shuffle(x, 2))\n"
+        "print('torch._dynamo' in sys.modules, same, ops.last_backend('pixel_shuffle'))\n"
+    )
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True)
+    imported, same, backend = p.stdout.split()
+    assert imported == "False" and same == "True" and backend in ("cpp", "torch", "triton")
+
+
+def test_a_call_that_needs_the_op_boundary_goes_through_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    module = importlib.import_module("srkit.ops.pixel_shuffle")
+    op, seen = module._pixel_shuffle_op, []
+    body = dispatch._bodies[op]
+    monkeypatch.setitem(dispatch._bodies, op, lambda *a: seen.append("body") or body(*a))
+    x = torch.rand(1, 8, 3, 5)
+    ops.pixel_shuffle(x, 2)  # no gradient needed: the body
+    assert seen == ["body"]
+    xg = x.clone().requires_grad_()
+    ops.pixel_shuffle(xg, 2).sum().backward()  # autograd needs the op (its backward is registered there)
+    assert seen == ["body"] and torch.equal(xg.grad, torch.ones_like(x))
+    traced = make_fx(lambda t: ops.pixel_shuffle(t, 2))(x)
+    assert seen == ["body"] and "srkit.pixel_shuffle" in str(traced.graph)  # a trace records the op, not its body

@@ -17,7 +17,7 @@ from ..reference import attention_scale as reference
 from ..reference.channel_stats import stats_dtype
 from . import _checks
 from .channel_scale import channel_scale
-from .dispatch import declare, dispatch, extension, inline
+from .dispatch import call, custom_op, declare, dispatch, extension, inline
 
 
 def _triton(x, mean, std, w1, b1, w2, b2, out) -> None:
@@ -46,7 +46,7 @@ declare(
 )
 
 
-@torch.library.custom_op("srkit::attention_scale", mutates_args=())
+@custom_op("srkit::attention_scale", mutates_args=())
 def _attention_scale_op(
     x: torch.Tensor,
     mean: torch.Tensor,
@@ -122,4 +122,4 @@ def attention_scale(
         _checks.same_device(x, t, f"x and {name}", op)
     if inline():
         return reference.attention_scale(x, mean, std, w1, b1, w2, b2)
-    return _attention_scale_op(x, mean, std, w1, b1, w2, b2)
+    return call(_attention_scale_op, x, mean, std, w1, b1, w2, b2)

@@ -11,7 +11,7 @@ import torch
 from ..reference import channel_scale as reference
 from ..reference.channel_stats import stats_dtype
 from . import _checks
-from .dispatch import by_name, declare, dispatch, inline
+from .dispatch import by_name, call, custom_op, declare, dispatch, inline
 
 # timed where the models use it: inside attention_scale (its C++ and CUDA backends scale with it)
 declare(
@@ -25,7 +25,7 @@ def _empty(x: torch.Tensor) -> torch.Tensor:
     return _checks.new_output(x, x.shape)
 
 
-@torch.library.custom_op("srkit::channel_scale", mutates_args=())
+@custom_op("srkit::channel_scale", mutates_args=())
 def _channel_scale_op(x: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
     out = _empty(x)
     s_acc = s.to(stats_dtype(x)).contiguous()
@@ -64,4 +64,4 @@ def channel_scale(x: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
     if tuple(s.shape) != tuple(x.shape[:2]):
         raise ValueError(f"srkit.channel_scale: s has shape {tuple(s.shape)}, expected (N, C) = {tuple(x.shape[:2])}")
     _checks.same_device(x, s, "x and s", "channel_scale")
-    return reference.channel_scale(x, s) if inline() else _channel_scale_op(x, s)
+    return reference.channel_scale(x, s) if inline() else call(_channel_scale_op, x, s)

@@ -13,7 +13,7 @@ import torch
 
 from ..reference import channel_stats as reference
 from . import _checks
-from .dispatch import by_name, declare, dispatch, inline
+from .dispatch import by_name, call, custom_op, declare, dispatch, inline
 
 # timed in IMDN's CCA, whose statistics it computes
 declare(
@@ -29,7 +29,7 @@ def _empty(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return x.new_empty((n, c), dtype=dt), x.new_empty((n, c), dtype=dt)
 
 
-@torch.library.custom_op("srkit::channel_stats", mutates_args=())
+@custom_op("srkit::channel_stats", mutates_args=())
 def _channel_stats_op(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     mean, std = _empty(x)
     dispatch("channel_stats", x.device, x.dtype)(x, mean, std)
@@ -63,4 +63,4 @@ def channel_stats(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     _checks.float_dtype(x, "channel_stats")
     if x.shape[2] * x.shape[3] == 0:
         raise ValueError(f"srkit.channel_stats: the planes are empty (shape {tuple(x.shape)})")
-    return reference.channel_stats(x) if inline() else _channel_stats_op(x)
+    return reference.channel_stats(x) if inline() else call(_channel_stats_op, x)

@@ -20,7 +20,7 @@ import torch.nn.functional as F
 
 from ..reference import conv_epilogue as reference
 from . import _checks, precision
-from .dispatch import declare, dispatch, extension, torch_inline
+from .dispatch import call, custom_op, declare, dispatch, extension, torch_inline
 
 
 def _triton(x, w, b, residual, res_scale, relu, out) -> None:
@@ -47,7 +47,7 @@ def _empty(x: torch.Tensor, co: int) -> torch.Tensor:
     return _checks.new_output(x, (x.shape[0], co, *x.shape[2:]))
 
 
-@torch.library.custom_op("srkit::conv_epilogue", mutates_args=())
+@custom_op("srkit::conv_epilogue", mutates_args=())
 def _conv_epilogue_op(
     x: torch.Tensor,
     w: torch.Tensor,
@@ -140,4 +140,4 @@ def conv_epilogue(
         return reference.conv_epilogue(
             x, w.to(x.dtype), None if b is None else b.to(x.dtype), residual, res_scale, relu
         )
-    return _conv_epilogue_op(x, w, b, residual, float(res_scale), bool(relu))
+    return call(_conv_epilogue_op, x, w, b, residual, float(res_scale), bool(relu))

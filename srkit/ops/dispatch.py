@@ -276,6 +276,43 @@ def plain_torch() -> Iterator[None]:
         _plain = before
 
 
+_bodies: dict[object, Callable[..., object]] = {}  # each custom op's undecorated body
+
+
+def custom_op(name: str, *, mutates_args: tuple[str, ...] = ()) -> Callable[[Callable[..., object]], object]:
+    """``torch.library.custom_op``, its body kept for :func:`call`."""
+
+    def wrap(fn: Callable[..., object]) -> object:
+        op = torch.library.custom_op(name, fn, mutates_args=mutates_args)
+        _bodies[op] = fn
+        return op
+
+    return wrap
+
+
+def call(op: object, *args: object) -> object:
+    """Custom op ``op`` (made by :func:`custom_op`) on ``args``: through the op where autograd,
+    ``torch.compile``, tracing or a dispatch mode needs its boundary, else its body directly, which
+    picks and records the same backend and computes the same result without the boundary's cost. A
+    custom op's first call imports torch's compiler (2-3 s on 2 CPU cores), a first image's whole
+    time for a small network."""
+    body = _bodies.get(op)  # (None for a stand-in, as a test's)
+    return body(*args) if body is not None and _direct(args) else op(*args)  # type: ignore[operator]
+
+
+def _direct(args: tuple[object, ...]) -> bool:
+    """Whether nothing around this call needs the custom op: no gradient to record, no compile,
+    trace, functorch transform or dispatch mode, only plain tensors."""
+    tensors = [a for a in args if isinstance(a, torch.Tensor)]
+    if torch.compiler.is_compiling() or torch.jit.is_tracing() or torch._C._len_torch_dispatch_stack():
+        return False
+    if torch._C._functorch.peek_interpreter_stack() is not None:
+        return False
+    if any(type(t) is not torch.Tensor for t in tensors):  # fake, functional or other tensor subclasses
+        return False
+    return not (torch.is_grad_enabled() and any(t.requires_grad for t in tensors))
+
+
 def inline() -> bool:
     """True inside :func:`plain_torch`: the public op functions then return the reference inline."""
     return _plain

@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 
 from ..reference import psnr as reference
-from .dispatch import by_name, declare, dispatch, inline
+from .dispatch import by_name, call, custom_op, declare, dispatch, inline
 
 
 def _triton(sr, hr, sr_mul, hr_mul, quantize, y_only, shave) -> torch.Tensor:
@@ -38,7 +38,7 @@ def sse_to_psnr(sse: torch.Tensor, count: int) -> torch.Tensor:
     return torch.where(mse == 0, torch.full_like(psnr, float("inf")), psnr)
 
 
-@torch.library.custom_op("srkit::psnr", mutates_args=())
+@custom_op("srkit::psnr", mutates_args=())
 def _psnr_op(
     sr: torch.Tensor, hr: torch.Tensor, sr_mul: float, hr_mul: float, quantize: bool, y_only: bool, shave: int
 ) -> torch.Tensor:
@@ -59,4 +59,4 @@ def psnr(
         return sse_to_psnr(
             reference.sse(sr, hr, sr_mul, hr_mul, quantize, y_only, shave), pixel_count(sr.shape, y_only, shave)
         )
-    return _psnr_op(sr, hr, float(sr_mul), float(hr_mul), bool(quantize), bool(y_only), int(shave))
+    return call(_psnr_op, sr, hr, float(sr_mul), float(hr_mul), bool(quantize), bool(y_only), int(shave))

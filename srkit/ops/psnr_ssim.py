@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 
-from .dispatch import declare, dispatch, extension, implementations, inline
+from .dispatch import call, custom_op, declare, dispatch, extension, implementations, inline
 from .psnr import pixel_count, psnr, sse_to_psnr
 from .ssim import WINDOW, gauss_list, ssim
 
@@ -34,7 +34,7 @@ declare(
 )
 
 
-@torch.library.custom_op("srkit::psnr_ssim", mutates_args=())
+@custom_op("srkit::psnr_ssim", mutates_args=())
 def _psnr_ssim_op(
     sr: torch.Tensor, hr: torch.Tensor, sr_mul: float, hr_mul: float, quantize: bool, y_only: bool, shave: int
 ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -56,4 +56,4 @@ def psnr_ssim(
     if inline():
         args = (sr, hr, sr_mul, hr_mul, quantize, y_only, shave)
         return psnr(*args), ssim(*args)
-    return _psnr_ssim_op(sr, hr, float(sr_mul), float(hr_mul), bool(quantize), bool(y_only), int(shave))
+    return call(_psnr_ssim_op, sr, hr, float(sr_mul), float(hr_mul), bool(quantize), bool(y_only), int(shave))

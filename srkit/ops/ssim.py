@@ -13,7 +13,7 @@ import functools
 import torch
 
 from ..reference import ssim as reference
-from .dispatch import declare, dispatch, extension, inline
+from .dispatch import call, custom_op, declare, dispatch, extension, inline
 from .psnr import pixel_count
 
 WINDOW = reference.SSIM_WIN
@@ -50,7 +50,7 @@ def _torch(sr, hr, sr_mul, hr_mul, quantize, y_only, shave) -> torch.Tensor:
 declare("ssim", {"triton": _triton, "cuda": _cuda, "cpp": _cpp, "torch": _torch})
 
 
-@torch.library.custom_op("srkit::ssim", mutates_args=())
+@custom_op("srkit::ssim", mutates_args=())
 def _ssim_op(
     sr: torch.Tensor, hr: torch.Tensor, sr_mul: float, hr_mul: float, quantize: bool, y_only: bool, shave: int
 ) -> torch.Tensor:
@@ -72,4 +72,4 @@ def ssim(
             sr, hr, sr_mul, hr_mul, quantize, y_only, shave, reference.gaussian_window().to(sr.device)
         )
         return total / pixel_count(sr.shape, y_only, shave, WINDOW)
-    return _ssim_op(sr, hr, float(sr_mul), float(hr_mul), bool(quantize), bool(y_only), int(shave))
+    return call(_ssim_op, sr, hr, float(sr_mul), float(hr_mul), bool(quantize), bool(y_only), int(shave))

@@ -15,7 +15,7 @@ import torch
 
 from ..reference import upsample_tail as reference
 from . import _checks
-from .dispatch import declare, dispatch, extension, inline
+from .dispatch import call, custom_op, declare, dispatch, extension, inline
 from .pixel_shuffle import _pixel_unshuffle_op, output_shape
 
 
@@ -44,7 +44,7 @@ def _empty(x: torch.Tensor, r: int) -> torch.Tensor:
     return _checks.new_output(x, output_shape(x.shape, r, True))
 
 
-@torch.library.custom_op("srkit::upsample_tail", mutates_args=())
+@custom_op("srkit::upsample_tail", mutates_args=())
 def _upsample_tail_op(
     x: torch.Tensor, r: int, skip: torch.Tensor | None, mean: torch.Tensor | None, lo: float | None, hi: float | None
 ) -> torch.Tensor:
@@ -129,4 +129,4 @@ def upsample_tail(
     lo, hi = None if lo is None else float(lo), None if hi is None else float(hi)
     if inline():
         return reference.upsample_tail(x, r, skip, mean_t, lo, hi)
-    return _upsample_tail_op(x, r, skip, mean_t, lo, hi)
+    return call(_upsample_tail_op, x, r, skip, mean_t, lo, hi)

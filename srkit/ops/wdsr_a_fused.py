@@ -18,7 +18,7 @@ import torch
 
 from ..reference.wdsr_a_fused import wdsr_a_fused as reference
 from . import _checks, precision
-from .dispatch import declare, dispatch, inline, triton_interpreting
+from .dispatch import call, custom_op, declare, dispatch, inline, triton_interpreting
 
 
 def _triton(x, w1, b1, w2, b2, res_scale, out) -> None:
@@ -50,7 +50,7 @@ def _unsupported(x: torch.Tensor) -> Callable[[str], str]:
     return why
 
 
-@torch.library.custom_op("srkit::wdsr_a_fused", mutates_args=())
+@custom_op("srkit::wdsr_a_fused", mutates_args=())
 def _wdsr_a_fused_op(
     x: torch.Tensor, w1: torch.Tensor, b1: torch.Tensor, w2: torch.Tensor, b2: torch.Tensor, res_scale: float
 ) -> torch.Tensor:
@@ -111,4 +111,4 @@ def wdsr_a_fused(
         _checks.same_device(x, t, f"x and {name}", op)
     if inline():
         return reference(x, w1.to(x.dtype), b1.to(x.dtype), w2.to(x.dtype), b2.to(x.dtype), res_scale)
-    return _wdsr_a_fused_op(x, w1, b1, w2, b2, float(res_scale))
+    return call(_wdsr_a_fused_op, x, w1, b1, w2, b2, float(res_scale))

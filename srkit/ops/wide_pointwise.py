@@ -18,7 +18,7 @@ import torch.nn.functional as F
 
 from ..reference import wide_pointwise as reference
 from . import _checks, precision
-from .dispatch import declare, dispatch, extension, torch_inline
+from .dispatch import call, custom_op, declare, dispatch, extension, torch_inline
 
 
 def _triton(x, w1, b1, w2, b2, out) -> None:
@@ -46,7 +46,7 @@ def _empty(x: torch.Tensor, l: int) -> torch.Tensor:
     return _checks.new_output(x, (x.shape[0], l, *x.shape[2:]))
 
 
-@torch.library.custom_op("srkit::wide_pointwise", mutates_args=())
+@custom_op("srkit::wide_pointwise", mutates_args=())
 def _wide_pointwise_op(
     x: torch.Tensor, w1: torch.Tensor, b1: torch.Tensor, w2: torch.Tensor, b2: torch.Tensor
 ) -> torch.Tensor:
@@ -132,4 +132,4 @@ def wide_pointwise(
         _checks.same_device(x, t, f"x and {name}", op)
     if torch_inline(op, x, w1, b1, w2, b2):
         return reference.wide_pointwise(x, w1.to(x.dtype), b1.to(x.dtype), w2.to(x.dtype), b2.to(x.dtype))
-    return _wide_pointwise_op(x, w1, b1, w2, b2)
+    return call(_wide_pointwise_op, x, w1, b1, w2, b2)
