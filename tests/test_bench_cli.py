@@ -328,3 +328,24 @@ def test_a_slow_first_call_does_not_cut_the_rounds() -> None:
     assert modelbench._plan(fast_after_compile, reps=10, rounds=10, max_seconds=1.0) == (10, 1)
     slow = {0: Fake(0.0, 0.05)}  # 10 calls of 50 ms would take 0.5 s, past the 0.15 s limit: 3 rounds of one
     assert modelbench._plan(slow, reps=10, rounds=10, max_seconds=0.15) == (3, 1)
+
+
+def test_a_head_to_head_pair_reads_a_variant_twice_as_slow_at_half_the_speed() -> None:
+    from srkit.profiler import modelbench
+
+    class Fake:
+        def __init__(self, call_s: float) -> None:
+            self.x, self.call_s = torch.zeros(1), call_s
+
+        def __call__(self) -> None:
+            t = time.perf_counter()
+            while time.perf_counter() - t < self.call_s:  # busy, as a runtime's call is
+                pass
+
+    rows = [{"variant": "ort", "channels_last": False}, {"variant": "default", "channels_last": False}]
+    runners = {0: Fake(0.002), 1: Fake(0.001)}
+    modelbench.head_to_head(rows, runners, 0, 1, reps=20, rounds=10, max_seconds=0.5)  # type: ignore[arg-type]
+    pair = rows[1]["head_to_head"]["ort"]
+    assert pair["rounds"] == 10 and len(pair["round_ms"]["ort"]) == len(pair["round_ms"]["self"]) == 10
+    assert 1.6 <= pair["median"] <= 2.4 and pair["min"] <= pair["median"] <= pair["max"]
+    assert "head_to_head" not in rows[0]

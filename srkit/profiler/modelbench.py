@@ -46,6 +46,7 @@ TIMING_METHOD = (
     "all timed together in interleaved rounds, the order rotated each round; median [min, max] over the rounds' "
     "medians; speed-ups over eager taken within each round; torch and ONNX Runtime on the same thread count"
 )
+PAIR_SECONDS = 3.0  # each of a head-to-head pair's timed calls take about this long in all (max_seconds bounds it)
 RESOLUTIONS = {"360p": (360, 640), "540p": (540, 960), "720p": (720, 1280), "1080p": (1080, 1920), "4k": (2160, 3840)}
 
 
@@ -240,11 +241,13 @@ def bench_model(
     max_seconds: float = 10.0,
     rounds: int = 5,
     progress: Callable[[str], None] | None = None,
+    pairs: Callable[[list[dict[str, Any]]], list[tuple[int, int]]] | None = None,
 ) -> list[dict[str, Any]]:
     """One row per setting; ``x`` is the fp32 LR batch on the device. Every setting is built and
     warmed up first (its first call, compiles and exports included, is reported as
     ``first_call_s``), then all are timed together in interleaved rounds
-    (:func:`srkit.profiler.timing.interleaved`): speed-ups over eager are taken within each round."""
+    (:func:`srkit.profiler.timing.interleaved`): speed-ups over eager are taken within each round.
+    ``pairs``: given the timed rows, the (i, j) of rows to time again head to head (:func:`head_to_head`)."""
     plain = copy.deepcopy(model).eval().to(x.device, torch.float32)  # outside inference mode: normal tensors
     with torch.inference_mode(), ops.plain_torch():
         ref = plain(x)
@@ -270,7 +273,41 @@ def bench_model(
             row |= built
         rows.append(row)
     _time_together(rows, runners, x, reps=reps, rounds=rounds, max_seconds=max_seconds)
+    for i, j in pairs(rows) if pairs else []:
+        if i in runners and j in runners:
+            head_to_head(rows, runners, i, j, reps=2 * reps, rounds=2 * rounds, max_seconds=max_seconds)
     return rows
+
+
+def head_to_head(
+    rows: list[dict[str, Any]],
+    runners: dict[int, Runner],
+    i: int,
+    j: int,
+    *,
+    reps: int,
+    rounds: int,
+    max_seconds: float,
+) -> None:
+    """Rows ``i`` and ``j`` timed again, the two alone in interleaved rounds: row j's
+    ``head_to_head[row i's variant]`` is i's time over j's per round, median [min, max]. Beside five
+    other runtimes, two ONNX Runtime sessions of one model read 0.85-1.18 of each other on a 2-core VM;
+    alone, 0.95-1.02 (bench/results/ort_aa_*.json): a pair says what the full rows cannot resolve."""
+    warm = max(_warm_call_s(runners[k]) for k in (i, j)) or 1e-9
+    calls = max(3, min(max(reps, int(PAIR_SECONDS / warm)), int(max_seconds / warm)))  # fast calls: many a round
+    n_rounds = min(rounds, calls)
+    per_round = max(1, calls // n_rounds)
+    pair = {"i": runners[i], "j": runners[j]}
+    res = timing.interleaved(pair, runners[j].x.device, rounds=n_rounds, reps=per_round)
+    ratios = [a / b for a, b in zip(res.round_ms["i"], res.round_ms["j"], strict=True)]
+    label = rows[i]["variant"] + ("+cl" if rows[i]["channels_last"] else "")
+    rows[j].setdefault("head_to_head", {})[label] = {
+        "median": statistics.median(ratios),
+        "min": min(ratios),
+        "max": max(ratios),
+        "rounds": n_rounds,
+        "round_ms": {label: res.round_ms["i"], "self": res.round_ms["j"]},
+    }
 
 
 def _build(model: nn.Module, x: torch.Tensor, s: Setting, ref: torch.Tensor, warmup: int) -> Runner | dict[str, Any]:
