@@ -210,3 +210,18 @@ def test_a_call_that_needs_the_op_boundary_goes_through_it(monkeypatch: pytest.M
     assert seen == ["body"] and torch.equal(xg.grad, torch.ones_like(x))
     traced = make_fx(lambda t: ops.pixel_shuffle(t, 2))(x)
     assert seen == ["body"] and "srkit.pixel_shuffle" in str(traced.graph)  # a trace records the op, not its body
+
+
+def test_a_module_s_parameters_in_inference_take_the_direct_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A block's weights are nn.Parameters (requires_grad): in inference they need no custom op."""
+    module = importlib.import_module("srkit.ops.attention_scale")
+    op, seen = module._attention_scale_op, []
+    body = dispatch._bodies[op]
+    monkeypatch.setitem(dispatch._bodies, op, lambda *a: seen.append("body") or body(*a))
+    x, mean, std = torch.rand(2, 6, 4, 5), torch.rand(2, 6), torch.rand(2, 6)
+    w = [torch.nn.Parameter(torch.randn(*s)) for s in ((3, 6), (3,), (6, 3), (6,))]
+    with torch.inference_mode():
+        y = ops.attention_scale(x, mean, std, *w)
+    assert seen == ["body"]
+    y2 = ops.attention_scale(x, mean, std, *w)  # gradients wanted for the weights: through the op
+    assert seen == ["body"] and y2.requires_grad and torch.allclose(y, y2.detach())

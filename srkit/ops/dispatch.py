@@ -308,7 +308,7 @@ def _direct(args: tuple[object, ...]) -> bool:
         return False
     if torch._C._functorch.peek_interpreter_stack() is not None:
         return False
-    if any(type(t) is not torch.Tensor for t in tensors):  # fake, functional or other tensor subclasses
+    if any(type(t) not in (torch.Tensor, torch.nn.Parameter) for t in tensors):  # fake, functional, other subclasses
         return False
     return not (torch.is_grad_enabled() and any(t.requires_grad for t in tensors))
 
