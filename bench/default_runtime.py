@@ -21,6 +21,7 @@ for a first use's numbers.
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import subprocess
 import sys
@@ -152,6 +153,8 @@ def fresh_first_images(name: str, repeats: int) -> dict[str, list[float]]:
 
 def first_call_here(name: str, variant: str) -> float:
     """This process's first image of ``name`` on ``variant`` (a label of ``settings``), in seconds."""
+    from srkit import runtime  # noqa: F401 - loaded, as in a program that runs srkit's default (imports are not the call's)
+
     model, x = model_and_input(name)
     (s,) = [s for s in settings() if s.label + ("+cl" if s.channels_last else "") == variant]
     t0 = time.perf_counter()
@@ -174,9 +177,13 @@ def main() -> None:
     p.add_argument("--reps", type=int, default=10)
     p.add_argument("--first-repeats", type=int, default=3, help="fresh processes per cheap runtime's first image")
     p.add_argument("--first-image", nargs=2, metavar=("MODEL", "VARIANT"), help=argparse.SUPPRESS)
+    p.add_argument("--refresh-first-images", type=Path, metavar="RECORD", help="measure a record's first images again")
     a = p.parse_args()
     if a.first_image:  # one try of fresh_first_images, in its own process
         print(first_call_here(*a.first_image))
+        return
+    if a.refresh_first_images:
+        refresh_first_images(a.refresh_first_images, a.first_repeats)
         return
     fp = fingerprint("cpu")
     path = Path(a.out) / f"default_runtime_{slug(fp)}.json"
@@ -189,6 +196,12 @@ def main() -> None:
         record["seconds"] = time.perf_counter() - t0
         atomic.write_json(path, record)  # after every model: a stopped run keeps what it measured
         print(name, {k: v for k, v in res.items() if k not in ("rows",)}, flush=True)
+    summarize(record)
+    atomic.write_json(path, record)
+    print(record["summary"])
+
+
+def summarize(record: dict) -> None:
     met = [m for m in record["models"] if m.get("meets_0.95")]
     long = [m for m in record["models"] if m.get("long_meets_0.95")]
     first = [m for m in record["models"] if m.get("first_image_meets_0.95")]
@@ -198,6 +211,17 @@ def main() -> None:
         f"default_for_{LONG}_images_within_0.95_of_best": len(long),
         "first_image_within_0.95_of_best": len(first),
     }
+
+
+def refresh_first_images(path: Path, repeats: int) -> None:
+    """Measure the first images of a record's models again (fresh processes), keeping its timed rows."""
+    record = json.loads(path.read_text())
+    for m in record["models"]:
+        m |= first_image(m["rows"], fresh_first_images(m["model"], repeats))
+        atomic.write_json(path, record)
+        print(m["model"], {k: v for k, v in m.items() if k.startswith("first_image")}, flush=True)
+    record |= {"first_repeats": repeats, "first_images_measured_again": fingerprint("cpu")["commit"]}
+    summarize(record)
     atomic.write_json(path, record)
     print(record["summary"])
 
