@@ -35,7 +35,7 @@ def trial(model: torch.nn.Module, name: str, x: torch.Tensor, keep) -> dict:
     ONNX Runtime rows' ratio per round (median [min, max])."""
     settings = [s for s in dr.settings() if keep(s)]
     rows = modelbench.bench_model(model, name, x, settings, reps=10, rounds=10, max_seconds=20.0)
-    by = {r["variant"] + ("+cl" if r["channels_last"] else ""): r for r in rows if "round_ms" in r}
+    by = {dr.label(r): r for r in rows if "round_ms" in r}
     a, b = by["ort"]["round_ms"], by[f"default@{dr.LONG}"]["round_ms"]
     ratios = [x / y for x, y in zip(a, b, strict=True)]
     return {
