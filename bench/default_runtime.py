@@ -61,8 +61,7 @@ def settings() -> list[modelbench.Setting]:
     ]
 
 
-def label(row: dict) -> str:
-    return row["variant"] + ("+cl" if row["channels_last"] else "")
+label = modelbench.row_label
 
 
 def best_alternative(rows: list[dict]) -> str | None:

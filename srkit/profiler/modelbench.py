@@ -279,6 +279,11 @@ def bench_model(
     return rows
 
 
+def row_label(row: dict[str, Any]) -> str:
+    """A row's variant, ``+cl`` for channels_last: the name a verdict reads it by."""
+    return row["variant"] + ("+cl" if row["channels_last"] else "")
+
+
 def head_to_head(
     rows: list[dict[str, Any]],
     runners: dict[int, Runner],
@@ -300,7 +305,7 @@ def head_to_head(
     pair = {"i": runners[i], "j": runners[j]}
     res = timing.interleaved(pair, runners[j].x.device, rounds=n_rounds, reps=per_round)
     ratios = [a / b for a, b in zip(res.round_ms["i"], res.round_ms["j"], strict=True)]
-    label = rows[i]["variant"] + ("+cl" if rows[i]["channels_last"] else "")
+    label = row_label(rows[i])
     rows[j].setdefault("head_to_head", {})[label] = {
         "median": statistics.median(ratios),
         "min": min(ratios),
