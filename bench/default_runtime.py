@@ -165,7 +165,7 @@ def first_call_here(name: str, variant: str) -> float:
     model, x = model_and_input(name)
     (s,) = [s for s in settings() if s.label + ("+cl" if s.channels_last else "") == variant]
     t0 = time.perf_counter()
-    modelbench.Runner(model, x, s)  # setup and first call, as the bench's rows read first_call_s
+    modelbench.Runner(model, x, s, own=True)  # setup and first call, no copy: a user's program has one model
     return time.perf_counter() - t0
 
 

@@ -139,9 +139,7 @@ class Upscaler:
         self.channels = int(getattr(model, "in_channels", 3))
         self.tile, self.overlap = tile, overlap
         self.channels_last = channels_last
-        model = model.eval().to(self.device, dtype)
-        if channels_last:
-            model = model.to(memory_format=torch.channels_last)
+        model = prepare(model, self.device, dtype, channels_last)
         self._needs = model  # the module that declares min_size / size_multiple (a compiled one may not)
         self._per_px = bytes_per_lr_pixel(model, self.scale, dtype)  # for the tile that fits memory
         self._cap: int | None = None  # the largest tile side an out-of-memory error left
@@ -276,6 +274,43 @@ class Upscaler:
             sr = self.run_finite(xf.expand(-1, mc, -1, -1)).mean(dim=1, keepdim=True)
         out = (sr * 255.0).round().clamp(0, 255).to(torch.uint8)
         return out[0] if single else out
+
+
+def prepare(model: nn.Module, device: torch.device, dtype: torch.dtype, channels_last: bool = False) -> nn.Module:
+    """``model.eval().to(device, dtype)``, and its 4-D tensors channels_last where asked, in place:
+    each pass only where it changes something, the layout in one loop. ``Module.eval`` and
+    ``Module.to`` walk every submodule in Python, and a first image pays for it: 0.14 s of RCAN's
+    1.0 s (1,243 modules) on 2 CPU cores."""
+    if any(m.training for m in model.modules()):
+        model.eval()
+    if any(t.device != device or (t.is_floating_point() and t.dtype != dtype) for t in _tensors(model)):
+        model.to(device, dtype)
+    if channels_last:
+        _to_channels_last(model)
+    return model
+
+
+def _tensors(model: nn.Module) -> Iterator[torch.Tensor]:
+    yield from model.parameters()
+    yield from model.buffers()
+
+
+def _to_channels_last(model: nn.Module) -> None:
+    """What ``model.to(memory_format=torch.channels_last)`` does to its 4-D parameters and buffers."""
+    cl = torch.channels_last
+    with torch.no_grad():
+        for module in model.modules():
+            for store in (module._parameters, module._buffers):
+                for name, t in store.items():
+                    # Tensor.to's own test (its suggested format), not is_contiguous: a weight with one
+                    # input channel is both, and oneDNN picks the layout by the strides
+                    new = t.to(memory_format=cl) if t is not None and t.dim() == 4 else t
+                    if new is t:
+                        continue
+                    if isinstance(t, nn.Parameter):
+                        t.data = new  # the same Parameter, as Module.to keeps it
+                    else:
+                        store[name] = new
 
 
 def luma_on_colour(rgb: torch.Tensor, run: Callable[[torch.Tensor], torch.Tensor], scale: int) -> torch.Tensor:

@@ -7,8 +7,8 @@ import copy
 import pytest
 import torch
 
-from srkit.inference import Upscaler, ramp, tile_starts, tiles
-from srkit.models import create_model
+from srkit.inference import Upscaler, prepare, ramp, tile_starts, tiles
+from srkit.models import create_model, list_models, model_entry
 
 
 @pytest.mark.parametrize(
@@ -195,3 +195,22 @@ def test_without_a_tile_the_tile_follows_the_free_memory(monkeypatch: pytest.Mon
     assert torch.equal(up(lr), Upscaler(net, tile=12, overlap=3)(lr))
     monkeypatch.setattr(inf, "available_bytes", lambda device: 1 << 40)
     assert up._auto_tile(torch.zeros(1, 1, 40, 40)) is None  # the whole image fits
+
+
+def _state(m: torch.nn.Module) -> dict[str, tuple]:
+    ts = {**dict(m.named_parameters()), **dict(m.named_buffers())}
+    return {k: (t.dtype, t.device, t.stride(), t.data_ptr() == 0) for k, t in ts.items()} | {"training": m.training}
+
+
+@pytest.mark.parametrize("name", list_models())
+def test_prepare_leaves_a_model_as_module_to_does(name: str) -> None:
+    e = model_entry(name)
+    m = create_model(name, scale=4 if 4 in e.scales else e.scales[0]).train()
+    want = copy.deepcopy(m).eval().to("cpu", torch.bfloat16).to(memory_format=torch.channels_last)
+    params = {k: id(p) for k, p in m.named_parameters()}
+    got = prepare(m, torch.device("cpu"), torch.bfloat16, channels_last=True)
+    assert got is m and _state(got) == _state(want)
+    assert all(not sub.training for sub in got.modules())
+    assert {k: id(p) for k, p in got.named_parameters()} == params  # the same Parameters, as Module.to keeps them
+    ref = want.state_dict()
+    assert all(torch.equal(t, ref[k]) for k, t in got.state_dict().items())

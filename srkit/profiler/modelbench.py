@@ -85,9 +85,13 @@ class Setting:
 class Runner:
     """A callable ``() -> output`` for one setting of one model, on a fixed input."""
 
-    def __init__(self, model: nn.Module, x: torch.Tensor, s: Setting) -> None:
+    def __init__(self, model: nn.Module, x: torch.Tensor, s: Setting, *, own: bool = False) -> None:
+        """``own``: the runner may change ``model`` itself (a caller that keeps no use of it, as a
+        first image's timing: a user's program does not copy its model)."""
         self.setting = s
-        m = copy.deepcopy(model).eval().to(x.device, s.dtype)
+        m = model if own else copy.deepcopy(model)
+        if s.variant != "default":  # the default's engine moves it, as Upscaler.load's does
+            m = m.eval().to(x.device, s.dtype)
         self.x = x.to(s.dtype)
         if s.channels_last:
             m = m.to(memory_format=torch.channels_last)
