@@ -29,6 +29,7 @@ import time
 from pathlib import Path
 
 import torch
+from scipy import stats
 
 from srkit import atomic
 from srkit.models import create_model, list_models, model_entry
@@ -41,6 +42,7 @@ OUT_HW, HEAVY_OUT_HW = (256, 256), (128, 128)
 LONG = 90_000  # the default chosen for a long job too: an hour of 25 fps video (compile may pay there)
 # a first image that takes milliseconds, measured in fresh processes; export's and compile's take seconds
 FRESH = ("eager", "eager+cl", "default")
+AA_SUFFIX = "#2"  # the second copy of a runtime in an A/A
 VERDICT = (
     "fastest alternative by median in the rounds of every row; the default's speed over it taken head to head "
     "(the two rows timed again alone, 20 interleaved rounds, ratio per round, median [min, max]); first image: "
@@ -122,6 +124,7 @@ def first_image(rows: list[dict], fresh: dict[str, list[float]]) -> dict:
     b = fresh.get(best) or [by[best]] * len(d)
     ratios = [x / y for x, y in zip(b, d, strict=True)]
     ratio = statistics.median(ratios)
+    lo, hi = median_ci95(ratios)
     return {
         "first_image_s": {a: by[a] for a in (*alts, "default")},
         "first_image_fresh_process_s": fresh,
@@ -129,8 +132,21 @@ def first_image(rows: list[dict], fresh: dict[str, list[float]]) -> dict:
         "first_image_default_over_best": ratio,
         "first_image_default_over_best_min": min(ratios),
         "first_image_default_over_best_max": max(ratios),
+        "first_image_default_over_best_ci95": [lo, hi],
         "first_image_meets_0.95": ratio >= 0.95,
+        # the rounds place the median on one side of 0.95 (its interval does not hold 0.95)
+        "first_image_resolved": not lo < 0.95 <= hi,
     }
+
+
+def median_ci95(xs: list[float]) -> tuple[float, float]:
+    """A distribution-free 95% interval of the median of ``xs`` (order statistics, scipy's
+    quantile test): no assumption about how a fresh process's time is spread. Fewer than 6
+    samples cannot reach 95%: the whole range then."""
+    if len(xs) < 6:
+        return min(xs), max(xs)
+    ci = stats.quantile_test(xs, q=0.95, p=0.5).confidence_interval(0.95)
+    return float(ci.low), float(ci.high)
 
 
 def model_and_input(name: str) -> tuple[torch.nn.Module, torch.Tensor]:
@@ -145,17 +161,24 @@ def model_and_input(name: str) -> tuple[torch.nn.Module, torch.Tensor]:
     return model, torch.rand(1, int(getattr(model, "in_channels", 3)), *lr)
 
 
-def fresh_first_images(name: str, repeats: int) -> dict[str, list[float]]:
-    """Seconds to the first image on each of ``FRESH`` runtimes, each try in a new process: in one
+def fresh_first_images(
+    name: str, repeats: int, runtimes: tuple[str, ...] = FRESH, start: int = 0
+) -> dict[str, list[float]]:
+    """Seconds to the first image on each of ``runtimes``, each try in a new process: in one
     process a runtime built after another reuses oneDNN's kernels and memory, so its first call is
-    not a user's."""
-    out: dict[str, list[float]] = {v: [] for v in FRESH}
-    for i in range(repeats):
-        for v in FRESH[i % len(FRESH) :] + FRESH[: i % len(FRESH)]:  # a round each, its order rotated
-            cmd = [sys.executable, __file__, "--first-image", name, v]
-            done = subprocess.run(cmd, capture_output=True, text=True, check=True)
-            out[v].append(float(done.stdout.strip().splitlines()[-1]))
+    not a user's. ``start``: rounds already taken (the rotation goes on from there)."""
+    out: dict[str, list[float]] = {v: [] for v in runtimes}
+    n = len(runtimes)
+    for i in range(start, start + repeats):
+        for v in runtimes[i % n :] + runtimes[: i % n]:  # a round each, its order rotated
+            out[v].append(first_image_in_a_process(name, v))
     return out
+
+
+def first_image_in_a_process(name: str, variant: str) -> float:
+    cmd = [sys.executable, __file__, "--first-image", name, variant.removesuffix(AA_SUFFIX)]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    return float(done.stdout.strip().splitlines()[-1])
 
 
 def first_call_here(name: str, variant: str) -> float:
@@ -185,12 +208,21 @@ def main() -> None:
     p.add_argument("--first-repeats", type=int, default=9, help="rounds of fresh processes for the first images")
     p.add_argument("--first-image", nargs=2, metavar=("MODEL", "VARIANT"), help=argparse.SUPPRESS)
     p.add_argument("--refresh-first-images", type=Path, metavar="RECORD", help="measure a record's first images again")
+    p.add_argument("--more-rounds", type=Path, metavar="RECORD", help="add first-image rounds where a verdict is open")
+    p.add_argument("--until", type=int, default=18, help="--more-rounds: at most this many rounds a model")
+    p.add_argument("--aa", type=Path, metavar="RECORD", help="A/A of the soonest alternatives' first images (--models)")
     a = p.parse_args()
     if a.first_image:  # one try of fresh_first_images, in its own process
         print(first_call_here(*a.first_image))
         return
     if a.refresh_first_images:
         refresh_first_images(a.refresh_first_images, a.first_repeats)
+        return
+    if a.more_rounds:
+        more_first_image_rounds(a.more_rounds, a.until)
+        return
+    if a.aa:
+        aa_first_images(a.aa, a.models, a.first_repeats)
         return
     fp = fingerprint("cpu")
     path = Path(a.out) / f"default_runtime_{slug(fp)}.json"
@@ -209,14 +241,20 @@ def main() -> None:
 
 
 def summarize(record: dict) -> None:
-    met = [m for m in record["models"] if m.get("meets_0.95")]
-    long = [m for m in record["models"] if m.get("long_meets_0.95")]
-    first = [m for m in record["models"] if m.get("first_image_meets_0.95")]
+    ms = record["models"]
+    met = [m for m in ms if m.get("meets_0.95")]
+    long = [m for m in ms if m.get("long_meets_0.95")]
+    first = [m for m in ms if m.get("first_image_meets_0.95")]
+    resolved = [m for m in ms if m.get("first_image_resolved")]
     record["summary"] = {
-        "models": len(record["models"]),
+        "models": len(ms),
         "default_within_0.95_of_best": len(met),
         f"default_for_{LONG}_images_within_0.95_of_best": len(long),
         "first_image_within_0.95_of_best": len(first),
+        # the rounds' 95% interval of the median on one side of 0.95: above it, below it
+        "first_image_resolved_within_0.95": sum(m["first_image_meets_0.95"] for m in resolved),
+        "first_image_resolved_below_0.95": sum(not m["first_image_meets_0.95"] for m in resolved),
+        "first_image_unresolved": len(ms) - len(resolved),
     }
 
 
@@ -231,6 +269,54 @@ def refresh_first_images(path: Path, repeats: int) -> None:
     summarize(record)
     atomic.write_json(path, record)
     print(record["summary"])
+
+
+def more_first_image_rounds(path: Path, until: int, batch: int = 3) -> None:
+    """Rounds added to a record's first images, ``batch`` at a time (a whole rotation), for every
+    model whose rounds do not yet place the median on one side of 0.95, until they do or ``until``
+    rounds stand. Rounds pair a default with its alternative inside one stretch of time, so rounds
+    of another sitting pool with them; each addition is logged in ``first_image_rounds_added``.
+    The stopping rule looks again after each batch, so 95% is a little optimistic: the record says
+    so."""
+    record = json.loads(path.read_text())
+    fp = fingerprint("cpu")
+    here = {k: fp[k] for k in ("commit", "date", "host")}
+    for m in record["models"]:
+        fresh = m["first_image_fresh_process_s"]
+        m |= first_image(m["rows"], fresh)  # a record from before the interval
+        while not m.get("first_image_resolved") and (n := len(fresh["default"])) < until:
+            more = fresh_first_images(m["model"], min(batch, until - n), tuple(fresh), start=n)
+            fresh = {k: v + more[k] for k, v in fresh.items()}
+            m |= first_image(m["rows"], fresh)
+            m.setdefault("first_image_rounds_added", []).append(here | {"rounds": len(more["default"])})
+            atomic.write_json(path, record)  # after every batch: a stopped run keeps what it measured
+        print(m["model"], len(fresh["default"]), m["first_image_default_over_best_ci95"], flush=True)
+    record["first_image_stopping"] = (
+        f"rounds added {batch} at a time to {until} while the 95% interval of the median held 0.95; "
+        "an interval looked at after every batch covers a little less than 95%"
+    )
+    summarize(record)
+    atomic.write_json(path, record)
+    print(record["summary"])
+
+
+def aa_first_images(path: Path, models: list[str], repeats: int) -> None:
+    """The A/A floor of the first-image verdict: each model's soonest alternative against itself,
+    timed exactly as the default is timed against it (fresh processes, rounds, ratio per round).
+    Written to the record's ``first_image_aa``: how far a runtime reads from itself."""
+    record = json.loads(path.read_text())
+    by = {m["model"]: m for m in record["models"]}
+    out = record.setdefault("first_image_aa", {})
+    commit = fingerprint("cpu")["commit"]
+    for name in models:
+        best = by[name]["first_image_best_alternative"]
+        fresh = fresh_first_images(name, repeats, (best, best + AA_SUFFIX))
+        ratios = [a / b for a, b in zip(fresh[best], fresh[best + AA_SUFFIX], strict=True)]
+        lo, hi = median_ci95(ratios)
+        out[name] = {"runtime": best, "fresh_process_s": fresh, "median": statistics.median(ratios)}
+        out[name] |= {"min": min(ratios), "max": max(ratios), "ci95": [lo, hi], "commit": commit}
+        atomic.write_json(path, record)
+        print(name, {k: v for k, v in out[name].items() if k != "fresh_process_s"}, flush=True)
 
 
 if __name__ == "__main__":

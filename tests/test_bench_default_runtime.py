@@ -54,3 +54,67 @@ def test_fresh_rounds_rotate_their_order(monkeypatch: pytest.MonkeyPatch) -> Non
     assert seen[:3] == list(dr.FRESH) and seen[3:6] == [*dr.FRESH[1:], dr.FRESH[0]]
     assert {len(v) for v in out.values()} == {3}
     assert sorted(seen[0::3]) == sorted(dr.FRESH)  # each runtime opens one round
+
+
+def test_the_median_interval_is_the_order_statistics_a_binomial_count_gives() -> None:
+    xs = [0.91, 0.72, 1.30, 0.88, 1.02, 0.97, 0.80, 1.10, 0.95]
+    # n = 9: P(Bin(9, 1/2) <= 1) = 10/512 per tail, so the 2nd and 8th of the sorted nine (96.1%)
+    assert dr.median_ci95(xs) == (sorted(xs)[1], sorted(xs)[7])
+    assert dr.median_ci95(xs[:5]) == (min(xs[:5]), max(xs[:5]))  # five cannot reach 95%: the range
+
+
+def _record(tmp_path, default_s: float) -> tuple:
+    fresh = {"eager": [0.3] * 3, "eager+cl": [0.2] * 3, "default": [0.19, 0.22, default_s]}
+    path = tmp_path / "r.json"
+    model = {"model": "espcn", "rows": _rows(20.0, 5.0), "first_image_fresh_process_s": fresh}
+    path.write_text(dr.json.dumps({"models": [model]}))
+    return path
+
+
+def test_more_rounds_go_on_until_the_interval_leaves_0_95(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[str] = []
+
+    def one(name: str, variant: str) -> float:
+        seen.append(variant)
+        return {"eager": 0.3, "eager+cl": 0.2}.get(variant, 0.25)  # the default 0.8x in every new round
+
+    monkeypatch.setattr(dr, "first_image_in_a_process", one)
+    path = _record(tmp_path, 0.21)
+    dr.more_first_image_rounds(path, until=30)
+    (m,) = dr.json.loads(path.read_text())["models"]
+    rounds = len(m["first_image_fresh_process_s"]["default"])
+    # three rounds read 0.95-1.05; six slower ones leave 0.95 inside the interval, nine do not
+    assert rounds == 12 and m["first_image_resolved"] and not m["first_image_meets_0.95"]
+    assert [a["rounds"] for a in m["first_image_rounds_added"]] == [3, 3, 3]
+    assert seen[:3] == list(dr.FRESH)  # round 3 opens as round 0 did: the rotation goes on
+    assert dr.json.loads(path.read_text())["summary"]["first_image_resolved_below_0.95"] == 1
+
+
+def test_more_rounds_stop_at_the_cap_and_say_the_verdict_is_open(tmp_path, monkeypatch) -> None:
+    flip = iter(range(10**6))
+    monkeypatch.setattr(dr, "first_image_in_a_process", lambda n, v: 0.3 if v == "eager" else 0.2 + next(flip) % 2 / 10)
+    path = _record(tmp_path, 0.21)
+    dr.more_first_image_rounds(path, until=7)
+    (m,) = dr.json.loads(path.read_text())["models"]
+    assert len(m["first_image_fresh_process_s"]["default"]) == 7
+    assert [a["rounds"] for a in m["first_image_rounds_added"]] == [3, 1]
+    assert dr.json.loads(path.read_text())["summary"]["first_image_unresolved"] == 1
+
+
+def test_an_a_a_times_one_runtime_against_itself(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[list[str]] = []
+
+    def run(cmd: list[str], **_: object) -> subprocess.CompletedProcess[str]:
+        seen.append(cmd[-2:])
+        return subprocess.CompletedProcess(cmd, 0, stdout=f"{0.1 * len(seen)}\n")
+
+    monkeypatch.setattr(dr.subprocess, "run", run)
+    path = _record(tmp_path, 0.21)
+    model = dr.json.loads(path.read_text())
+    model["models"][0] |= {"first_image_best_alternative": "eager+cl"}
+    path.write_text(dr.json.dumps(model))
+    dr.aa_first_images(path, ["espcn"], 2)
+    aa = dr.json.loads(path.read_text())["first_image_aa"]["espcn"]
+    assert seen == [["espcn", "eager+cl"]] * 4  # the second copy is the same runtime, not a name the bench lacks
+    # round 0: A at 0.1 s, then B at 0.2 s; round 1 rotated: B at 0.3 s, then A at 0.4 s
+    assert aa["runtime"] == "eager+cl" and aa["median"] == pytest.approx((0.5 + 0.4 / 0.3) / 2)
