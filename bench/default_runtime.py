@@ -210,6 +210,7 @@ def main() -> None:
     p.add_argument("--refresh-first-images", type=Path, metavar="RECORD", help="measure a record's first images again")
     p.add_argument("--more-rounds", type=Path, metavar="RECORD", help="add first-image rounds where a verdict is open")
     p.add_argument("--until", type=int, default=18, help="--more-rounds: at most this many rounds a model")
+    p.add_argument("--every", action="store_true", help="--more-rounds: every model to --until rounds")
     p.add_argument("--aa", type=Path, metavar="RECORD", help="A/A of the soonest alternatives' first images (--models)")
     a = p.parse_args()
     if a.first_image:  # one try of fresh_first_images, in its own process
@@ -219,7 +220,7 @@ def main() -> None:
         refresh_first_images(a.refresh_first_images, a.first_repeats)
         return
     if a.more_rounds:
-        more_first_image_rounds(a.more_rounds, a.until)
+        more_first_image_rounds(a.more_rounds, a.until, every=a.every)
         return
     if a.aa:
         aa_first_images(a.aa, a.models, a.first_repeats)
@@ -271,20 +272,21 @@ def refresh_first_images(path: Path, repeats: int) -> None:
     print(record["summary"])
 
 
-def more_first_image_rounds(path: Path, until: int, batch: int = 3) -> None:
+def more_first_image_rounds(path: Path, until: int, batch: int = 3, every: bool = False) -> None:
     """Rounds added to a record's first images, ``batch`` at a time (a whole rotation), for every
-    model whose rounds do not yet place the median on one side of 0.95, until they do or ``until``
-    rounds stand. Rounds pair a default with its alternative inside one stretch of time, so rounds
-    of another sitting pool with them; each addition is logged in ``first_image_rounds_added``.
-    The stopping rule looks again after each batch, so 95% is a little optimistic: the record says
-    so."""
+    model whose rounds do not yet place the median on one side of 0.95 (``every``: for every model),
+    until they do or ``until`` rounds stand. Rounds pair a default with its alternative inside one
+    stretch of time, so rounds of another sitting pool with them; each addition is logged in
+    ``first_image_rounds_added``. Stopping where the interval leaves 0.95 looks again after each
+    batch, so its 95% is a little optimistic; ``every`` brings all to ``until`` rounds, a fixed
+    number, as the record then says."""
     record = json.loads(path.read_text())
     fp = fingerprint("cpu")
     here = {k: fp[k] for k in ("commit", "date", "host")}
     for m in record["models"]:
         fresh = m["first_image_fresh_process_s"]
         m |= first_image(m["rows"], fresh)  # a record from before the interval
-        while not m.get("first_image_resolved") and (n := len(fresh["default"])) < until:
+        while (every or not m.get("first_image_resolved")) and (n := len(fresh["default"])) < until:
             more = fresh_first_images(m["model"], min(batch, until - n), tuple(fresh), start=n)
             fresh = {k: v + more[k] for k, v in fresh.items()}
             m |= first_image(m["rows"], fresh)
@@ -292,7 +294,9 @@ def more_first_image_rounds(path: Path, until: int, batch: int = 3) -> None:
             atomic.write_json(path, record)  # after every batch: a stopped run keeps what it measured
         print(m["model"], len(fresh["default"]), m["first_image_default_over_best_ci95"], flush=True)
     record["first_image_stopping"] = (
-        f"rounds added {batch} at a time to {until} while the 95% interval of the median held 0.95; "
+        f"every model's rounds brought to {until}, a fixed number"
+        if every
+        else f"rounds added {batch} at a time to {until} while the 95% interval of the median held 0.95; "
         "an interval looked at after every batch covers a little less than 95%"
     )
     summarize(record)

@@ -118,3 +118,12 @@ def test_an_a_a_times_one_runtime_against_itself(tmp_path, monkeypatch: pytest.M
     assert seen == [["espcn", "eager+cl"]] * 4  # the second copy is the same runtime, not a name the bench lacks
     # round 0: A at 0.1 s, then B at 0.2 s; round 1 rotated: B at 0.3 s, then A at 0.4 s
     assert aa["runtime"] == "eager+cl" and aa["median"] == pytest.approx((0.5 + 0.4 / 0.3) / 2)
+
+
+def test_every_brings_a_decided_model_to_the_fixed_number_of_rounds(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(dr, "first_image_in_a_process", lambda n, v: {"eager": 0.3, "eager+cl": 0.2}.get(v, 0.1))
+    path = _record(tmp_path, 0.21)
+    dr.more_first_image_rounds(path, until=12, every=True)
+    record = dr.json.loads(path.read_text())
+    assert len(record["models"][0]["first_image_fresh_process_s"]["default"]) == 12  # decided at 9, taken on
+    assert "fixed" in record["first_image_stopping"]
