@@ -234,3 +234,68 @@ def test_a_run_folder_refuses_another_kind_of_run(tmp_path: Path) -> None:
     (tmp_path / "s" / "space.json").write_text("{}")  # a search folder from before the mark
     with pytest.raises(RunFolderError, match="holds a search run, not a training run"):
         train(load_config(overrides=over), tmp_path / "s", overwrite=True, log=lambda *_: None, progress=False)
+
+
+def test_a_stop_mid_interval_keeps_its_step_and_resumes_to_the_uninterrupted_losses(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SIGTERM between two validations: the step under way finishes, latest.pt holds it (not the
+    last validation's), the signal then acts as before (srkit's CLIs raise Terminated), and the
+    resumed run ends with the uninterrupted run's losses."""
+    import os
+    import signal
+
+    from srkit.cli.errors import Terminated
+    from srkit.train import trainer
+
+    over = ["model=espcn", "model_args={in_channels: 3}", "iters=40", "val_every=20", *FAST]
+    whole = train(load_config(overrides=over), tmp_path / "a", log=lambda *_: None)
+    step = trainer._Run.step
+
+    def step_then_signal(self: trainer._Run, it: int, *a: torch.Tensor) -> None:
+        if it == 27:
+            os.kill(os.getpid(), signal.SIGTERM)  # arrives inside the step: recorded, not acted on
+        step(self, it, *a)
+
+    def terminated(signum: int, frame: object) -> None:
+        raise Terminated
+
+    monkeypatch.setattr(trainer._Run, "step", step_then_signal)
+    old = signal.signal(signal.SIGTERM, terminated)
+    try:
+        with pytest.raises(Terminated):
+            train(load_config(overrides=over), tmp_path / "b", log=lambda *_: None)
+        assert signal.getsignal(signal.SIGTERM) is terminated  # the handler given back
+    finally:
+        signal.signal(signal.SIGTERM, old)
+    assert torch.load(tmp_path / "b" / "latest.pt", weights_only=True)["iteration"] == 28
+    lines = [json.loads(x) for x in (tmp_path / "b" / "log.jsonl").read_text().splitlines()]
+    assert [r["iteration"] for r in lines] == [20]
+    monkeypatch.setattr(trainer._Run, "step", step)
+    resumed = train(load_config(overrides=over), tmp_path / "b", resume=True, log=lambda *_: None)
+    assert len(resumed["losses"]) == len(whole["losses"])
+    assert resumed["losses"] == pytest.approx(whole["losses"], rel=1e-3)  # float32 rounding, as above
+    lines = [json.loads(x) for x in (tmp_path / "b" / "log.jsonl").read_text().splitlines()]
+    assert [r["iteration"] for r in lines] == [20, 40]
+
+
+def test_a_second_stop_acts_at_once_and_the_handlers_come_back() -> None:
+    import os
+    import signal
+
+    from srkit.train.stopping import deferred_stops
+
+    seen: list[int] = []
+    old = signal.signal(signal.SIGINT, lambda s, f: seen.append(s))
+    try:
+        with deferred_stops() as stops:
+            os.kill(os.getpid(), signal.SIGINT)
+            assert stops.signum == signal.SIGINT and seen == []  # the first: recorded only
+            os.kill(os.getpid(), signal.SIGINT)
+            assert seen == [signal.SIGINT]  # the second: what the signal did before
+        assert signal.getsignal(signal.SIGINT) is not stops._record
+        with deferred_stops(enabled=False) as off:
+            os.kill(os.getpid(), signal.SIGINT)
+            assert off.signum is None and seen == [signal.SIGINT] * 2
+    finally:
+        signal.signal(signal.SIGINT, old)

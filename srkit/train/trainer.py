@@ -10,7 +10,7 @@ import io
 import json
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,7 @@ from ..models import create_model, from_genotype
 from ..models import save as save_model
 from ..models.detect import CheckpointError
 from ..models.registry import set_input_mean
-from . import distributed, runfolder
+from . import distributed, runfolder, stopping
 from .adversarial import Adversary
 from .config import ConfigError, TrainConfig, keep_recorded_schedule, resume_changes
 from .data import PatchBatches, holdout_split, load_pairs, rgb_mean
@@ -377,12 +377,7 @@ class _Run:
                 self.board.add_scalar(k.replace("val_", "val/") if k != "lr" else "train/lr", record[k], st.it)
             self.board.flush()
         self.on_validate(st.it, psnr, False)
-        gan = self.gan
-        extra = {
-            "adversary": gan.state_dict() if gan is not None else None,
-            "d_losses": self.d_losses,
-            "elapsed_s": elapsed,
-        }
+        extra = self._extra(elapsed)
         if st.it in self.cfg.snapshots and hasattr(st.model, "arch"):  # a learning curve's point, kept
             save_model(
                 st.ema or st.model, snapshot_path(self.out, st.it), extra={"val_psnr": psnr, "iterations": st.it}
@@ -391,6 +386,15 @@ class _Run:
             st.best_psnr = psnr
             save_checkpoint(self.out / "best.pt", st, self.cfg, self.losses, extra)
         save_checkpoint(self.out / "latest.pt", st, self.cfg, self.losses, extra)
+
+    def _extra(self, elapsed: float | None = None) -> dict[str, Any]:
+        """What a checkpoint holds beyond :func:`save_checkpoint`'s state."""
+        gan = self.gan
+        return {
+            "adversary": gan.state_dict() if gan is not None else None,
+            "d_losses": self.d_losses,
+            "elapsed_s": time.monotonic() - self.started if elapsed is None else elapsed,
+        }
 
     def loop(self, progress: bool) -> dict[str, Any]:
         cfg, st, world = self.cfg, self.st, self.world
@@ -423,20 +427,50 @@ class _Run:
             leave=False,
             disable=not progress,
         )
-        for it, lr, hr in loader:
-            self.step(it, lr, hr)
-            bar.update(1)
-            # the time limit is one decision for all ranks (a collective only when there is a limit)
-            last = st.it >= cfg.iters or (deadline < math.inf and world.any(time.monotonic() > deadline))
-            if st.it % cfg.val_every == 0 or st.it in cfg.snapshots or last:
-                self.flush()
-                bar.set_postfix(loss=f"{self.losses[-1]:.4f}")
-                if world.main:
-                    self.checkpoint()
-            if last:
-                break
+        # one process: a stop waits for the step's end and keeps it (ranks would stop at different steps)
+        with stopping.deferred_stops(enabled=world.size == 1) as stops:
+            batches_it = iter(loader)
+            while (batch := self._next(batches_it, stops)) is not None:
+                self.step(*batch)
+                bar.update(1)
+                # the time limit is one decision for all ranks (a collective only when there is a limit)
+                last = st.it >= cfg.iters or (deadline < math.inf and world.any(time.monotonic() > deadline))
+                if st.it % cfg.val_every == 0 or st.it in cfg.snapshots or last:
+                    self.flush()
+                    bar.set_postfix(loss=f"{self.losses[-1]:.4f}")
+                    if world.main:
+                        self.checkpoint()
+                if stops.signum is not None and not last:
+                    self.stop_here(stops)
+                if last:
+                    break
         bar.close()
         return self.finish() if world.main else {"rank": world.rank}
+
+    def _next(self, batches: Iterator[Any], stops: stopping.StopRequests) -> Any:
+        """The next batch, None at the end; a stop asked for while waiting for one (data workers
+        die of the same SIGTERM) is taken here, between two steps."""
+        try:
+            return next(batches)
+        except StopIteration:
+            return None
+        except Exception:
+            if stops.signum is None:
+                raise
+        self.stop_here(stops)
+        return None
+
+    def stop_here(self, stops: stopping.StopRequests) -> None:
+        """latest.pt at this step (no validation, no log line), then the stop acted on: resuming
+        goes on from this very step, as the data are drawn per iteration."""
+        st = self.st
+        self.flush()
+        latest = self.out / "latest.pt"
+        saved = int(load_checkpoint(latest)["iteration"]) if latest.exists() else -1
+        if saved != st.it:  # a validation at this step wrote it already
+            save_checkpoint(latest, st, self.cfg, self.losses, self._extra())
+        self.log(f"stopped at iteration {st.it}: latest.pt holds it (--resume goes on from there)")
+        stops.stop()
 
     def finish(self) -> dict[str, Any]:
         """The final scores (and bicubic's on the same images), the trained weights and metrics.json."""
