@@ -279,6 +279,35 @@ def test_a_stop_mid_interval_keeps_its_step_and_resumes_to_the_uninterrupted_los
     assert [r["iteration"] for r in lines] == [20, 40]
 
 
+def test_a_stop_in_the_last_step_finishes_the_run_then_stops(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+    import signal
+
+    from srkit.cli.errors import Terminated
+    from srkit.train import trainer
+
+    step = trainer._Run.step
+
+    def step_then_signal(self: trainer._Run, it: int, *a: torch.Tensor) -> None:
+        if it == 7:
+            os.kill(os.getpid(), signal.SIGTERM)
+        step(self, it, *a)
+
+    def terminated(signum: int, frame: object) -> None:
+        raise Terminated
+
+    monkeypatch.setattr(trainer._Run, "step", step_then_signal)
+    old = signal.signal(signal.SIGTERM, terminated)
+    try:
+        with pytest.raises(Terminated):  # not swallowed: a search would go on to its next training
+            train(
+                load_config(overrides=["model=espcn", "iters=8", "val_every=4", *FAST]), tmp_path, log=lambda *_: None
+            )
+    finally:
+        signal.signal(signal.SIGTERM, old)
+    assert json.loads((tmp_path / "metrics.json").read_text())["iterations"] == 8  # the run finished first
+
+
 def test_a_second_stop_acts_at_once_and_the_handlers_come_back() -> None:
     import os
     import signal

@@ -445,7 +445,9 @@ class _Run:
                 if last:
                     break
         bar.close()
-        return self.finish() if world.main else {"rank": world.rank}
+        done = self.finish() if world.main else {"rank": world.rank}
+        stops.stop()  # one asked for during the last step: the run is whole, then it stops as asked
+        return done
 
     def _next(self, batches: Iterator[Any], stops: stopping.StopRequests) -> Any:
         """The next batch, None at the end; a stop asked for while waiting for one (data workers
