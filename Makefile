@@ -49,8 +49,11 @@ test: env lint
 test-distributed: env
 	$(PY) -m pytest -q -m distributed
 
-# ruff's checks and format (configured in pyproject.toml); make test and CI run it first
-lint: env
+# ruff's checks and format (configured in pyproject.toml); make test and CI run it first. It sets up
+# the environment only where ruff is missing: a reinstall rebuilds srkit/_C in place, under any
+# training that has it loaded
+lint:
+	test -x $(VENV)/bin/ruff || $(MAKE) env
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
