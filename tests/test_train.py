@@ -236,42 +236,51 @@ def test_a_run_folder_refuses_another_kind_of_run(tmp_path: Path) -> None:
         train(load_config(overrides=over), tmp_path / "s", overwrite=True, log=lambda *_: None, progress=False)
 
 
-def test_a_stop_mid_interval_keeps_its_step_and_resumes_to_the_uninterrupted_losses(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """SIGTERM between two validations: the step under way finishes, latest.pt holds it (not the
-    last validation's), the signal then acts as before (srkit's CLIs raise Terminated), and the
-    resumed run ends with the uninterrupted run's losses."""
+def _terminated(signum: int, frame: object) -> None:
+    from srkit.cli.errors import Terminated
+
+    raise Terminated
+
+
+def _train_signalled_in_step(over: list[str], out: Path, at: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Train with SIGTERM sent from inside step ``at`` (recorded, not acted on), srkit's CLI handler
+    installed; the run must end in Terminated and give the handler back."""
     import os
     import signal
 
     from srkit.cli.errors import Terminated
     from srkit.train import trainer
 
-    over = ["model=espcn", "model_args={in_channels: 3}", "iters=40", "val_every=20", *FAST]
-    whole = train(load_config(overrides=over), tmp_path / "a", log=lambda *_: None)
     step = trainer._Run.step
 
     def step_then_signal(self: trainer._Run, it: int, *a: torch.Tensor) -> None:
-        if it == 27:
-            os.kill(os.getpid(), signal.SIGTERM)  # arrives inside the step: recorded, not acted on
+        if it == at:
+            os.kill(os.getpid(), signal.SIGTERM)
         step(self, it, *a)
 
-    def terminated(signum: int, frame: object) -> None:
-        raise Terminated
+    with monkeypatch.context() as m:
+        m.setattr(trainer._Run, "step", step_then_signal)
+        old = signal.signal(signal.SIGTERM, _terminated)
+        try:
+            with pytest.raises(Terminated):  # not swallowed: a search would go on to its next training
+                train(load_config(overrides=over), out, log=lambda *_: None)
+            assert signal.getsignal(signal.SIGTERM) is _terminated  # the handler given back
+        finally:
+            signal.signal(signal.SIGTERM, old)
 
-    monkeypatch.setattr(trainer._Run, "step", step_then_signal)
-    old = signal.signal(signal.SIGTERM, terminated)
-    try:
-        with pytest.raises(Terminated):
-            train(load_config(overrides=over), tmp_path / "b", log=lambda *_: None)
-        assert signal.getsignal(signal.SIGTERM) is terminated  # the handler given back
-    finally:
-        signal.signal(signal.SIGTERM, old)
+
+def test_a_stop_mid_interval_keeps_its_step_and_resumes_to_the_uninterrupted_losses(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SIGTERM between two validations: the step under way finishes, latest.pt holds it (not the
+    last validation's), the signal then acts as before (srkit's CLIs raise Terminated), and the
+    resumed run ends with the uninterrupted run's losses."""
+    over = ["model=espcn", "model_args={in_channels: 3}", "iters=40", "val_every=20", *FAST]
+    whole = train(load_config(overrides=over), tmp_path / "a", log=lambda *_: None)
+    _train_signalled_in_step(over, tmp_path / "b", 27, monkeypatch)
     assert torch.load(tmp_path / "b" / "latest.pt", weights_only=True)["iteration"] == 28
     lines = [json.loads(x) for x in (tmp_path / "b" / "log.jsonl").read_text().splitlines()]
     assert [r["iteration"] for r in lines] == [20]
-    monkeypatch.setattr(trainer._Run, "step", step)
     resumed = train(load_config(overrides=over), tmp_path / "b", resume=True, log=lambda *_: None)
     assert len(resumed["losses"]) == len(whole["losses"])
     assert resumed["losses"] == pytest.approx(whole["losses"], rel=1e-3)  # float32 rounding, as above
@@ -280,31 +289,7 @@ def test_a_stop_mid_interval_keeps_its_step_and_resumes_to_the_uninterrupted_los
 
 
 def test_a_stop_in_the_last_step_finishes_the_run_then_stops(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import os
-    import signal
-
-    from srkit.cli.errors import Terminated
-    from srkit.train import trainer
-
-    step = trainer._Run.step
-
-    def step_then_signal(self: trainer._Run, it: int, *a: torch.Tensor) -> None:
-        if it == 7:
-            os.kill(os.getpid(), signal.SIGTERM)
-        step(self, it, *a)
-
-    def terminated(signum: int, frame: object) -> None:
-        raise Terminated
-
-    monkeypatch.setattr(trainer._Run, "step", step_then_signal)
-    old = signal.signal(signal.SIGTERM, terminated)
-    try:
-        with pytest.raises(Terminated):  # not swallowed: a search would go on to its next training
-            train(
-                load_config(overrides=["model=espcn", "iters=8", "val_every=4", *FAST]), tmp_path, log=lambda *_: None
-            )
-    finally:
-        signal.signal(signal.SIGTERM, old)
+    _train_signalled_in_step(["model=espcn", "iters=8", "val_every=4", *FAST], tmp_path, 7, monkeypatch)
     assert json.loads((tmp_path / "metrics.json").read_text())["iterations"] == 8  # the run finished first
 
 
