@@ -240,6 +240,7 @@ class _Run:
         self.loss_fn, self.pre_fn = self._losses()
         self.amp_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(cfg.amp)
         self.board: Any = None
+        self.saved_at = -1  # the iteration latest.pt was last written at by this process
 
     def point(self, it: int) -> int:
         return schedule_point(self.cfg, it, time.monotonic() - self.started)
@@ -386,6 +387,7 @@ class _Run:
             st.best_psnr = psnr
             save_checkpoint(self.out / "best.pt", st, self.cfg, self.losses, extra)
         save_checkpoint(self.out / "latest.pt", st, self.cfg, self.losses, extra)
+        self.saved_at = st.it
 
     def _extra(self, elapsed: float | None = None) -> dict[str, Any]:
         """What a checkpoint holds beyond :func:`save_checkpoint`'s state."""
@@ -467,10 +469,8 @@ class _Run:
         goes on from this very step, as the data are drawn per iteration."""
         st = self.st
         self.flush()
-        latest = self.out / "latest.pt"
-        saved = int(load_checkpoint(latest)["iteration"]) if latest.exists() else -1
-        if saved != st.it:  # a validation at this step wrote it already
-            save_checkpoint(latest, st, self.cfg, self.losses, self._extra())
+        if self.saved_at != st.it:  # else a validation at this step wrote it already
+            save_checkpoint(self.out / "latest.pt", st, self.cfg, self.losses, self._extra())
         self.log(f"stopped at iteration {st.it}: latest.pt holds it (--resume goes on from there)")
         stops.stop()
 
