@@ -217,7 +217,8 @@ def main() -> None:
         print(first_call_here(*a.first_image))
         return
     if a.refresh_first_images:
-        refresh_first_images(a.refresh_first_images, a.first_repeats)
+        named = a.models if a.models != list_models() else None  # --models: those alone
+        refresh_first_images(a.refresh_first_images, a.first_repeats, named)
         return
     if a.more_rounds:
         more_first_image_rounds(a.more_rounds, a.until, every=a.every)
@@ -259,14 +260,27 @@ def summarize(record: dict) -> None:
     }
 
 
-def refresh_first_images(path: Path, repeats: int) -> None:
-    """Measure the first images of a record's models again (fresh processes), keeping its timed rows."""
+def refresh_first_images(path: Path, repeats: int, models: list[str] | None = None) -> None:
+    """Measure the first images of a record's models (None: all) again (fresh processes), keeping
+    its timed rows. A model measured alone says where (``first_image_measured_at``): the change
+    it follows touched that model only."""
     record = json.loads(path.read_text())
+    fp = fingerprint("cpu")
     for m in record["models"]:
+        if models is not None and m["model"] not in models:
+            continue
+        m.pop("first_image_rounds_added", None)  # the rounds are all new
         m |= first_image(m["rows"], fresh_first_images(m["model"], repeats))
+        if models is not None:
+            m["first_image_measured_at"] = {k: fp[k] for k in ("commit", "date", "host")} | {"rounds": repeats}
         atomic.write_json(path, record)
         print(m["model"], {k: v for k, v in m.items() if k.startswith("first_image")}, flush=True)
-    record |= {"first_repeats": repeats, "first_images_measured_again": fingerprint("cpu")["commit"]}
+    if models is not None:
+        summarize(record)
+        atomic.write_json(path, record)
+        print(record["summary"])
+        return
+    record |= {"first_repeats": repeats, "first_images_measured_again": fp["commit"]}
     summarize(record)
     atomic.write_json(path, record)
     print(record["summary"])

@@ -127,3 +127,17 @@ def test_every_brings_a_decided_model_to_the_fixed_number_of_rounds(tmp_path, mo
     record = dr.json.loads(path.read_text())
     assert len(record["models"][0]["first_image_fresh_process_s"]["default"]) == 12  # decided at 9, taken on
     assert "fixed" in record["first_image_stopping"]
+
+
+def test_a_refresh_of_named_models_replaces_their_rounds_alone(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(dr, "first_image_in_a_process", lambda n, v: {"eager": 0.3, "eager+cl": 0.2}.get(v, 0.1))
+    path = _record(tmp_path, 0.21)
+    record = dr.json.loads(path.read_text())
+    other = {**record["models"][0], "model": "span"}
+    record["models"] = [record["models"][0] | {"first_image_rounds_added": [{"rounds": 3}]}, other]
+    path.write_text(dr.json.dumps(record))
+    dr.refresh_first_images(path, 4, ["espcn"])
+    espcn, span = dr.json.loads(path.read_text())["models"]
+    assert espcn["first_image_fresh_process_s"]["default"] == [0.1] * 4 and "first_image_rounds_added" not in espcn
+    assert espcn["first_image_measured_at"]["rounds"] == 4 and espcn["first_image_default_over_best"] == 2.0
+    assert span == other  # not named: as it was

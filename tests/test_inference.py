@@ -202,15 +202,37 @@ def _state(m: torch.nn.Module) -> dict[str, tuple]:
     return {k: (t.dtype, t.device, t.stride(), t.data_ptr() == 0) for k, t in ts.items()} | {"training": m.training}
 
 
+def _derived(m: torch.nn.Module) -> set[str]:
+    """Names of the tensors of modules whose eval mode runs on weights derived from them."""
+    subs = [f"{n}." for n, s in m.named_modules() if getattr(s, "derives_its_weights", False)]
+    return {k for k in _state(m) if k.startswith(tuple(subs))} if subs else set()
+
+
 @pytest.mark.parametrize("name", list_models())
 def test_prepare_leaves_a_model_as_module_to_does(name: str) -> None:
     e = model_entry(name)
     m = create_model(name, scale=4 if 4 in e.scales else e.scales[0]).train()
     want = copy.deepcopy(m).eval().to("cpu", torch.bfloat16).to(memory_format=torch.channels_last)
+    plain = _state(copy.deepcopy(m).eval().to("cpu", torch.bfloat16))
+    expected = _state(want) | {k: plain[k] for k in _derived(m)}  # a layout never read is left as it was
     params = {k: id(p) for k, p in m.named_parameters()}
     got = prepare(m, torch.device("cpu"), torch.bfloat16, channels_last=True)
-    assert got is m and _state(got) == _state(want)
+    assert got is m and _state(got) == expected
     assert all(not sub.training for sub in got.modules())
     assert {k: id(p) for k, p in got.named_parameters()} == params  # the same Parameters, as Module.to keeps them
     ref = want.state_dict()
     assert all(torch.equal(t, ref[k]) for k, t in got.state_dict().items())
+
+
+def test_prepare_leaves_folded_branches_in_their_layout_and_the_output_as_it_was() -> None:
+    torch.manual_seed(0)
+    m = create_model("span", scale=2, channels=8).eval()
+    x = torch.rand(1, 3, 11, 9)
+    with torch.no_grad():
+        want = m(x)
+        got = prepare(m, torch.device("cpu"), torch.float32, channels_last=True)
+        y = got(x.contiguous(memory_format=torch.channels_last))
+    cl = torch.channels_last
+    assert not m.block_1.c1_r.conv[1].weight.is_contiguous(memory_format=cl)  # a branch: not converted
+    assert m.conv_cat.weight.is_contiguous(memory_format=cl) and y.is_contiguous(memory_format=cl)
+    torch.testing.assert_close(y, want, rtol=1e-5, atol=1e-5)

@@ -138,9 +138,12 @@ def test_srgan_discriminator_scores_each_image() -> None:
     assert g(torch.rand(1, 3, 9, 8)).shape == (1, 3, 18, 16)
 
 
-def test_span_fold_equals_the_training_branches_away_from_the_border() -> None:
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_span_fold_equals_the_training_branches_away_from_the_border(channels_last: bool) -> None:
     torch.manual_seed(0)
     c = Conv3XC(5, 7).double().train()
+    if channels_last:  # branch weights in either layout fold alike
+        c = c.to(memory_format=torch.channels_last)
     x = torch.randn(2, 5, 13, 11, dtype=torch.float64)
     train_out = c(x)
     c.eval()
