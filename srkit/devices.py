@@ -27,3 +27,14 @@ def device_problem(text: str) -> str:
 def default_device() -> str:
     """The device a run takes when none is named: the GPU where one is usable, else the CPU."""
     return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def resolved(device: str | torch.device) -> torch.device:
+    """``device`` with its index, as a tensor placed there reports it: a bare ``cuda`` (or another
+    accelerator's type) is its current device, so that ``cuda`` and ``cuda:0`` compare equal."""
+    dev = torch.device(device)
+    if dev.type == "cpu" or dev.index is not None:
+        return dev
+    backend = getattr(torch, dev.type, None)
+    current = getattr(backend, "current_device", None)
+    return dev if current is None else torch.device(dev.type, current())

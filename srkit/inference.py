@@ -21,6 +21,7 @@ from torch import nn
 
 from .data.color import rgb2ycbcr, ycbcr2rgb
 from .data.imresize import imresize
+from .devices import resolved
 from .models.base import crop_output, input_needs, pad_input
 from .ops import plain_torch
 
@@ -132,7 +133,7 @@ class Upscaler:
             raise TilingError(
                 f"Upscaler: {type(model).__name__} needs inputs of at least {self.min_size} pixels; tile={tile}"
             )
-        self.device = torch.device(device)
+        self.device = resolved(device)  # cuda as cuda:0: prepare moves nothing already there
         self.dtype = dtype
         _warn_if_unsafe(model, dtype)
         self.scale = int(model.scale)
