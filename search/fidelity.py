@@ -8,9 +8,12 @@ official checkpoints. ``fidelity.json`` holds one record per (signal, reference)
 
 from __future__ import annotations
 
+import json
 import math
+import re
 import warnings
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -50,10 +53,21 @@ def record(signal: str, reference: str, a: Mapping[str, float], b: Mapping[str, 
     return {"signal": signal, "reference": reference, **agreement(a, b)}
 
 
-def from_log(runlog: RunLog) -> list[dict[str, object]]:
+def safe_name(key: str) -> str:
+    """An architecture's key as a folder name."""
+    return re.sub(r"[^A-Za-z0-9.+-]+", "_", key)
+
+
+def member_folder(run: Path, key: str, iters: int) -> Path:
+    """Where a fidelity member's stand-alone training of ``iters`` runs: ``fidelity/<key>@<iters>``."""
+    return run / "fidelity" / f"{safe_name(key)}@{iters}"
+
+
+def from_log(runlog: RunLog, run: Path | None = None) -> list[dict[str, object]]:
     """A search's ``fidelity.json``: over its fidelity sample (``kind: fidelity_member``), the
     supernet's PSNR and each shorter stand-alone training ranked against the longest (held-out PSNR
-    throughout); [] until at least 3 members have their long training."""
+    throughout); [] until at least 3 members have their long training. With the ``run`` folder,
+    also the long trainings' own validations before their end (:func:`snapshots`)."""
     sample = {r["of"]: float(r["psnr_supernet"]) for r in runlog.of_kind("fidelity_member")}
     trained: dict[int, dict[str, float]] = {}
     for kind in ("fidelity_trained", "ranked"):  # a shortlisted member's ranking training counts at its budget
@@ -73,6 +87,26 @@ def from_log(runlog: RunLog) -> list[dict[str, object]]:
                 f"stand-alone training, {iters} iterations (held-out PSNR)", reference, trained[iters], trained[long]
             )
         )
+    for it, scores in sorted(snapshots(runlog, run, long).items() if run is not None else ()):
+        if len(set(scores) & set(trained[long])) >= 3:
+            signal = f"the same training at iteration {it} of {long} (held-out PSNR; its learning rate not yet decayed)"
+            out.append(record(signal, reference, scores, trained[long]))
+    return out
+
+
+def snapshots(runlog: RunLog, run: Path, long: int) -> dict[int, dict[str, float]]:
+    """{iteration: {member: held-out PSNR}} from the validations inside each member's long training
+    (its folder's ``log.jsonl``, in the run it was taken from where adopted): whether a training
+    stopped early would rank as the finished one does, at no extra cost. A missing log is skipped."""
+    out: dict[int, dict[str, float]] = {}
+    for r in runlog.of_kind("fidelity_trained"):
+        if int(r["iters"]) != long:
+            continue
+        log = member_folder(Path(r.get("from") or run), r["of"], long) / "log.jsonl"
+        lines = log.read_text().splitlines() if log.is_file() else []
+        for rec in (json.loads(x) for x in lines if x.strip()):
+            if "val_psnr" in rec and int(rec.get("iteration", long)) < long:
+                out.setdefault(int(rec["iteration"]), {})[r["of"]] = float(rec["val_psnr"])
     return out
 
 

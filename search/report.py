@@ -132,7 +132,7 @@ def write(
         "benchmark": benchmark(runlog),
         "comparison": None,
         "cost": verdict.cost(runlog),
-        "fidelity": fidelity.from_log(runlog),
+        "fidelity": fidelity.from_log(runlog, out),
     }
     final = verdict.points(runlog)
     if final:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import json
 import random
-import re
 import statistics
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
@@ -30,7 +29,7 @@ from srkit.train.data import holdout_split, load_pairs
 from srkit.train.trainer import validate
 from srkit.validation import Rule, first_problem
 
-from . import curves, pareto, report
+from . import curves, fidelity, pareto, report
 from .evolution import Evaluator, EvolutionConfig, evolve
 from .imdb_space import make_supernet
 from .jobs import Job, Workers, run_job, run_jobs
@@ -634,7 +633,7 @@ def _trained_for_fidelity(runlog: RunLog, key: str, iters: int) -> dict[str, Any
 
 def _fidelity_job(cfg: SearchConfig, out: Path, a: Arch, iters: int) -> Job:
     """A fidelity training: the ranking recipe for ``iters``, in ``fidelity/<key>@<iters>``."""
-    folder = out / "fidelity" / f"{rank_folder(out, a.key()).name}@{iters}"
+    folder = fidelity.member_folder(out, a.key(), iters)
     genotype = folder / "genotype.json"
     atomic.write_json(genotype, a.genotype())
     # validation is where the trainer checkpoints: every FIDELITY_CHECKPOINT iterations, so a training
@@ -668,7 +667,7 @@ def run_phase(
 
 def rank_folder(out: Path, key: str) -> Path:
     """Where a shortlisted architecture's stand-alone training runs: ``rank/<its key, path-safe>``."""
-    return out / "rank" / re.sub(r"[^A-Za-z0-9.+-]+", "_", key)
+    return out / "rank" / fidelity.safe_name(key)
 
 
 def _rank_recipe(cfg: SearchConfig, model: str):
