@@ -169,9 +169,13 @@ def test_a_torch_backend_choice_runs_inline_without_the_custom_op(monkeypatch: p
     assert [c.backend for c in calls] == ["torch"] and ops.last_backend("wide_pointwise") == "torch" and not seen
     with torch.inference_mode():
         assert torch.allclose(y, custom(x, w1, b1, w2, b2), atol=1e-5)  # the same result as through the op
-    # training keeps the custom op (its backward recomputes the wide activation instead of storing it)
+    # training on the CPU: plain autograd of the reference (test_cpu_training_runs_plain_autograd...)
     xg = x.clone().requires_grad_()
     with dispatch.trace() as calls:
+        ops.wide_pointwise(xg, w1, b1, w2, b2).sum().backward()
+    assert [(c.op, c.backend) for c in calls] == [("wide_pointwise", "torch")] and not seen
+    # forced, training keeps the custom op (its backward recomputes the wide activation instead of storing it)
+    with dispatch.use_backend("torch"), dispatch.trace() as calls:
         ops.wide_pointwise(xg, w1, b1, w2, b2).sum().backward()
     assert [c.op for c in calls] == ["wide_pointwise", "wide_pointwise_backward"] and seen == ["custom"]
     # a backend other than torch first: the custom op as before
@@ -206,7 +210,8 @@ def test_a_call_that_needs_the_op_boundary_goes_through_it(monkeypatch: pytest.M
     ops.pixel_shuffle(x, 2)  # no gradient needed: the body
     assert seen == ["body"]
     xg = x.clone().requires_grad_()
-    ops.pixel_shuffle(xg, 2).sum().backward()  # autograd needs the op (its backward is registered there)
+    with dispatch.use_backend("cpp"):  # forced (unforced CPU training runs plain autograd)
+        ops.pixel_shuffle(xg, 2).sum().backward()  # autograd needs the op (its backward is registered there)
     assert seen == ["body"] and torch.equal(xg.grad, torch.ones_like(x))
     traced = make_fx(lambda t: ops.pixel_shuffle(t, 2))(x)
     assert seen == ["body"] and "srkit.pixel_shuffle" in str(traced.graph)  # a trace records the op, not its body
@@ -223,5 +228,49 @@ def test_a_module_s_parameters_in_inference_take_the_direct_call(monkeypatch: py
     with torch.inference_mode():
         y = ops.attention_scale(x, mean, std, *w)
     assert seen == ["body"]
-    y2 = ops.attention_scale(x, mean, std, *w)  # gradients wanted for the weights: through the op
+    with dispatch.use_backend("cpp"):  # forced (unforced CPU training runs plain autograd)
+        y2 = ops.attention_scale(x, mean, std, *w)  # gradients wanted for the weights: through the op
     assert seen == ["body"] and y2.requires_grad and torch.allclose(y, y2.detach())
+
+
+MODEL_OPS = ("pixel_shuffle", "channel_stats", "attention_scale", "upsample_tail")
+
+
+def test_cpu_training_runs_plain_autograd_unless_a_backend_is_forced(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where autograd records on the CPU, srkit's ops run their reference inline, as the plain modules
+    would (the custom ops' boundary and backward cost a training step 1.1-1.3x there): no custom op
+    is entered, every call is recorded as torch's, and the gradients are the op's own. A forced
+    backend goes through the op, as before."""
+    monkeypatch.delenv("SRKIT_BACKEND", raising=False)
+    entered: list[str] = []
+    for name in ("pixel_shuffle", "upsample_tail", "channel_stats", "attention_scale", "channel_scale"):
+        module = importlib.import_module(f"srkit.ops.{name}")
+        op = getattr(module, f"_{name}_op")
+        monkeypatch.setattr(module, f"_{name}_op", lambda *a, _op=op, _n=name: entered.append(_n) or _op(*a))
+    x = torch.randn(2, 12, 5, 7, requires_grad=True)
+    w = [torch.randn(*s, requires_grad=True) for s in ((3, 12), (3,), (12, 3), (12,))]
+
+    def net() -> torch.Tensor:
+        mean, std = ops.channel_stats(x)
+        y = ops.attention_scale(x, mean, std, *w)
+        return ops.upsample_tail(y, 2, None, None).sum() + ops.pixel_shuffle(y, 2).square().sum()
+
+    with dispatch.trace() as calls:
+        net().backward()
+    plain = [x.grad.clone(), *(t.grad.clone() for t in w)]
+    assert not entered and {(c.op, c.backend) for c in calls} == {(op, "torch") for op in MODEL_OPS}
+    for t in (x, *w):
+        t.grad = None
+    with dispatch.use_backend("cpp"), dispatch.trace() as calls:
+        net().backward()
+    assert set(MODEL_OPS) <= set(entered) and {c.backend for c in calls} == {"cpp"}  # (and their backwards)
+    for got, want in zip([x.grad, *(t.grad for t in w)], plain, strict=True):
+        torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-5)
+    for t in (x, *w):
+        t.grad = None
+    with ops.through_ops(), dispatch.trace() as calls:  # asked for: the ops' own path, unforced backends
+        net().backward()
+    assert {(c.op, c.backend) for c in calls} >= {(op, "cpp") for op in MODEL_OPS}
+    with torch.no_grad(), dispatch.trace() as calls:  # no gradient: the CPU's choice, as before
+        ops.pixel_shuffle(x, 2)
+    assert [c.backend for c in calls] == ["cpp"]

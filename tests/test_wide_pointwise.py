@@ -120,8 +120,10 @@ def test_the_wide_activation_is_not_saved_for_backward() -> None:
     ws = [t.requires_grad_() for t in weights(c, e, l, gen)]
     x = torch.randn(2, c, 16, 16, generator=gen, requires_grad=True)
     saved: list[int] = []
-    with torch.autograd.graph.saved_tensors_hooks(lambda t: saved.append(t.numel()) or t, lambda t: t):
-        ops.wide_pointwise(x, *ws)
+    # the op itself (a GPU's path, or any forced backend): unforced CPU training runs plain autograd
+    with ops.use_backend("torch", strict=True):
+        with torch.autograd.graph.saved_tensors_hooks(lambda t: saved.append(t.numel()) or t, lambda t: t):
+            ops.wide_pointwise(x, *ws)
     assert sum(saved) == x.numel() + sum(t.numel() for t in ws)  # x and weights only, nothing of size e x H x W
 
 

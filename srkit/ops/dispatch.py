@@ -260,6 +260,18 @@ def trace() -> Iterator[list[Call]]:
 
 
 _plain = False
+_through: contextvars.ContextVar[bool] = contextvars.ContextVar("srkit_through_ops", default=False)
+
+
+@contextlib.contextmanager
+def through_ops() -> Iterator[None]:
+    """Train through srkit's custom ops on the CPU too (:func:`autograd_inline` off): their backward
+    recomputes what plain autograd stores (WDSR-B's wide activation), for less memory at more time."""
+    token = _through.set(True)
+    try:
+        yield
+    finally:
+        _through.reset(token)
 
 
 @contextlib.contextmanager
@@ -320,24 +332,47 @@ def inline() -> bool:
 
 def torch_inline(op: str, x: torch.Tensor, *tensors: torch.Tensor | None) -> bool:
     """Whether ``op`` runs its PyTorch reference inline, outside the custom op: in :func:`plain_torch`,
-    and wherever the torch backend is the one the dispatcher would choose anyway and no gradient is
-    needed, since the custom op's boundary (an output buffer, a copy into it) only costs there.
-    The call is recorded as the torch backend's, as :func:`dispatch` records it."""
+    where :func:`autograd_inline` says so, and wherever the torch backend is the one the dispatcher
+    would choose anyway and no gradient is needed, since the custom op's boundary (an output
+    buffer, a copy into it) only costs there. The call is recorded as the torch backend's, as
+    :func:`dispatch` records it."""
     if _plain:
         return True
-    if torch.compiler.is_compiling() or (
-        torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in (x, *tensors))
-    ):
+    if torch.compiler.is_compiling():
         return False
+    if _records_grad(x, *tensors):
+        return autograd_inline(op, x, *tensors)
     backend, fell_from, _ = plan(op, x.device.type, implementations(op))
     if backend != "torch" or fell_from is not None:
         return False
-    call = Call(op, "torch", str(x.device), str(x.dtype).replace("torch.", ""), None, None)
-    _last[op] = call
+    _record(Call(op, "torch", str(x.device), str(x.dtype).replace("torch.", ""), None, None))
+    return True
+
+
+def autograd_inline(op: str, x: torch.Tensor, *tensors: torch.Tensor | None) -> bool:
+    """Whether ``op`` runs its PyTorch reference inline while autograd records, as the plain modules
+    it replaces do: on the CPU, with no backend forced. There the custom ops (their boundary and
+    hand-written backward, which recomputes to store less) made a training step of the search's
+    networks 1.1-1.3x slower than plain PyTorch (docs/training.md); memory is seldom what a CPU
+    lacks. A forced backend (:func:`use_backend`, ``SRKIT_BACKEND``) or :func:`through_ops` still
+    runs the op, as its tests do; a GPU runs the fused kernels. Recorded as the torch backend's call."""
+    if x.device.type != "cpu" or torch.compiler.is_compiling() or preferred()[0] is not None or _through.get():
+        return False
+    if not _records_grad(x, *tensors):
+        return False
+    _record(Call(op, "torch", str(x.device), str(x.dtype).replace("torch.", ""), None, None))
+    return True
+
+
+def _records_grad(*tensors: torch.Tensor | None) -> bool:
+    return torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in tensors)
+
+
+def _record(call: Call) -> None:
+    _last[call.op] = call
     calls = _trace.get()
     if calls is not None:
         calls.append(call)
-    return True
 
 
 def last_backend(op: str) -> str | None:
@@ -416,10 +451,7 @@ def dispatch(
             _warned.add(key)
         if first_time:
             log.warning("srkit: op %s: backend %r cannot run (%s); using %r", op, fell_from, reason, backend)
-    _last[op] = call
-    calls = _trace.get()
-    if calls is not None:
-        calls.append(call)
+    _record(call)
     return impls[backend]
 
 
