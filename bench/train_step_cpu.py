@@ -72,7 +72,7 @@ def main() -> None:
         raise SystemExit(f"train_step_cpu: no genotypes under {SAMPLE} (run from the repository's root)")
     fp = fingerprint("cpu")
     record: dict[str, Any] = {"fingerprint": fp, "threads": torch.get_num_threads(), "rows": []}
-    path = a.out / f"train_step_cpu_{slug(fp)}.json"
+    path = a.out / f"train_step_{slug(fp)}.json"
     for g in genotypes:
         record["rows"].append(r := row(g, a.rounds))
         atomic.write_json(path, record)  # after every network: a stopped run keeps what it measured

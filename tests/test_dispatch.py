@@ -238,7 +238,7 @@ MODEL_OPS = ("pixel_shuffle", "channel_stats", "attention_scale", "upsample_tail
 
 def test_cpu_training_runs_plain_autograd_unless_a_backend_is_forced(monkeypatch: pytest.MonkeyPatch) -> None:
     """Where autograd records on the CPU, srkit's ops run their reference inline, as the plain modules
-    would (the custom ops' boundary and backward cost a training step 1.1-1.3x there): no custom op
+    would (the custom ops' boundary and backward cost a training step up to 1.3x there): no custom op
     is entered, every call is recorded as torch's, and the gradients are the op's own. A forced
     backend goes through the op, as before."""
     monkeypatch.delenv("SRKIT_BACKEND", raising=False)

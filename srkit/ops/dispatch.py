@@ -353,8 +353,8 @@ def autograd_inline(op: str, x: torch.Tensor, *tensors: torch.Tensor | None) -> 
     """Whether ``op`` runs its PyTorch reference inline while autograd records, as the plain modules
     it replaces do: on the CPU, with no backend forced. There the custom ops (their boundary and
     hand-written backward, which recomputes to store less) made a training step of the search's
-    networks 1.1-1.3x slower than plain PyTorch (docs/training.md); memory is seldom what a CPU
-    lacks. A forced backend (:func:`use_backend`, ``SRKIT_BACKEND``) or :func:`through_ops` still
+    networks up to 1.3x slower than plain PyTorch, CCA's ops most (docs/training.md); memory is
+    seldom what a CPU lacks. A forced backend (:func:`use_backend`, ``SRKIT_BACKEND``) or :func:`through_ops` still
     runs the op, as its tests do; a GPU runs the fused kernels. Recorded as the torch backend's call."""
     if x.device.type != "cpu" or torch.compiler.is_compiling() or preferred()[0] is not None or _through.get():
         return False
