@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from typing import Any
 import torch
 
 from srkit import atomic, ops
+from srkit.cli.errors import run_cli
 from srkit.models import from_genotype
 from srkit.profiler.device import fingerprint, slug
 from srkit.profiler.timing import interleaved
@@ -62,14 +64,14 @@ def row(genotype: Path, rounds: int) -> dict[str, Any]:
     }
 
 
-def main() -> None:
+def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--rounds", type=int, default=8)
     p.add_argument("--out", type=Path, default=Path("bench/results"))
     a = p.parse_args()
     genotypes = sorted(SAMPLE.glob("*/genotype.json"))
     if not genotypes:
-        raise SystemExit(f"train_step_cpu: no genotypes under {SAMPLE} (run from the repository's root)")
+        raise FileNotFoundError(f"no genotypes under {SAMPLE} (run from the repository's root)")
     fp = fingerprint("cpu")
     record: dict[str, Any] = {"fingerprint": fp, "threads": torch.get_num_threads(), "rows": []}
     path = a.out / f"train_step_{slug(fp)}.json"
@@ -78,7 +80,8 @@ def main() -> None:
         atomic.write_json(path, record)  # after every network: a stopped run keeps what it measured
         s = r["speedup_over_through_ops"]
         print(r["network"], {n: f"{v['median']:.3f} [{v['min']:.2f}, {v['max']:.2f}]" for n, v in s.items()})
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run_cli("train_step_cpu", main))
