@@ -4,7 +4,9 @@
 # supernet's measured tau is what the rest waits on), then the baselines' learning curves. Hours on
 # a CPU. From the repository's root, in the background:
 #   setsid nohup bash bench/recipes/run_32.sh > runs/run_32.log 2>&1 < /dev/null & echo $! > runs/run_32.pid
-# Pause and resume it with kill -STOP / -CONT -- -"$(cat runs/run_32.pid)" (its process group).
+# Pause and resume it with kill -STOP / -CONT -- -"$(cat runs/run_32.pid)" (its process group);
+# stop it with kill -TERM -- -PGID: the training under way writes latest.pt at its step, and a
+# restart goes on from there.
 set -euo pipefail
 search=${SRKIT_SEARCH:-.venv/bin/srkit-search}
 python=${SRKIT_PYTHON:-.venv/bin/python}
