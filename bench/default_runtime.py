@@ -275,12 +275,8 @@ def refresh_first_images(path: Path, repeats: int, models: list[str] | None = No
             m["first_image_measured_at"] = {k: fp[k] for k in ("commit", "date", "host")} | {"rounds": repeats}
         atomic.write_json(path, record)
         print(m["model"], {k: v for k, v in m.items() if k.startswith("first_image")}, flush=True)
-    if models is not None:
-        summarize(record)
-        atomic.write_json(path, record)
-        print(record["summary"])
-        return
-    record |= {"first_repeats": repeats, "first_images_measured_again": fp["commit"]}
+    if models is None:  # the whole record's first images are of this sitting
+        record |= {"first_repeats": repeats, "first_images_measured_again": fp["commit"]}
     summarize(record)
     atomic.write_json(path, record)
     print(record["summary"])

@@ -17,7 +17,7 @@ from ..reference import attention_scale as reference
 from ..reference.channel_stats import stats_dtype
 from . import _checks
 from .channel_scale import channel_scale
-from .dispatch import autograd_inline, call, custom_op, declare, dispatch, extension, inline
+from .dispatch import call, custom_op, declare, dispatch, extension, reference_inline
 
 
 def _triton(x, mean, std, w1, b1, w2, b2, out) -> None:
@@ -120,6 +120,6 @@ def attention_scale(
         )
     for t, name in ((mean, "mean"), (std, "std"), (w1, "w1"), (b1, "b1"), (w2, "w2"), (b2, "b2")):
         _checks.same_device(x, t, f"x and {name}", op)
-    if inline() or autograd_inline(op, x, mean, std, w1, b1, w2, b2):
+    if reference_inline(op, x, mean, std, w1, b1, w2, b2):
         return reference.attention_scale(x, mean, std, w1, b1, w2, b2)
     return call(_attention_scale_op, x, mean, std, w1, b1, w2, b2)

@@ -11,7 +11,7 @@ import torch
 from ..reference import channel_scale as reference
 from ..reference.channel_stats import stats_dtype
 from . import _checks
-from .dispatch import autograd_inline, by_name, call, custom_op, declare, dispatch, inline
+from .dispatch import by_name, call, custom_op, declare, dispatch, reference_inline
 
 # timed where the models use it: inside attention_scale (its C++ and CUDA backends scale with it)
 declare(
@@ -64,5 +64,5 @@ def channel_scale(x: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
     if tuple(s.shape) != tuple(x.shape[:2]):
         raise ValueError(f"srkit.channel_scale: s has shape {tuple(s.shape)}, expected (N, C) = {tuple(x.shape[:2])}")
     _checks.same_device(x, s, "x and s", "channel_scale")
-    inl = inline() or autograd_inline("channel_scale", x, s)
+    inl = reference_inline("channel_scale", x, s)
     return reference.channel_scale(x, s) if inl else call(_channel_scale_op, x, s)

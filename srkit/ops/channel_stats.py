@@ -13,7 +13,7 @@ import torch
 
 from ..reference import channel_stats as reference
 from . import _checks
-from .dispatch import autograd_inline, by_name, call, custom_op, declare, dispatch, inline
+from .dispatch import by_name, call, custom_op, declare, dispatch, reference_inline
 
 # timed in IMDN's CCA, whose statistics it computes
 declare(
@@ -63,5 +63,5 @@ def channel_stats(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     _checks.float_dtype(x, "channel_stats")
     if x.shape[2] * x.shape[3] == 0:
         raise ValueError(f"srkit.channel_stats: the planes are empty (shape {tuple(x.shape)})")
-    inl = inline() or autograd_inline("channel_stats", x)
+    inl = reference_inline("channel_stats", x)
     return reference.channel_stats(x) if inl else call(_channel_stats_op, x)

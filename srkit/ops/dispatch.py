@@ -356,12 +356,20 @@ def autograd_inline(op: str, x: torch.Tensor, *tensors: torch.Tensor | None) -> 
     networks up to 1.3x slower than plain PyTorch, CCA's ops most (docs/training.md); memory is
     seldom what a CPU lacks. A forced backend (:func:`use_backend`, ``SRKIT_BACKEND``) or :func:`through_ops` still
     runs the op, as its tests do; a GPU runs the fused kernels. Recorded as the torch backend's call."""
-    if x.device.type != "cpu" or torch.compiler.is_compiling() or preferred()[0] is not None or _through.get():
+    # the gradient test first: an inference call (every image) leaves at the cheapest check; the
+    # compile test before any ContextVar read, which Dynamo cannot trace
+    if not _records_grad(x, *tensors) or x.device.type != "cpu" or torch.compiler.is_compiling():
         return False
-    if not _records_grad(x, *tensors):
+    if _through.get() or preferred()[0] is not None:
         return False
     _record(Call(op, "torch", str(x.device), str(x.dtype).replace("torch.", ""), None, None))
     return True
+
+
+def reference_inline(op: str, x: torch.Tensor, *tensors: torch.Tensor | None) -> bool:
+    """Whether an op whose CPU choice is a kernel runs its reference inline: in :func:`plain_torch`,
+    or where :func:`autograd_inline` says so. The public op functions ask this before :func:`call`."""
+    return _plain or autograd_inline(op, x, *tensors)
 
 
 def _records_grad(*tensors: torch.Tensor | None) -> bool:

@@ -11,7 +11,7 @@ import torch
 
 from ..reference import pixel_shuffle as reference
 from . import _checks
-from .dispatch import autograd_inline, call, custom_op, declare, dispatch, extension, inline
+from .dispatch import call, custom_op, declare, dispatch, extension, reference_inline
 
 
 def _triton(x: torch.Tensor, r: int, out: torch.Tensor, shuffle: bool) -> None:
@@ -98,12 +98,12 @@ def check(x: torch.Tensor, r: int, shuffle: bool) -> None:
 def pixel_shuffle(x: torch.Tensor, r: int) -> torch.Tensor:
     """(N, C r^2, H, W) -> (N, C, H r, W r), exactly as ``torch.nn.functional.pixel_shuffle``."""
     check(x, r, True)
-    inl = inline() or autograd_inline("pixel_shuffle", x)
+    inl = reference_inline("pixel_shuffle", x)
     return reference.pixel_shuffle(x, r) if inl else call(_pixel_shuffle_op, x, r)
 
 
 def pixel_unshuffle(x: torch.Tensor, r: int) -> torch.Tensor:
     """(N, C, H r, W r) -> (N, C r^2, H, W), exactly as ``torch.nn.functional.pixel_unshuffle``."""
     check(x, r, False)
-    inl = inline() or autograd_inline("pixel_unshuffle", x)
+    inl = reference_inline("pixel_unshuffle", x)
     return reference.pixel_shuffle(x, r, shuffle=False) if inl else call(_pixel_unshuffle_op, x, r)

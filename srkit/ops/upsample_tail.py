@@ -15,7 +15,7 @@ import torch
 
 from ..reference import upsample_tail as reference
 from . import _checks
-from .dispatch import autograd_inline, call, custom_op, declare, dispatch, extension, inline
+from .dispatch import call, custom_op, declare, dispatch, extension, reference_inline
 from .pixel_shuffle import _pixel_unshuffle_op, output_shape
 
 
@@ -127,6 +127,6 @@ def upsample_tail(
     if lo is not None and hi is not None and lo > hi:
         raise ValueError(f"srkit.upsample_tail: clamp bounds are reversed ({lo} > {hi})")
     lo, hi = None if lo is None else float(lo), None if hi is None else float(hi)
-    if inline() or autograd_inline(op, x, skip, mean_t):
+    if reference_inline(op, x, skip, mean_t):
         return reference.upsample_tail(x, r, skip, mean_t, lo, hi)
     return call(_upsample_tail_op, x, r, skip, mean_t, lo, hi)

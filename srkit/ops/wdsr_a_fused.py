@@ -18,7 +18,7 @@ import torch
 
 from ..reference.wdsr_a_fused import wdsr_a_fused as reference
 from . import _checks, precision
-from .dispatch import autograd_inline, call, custom_op, declare, dispatch, inline, triton_interpreting
+from .dispatch import call, custom_op, declare, dispatch, reference_inline, triton_interpreting
 
 
 def _triton(x, w1, b1, w2, b2, res_scale, out) -> None:
@@ -109,6 +109,6 @@ def wdsr_a_fused(
         )
     for t, name in ((w1, "w1"), (b1, "b1"), (w2, "w2"), (b2, "b2")):
         _checks.same_device(x, t, f"x and {name}", op)
-    if inline() or autograd_inline(op, x, w1, b1, w2, b2):
+    if reference_inline(op, x, w1, b1, w2, b2):
         return reference(x, w1.to(x.dtype), b1.to(x.dtype), w2.to(x.dtype), b2.to(x.dtype), res_scale)
     return call(_wdsr_a_fused_op, x, w1, b1, w2, b2, float(res_scale))

@@ -386,8 +386,11 @@ class _Run:
         if psnr > st.best_psnr:
             st.best_psnr = psnr
             save_checkpoint(self.out / "best.pt", st, self.cfg, self.losses, extra)
-        save_checkpoint(self.out / "latest.pt", st, self.cfg, self.losses, extra)
-        self.saved_at = st.it
+        self._save_latest(extra)
+
+    def _save_latest(self, extra: dict[str, Any]) -> None:
+        save_checkpoint(self.out / "latest.pt", self.st, self.cfg, self.losses, extra)
+        self.saved_at = self.st.it
 
     def _extra(self, elapsed: float | None = None) -> dict[str, Any]:
         """What a checkpoint holds beyond :func:`save_checkpoint`'s state."""
@@ -470,7 +473,7 @@ class _Run:
         st = self.st
         self.flush()
         if self.saved_at != st.it:  # else a validation at this step wrote it already
-            save_checkpoint(self.out / "latest.pt", st, self.cfg, self.losses, self._extra())
+            self._save_latest(self._extra())
         self.log(f"stopped at iteration {st.it}: latest.pt holds it (--resume goes on from there)")
         stops.stop()
 
