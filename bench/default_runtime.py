@@ -21,11 +21,15 @@ for a first use's numbers.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
+import multiprocessing
 import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 import torch
@@ -162,16 +166,18 @@ def model_and_input(name: str) -> tuple[torch.nn.Module, torch.Tensor]:
 
 
 def fresh_first_images(
-    name: str, repeats: int, runtimes: tuple[str, ...] = FRESH, start: int = 0
+    name: str, repeats: int, runtimes: tuple[str, ...] = FRESH, start: int = 0, how: str = "process"
 ) -> dict[str, list[float]]:
     """Seconds to the first image on each of ``runtimes``, each try in a new process: in one
     process a runtime built after another reuses oneDNN's kernels and memory, so its first call is
-    not a user's. ``start``: rounds already taken (the rotation goes on from there)."""
+    not a user's. ``start``: rounds already taken (the rotation goes on from there). ``how``: a new
+    interpreter per try (``process``) or a child forked from one that has imported srkit (``fork``)."""
+    measure = fresh_how(how)
     out: dict[str, list[float]] = {v: [] for v in runtimes}
     n = len(runtimes)
     for i in range(start, start + repeats):
         for v in runtimes[i % n :] + runtimes[: i % n]:  # a round each, its order rotated
-            out[v].append(first_image_in_a_process(name, v))
+            out[v].append(measure(name, v))
     return out
 
 
@@ -179,6 +185,48 @@ def first_image_in_a_process(name: str, variant: str) -> float:
     cmd = [sys.executable, __file__, "--first-image", name, variant.removesuffix(AA_SUFFIX)]
     done = subprocess.run(cmd, capture_output=True, text=True, check=True)
     return float(done.stdout.strip().splitlines()[-1])
+
+
+# what a program that runs srkit has imported before its first image (imports are not the call's)
+FORK_PRELOAD = ["torch", "scipy.stats", "srkit.runtime", "srkit.models", "srkit.profiler.modelbench"]
+
+
+@functools.cache
+def _forkserver() -> multiprocessing.context.ForkServerContext:
+    """multiprocessing's fork server, with srkit imported once: each try is a fresh child of it (no
+    model built, no torch op run, no thread pool started there), in ~0.1 s instead of an
+    interpreter's ~3 s of imports, so a verdict can afford the rounds it needs."""
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(FORK_PRELOAD)
+    return ctx
+
+
+def _first_image_child(send: Connection, name: str, variant: str) -> None:
+    send.send(first_call_here(name, variant))
+
+
+def first_image_forked(name: str, variant: str) -> float:
+    ctx = _forkserver()
+    recv, send = ctx.Pipe(duplex=False)
+    child = ctx.Process(target=_first_image_child, args=(send, name, variant.removesuffix(AA_SUFFIX)))
+    child.start()
+    send.close()
+    try:
+        seconds = recv.recv()
+    except EOFError:  # the child died before it sent: its exit code says how
+        seconds = None
+    child.join()
+    if child.exitcode or seconds is None:
+        raise RuntimeError(f"the first image of {name} on {variant} exited {child.exitcode}")
+    return float(seconds)
+
+
+FRESH_HOW = ("process", "fork")
+
+
+def fresh_how(how: str) -> Callable[[str, str], float]:
+    """A first image's timer, ``how`` made (looked up at the call: tests replace the module's)."""
+    return {"process": first_image_in_a_process, "fork": first_image_forked}[how]
 
 
 def first_call_here(name: str, variant: str) -> float:
@@ -192,11 +240,11 @@ def first_call_here(name: str, variant: str) -> float:
     return time.perf_counter() - t0
 
 
-def bench(name: str, reps: int, first_repeats: int) -> dict:
+def bench(name: str, reps: int, first_repeats: int, how: str = "process") -> dict:
     model, x = model_and_input(name)
     rows = modelbench.bench_model(model, name, x, settings(), reps=reps, rounds=10, max_seconds=20.0, pairs=pairs)
     long = {f"long_{k}": v for k, v in verdict(rows, f"default@{LONG}").items()}
-    first = first_image(rows, fresh_first_images(name, first_repeats))
+    first = first_image(rows, fresh_first_images(name, first_repeats, how=how))
     return {"model": name, "lr_hw": list(x.shape[-2:]), "rows": rows, **verdict(rows), **long, **first}
 
 
@@ -212,27 +260,32 @@ def main() -> None:
     p.add_argument("--until", type=int, default=18, help="--more-rounds: at most this many rounds a model")
     p.add_argument("--every", action="store_true", help="--more-rounds: every model to --until rounds")
     p.add_argument("--aa", type=Path, metavar="RECORD", help="A/A of the soonest alternatives' first images (--models)")
+    p.add_argument("--how", choices=FRESH_HOW, default="process", help="a first image's fresh process: how made")
+    p.add_argument("--fork-check", type=Path, metavar="RECORD", help="forked against new first images (--models)")
     a = p.parse_args()
     if a.first_image:  # one try of fresh_first_images, in its own process
         print(first_call_here(*a.first_image))
         return
     if a.refresh_first_images:
         named = a.models if a.models != list_models() else None  # --models: those alone
-        refresh_first_images(a.refresh_first_images, a.first_repeats, named)
+        refresh_first_images(a.refresh_first_images, a.first_repeats, named, a.how)
         return
     if a.more_rounds:
-        more_first_image_rounds(a.more_rounds, a.until, every=a.every)
+        more_first_image_rounds(a.more_rounds, a.until, every=a.every, how=a.how)
         return
     if a.aa:
-        aa_first_images(a.aa, a.models, a.first_repeats)
+        aa_first_images(a.aa, a.models, a.first_repeats, a.how)
+        return
+    if a.fork_check:
+        fork_check(a.fork_check, a.models, a.first_repeats)
         return
     fp = fingerprint("cpu")
     path = Path(a.out) / f"default_runtime_{slug(fp)}.json"
     record = {"fingerprint": fp, "threads": torch.get_num_threads(), "timing": modelbench.TIMING_METHOD}
-    record |= {"verdict": VERDICT, "first_repeats": a.first_repeats, "models": []}
+    record |= {"verdict": VERDICT, "first_repeats": a.first_repeats, "first_image_how": a.how, "models": []}
     t0 = time.perf_counter()
     for name in a.models:
-        res = bench(name, a.reps, a.first_repeats)
+        res = bench(name, a.reps, a.first_repeats, a.how)
         record["models"].append(res)
         record["seconds"] = time.perf_counter() - t0
         atomic.write_json(path, record)  # after every model: a stopped run keeps what it measured
@@ -260,7 +313,7 @@ def summarize(record: dict) -> None:
     }
 
 
-def refresh_first_images(path: Path, repeats: int, models: list[str] | None = None) -> None:
+def refresh_first_images(path: Path, repeats: int, models: list[str] | None = None, how: str = "process") -> None:
     """Measure the first images of a record's models (None: all) again (fresh processes), keeping
     its timed rows. A model measured alone says where (``first_image_measured_at``): the change
     it follows touched that model only."""
@@ -270,19 +323,20 @@ def refresh_first_images(path: Path, repeats: int, models: list[str] | None = No
         if models is not None and m["model"] not in models:
             continue
         m.pop("first_image_rounds_added", None)  # the rounds are all new
-        m |= first_image(m["rows"], fresh_first_images(m["model"], repeats))
+        m |= first_image(m["rows"], fresh_first_images(m["model"], repeats, how=how))
         if models is not None:
-            m["first_image_measured_at"] = {k: fp[k] for k in ("commit", "date", "host")} | {"rounds": repeats}
+            at = {k: fp[k] for k in ("commit", "date", "host")}
+            m["first_image_measured_at"] = at | {"rounds": repeats, "how": how}
         atomic.write_json(path, record)
         print(m["model"], {k: v for k, v in m.items() if k.startswith("first_image")}, flush=True)
     if models is None:  # the whole record's first images are of this sitting
-        record |= {"first_repeats": repeats, "first_images_measured_again": fp["commit"]}
+        record |= {"first_repeats": repeats, "first_images_measured_again": fp["commit"], "first_image_how": how}
     summarize(record)
     atomic.write_json(path, record)
     print(record["summary"])
 
 
-def more_first_image_rounds(path: Path, until: int, batch: int = 3, every: bool = False) -> None:
+def more_first_image_rounds(path: Path, until: int, batch: int = 3, every: bool = False, how: str = "process") -> None:
     """Rounds added to a record's first images, ``batch`` at a time (a whole rotation), for every
     model whose rounds do not yet place the median on one side of 0.95 (``every``: for every model),
     until they do or ``until`` rounds stand. Rounds pair a default with its alternative inside one
@@ -292,12 +346,12 @@ def more_first_image_rounds(path: Path, until: int, batch: int = 3, every: bool 
     number, as the record then says."""
     record = json.loads(path.read_text())
     fp = fingerprint("cpu")
-    here = {k: fp[k] for k in ("commit", "date", "host")}
+    here = {k: fp[k] for k in ("commit", "date", "host")} | {"how": how}
     for m in record["models"]:
         fresh = m["first_image_fresh_process_s"]
         m |= first_image(m["rows"], fresh)  # a record from before the interval
         while (every or not m.get("first_image_resolved")) and (n := len(fresh["default"])) < until:
-            more = fresh_first_images(m["model"], min(batch, until - n), tuple(fresh), start=n)
+            more = fresh_first_images(m["model"], min(batch, until - n), tuple(fresh), start=n, how=how)
             fresh = {k: v + more[k] for k, v in fresh.items()}
             m |= first_image(m["rows"], fresh)
             m.setdefault("first_image_rounds_added", []).append(here | {"rounds": len(more["default"])})
@@ -314,7 +368,7 @@ def more_first_image_rounds(path: Path, until: int, batch: int = 3, every: bool 
     print(record["summary"])
 
 
-def aa_first_images(path: Path, models: list[str], repeats: int) -> None:
+def aa_first_images(path: Path, models: list[str], repeats: int, how: str = "process") -> None:
     """The A/A floor of the first-image verdict: each model's soonest alternative against itself,
     timed exactly as the default is timed against it (fresh processes, rounds, ratio per round).
     Written to the record's ``first_image_aa``: how far a runtime reads from itself."""
@@ -324,13 +378,46 @@ def aa_first_images(path: Path, models: list[str], repeats: int) -> None:
     commit = fingerprint("cpu")["commit"]
     for name in models:
         best = by[name]["first_image_best_alternative"]
-        fresh = fresh_first_images(name, repeats, (best, best + AA_SUFFIX))
+        fresh = fresh_first_images(name, repeats, (best, best + AA_SUFFIX), how=how)
         ratios = [a / b for a, b in zip(fresh[best], fresh[best + AA_SUFFIX], strict=True)]
         lo, hi = median_ci95(ratios)
         out[name] = {"runtime": best, "fresh_process_s": fresh, "median": statistics.median(ratios)}
-        out[name] |= {"min": min(ratios), "max": max(ratios), "ci95": [lo, hi], "commit": commit}
+        out[name] |= {"min": min(ratios), "max": max(ratios), "ci95": [lo, hi], "commit": commit, "how": how}
         atomic.write_json(path, record)
         print(name, {k: v for k, v in out[name].items() if k != "fresh_process_s"}, flush=True)
+
+
+def fork_check(path: Path, models: list[str], repeats: int) -> None:
+    """Does a forked child read a first image as a new interpreter does? Per model, its soonest
+    alternative and the default, each both ways, in rounds of four (order rotated): per runtime
+    the forked over the new process's seconds, and the default's ratio each way, median and 95%
+    interval. Written to the record's ``first_image_fork_check``."""
+    record = json.loads(path.read_text())
+    by = {m["model"]: m for m in record["models"]}
+    out = record.setdefault("first_image_fork_check", {})
+    for name in models:
+        best = by[name]["first_image_best_alternative"]
+        rt = (best, "default")
+        keys = [f"{r}@{h}" for h in FRESH_HOW for r in rt]
+        got: dict[str, list[float]] = {k: [] for k in keys}
+        for i in range(repeats):
+            for k in keys[i % 4 :] + keys[: i % 4]:
+                r, h = k.split("@")
+                got[k].append(fresh_how(h)(name, r))
+        res: dict = {"runtime": best, "seconds": got, "commit": fingerprint("cpu")["commit"]}
+        for r in rt:
+            res[f"{r}_fork_over_process"] = _ratio_summary(got[f"{r}@fork"], got[f"{r}@process"])
+        for h in FRESH_HOW:  # the verdict's ratio, best's seconds over the default's, each way
+            res[f"default_over_best_{h}"] = _ratio_summary(got[f"{best}@{h}"], got[f"default@{h}"])
+        out[name] = res
+        atomic.write_json(path, record)
+        print(name, {k: v for k, v in res.items() if k != "seconds"}, flush=True)
+
+
+def _ratio_summary(a: list[float], b: list[float]) -> dict:
+    ratios = [x / y for x, y in zip(a, b, strict=True)]
+    lo, hi = median_ci95(ratios)
+    return {"median": statistics.median(ratios), "ci95": [lo, hi]}
 
 
 if __name__ == "__main__":

@@ -141,3 +141,39 @@ def test_a_refresh_of_named_models_replaces_their_rounds_alone(tmp_path, monkeyp
     assert espcn["first_image_fresh_process_s"]["default"] == [0.1] * 4 and "first_image_rounds_added" not in espcn
     assert espcn["first_image_measured_at"]["rounds"] == 4 and espcn["first_image_default_over_best"] == 2.0
     assert span == other  # not named: as it was
+
+
+def test_fork_rounds_time_each_try_in_a_forked_child(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[str] = []
+    monkeypatch.setattr(dr, "first_image_forked", lambda n, v: seen.append(v) or 0.5)
+    monkeypatch.setattr(dr, "first_image_in_a_process", lambda n, v: pytest.fail("a new interpreter was started"))
+    out = dr.fresh_first_images("espcn", 2, how="fork")
+    assert seen == [*dr.FRESH, *dr.FRESH[1:], dr.FRESH[0]] and out["default"] == [0.5, 0.5]
+
+
+def test_a_forked_child_times_a_real_first_image_and_a_dead_one_says_so() -> None:
+    seconds = dr.first_image_forked("espcn", "eager+cl")
+    assert 0.0 < seconds < 60.0
+    with pytest.raises(RuntimeError, match="no_such_model on eager exited 1"):
+        dr.first_image_forked("no_such_model", "eager")
+
+
+def test_the_fork_check_reads_both_ways_in_rotated_rounds(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[str] = []
+
+    def timer(how: str, seconds: dict[str, float]):
+        return lambda n, v: seen.append(f"{v}@{how}") or seconds[v]
+
+    # forked children read 10% sooner than new interpreters; the default 0.8x its alternative both ways
+    monkeypatch.setattr(dr, "first_image_in_a_process", timer("process", {"eager+cl": 0.20, "default": 0.25}))
+    monkeypatch.setattr(dr, "first_image_forked", timer("fork", {"eager+cl": 0.18, "default": 0.225}))
+    path = _record(tmp_path, 0.21)
+    record = dr.json.loads(path.read_text())
+    record["models"][0] |= {"first_image_best_alternative": "eager+cl"}
+    path.write_text(dr.json.dumps(record))
+    dr.fork_check(path, ["espcn"], 8)
+    got = dr.json.loads(path.read_text())["first_image_fork_check"]["espcn"]
+    assert got["eager+cl_fork_over_process"]["median"] == pytest.approx(0.9)
+    assert got["default_over_best_fork"]["median"] == pytest.approx(0.8) == got["default_over_best_process"]["median"]
+    assert len(seen) == 32 and seen[:4] == ["eager+cl@process", "default@process", "eager+cl@fork", "default@fork"]
+    assert seen[4] == "default@process"  # round 1 opens one further on
