@@ -194,8 +194,11 @@ FORK_PRELOAD = ["torch", "scipy.stats", "srkit.runtime", "srkit.models", "srkit.
 @functools.cache
 def _forkserver() -> multiprocessing.context.ForkServerContext:
     """multiprocessing's fork server, with srkit imported once: each try is a fresh child of it (no
-    model built, no torch op run, no thread pool started there), in ~0.1 s instead of an
-    interpreter's ~3 s of imports, so a verdict can afford the rounds it needs."""
+    model built, no torch op run, no thread pool started there), in ~0.2 s instead of an
+    interpreter's ~3 s of imports. It writes to pages it shares with the server, which a new
+    interpreter had made its own while importing: ESPCN's 11 ms first image read 1.2-1.3x slower
+    forked, the default more than channels_last (``first_image_fork_check``), so verdicts are
+    taken in new interpreters."""
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(FORK_PRELOAD)
     return ctx
@@ -260,7 +263,12 @@ def main() -> None:
     p.add_argument("--until", type=int, default=18, help="--more-rounds: at most this many rounds a model")
     p.add_argument("--every", action="store_true", help="--more-rounds: every model to --until rounds")
     p.add_argument("--aa", type=Path, metavar="RECORD", help="A/A of the soonest alternatives' first images (--models)")
-    p.add_argument("--how", choices=FRESH_HOW, default="process", help="a first image's fresh process: how made")
+    p.add_argument(
+        "--how",
+        choices=FRESH_HOW,
+        default="process",
+        help="a first image's fresh process: how made (fork reads ms-scale images slower: see --fork-check)",
+    )
     p.add_argument("--fork-check", type=Path, metavar="RECORD", help="forked against new first images (--models)")
     a = p.parse_args()
     if a.first_image:  # one try of fresh_first_images, in its own process
@@ -271,7 +279,8 @@ def main() -> None:
         refresh_first_images(a.refresh_first_images, a.first_repeats, named, a.how)
         return
     if a.more_rounds:
-        more_first_image_rounds(a.more_rounds, a.until, every=a.every, how=a.how)
+        named = a.models if a.models != list_models() else None
+        more_first_image_rounds(a.more_rounds, a.until, every=a.every, how=a.how, models=named)
         return
     if a.aa:
         aa_first_images(a.aa, a.models, a.first_repeats, a.how)
@@ -336,18 +345,22 @@ def refresh_first_images(path: Path, repeats: int, models: list[str] | None = No
     print(record["summary"])
 
 
-def more_first_image_rounds(path: Path, until: int, batch: int = 3, every: bool = False, how: str = "process") -> None:
+def more_first_image_rounds(
+    path: Path, until: int, batch: int = 3, every: bool = False, how: str = "process", models: list[str] | None = None
+) -> None:
     """Rounds added to a record's first images, ``batch`` at a time (a whole rotation), for every
     model whose rounds do not yet place the median on one side of 0.95 (``every``: for every model),
     until they do or ``until`` rounds stand. Rounds pair a default with its alternative inside one
     stretch of time, so rounds of another sitting pool with them; each addition is logged in
     ``first_image_rounds_added``. Stopping where the interval leaves 0.95 looks again after each
     batch, so its 95% is a little optimistic; ``every`` brings all to ``until`` rounds, a fixed
-    number, as the record then says."""
+    number, as the record then says. ``models``: those alone (None: all)."""
     record = json.loads(path.read_text())
     fp = fingerprint("cpu")
     here = {k: fp[k] for k in ("commit", "date", "host")} | {"how": how}
     for m in record["models"]:
+        if models is not None and m["model"] not in models:
+            continue
         fresh = m["first_image_fresh_process_s"]
         m |= first_image(m["rows"], fresh)  # a record from before the interval
         while (every or not m.get("first_image_resolved")) and (n := len(fresh["default"])) < until:
@@ -356,16 +369,23 @@ def more_first_image_rounds(path: Path, until: int, batch: int = 3, every: bool 
             m |= first_image(m["rows"], fresh)
             m.setdefault("first_image_rounds_added", []).append(here | {"rounds": len(more["default"])})
             atomic.write_json(path, record)  # after every batch: a stopped run keeps what it measured
+        if models is not None:  # the record's rule stays the others'
+            m["first_image_stopping"] = _stopping(until, batch, every)
         print(m["model"], len(fresh["default"]), m["first_image_default_over_best_ci95"], flush=True)
-    record["first_image_stopping"] = (
-        f"every model's rounds brought to {until}, a fixed number"
-        if every
-        else f"rounds added {batch} at a time to {until} while the 95% interval of the median held 0.95; "
-        "an interval looked at after every batch covers a little less than 95%"
-    )
+    if models is None:
+        record["first_image_stopping"] = _stopping(until, batch, every)
     summarize(record)
     atomic.write_json(path, record)
     print(record["summary"])
+
+
+def _stopping(until: int, batch: int, every: bool) -> str:
+    if every:
+        return f"every model's rounds brought to {until}, a fixed number"
+    return (
+        f"rounds added {batch} at a time to {until} while the 95% interval of the median held 0.95; "
+        "an interval looked at after every batch covers a little less than 95%"
+    )
 
 
 def aa_first_images(path: Path, models: list[str], repeats: int, how: str = "process") -> None:

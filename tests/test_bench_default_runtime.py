@@ -177,3 +177,18 @@ def test_the_fork_check_reads_both_ways_in_rotated_rounds(tmp_path, monkeypatch:
     assert got["default_over_best_fork"]["median"] == pytest.approx(0.8) == got["default_over_best_process"]["median"]
     assert len(seen) == 32 and seen[:4] == ["eager+cl@process", "default@process", "eager+cl@fork", "default@fork"]
     assert seen[4] == "default@process"  # round 1 opens one further on
+
+
+def test_more_rounds_for_named_models_leave_the_others_and_the_records_rule(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(dr, "first_image_in_a_process", lambda n, v: {"eager": 0.3, "eager+cl": 0.2}.get(v, 0.1))
+    path = _record(tmp_path, 0.21)
+    record = dr.json.loads(path.read_text())
+    other = {**record["models"][0], "model": "span"}
+    record |= {"models": [record["models"][0], other], "first_image_stopping": "the record's rule"}
+    path.write_text(dr.json.dumps(record))
+    dr.more_first_image_rounds(path, until=9, every=True, models=["espcn"])
+    record = dr.json.loads(path.read_text())
+    espcn, span = record["models"]
+    assert len(espcn["first_image_fresh_process_s"]["default"]) == 9 and "fixed" in espcn["first_image_stopping"]
+    assert len(span["first_image_fresh_process_s"]["default"]) == 3 and "first_image_rounds_added" not in span
+    assert record["first_image_stopping"] == "the record's rule"

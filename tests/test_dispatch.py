@@ -21,6 +21,13 @@ def test_extension_is_built() -> None:
     assert isinstance(ext.built_with_cuda(), bool) and ext.openmp_threads() >= 1
 
 
+def test_the_extension_loads_with_the_ops_not_in_a_first_image() -> None:
+    # a fresh interpreter: a model built from the zoo has srkit._C before any op runs
+    code = "import sys; from srkit.models import create_model; create_model('espcn'); print('srkit._C' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "True"
+
+
 def test_cpu_default_is_the_cpp_kernels(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SRKIT_BACKEND", raising=False)
     ops.pixel_shuffle(torch.zeros(1, 4, 2, 2), 2)

@@ -75,6 +75,11 @@ def _extension() -> tuple[ModuleType | None, str]:
         return None, f"the extension srkit._C is not importable ({e})"
 
 
+# loaded with srkit.ops, not by the first op that runs: its ~1 ms of loading was a tenth of a small
+# model's first image (ESPCN's default, 11 ms on 2 cores), beside the seconds that importing torch takes
+_extension()
+
+
 def extension() -> ModuleType | None:
     """The compiled extension ``srkit._C``, or None when it is not built."""
     return _extension()[0]
