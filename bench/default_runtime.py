@@ -126,21 +126,27 @@ def first_image(rows: list[dict], fresh: dict[str, list[float]]) -> dict:
     best = min(alts, key=lambda a: by[a])
     d = fresh.get("default") or [by["default"]]
     b = fresh.get(best) or [by[best]] * len(d)
-    ratios = [x / y for x, y in zip(b, d, strict=True)]
-    ratio = statistics.median(ratios)
-    lo, hi = median_ci95(ratios)
+    r = ratio_summary(b, d)
+    ratio, (lo, hi) = r["median"], r["ci95"]
     return {
         "first_image_s": {a: by[a] for a in (*alts, "default")},
         "first_image_fresh_process_s": fresh,
         "first_image_best_alternative": best,
         "first_image_default_over_best": ratio,
-        "first_image_default_over_best_min": min(ratios),
-        "first_image_default_over_best_max": max(ratios),
+        "first_image_default_over_best_min": r["min"],
+        "first_image_default_over_best_max": r["max"],
         "first_image_default_over_best_ci95": [lo, hi],
         "first_image_meets_0.95": ratio >= 0.95,
         # the rounds place the median on one side of 0.95 (its interval does not hold 0.95)
         "first_image_resolved": not lo < 0.95 <= hi,
     }
+
+
+def ratio_summary(a: list[float], b: list[float]) -> dict:
+    """Round-by-round ratios ``a / b``: median, min, max and the median's 95% interval."""
+    ratios = [x / y for x, y in zip(a, b, strict=True)]
+    lo, hi = median_ci95(ratios)
+    return {"median": statistics.median(ratios), "min": min(ratios), "max": max(ratios), "ci95": [lo, hi]}
 
 
 def median_ci95(xs: list[float]) -> tuple[float, float]:
@@ -399,10 +405,8 @@ def aa_first_images(path: Path, models: list[str], repeats: int, how: str = "pro
     for name in models:
         best = by[name]["first_image_best_alternative"]
         fresh = fresh_first_images(name, repeats, (best, best + AA_SUFFIX), how=how)
-        ratios = [a / b for a, b in zip(fresh[best], fresh[best + AA_SUFFIX], strict=True)]
-        lo, hi = median_ci95(ratios)
-        out[name] = {"runtime": best, "fresh_process_s": fresh, "median": statistics.median(ratios)}
-        out[name] |= {"min": min(ratios), "max": max(ratios), "ci95": [lo, hi], "commit": commit, "how": how}
+        out[name] = {"runtime": best, "fresh_process_s": fresh} | ratio_summary(fresh[best], fresh[best + AA_SUFFIX])
+        out[name] |= {"commit": commit, "how": how}
         atomic.write_json(path, record)
         print(name, {k: v for k, v in out[name].items() if k != "fresh_process_s"}, flush=True)
 
@@ -426,18 +430,12 @@ def fork_check(path: Path, models: list[str], repeats: int) -> None:
                 got[k].append(fresh_how(h)(name, r))
         res: dict = {"runtime": best, "seconds": got, "commit": fingerprint("cpu")["commit"]}
         for r in rt:
-            res[f"{r}_fork_over_process"] = _ratio_summary(got[f"{r}@fork"], got[f"{r}@process"])
+            res[f"{r}_fork_over_process"] = ratio_summary(got[f"{r}@fork"], got[f"{r}@process"])
         for h in FRESH_HOW:  # the verdict's ratio, best's seconds over the default's, each way
-            res[f"default_over_best_{h}"] = _ratio_summary(got[f"{best}@{h}"], got[f"default@{h}"])
+            res[f"default_over_best_{h}"] = ratio_summary(got[f"{best}@{h}"], got[f"default@{h}"])
         out[name] = res
         atomic.write_json(path, record)
         print(name, {k: v for k, v in res.items() if k != "seconds"}, flush=True)
-
-
-def _ratio_summary(a: list[float], b: list[float]) -> dict:
-    ratios = [x / y for x, y in zip(a, b, strict=True)]
-    lo, hi = median_ci95(ratios)
-    return {"median": statistics.median(ratios), "ci95": [lo, hi]}
 
 
 if __name__ == "__main__":
