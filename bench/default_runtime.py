@@ -38,7 +38,7 @@ from scipy import stats
 from srkit import atomic
 from srkit.models import create_model, list_models, model_entry
 from srkit.profiler import modelbench
-from srkit.profiler.device import fingerprint, slug
+from srkit.profiler.device import CPU_KEYS, fingerprint, slug, timing_mismatch
 
 ALTERNATIVES = ("eager", "eager+cl", "compile", "ort")
 HEAVY = {"rrdbnet", "rcan", "rdn", "edsr", "swinir_light"}  # over ~1 s a call at the common size on 2 cores
@@ -328,24 +328,34 @@ def summarize(record: dict) -> None:
     }
 
 
+def where_measured(path: Path, record: dict) -> dict:
+    """Commit, date, host and CPU of rounds added to ``record`` here; exits with one line where this
+    machine or CPU is not the record's (rounds of two CPUs would pool into one median)."""
+    fp = fingerprint("cpu")
+    if diff := timing_mismatch(record["fingerprint"], fp):
+        sys.exit(f"{path}: measured on another machine or CPU ({'; '.join(diff)}); make a record here instead")
+    if any(k not in record["fingerprint"] for k in CPU_KEYS):
+        print(f"{path}: the record does not name its CPU; its earlier rounds may come from another one", flush=True)
+    return {k: fp[k] for k in ("commit", "date", "host", *CPU_KEYS)}
+
+
 def refresh_first_images(path: Path, repeats: int, models: list[str] | None = None, how: str = "process") -> None:
     """Measure the first images of a record's models (None: all) again (fresh processes), keeping
     its timed rows. A model measured alone says where (``first_image_measured_at``): the change
     it follows touched that model only."""
     record = json.loads(path.read_text())
-    fp = fingerprint("cpu")
+    at = where_measured(path, record)
     for m in record["models"]:
         if models is not None and m["model"] not in models:
             continue
         m.pop("first_image_rounds_added", None)  # the rounds are all new
         m |= first_image(m["rows"], fresh_first_images(m["model"], repeats, how=how))
         if models is not None:
-            at = {k: fp[k] for k in ("commit", "date", "host")}
             m["first_image_measured_at"] = at | {"rounds": repeats, "how": how}
         atomic.write_json(path, record)
         print(m["model"], {k: v for k, v in m.items() if k.startswith("first_image")}, flush=True)
     if models is None:  # the whole record's first images are of this sitting
-        record |= {"first_repeats": repeats, "first_images_measured_again": fp["commit"], "first_image_how": how}
+        record |= {"first_repeats": repeats, "first_images_measured_again": at["commit"], "first_image_how": how}
     summarize(record)
     atomic.write_json(path, record)
     print(record["summary"])
@@ -362,8 +372,7 @@ def more_first_image_rounds(
     batch, so its 95% is a little optimistic; ``every`` brings all to ``until`` rounds, a fixed
     number, as the record then says. ``models``: those alone (None: all)."""
     record = json.loads(path.read_text())
-    fp = fingerprint("cpu")
-    here = {k: fp[k] for k in ("commit", "date", "host")} | {"how": how}
+    here = where_measured(path, record) | {"how": how}
     for m in record["models"]:
         if models is not None and m["model"] not in models:
             continue
@@ -401,12 +410,12 @@ def aa_first_images(path: Path, models: list[str], repeats: int, how: str = "pro
     record = json.loads(path.read_text())
     by = {m["model"]: m for m in record["models"]}
     out = record.setdefault("first_image_aa", {})
-    commit = fingerprint("cpu")["commit"]
+    at = where_measured(path, record)
     for name in models:
         best = by[name]["first_image_best_alternative"]
         fresh = fresh_first_images(name, repeats, (best, best + AA_SUFFIX), how=how)
         out[name] = {"runtime": best, "fresh_process_s": fresh} | ratio_summary(fresh[best], fresh[best + AA_SUFFIX])
-        out[name] |= {"commit": commit, "how": how}
+        out[name] |= at | {"how": how}
         atomic.write_json(path, record)
         print(name, {k: v for k, v in out[name].items() if k != "fresh_process_s"}, flush=True)
 
@@ -419,6 +428,7 @@ def fork_check(path: Path, models: list[str], repeats: int) -> None:
     record = json.loads(path.read_text())
     by = {m["model"]: m for m in record["models"]}
     out = record.setdefault("first_image_fork_check", {})
+    at = where_measured(path, record)
     for name in models:
         best = by[name]["first_image_best_alternative"]
         rt = (best, "default")
@@ -428,7 +438,7 @@ def fork_check(path: Path, models: list[str], repeats: int) -> None:
             for k in keys[i % 4 :] + keys[: i % 4]:
                 r, h = k.split("@")
                 got[k].append(fresh_how(h)(name, r))
-        res: dict = {"runtime": best, "seconds": got, "commit": fingerprint("cpu")["commit"]}
+        res: dict = {"runtime": best, "seconds": got} | at
         for r in rt:
             res[f"{r}_fork_over_process"] = ratio_summary(got[f"{r}@fork"], got[f"{r}@process"])
         for h in FRESH_HOW:  # the verdict's ratio, best's seconds over the default's, each way

@@ -7,9 +7,10 @@ on Y with the scale shaved, averaged over the five; the verdict rule is
 
     python bench/precision_safety.py [--weights ../shared/data/weights] [--set5 ../shared/data/datasets/Set5]
 
-Writes ``bench/results/precision_safety_<device>.json`` (one record per file and dtype): bf16's
-drop depends on the CPU's bf16 path (an AVX2-only AMD EPYC loses more than the first record's CPU),
-so each CPU keeps its own file and :data:`srkit.models.precision.RECORDS` lists them.
+Writes ``bench/results/precision_safety_<device>.json`` (one record per file and dtype; a CPU's
+name carries its ISA): bf16's drop depends on the CPU's bf16 path (an AVX2-only AMD EPYC loses more
+than an AMD EPYC with avx512_bf16 under the same name), so each CPU keeps its own file and
+:data:`srkit.models.precision.RECORDS` lists them.
 """
 
 from __future__ import annotations

@@ -376,7 +376,7 @@ def _open(cfg: SearchConfig, out: Path, log: Callable[[str], None], timing: bool
 
 
 def timing_elsewhere(out: Path, cfg: SearchConfig) -> list[str]:
-    """How this machine (device, host, thread count) differs from the one the run in ``out`` times on:
+    """How this machine (device, CPU, host, thread count) differs from the one the run in ``out`` times on:
     empty where timings taken here may join its own (trainings may run anywhere, timings may not)."""
     path = out / "fingerprint.json"
     if not path.is_file() or not (out / "log.jsonl").is_file():

@@ -63,14 +63,34 @@ def test_the_median_interval_is_the_order_statistics_a_binomial_count_gives() ->
     assert dr.median_ci95(xs[:5]) == (min(xs[:5]), max(xs[:5]))  # five cannot reach 95%: the range
 
 
-def _record(tmp_path, default_s: float, best: str | None = None) -> tuple:
+def _record(tmp_path, default_s: float, best: str | None = None, **fingerprint: str) -> tuple:
     fresh = {"eager": [0.3] * 3, "eager+cl": [0.2] * 3, "default": [0.19, 0.22, default_s]}
     path = tmp_path / "r.json"
     model = {"model": "espcn", "rows": _rows(20.0, 5.0), "first_image_fresh_process_s": fresh}
     if best:  # as a record's verdict names it
         model["first_image_best_alternative"] = best
-    path.write_text(dr.json.dumps({"models": [model]}))
+    fp = dr.fingerprint("cpu") | fingerprint  # this machine's, unless told otherwise
+    path.write_text(dr.json.dumps({"fingerprint": fp, "models": [model]}))
     return path
+
+
+def test_rounds_name_their_cpu_and_another_cpus_record_is_refused(tmp_path, monkeypatch, capsys) -> None:
+    monkeypatch.setattr(dr, "first_image_in_a_process", lambda n, v: {"eager": 0.3, "eager+cl": 0.2}.get(v, 0.1))
+    path = _record(tmp_path, 0.21)
+    dr.more_first_image_rounds(path, until=6, every=True)
+    (added,) = dr.json.loads(path.read_text())["models"][0]["first_image_rounds_added"]
+    assert {k: added[k] for k in dr.CPU_KEYS} == {k: dr.fingerprint("cpu")[k] for k in dr.CPU_KEYS}
+    other = _record(tmp_path, 0.21, cpu_isa="AVX2" if added["cpu_isa"] != "AVX2" else "AVX512")
+    before = other.read_text()
+    with pytest.raises(SystemExit, match="another machine or CPU \\(cpu_isa: "):
+        dr.more_first_image_rounds(other, until=6, every=True)
+    assert other.read_text() == before  # nothing pooled, nothing written
+    older = dr.json.loads(path.read_text())
+    older["fingerprint"] = {k: v for k, v in older["fingerprint"].items() if k not in dr.CPU_KEYS}
+    path.write_text(dr.json.dumps(older))
+    capsys.readouterr()
+    dr.more_first_image_rounds(path, until=9, every=True)
+    assert "does not name its CPU" in capsys.readouterr().out
 
 
 def test_more_rounds_go_on_until_the_interval_leaves_0_95(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:

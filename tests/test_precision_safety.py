@@ -98,9 +98,10 @@ def test_a_real_file_measures_as_recorded() -> None:
     from srkit.evaluate import dataset
     from srkit.models.precision import centre_pair
 
-    here = fingerprint("cpu")["device"]
+    fp = fingerprint("cpu")
+    here = {k: fp[k] for k in ("device", "cpu_isa")}  # bf16 differs by the CPU's ISA under one name
     docs = [json.loads((ROOT / path).read_text()) for path in RECORDS]
-    mine = [d for d in docs if d.get("fingerprint", {}).get("device") == here]  # bf16 differs by CPU
+    mine = [d for d in docs if {k: d.get("fingerprint", {}).get(k) for k in here} == here]
     if not mine:
         pytest.skip(f"no precision record measured on this CPU ({here}): bench/precision_safety.py makes one")
     model = load(WEIGHTS / "fsrcnn_x3.pth").eval()

@@ -104,6 +104,8 @@ def test_round_trip_on_this_device(table: lut.LatencyTable, tmp_path: Path) -> N
         ("device_type", "cuda", "device_type"),
         ("srkit", "0.0.1", "srkit"),
         ("torch", "1.0.0", "torch"),
+        ("cpu_isa", "AVX2", "cpu_isa"),  # one CPU name, another CPU under it
+        ("cpu_model", "AuthenticAMD 25/1/1", "cpu_model"),
     ],
 )
 def test_a_table_from_elsewhere_is_refused(
@@ -167,3 +169,13 @@ def test_fingerprint_and_identity() -> None:
     assert fp["device_type"] == "cpu" and fp["torch"] == torch.__version__
     assert set(device.identity(fp)) == set(device.IDENTITY_KEYS)
     assert device.slug(fp).startswith("cpu_")
+
+
+def test_a_cpu_is_told_apart_from_another_under_its_name() -> None:
+    fp = device.fingerprint("cpu")
+    assert fp["cpu_isa"].startswith(torch.backends.cpu.get_cpu_capability()) and fp["cpu_model"]
+    other = fp | {"cpu_isa": "AVX2" if fp["cpu_isa"] != "AVX2" else "AVX512+bf16"}
+    assert device.slug(other) != device.slug(fp)  # a record of each keeps its own file
+    assert device.timing_mismatch(other, fp) == [f"cpu_isa: {other['cpu_isa']!r} there, {fp['cpu_isa']!r} here"]
+    older = {k: v for k, v in fp.items() if k not in device.CPU_KEYS}  # a record from before the keys
+    assert device.timing_mismatch(older, fp) == []

@@ -59,6 +59,36 @@ def cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
+def _cpuinfo() -> dict[str, str]:
+    """The first processor's fields in /proc/cpuinfo (empty where there is none)."""
+    try:
+        block = Path("/proc/cpuinfo").read_text().split("\n\n", 1)[0]
+    except OSError:
+        return {}
+    return {k.strip(): v.strip() for k, _, v in (line.partition(":") for line in block.splitlines())}
+
+
+@functools.cache
+def cpu_model() -> str:
+    """Vendor, family, model and stepping (``AuthenticAMD 26/2/1``): a VM may name CPUs of several
+    generations alike (``AMD EPYC``), and its machine id may be the image's, not the machine's."""
+    info = _cpuinfo()
+    if "cpu family" not in info:
+        return platform.machine()
+    return f"{info.get('vendor_id', '?')} {info['cpu family']}/{info.get('model', '?')}/{info.get('stepping', '?')}"
+
+
+# extensions that change half-precision numbers (bf16 rounds on them natively) and speed
+HALF_FLAGS = {"avx512_bf16": "bf16", "amx_bf16": "amx-bf16", "avx512_fp16": "fp16", "amx_fp16": "amx-fp16"}
+
+
+@functools.cache
+def cpu_isa() -> str:
+    """torch's vector ISA with the half-precision extensions present (``AVX512+bf16``, ``AVX2``)."""
+    flags = set(_cpuinfo().get("flags", "").split())
+    return "+".join([torch.backends.cpu.get_cpu_capability(), *(v for k, v in HALF_FLAGS.items() if k in flags)])
+
+
 @functools.cache
 def _source_commit() -> tuple[str | None, bool | None]:
     """The git commit of a source checkout of srkit (None for an installed copy)."""
@@ -96,6 +126,8 @@ def fingerprint(device: str | torch.device) -> dict[str, Any]:
         "device": torch.cuda.get_device_name(dev) if dev.type == "cuda" else cpu_name(),
         "device_type": dev.type,
         "host": host_id(),
+        "cpu_model": cpu_model(),
+        "cpu_isa": cpu_isa(),
         "cpu_threads": torch.get_num_threads(),
         "extension_threads": ext.openmp_threads() if ext else None,
         "srkit": __version__,
@@ -119,13 +151,17 @@ def fingerprint(device: str | torch.device) -> dict[str, Any]:
 
 
 IDENTITY_KEYS = ("device", "device_type", "srkit", "torch", "triton")
-# what must also match for two latencies to be compared: the same machine, on the same thread count
-TIMING_KEYS = (*IDENTITY_KEYS, "host", "cpu_threads")
+# the CPU under a name: one VM image (one machine id, one model name) has run on CPUs of other
+# generations and ISAs, whose speeds and bf16 numbers differ
+CPU_KEYS = ("cpu_model", "cpu_isa")
+# what must also match for two latencies to be compared: the same machine and CPU, on the same thread count
+TIMING_KEYS = (*IDENTITY_KEYS, *CPU_KEYS, "host", "cpu_threads")
 
 
 @functools.cache
 def host_id() -> str:
-    """This machine, as 12 hex digits: a hash of its machine id (systemd's), else of its host name."""
+    """This machine, as 12 hex digits: a hash of its machine id (systemd's), else of its host name.
+    VMs cloned from one image share the id, so the CPU keys (:data:`CPU_KEYS`) are compared as well."""
     import hashlib
     import socket
 
@@ -152,9 +188,13 @@ def identity(fp: dict[str, Any]) -> dict[str, Any]:
 
 
 def slug(fp: dict[str, Any]) -> str:
-    """``cpu_intel-xeon-processor-2-50ghz``, ``cuda_nvidia-h100-80gb-hbm3``: for file names."""
+    """``cpu_amd-epyc_avx512-bf16``, ``cuda_nvidia-h100-80gb-hbm3``: for file names. A CPU's carries
+    its ISA (where recorded), so CPUs sold under one name keep a file each."""
     name = re.sub(r"\((r|tm|c)\)", "", str(fp["device"]).lower())
-    return f"{fp['device_type']}_" + "-".join(re.findall(r"[a-z0-9]+", name))[:72]
+    out = f"{fp['device_type']}_" + "-".join(re.findall(r"[a-z0-9]+", name))[:72]
+    if fp["device_type"] == "cpu" and fp.get("cpu_isa"):
+        out += "_" + "-".join(re.findall(r"[a-z0-9]+", str(fp["cpu_isa"]).lower()))
+    return out
 
 
 @dataclass(frozen=True)
