@@ -298,8 +298,10 @@ def main() -> None:
     path = Path(a.out) / f"default_runtime_{slug(fp)}.json"
     record = {"fingerprint": fp, "threads": torch.get_num_threads(), "timing": modelbench.TIMING_METHOD}
     record |= {"verdict": VERDICT, "first_repeats": a.first_repeats, "first_image_how": a.how, "models": []}
-    t0 = time.perf_counter()
-    for name in a.models:
+    record = resumed(path, record)
+    done = {m["model"] for m in record["models"]}
+    t0 = time.perf_counter() - record.get("seconds", 0.0)
+    for name in (n for n in a.models if n not in done):
         res = bench(name, a.reps, a.first_repeats, a.how)
         record["models"].append(res)
         record["seconds"] = time.perf_counter() - t0
@@ -308,6 +310,23 @@ def main() -> None:
     summarize(record)
     atomic.write_json(path, record)
     print(record["summary"])
+
+
+def resumed(path: Path, new: dict) -> dict:
+    """The record at ``path`` to go on with (a stopped run's models are kept, not measured again),
+    else ``new``; exits with one line where it was made on another machine or CPU or with other
+    first-image settings, so that nothing measured is overwritten or pooled across CPUs."""
+    if not path.is_file():
+        return new
+    old = json.loads(path.read_text())
+    if diff := timing_mismatch(old["fingerprint"], new["fingerprint"]):
+        sys.exit(f"{path}: made on another machine or CPU ({'; '.join(diff)}); move it away to start one here")
+    if diff := [
+        f"{k}: {old.get(k)!r}, asked {new[k]!r}" for k in ("first_repeats", "first_image_how") if old.get(k) != new[k]
+    ]:
+        sys.exit(f"{path}: made with other first-image settings ({'; '.join(diff)}); move it away or ask for those")
+    print(f"{path}: going on after {len(old['models'])} models", flush=True)
+    return old
 
 
 def summarize(record: dict) -> None:

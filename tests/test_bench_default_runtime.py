@@ -208,3 +208,26 @@ def test_more_rounds_for_named_models_leave_the_others_and_the_records_rule(tmp_
     assert len(espcn["first_image_fresh_process_s"]["default"]) == 9 and "fixed" in espcn["first_image_stopping"]
     assert len(span["first_image_fresh_process_s"]["default"]) == 3 and "first_image_rounds_added" not in span
     assert record["first_image_stopping"] == "the record's rule"
+
+
+def test_a_stopped_record_goes_on_with_the_models_it_lacks(tmp_path, monkeypatch) -> None:
+    measured: list[str] = []
+    monkeypatch.setattr(dr, "bench", lambda name, *_: measured.append(name) or {"model": name, "new": True})
+    path = tmp_path / f"default_runtime_{dr.slug(dr.fingerprint('cpu'))}.json"
+    argv = ["default_runtime.py", "--out", str(tmp_path), "--models", "espcn", "span", "--first-repeats", "4"]
+    monkeypatch.setattr(dr.sys, "argv", argv[:-3] + ["--first-repeats", "4"])  # espcn alone: a stopped run
+    dr.main()
+    monkeypatch.setattr(dr.sys, "argv", argv)
+    dr.main()
+    assert measured == ["espcn", "span"]  # espcn not measured again
+    assert [m["model"] for m in dr.json.loads(path.read_text())["models"]] == ["espcn", "span"]
+    before = path.read_text()
+    monkeypatch.setattr(dr.sys, "argv", argv[:-1] + ["9"])
+    with pytest.raises(SystemExit, match="other first-image settings \\(first_repeats: 4, asked 9\\)"):
+        dr.main()
+    record = dr.json.loads(before)
+    record["fingerprint"]["cpu_isa"] = "another ISA"
+    path.write_text(dr.json.dumps(record))
+    with pytest.raises(SystemExit, match="another machine or CPU \\(cpu_isa: 'another ISA' there"):
+        dr.main()
+    assert dr.json.loads(path.read_text()) == record  # refused, not overwritten
