@@ -319,8 +319,7 @@ def resumed(path: Path, new: dict) -> dict:
     if not path.is_file():
         return new
     old = json.loads(path.read_text())
-    if diff := timing_mismatch(old["fingerprint"], new["fingerprint"]):
-        sys.exit(f"{path}: made on another machine or CPU ({'; '.join(diff)}); move it away to start one here")
+    where_measured(path, old)  # this machine and CPU, or one line and an exit
     if diff := [
         f"{k}: {old.get(k)!r}, asked {new[k]!r}" for k in ("first_repeats", "first_image_how") if old.get(k) != new[k]
     ]:
@@ -352,7 +351,7 @@ def where_measured(path: Path, record: dict) -> dict:
     machine or CPU is not the record's (rounds of two CPUs would pool into one median)."""
     fp = fingerprint("cpu")
     if diff := timing_mismatch(record["fingerprint"], fp):
-        sys.exit(f"{path}: measured on another machine or CPU ({'; '.join(diff)}); make a record here instead")
+        sys.exit(f"{path}: measured on another machine or CPU ({'; '.join(diff)}); move it away to make one here")
     if any(k not in record["fingerprint"] for k in CPU_KEYS):
         print(f"{path}: the record does not name its CPU; its earlier rounds may come from another one", flush=True)
     return {k: fp[k] for k in ("commit", "date", "host", *CPU_KEYS)}

@@ -28,7 +28,7 @@ from .. import atomic
 from ..models.blocknet import BlockNet
 from ..models.catalog import BlockSpec, build_block, min_size
 from ..models.upsamplers import BASE_UPSAMPLERS
-from .device import CPU_KEYS, dtype_name, fingerprint, identity, parse_dtype
+from .device import CPU_KEYS, IDENTITY_KEYS, dtype_name, fingerprint, identity, parse_dtype
 from .modelbench import RUNTIMES, runtime_call, time_runtime
 from .timing import Interleaved, interleaved
 
@@ -135,12 +135,14 @@ def load(path: str | Path, device: str | torch.device | None = None, runtime: st
             f"build one with `srkit-bench lut --runtime {runtime}`"
         )
     if device is not None:
-        fp = fingerprint(device)
-        here, there = identity(fp), identity(table.fingerprint)
-        if fp["device_type"] == "cpu":  # the CPU under the name, where the table recorded it
-            here |= {k: fp.get(k) for k in CPU_KEYS if table.fingerprint.get(k) is not None}
-            there |= {k: table.fingerprint[k] for k in CPU_KEYS if k in here}
-        diff = [f"{k}: table {there.get(k)!r}, here {here.get(k)!r}" for k in here if here.get(k) != there.get(k)]
+        fp, there = fingerprint(device), table.fingerprint
+        # the CPU under the name too, where the table recorded it
+        cpu = [k for k in CPU_KEYS if fp["device_type"] == "cpu" and there.get(k) is not None]
+        diff = [
+            f"{k}: table {there.get(k)!r}, here {fp.get(k)!r}"
+            for k in (*IDENTITY_KEYS, *cpu)
+            if fp.get(k) != there.get(k)
+        ]
         if diff:
             raise TableMismatch(
                 f"{p}: this latency table was measured on another device or software ({'; '.join(diff)}); "
